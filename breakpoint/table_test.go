@@ -1,0 +1,112 @@
+package breakpoint
+
+import (
+	"errors"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+// fakeMemory is a flat address space starting at base.
+type fakeMemory struct {
+	base uint64
+	b    []byte
+	fail bool
+}
+
+var errFault = errors.New("fault")
+
+func (m *fakeMemory) ReadAt(p []byte, addr uint64) error {
+	if m.fail || addr < m.base || addr+uint64(len(p)) > m.base+uint64(len(m.b)) {
+		return errFault
+	}
+	copy(p, m.b[addr-m.base:])
+	return nil
+}
+
+func (m *fakeMemory) WriteAt(p []byte, addr uint64) error {
+	if m.fail || addr < m.base || addr+uint64(len(p)) > m.base+uint64(len(m.b)) {
+		return errFault
+	}
+	copy(m.b[addr-m.base:], p)
+	return nil
+}
+
+func TestInsertShadowRemove(t *testing.T) {
+	mem := &fakeMemory{base: 0x1000, b: []byte{0x55, 0x48, 0x89, 0xe5, 0x90}}
+	tab := New(mem)
+	require.NoError(t, tab.Insert(0x1001))
+	require.NoError(t, tab.Insert(0x1001), "second insert is a no-op")
+	require.Equal(t, byte(Int3), mem.b[1])
+	require.True(t, tab.Has(0x1001))
+
+	buf := append([]byte(nil), mem.b...)
+	tab.Shadow(0x1000, buf)
+	require.Equal(t, []byte{0x55, 0x48, 0x89, 0xe5, 0x90}, buf)
+
+	// A read that starts past the breakpoint is untouched.
+	tail := []byte{0xcc, 0xcc}
+	tab.Shadow(0x1002, tail)
+	require.Equal(t, []byte{0xcc, 0xcc}, tail)
+
+	require.NoError(t, tab.Remove(0x1001))
+	require.Equal(t, byte(0x48), mem.b[1])
+	require.ErrorIs(t, tab.Remove(0x1001), ErrNotInserted)
+	require.Equal(t, 0, tab.Len())
+}
+
+func TestInsertFault(t *testing.T) {
+	tab := New(&fakeMemory{base: 0x1000, b: make([]byte, 4)})
+	require.ErrorIs(t, tab.Insert(0x2000), errFault)
+	require.False(t, tab.Has(0x2000))
+}
+
+func TestPrepareWriteKeepsBreakpoint(t *testing.T) {
+	mem := &fakeMemory{base: 0, b: []byte{1, 2, 3, 4}}
+	tab := New(mem)
+	require.NoError(t, tab.Insert(2))
+	w := []byte{9, 9, 9}
+	undo := tab.PrepareWrite(1, w)
+	require.Equal(t, []byte{9, Int3, 9}, w)
+	require.NoError(t, mem.WriteAt(w, 1))
+	got := make([]byte, 4)
+	require.NoError(t, mem.ReadAt(got, 0))
+	tab.Shadow(0, got)
+	require.Equal(t, []byte{1, 9, 9, 9}, got)
+
+	// Undo puts the old saved byte back after a failed write.
+	w2 := []byte{7}
+	undo = tab.PrepareWrite(2, w2)
+	undo()
+	require.NoError(t, tab.Remove(2))
+	require.Equal(t, byte(9), mem.b[2])
+}
+
+func TestLiftRestoreClear(t *testing.T) {
+	mem := &fakeMemory{base: 0, b: []byte{1, 2, 3, 4}}
+	tab := New(mem)
+	require.NoError(t, tab.Insert(0))
+	require.NoError(t, tab.Insert(3))
+	require.NoError(t, tab.Lift())
+	require.Equal(t, []byte{1, 2, 3, 4}, mem.b)
+	require.True(t, tab.Has(3))
+	require.NoError(t, tab.Restore())
+	require.Equal(t, []byte{Int3, 2, 3, Int3}, mem.b)
+
+	child := &fakeMemory{base: 0, b: append([]byte(nil), mem.b...)}
+	require.NoError(t, tab.StripFrom(child))
+	require.Equal(t, []byte{1, 2, 3, 4}, child.b)
+
+	require.Equal(t, []uint64{0, 3}, tab.Addrs())
+	require.NoError(t, tab.Clear())
+	require.Equal(t, []byte{1, 2, 3, 4}, mem.b)
+	require.Equal(t, 0, tab.Len())
+}
+
+func TestShadowWrapsAddressSpace(t *testing.T) {
+	tab := New(&fakeMemory{base: 0, b: make([]byte, 1)})
+	tab.orig[^uint64(0)-1] = 0x90
+	buf := []byte{Int3, Int3}
+	tab.Shadow(^uint64(0)-1, buf)
+	require.Equal(t, []byte{0x90, Int3}, buf)
+}

@@ -1,0 +1,156 @@
+package rsp
+
+import (
+	"context"
+
+	"procgdb/regs"
+)
+
+// Thread ids as RSP writes them: PID and TID, where AllThreads (-1) means
+// every thread or process and AnyThread (0) lets the stub choose.
+const (
+	AllThreads = -1
+	AnyThread  = 0
+)
+
+// ThreadID names one thread, or a set of threads through AllThreads and
+// AnyThread, in one process.
+type ThreadID struct {
+	PID int
+	TID int
+}
+
+// ResumeKind says how a thread is resumed.
+type ResumeKind int
+
+// Resume kinds.
+const (
+	Continue ResumeKind = iota // run freely
+	Step                       // execute one instruction
+)
+
+// ResumeAction is one action of a vCont (or c, s, C, S) packet.
+// PID and TID may be AllThreads; actions are listed in the order the client
+// sent them, and the first action that matches a thread applies to it.
+type ResumeAction struct {
+	Kind   ResumeKind
+	Signal int // host signal number to deliver on resume, 0 for none
+	PID    int
+	TID    int
+}
+
+// StopKind classifies a stop event.
+type StopKind int
+
+// Stop kinds.
+const (
+	// StopSignal: the thread stopped with Signal (a host signal number).
+	// An interrupt requested with Target.Interrupt is reported as SIGINT.
+	StopSignal StopKind = iota
+	// StopBreakpoint: the thread hit a software breakpoint; its PC has been
+	// rewound to the breakpoint address.
+	StopBreakpoint
+	// StopStep: a single-step finished.
+	StopStep
+	// StopExited: the process exited with ExitCode.
+	StopExited
+	// StopKilled: the process was killed by Signal.
+	StopKilled
+)
+
+// StopEvent is what Target.Wait reports: why the target stopped.
+// PID and TID name the thread the event belongs to (TID is 0 for process
+// exits).
+type StopEvent struct {
+	Kind     StopKind
+	PID      int
+	TID      int
+	Signal   int // host signal number, for StopSignal and StopKilled
+	ExitCode int // for StopExited
+}
+
+// Library is one entry of the dynamic linker's list of loaded objects
+// (glibc's struct link_map), as qXfer:libraries-svr4 reports it.
+type Library struct {
+	Name string // path as the dynamic linker recorded it
+	LM   uint64 // address of its link_map
+	Addr uint64 // load bias (l_addr)
+	LD   uint64 // address of its dynamic section (l_ld)
+}
+
+// Target is what a Session needs from the processes it debugs, in all-stop
+// mode: every method except Interrupt is called only while all threads are
+// stopped, and Resume is followed by Wait.
+//
+// Signals are host (Linux) signal numbers; the session translates them to
+// the protocol's numbering. Errors are returned wrapped with context; the
+// session maps them to error replies and keeps serving.
+type Target interface {
+	// Processes lists the PIDs of the processes being debugged.
+	Processes() []int
+	// Threads lists the live threads of process pid, main thread first.
+	Threads(pid int) ([]int, error)
+
+	// Registers returns the registers of thread t. The XSAVE area is
+	// loaded only when ext is true. The returned set belongs to the
+	// target's per-stop cache: it stays valid until the next Resume, and a
+	// caller that changes it must then call SetRegisters.
+	Registers(t ThreadID, ext bool) (*regs.Set, error)
+	// SetRegisters stores s as the registers of thread t; the target
+	// writes them to the thread before it next runs.
+	SetRegisters(t ThreadID, s *regs.Set) error
+
+	// ReadMemory reads len(dst) bytes at addr in process pid, showing the
+	// original bytes under inserted breakpoints. It returns how many bytes
+	// were read from the start of the range: fewer than len(dst) (with a
+	// nil error) when the range runs into unreadable memory, and 0 with an
+	// error when addr itself is unreadable.
+	ReadMemory(pid int, addr uint64, dst []byte) (int, error)
+	// WriteMemory writes src at addr in process pid, read-only pages
+	// included, keeping inserted breakpoints in place. It returns how many
+	// bytes were written.
+	WriteMemory(pid int, addr uint64, src []byte) (int, error)
+
+	// InsertBreakpoint inserts a software breakpoint at addr. Inserting at
+	// an address that has one already is not an error.
+	InsertBreakpoint(pid int, addr uint64) error
+	// RemoveBreakpoint removes the software breakpoint at addr.
+	RemoveBreakpoint(pid int, addr uint64) error
+
+	// Resume resumes threads as the actions say; threads no action names
+	// stay stopped. Threads sitting on an inserted breakpoint step over it
+	// transparently.
+	Resume(actions []ResumeAction) error
+	// Wait blocks until the target stops after Resume (with every thread
+	// stopped again) or ctx is done.
+	Wait(ctx context.Context) (StopEvent, error)
+	// Interrupt asks the running target to stop; Wait then reports
+	// StopSignal with SIGINT. It may be called from any goroutine while
+	// another is in Wait.
+	Interrupt() error
+
+	// Kill kills process pid and waits until it is gone.
+	Kill(pid int) error
+	// Detach removes every breakpoint from process pid and lets it run
+	// free of the debugger.
+	Detach(pid int) error
+
+	// SetPassSignals sets the signals that are delivered to the program
+	// without stopping it (QPassSignals).
+	SetPassSignals(sigs []int)
+
+	// Auxv returns the process's auxiliary vector, as /proc/PID/auxv has it.
+	Auxv(pid int) ([]byte, error)
+	// ExecFile returns the absolute path of the process's executable.
+	ExecFile(pid int) (string, error)
+	// Libraries returns the address of the main program's link_map and
+	// the shared objects after it, read from the dynamic linker's r_debug;
+	// both are empty before the dynamic linker has run.
+	Libraries(pid int) (mainLM uint64, libs []Library, err error)
+	// Siginfo returns the kernel's siginfo_t (128 bytes) for the signal
+	// thread t last stopped with.
+	Siginfo(t ThreadID) ([]byte, error)
+	// ThreadName returns the thread's name (its comm) and the CPU it last
+	// ran on; ok is false if the thread is gone.
+	ThreadInfo(t ThreadID) (name string, core int, ok bool)
+}
