@@ -1,0 +1,739 @@
+//go:build linux
+
+package tests
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// Bounds for everything the tests wait for. They are generous because the
+// suite runs tests in parallel on small CI machines; a passing run takes a
+// fraction of them.
+const (
+	readyTimeout = 30 * time.Second // a stub printing its Listening line
+	gdbTimeout   = 90 * time.Second // one gdb batch run or MI exchange
+	exitTimeout  = 30 * time.Second // a process exiting once it was told to
+)
+
+// suite is the test environment TestMain prepares.
+var suite struct {
+	stub     string // "procgdb" or "gdbserver"
+	stubPath string // the stub's executable
+	progDir  string // the compiled test programs
+	srcDir   string // absolute path of testdata
+	skip     string // why every test is skipped (tools missing outside CI)
+	err      error  // why every test fails
+}
+
+func TestMain(m *testing.M) {
+	os.Exit(runTests(m))
+}
+
+func runTests(m *testing.M) int {
+	dir, err := os.MkdirTemp("", "procgdb-tests-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer os.RemoveAll(dir)
+	setup(dir)
+	return m.Run()
+}
+
+// setup finds the tools, compiles testdata/*.c and builds the stub. It
+// records a failure in suite.err (or, outside CI, a reason to skip in
+// suite.skip) rather than exiting, so that every test reports it.
+func setup(dir string) {
+	suite.stub = os.Getenv("PROCGDB_TEST_STUB")
+	if suite.stub == "" {
+		suite.stub = "procgdb"
+	}
+	if suite.stub != "procgdb" && suite.stub != "gdbserver" {
+		suite.err = fmt.Errorf("PROCGDB_TEST_STUB=%q: want procgdb or gdbserver", suite.stub)
+		return
+	}
+	tools := []string{"gdb", "gcc"}
+	if suite.stub == "gdbserver" {
+		tools = append(tools, "gdbserver")
+	}
+	for _, tool := range tools {
+		if _, err := exec.LookPath(tool); err != nil {
+			msg := fmt.Sprintf("%s not found (bash .ci/run installs it): %v", tool, err)
+			if os.Getenv("CI") != "" {
+				suite.err = errors.New(msg)
+			} else {
+				suite.skip = msg
+			}
+			return
+		}
+	}
+	src, err := filepath.Abs("testdata")
+	if err != nil {
+		suite.err = err
+		return
+	}
+	suite.srcDir = src
+	suite.progDir = filepath.Join(dir, "bin")
+	if err := os.Mkdir(suite.progDir, 0o755); err != nil {
+		suite.err = err
+		return
+	}
+
+	var wg sync.WaitGroup
+	var compileErr, buildErr error
+	wg.Add(2)
+	go func() {
+		defer wg.Done()
+		compileErr = compilePrograms(src, suite.progDir)
+	}()
+	go func() {
+		defer wg.Done()
+		if suite.stub == "gdbserver" {
+			suite.stubPath, buildErr = exec.LookPath("gdbserver")
+			return
+		}
+		suite.stubPath = filepath.Join(dir, "procgdb")
+		buildErr = buildProcgdb(suite.stubPath)
+	}()
+	wg.Wait()
+	suite.err = errors.Join(compileErr, buildErr)
+}
+
+// compilePrograms compiles every testdata/*.c into dst, in parallel.
+func compilePrograms(src, dst string) error {
+	files, err := filepath.Glob(filepath.Join(src, "*.c"))
+	if err != nil {
+		return err
+	}
+	errs := make([]error, len(files))
+	var wg sync.WaitGroup
+	for i, f := range files {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			out := filepath.Join(dst, strings.TrimSuffix(filepath.Base(f), ".c"))
+			cmd := exec.Command("gcc", "-g", "-O0", "-pthread", "-Wall", "-o", out, f)
+			if b, err := cmd.CombinedOutput(); err != nil {
+				errs[i] = fmt.Errorf("gcc %s: %v\n%s", filepath.Base(f), err, b)
+			}
+		}()
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+// buildProcgdb builds ./cmd/procgdb of the module containing this package.
+func buildProcgdb(out string) error {
+	goTool := "go"
+	if root := os.Getenv("GOROOT"); root != "" {
+		if p := filepath.Join(root, "bin", "go"); fileExists(p) {
+			goTool = p
+		}
+	}
+	cmd := exec.Command(goTool, "build", "-o", out, "./cmd/procgdb")
+	cmd.Dir = ".." // the module root: this package is <root>/tests
+	if b, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("go build ./cmd/procgdb: %v\n%s", err, b)
+	}
+	return nil
+}
+
+func fileExists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
+}
+
+// prepare is the first call of every test: it marks the test parallel and
+// skips or fails it when the environment is not usable.
+func prepare(t *testing.T) {
+	t.Helper()
+	t.Parallel()
+	if suite.skip != "" {
+		t.Skip(suite.skip)
+	}
+	if suite.err != nil {
+		t.Fatal(suite.err)
+	}
+}
+
+// onlyProcgdb skips a test of a feature gdbserver does not have.
+func onlyProcgdb(t *testing.T, feature string) {
+	t.Helper()
+	if suite.stub != "procgdb" {
+		t.Skipf("%s: %s is not supported by %s", t.Name(), feature, suite.stub)
+	}
+}
+
+// prog returns the path of the compiled test program name (testdata/name.c).
+func prog(name string) string {
+	return filepath.Join(suite.progDir, name)
+}
+
+// lineOf returns the line of testdata/file that carries the marker
+// "LINE:marker" (followed by a space or the end of the comment).
+func lineOf(t *testing.T, file, marker string) int {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(suite.srcDir, file))
+	if err != nil {
+		t.Fatal(err)
+	}
+	re := regexp.MustCompile(`LINE:` + regexp.QuoteMeta(marker) + `(\s|\*/)`)
+	line := 0
+	for i, l := range strings.Split(string(b), "\n") {
+		if re.MatchString(l) {
+			if line != 0 {
+				t.Fatalf("%s: marker %q on lines %d and %d", file, marker, line, i+1)
+			}
+			line = i + 1
+		}
+	}
+	if line == 0 {
+		t.Fatalf("%s: no marker %q", file, marker)
+	}
+	return line
+}
+
+// lineLog collects what a process writes, line by line, and lets tests wait
+// for a line that matches a pattern.
+type lineLog struct {
+	mu      sync.Mutex
+	lines   []string
+	partial []byte
+	changed chan struct{} // closed and replaced on every Write
+}
+
+func newLineLog() *lineLog {
+	return &lineLog{changed: make(chan struct{})}
+}
+
+func (l *lineLog) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.partial = append(l.partial, p...)
+	for {
+		i := strings.IndexByte(string(l.partial), '\n')
+		if i < 0 {
+			break
+		}
+		l.lines = append(l.lines, strings.TrimSuffix(string(l.partial[:i]), "\r"))
+		l.partial = l.partial[i+1:]
+	}
+	close(l.changed)
+	l.changed = make(chan struct{})
+	return len(p), nil
+}
+
+// String returns everything written so far.
+func (l *lineLog) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	s := strings.Join(l.lines, "\n")
+	if len(l.lines) > 0 {
+		s += "\n"
+	}
+	return s + string(l.partial)
+}
+
+// count returns how many complete lines match re.
+func (l *lineLog) count(re *regexp.Regexp) int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	n := 0
+	for _, s := range l.lines {
+		if re.MatchString(s) {
+			n++
+		}
+	}
+	return n
+}
+
+// errStopped is returned by lineLog.wait when the writer went away first.
+var errStopped = errors.New("process exited")
+
+// wait returns the index and submatches of the first complete line at or
+// after index from that matches re. It gives up after timeout or, with
+// errStopped, when stopped is closed and no such line arrived.
+func (l *lineLog) wait(from int, re *regexp.Regexp, timeout time.Duration, stopped <-chan struct{}) (int, []string, error) {
+	deadline := time.NewTimer(timeout)
+	defer deadline.Stop()
+	final := false
+	for {
+		l.mu.Lock()
+		for i := from; i < len(l.lines); i++ {
+			if m := re.FindStringSubmatch(l.lines[i]); m != nil {
+				l.mu.Unlock()
+				return i, m, nil
+			}
+		}
+		changed := l.changed
+		l.mu.Unlock()
+		if final {
+			return -1, nil, errStopped
+		}
+		select {
+		case <-changed:
+		case <-stopped:
+			// Look once more: the last lines may have arrived together
+			// with the exit.
+			final = true
+			stopped = nil
+		case <-deadline.C:
+			return -1, nil, fmt.Errorf("no line matching %q within %v", re, timeout)
+		}
+	}
+}
+
+// stubOptions says how to start a stub.
+type stubOptions struct {
+	comm   string   // COMM; ":0" when empty
+	once   bool     // pass --once
+	attach int      // attach to this PID instead of launching prog
+	prog   string   // program to launch (and the file gdb loads)
+	args   []string // its arguments
+}
+
+// stub is a running procgdb or gdbserver serving one process.
+type stub struct {
+	t      *testing.T
+	opts   stubOptions
+	cmd    *exec.Cmd
+	stderr *lineLog
+	stdout *lineLog
+	target string // argument of gdb's "target remote"
+	pid    int    // the process it debugs
+	done   chan struct{}
+	err    error // the stub's exit status, once done is closed
+}
+
+// stubFlags returns the options the stub is started with in every test.
+func stubFlags(once bool) []string {
+	var flags []string
+	if once {
+		flags = append(flags, "--once")
+	}
+	if os.Getenv("PROCGDB_TEST_REMOTE_DEBUG") != "" {
+		flags = append(flags, "--remote-debug")
+	}
+	return flags
+}
+
+var (
+	listeningRE = regexp.MustCompile(`^Listening on port (\d+)$`)
+	createdRE   = regexp.MustCompile(`^Process (.+) created; pid = (\d+)$`)
+	attachedRE  = regexp.MustCompile(`^Attached; pid = (\d+)$`)
+	anyListenRE = regexp.MustCompile(`^Listening on `)
+)
+
+// startStub starts the stub, waits until it listens and registers its
+// clean-up: the debugged process (if the stub launched it) and the stub's
+// process group are killed when the test ends.
+func startStub(t *testing.T, o stubOptions) *stub {
+	t.Helper()
+	if o.comm == "" {
+		o.comm = ":0"
+	}
+	args := append(stubFlags(o.once), o.comm)
+	if o.attach != 0 {
+		args = append(args, "--attach", strconv.Itoa(o.attach))
+	} else {
+		args = append(append(args, o.prog), o.args...)
+	}
+	s := &stub{
+		t:      t,
+		opts:   o,
+		stderr: newLineLog(),
+		stdout: newLineLog(),
+		done:   make(chan struct{}),
+	}
+	s.cmd = exec.Command(suite.stubPath, args...)
+	s.cmd.Stdout = s.stdout
+	s.cmd.Stderr = s.stderr
+	s.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	// The debugged process inherits the output pipes; do not wait for it
+	// to close them once the stub itself has exited.
+	s.cmd.WaitDelay = time.Second
+	if err := s.cmd.Start(); err != nil {
+		t.Fatalf("start %s: %v", suite.stub, err)
+	}
+	go func() {
+		s.err = s.cmd.Wait()
+		close(s.done)
+	}()
+	t.Cleanup(s.stop)
+
+	if strings.HasPrefix(o.comm, "unix:") {
+		s.target = strings.TrimPrefix(o.comm, "unix:")
+		s.waitUnixReady()
+	} else {
+		_, m, err := s.stderr.wait(0, listeningRE, readyTimeout, s.done)
+		if err != nil {
+			t.Fatalf("%s %s: waiting for its Listening line: %v", suite.stub, strings.Join(args, " "), err)
+		}
+		s.target = "127.0.0.1:" + m[1]
+	}
+	re := createdRE
+	if o.attach != 0 {
+		re = attachedRE
+	}
+	_, m, err := s.stderr.wait(0, re, readyTimeout, s.done)
+	if err != nil {
+		t.Fatalf("%s: waiting for %q: %v", suite.stub, re, err)
+	}
+	s.pid, _ = strconv.Atoi(m[len(m)-1])
+	return s
+}
+
+// waitUnixReady waits until the stub prints its Listening line or its socket
+// exists, whichever comes first (the line is not part of gdbserver's
+// conventions for unix sockets).
+func (s *stub) waitUnixReady() {
+	s.t.Helper()
+	deadline := time.Now().Add(readyTimeout)
+	for {
+		if s.stderr.count(anyListenRE) > 0 {
+			return
+		}
+		if fi, err := os.Stat(s.target); err == nil && fi.Mode()&os.ModeSocket != 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			s.t.Fatalf("%s: no socket %s within %v", suite.stub, s.target, readyTimeout)
+		}
+		select {
+		case <-s.done:
+			s.t.Fatalf("%s exited before listening on %s: %v", suite.stub, s.target, s.err)
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+}
+
+// stop kills what the stub debugs (unless the test owns it) and the stub.
+func (s *stub) stop() {
+	if s.opts.attach == 0 && s.pid > 0 {
+		_ = syscall.Kill(s.pid, syscall.SIGKILL)
+	}
+	_ = syscall.Kill(-s.cmd.Process.Pid, syscall.SIGKILL)
+	select {
+	case <-s.done:
+	case <-time.After(exitTimeout):
+		s.t.Errorf("%s did not exit after SIGKILL", suite.stub)
+	}
+	if s.t.Failed() {
+		s.t.Logf("%s stderr:\n%s", suite.stub, s.stderr)
+		if out := s.stdout.String(); out != "" {
+			s.t.Logf("%s stdout:\n%s", suite.stub, out)
+		}
+	}
+}
+
+// waitExit waits for the stub to exit by itself and returns its status.
+func (s *stub) waitExit(timeout time.Duration) error {
+	s.t.Helper()
+	select {
+	case <-s.done:
+		return s.err
+	case <-time.After(timeout):
+		s.t.Fatalf("%s did not exit within %v", suite.stub, timeout)
+		return nil
+	}
+}
+
+// waitStderr waits for a line of the stub's stderr that matches re.
+func (s *stub) waitStderr(re string) []string {
+	s.t.Helper()
+	_, m, err := s.stderr.wait(0, regexp.MustCompile(re), readyTimeout, s.done)
+	if err != nil {
+		s.t.Fatalf("%s stderr: %v", suite.stub, err)
+	}
+	return m
+}
+
+// gdb runs a gdb batch session against the stub: it loads the stub's
+// program, connects with "target remote" and runs cmds.
+func (s *stub) gdb(cmds ...string) *transcript {
+	s.t.Helper()
+	return runGDB(s.t, s.opts.prog, "target remote "+s.target, cmds...)
+}
+
+// transcript is the output of a gdb batch session, cut per command.
+type transcript struct {
+	t     *testing.T
+	all   string
+	cmds  []string // cmds[0] is the target command
+	parts []string // parts[i] is what cmds[i] printed
+}
+
+const markerFmt = "@@procgdb-test cmd %d@@"
+
+var markerRE = regexp.MustCompile(`(?m)^@@procgdb-test cmd (\d+)@@\n`)
+
+// runGDB runs "gdb -batch" on program file with the commands connect (such
+// as "target remote ADDR") and cmds, with a bounded time, and returns what
+// each command printed. gdb's stdout and stderr go to one file so that
+// their order is kept.
+func runGDB(t *testing.T, file, connect string, cmds ...string) *transcript {
+	t.Helper()
+	all := append([]string{connect}, cmds...)
+	args := []string{"-batch", "-nx", "-q",
+		"-iex", "set debuginfod enabled off",
+		"-iex", "set pagination off",
+		"-iex", "set confirm off",
+		"-iex", "set width 0",
+	}
+	if file != "" {
+		args = append(args, file)
+	}
+	for i, c := range all {
+		args = append(args, "-ex", "echo \\n"+fmt.Sprintf(markerFmt, i)+"\\n", "-ex", c)
+	}
+	out, err := os.CreateTemp(t.TempDir(), "gdb-*.log")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer out.Close()
+
+	ctx, cancel := context.WithTimeout(context.Background(), gdbTimeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "gdb", args...)
+	cmd.Env = append(os.Environ(), "LC_ALL=C", "DEBUGINFOD_URLS=")
+	cmd.Stdout = out
+	cmd.Stderr = out
+	// gdb and what it starts (a stub over stdio) form one process group,
+	// killed as a whole on time-out.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+	cmd.WaitDelay = 5 * time.Second
+	runErr := cmd.Run()
+	b, err := os.ReadFile(out.Name())
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := &transcript{t: t, all: string(b), cmds: all}
+	tr.split()
+	if ctx.Err() != nil {
+		t.Fatalf("gdb %q did not finish within %v; output:\n%s", all, gdbTimeout, tr.all)
+	}
+	// gdb -batch exits non-zero when the last command failed; tests judge
+	// the output instead, which says more.
+	var exitErr *exec.ExitError
+	if runErr != nil && !errors.As(runErr, &exitErr) {
+		t.Fatalf("gdb: %v", runErr)
+	}
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("gdb session %q:\n%s", connect, tr.all)
+		}
+	})
+	return tr
+}
+
+func (tr *transcript) split() {
+	tr.parts = make([]string, len(tr.cmds))
+	locs := markerRE.FindAllStringSubmatchIndex(tr.all, -1)
+	for k, loc := range locs {
+		i, _ := strconv.Atoi(tr.all[loc[2]:loc[3]])
+		end := len(tr.all)
+		if k+1 < len(locs) {
+			end = locs[k+1][0]
+		}
+		if i < len(tr.parts) {
+			tr.parts[i] = strings.TrimSpace(tr.all[loc[1]:end])
+		}
+	}
+}
+
+// out returns what the n-th (1-based) command equal to cmd printed, or, for
+// n == 0, the first one.
+func (tr *transcript) out(cmd string, n ...int) string {
+	tr.t.Helper()
+	want := 1
+	if len(n) > 0 {
+		want = n[0]
+	}
+	seen := 0
+	for i, c := range tr.cmds {
+		if c == cmd {
+			seen++
+			if seen == want {
+				return tr.parts[i]
+			}
+		}
+	}
+	tr.t.Fatalf("transcript has no command %q number %d", cmd, want)
+	return ""
+}
+
+// match fails the test unless what cmd printed matches re, and returns the
+// submatches. n optionally selects the n-th command equal to cmd.
+func (tr *transcript) match(cmd, re string, n ...int) []string {
+	tr.t.Helper()
+	out := tr.out(cmd, n...)
+	m := regexp.MustCompile(re).FindStringSubmatch(out)
+	if m == nil {
+		tr.t.Errorf("%q printed:\n%s\nwant a match for %q", cmd, indent(out), re)
+	}
+	return m
+}
+
+// noMatch fails the test if what cmd printed matches re.
+func (tr *transcript) noMatch(cmd, re string, n ...int) {
+	tr.t.Helper()
+	out := tr.out(cmd, n...)
+	if m := regexp.MustCompile(re).FindString(out); m != "" {
+		tr.t.Errorf("%q printed:\n%s\nwhich unexpectedly matches %q (%q)", cmd, indent(out), re, m)
+	}
+}
+
+func indent(s string) string {
+	return "\t" + strings.ReplaceAll(s, "\n", "\n\t")
+}
+
+// mi drives gdb through its machine interface, for sessions that need to
+// act while the program runs.
+type mi struct {
+	t      *testing.T
+	cmd    *exec.Cmd
+	stdin  io.WriteCloser
+	log    *lineLog
+	done   chan struct{}
+	token  int
+	cursor int // async records are searched from this line on
+}
+
+// startMI starts "gdb -i=mi" on file.
+func startMI(t *testing.T, file string) *mi {
+	t.Helper()
+	g := &mi{t: t, log: newLineLog(), done: make(chan struct{})}
+	g.cmd = exec.Command("gdb", "-i=mi", "-nx", "-q",
+		"-iex", "set debuginfod enabled off",
+		"-iex", "set pagination off",
+		"-iex", "set confirm off",
+		file)
+	g.cmd.Env = append(os.Environ(), "LC_ALL=C", "DEBUGINFOD_URLS=")
+	g.cmd.Stdout = g.log
+	g.cmd.Stderr = g.log
+	g.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	g.cmd.WaitDelay = time.Second
+	var err error
+	if g.stdin, err = g.cmd.StdinPipe(); err != nil {
+		t.Fatal(err)
+	}
+	if err := g.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		_ = g.cmd.Wait()
+		close(g.done)
+	}()
+	t.Cleanup(func() {
+		_ = syscall.Kill(-g.cmd.Process.Pid, syscall.SIGKILL)
+		<-g.done
+		if t.Failed() {
+			t.Logf("gdb/MI session:\n%s", g.log)
+		}
+	})
+	return g
+}
+
+// run sends an MI command and waits for its result record, which must be of
+// class want ("done", "running", "connected"); it returns the record.
+func (g *mi) run(command, want string) string {
+	g.t.Helper()
+	g.token++
+	tok := g.token
+	if _, err := fmt.Fprintf(g.stdin, "%d%s\n", tok, command); err != nil {
+		g.t.Fatalf("gdb/MI: send %q: %v", command, err)
+	}
+	re := regexp.MustCompile(fmt.Sprintf(`^%d\^(\w+)(,.*)?$`, tok))
+	_, m, err := g.log.wait(0, re, gdbTimeout, g.done)
+	if err != nil {
+		g.t.Fatalf("gdb/MI %q: %v", command, err)
+	}
+	if m[1] != want {
+		g.t.Fatalf("gdb/MI %q: got ^%s%s, want ^%s", command, m[1], m[2], want)
+	}
+	return m[0]
+}
+
+// expect waits for the next output line, after the last one expect
+// returned, that matches re, and returns it.
+func (g *mi) expect(re string) string {
+	g.t.Helper()
+	i, m, err := g.log.wait(g.cursor, regexp.MustCompile(re), gdbTimeout, g.done)
+	if err != nil {
+		g.t.Fatalf("gdb/MI: %v", err)
+	}
+	g.cursor = i + 1
+	return m[0]
+}
+
+// startProcess starts a test program directly (not under a stub), with its
+// stdin a pipe, its output collected, and a clean-up that kills it.
+type process struct {
+	cmd   *exec.Cmd
+	stdin io.WriteCloser
+	out   *lineLog
+	done  chan struct{}
+	err   error
+}
+
+func startProcess(t *testing.T, name string, args ...string) *process {
+	t.Helper()
+	p := &process{out: newLineLog(), done: make(chan struct{})}
+	p.cmd = exec.Command(prog(name), args...)
+	p.cmd.Stdout = p.out
+	p.cmd.Stderr = p.out
+	var err error
+	if p.stdin, err = p.cmd.StdinPipe(); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		p.err = p.cmd.Wait()
+		close(p.done)
+	}()
+	t.Cleanup(func() {
+		_ = p.cmd.Process.Kill()
+		<-p.done
+		if t.Failed() {
+			t.Logf("%s output:\n%s", name, p.out)
+		}
+	})
+	return p
+}
+
+// readFile returns the contents of a file a test program wrote.
+func readFile(t *testing.T, name string) string {
+	t.Helper()
+	b, err := os.ReadFile(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// scanLines splits s into lines (for counting lines of gdb output).
+func scanLines(s string) []string {
+	var lines []string
+	sc := bufio.NewScanner(strings.NewReader(s))
+	for sc.Scan() {
+		lines = append(lines, sc.Text())
+	}
+	return lines
+}

@@ -1,0 +1,38 @@
+/*
+ * ticker.c: the target of the attach tests. It prints "ready pid=N" once,
+ * then calls tick() once a millisecond until its stdin reaches end of file,
+ * and prints how often it ticked and the sum tick() accumulated. A stray
+ * int3 left in tick() after a detach would kill it with SIGTRAP; a corrupted
+ * tick() would break the sum.
+ */
+#include <fcntl.h>
+#include <stdio.h>
+#include <time.h>
+#include <unistd.h>
+
+static unsigned long sum;
+
+__attribute__((noinline)) void tick(unsigned long i)
+{
+	sum += i; /* LINE:tick-body */
+}
+
+int main(void)
+{
+	char c;
+	unsigned long n = 0;
+	struct timespec ms = {0, 1000000};
+
+	fcntl(0, F_SETFL, fcntl(0, F_GETFL) | O_NONBLOCK);
+	printf("ready pid=%d\n", (int)getpid());
+	fflush(stdout);
+	for (;;) {
+		tick(n++);
+		ssize_t r = read(0, &c, 1);
+		if (r == 0)
+			break;
+		nanosleep(&ms, NULL);
+	}
+	printf("done ticks=%lu sum=%lu ok=%d\n", n, sum, sum == n * (n - 1) / 2);
+	return 0;
+}
