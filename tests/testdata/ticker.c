@@ -1,9 +1,9 @@
 /*
  * ticker.c: the target of the attach tests. It prints "ready pid=N" once,
  * then calls tick() once a millisecond until its stdin reaches end of file,
- * and prints how often it ticked and the sum tick() accumulated. A stray
- * int3 left in tick() after a detach would kill it with SIGTRAP; a corrupted
- * tick() would break the sum.
+ * and once more after that. Then it prints how often it ticked and whether
+ * the sum tick() accumulated is right. A stray int3 left in tick() after a
+ * detach would kill it with SIGTRAP; a corrupted tick() would break the sum.
  */
 #include <fcntl.h>
 #include <stdio.h>
@@ -27,8 +27,8 @@ int main(void)
 	printf("ready pid=%d\n", (int)getpid());
 	fflush(stdout);
 	for (;;) {
-		tick(n++);
 		ssize_t r = read(0, &c, 1);
+		tick(n++); /* also once after end of file */
 		if (r == 0)
 			break;
 		nanosleep(&ms, NULL);

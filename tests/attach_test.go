@@ -1,0 +1,72 @@
+//go:build linux
+
+package tests
+
+import (
+	"fmt"
+	"regexp"
+	"strconv"
+	"testing"
+	"time"
+)
+
+// TestAttachDetach attaches to a running testdata/ticker.c, stops it at a
+// breakpoint, detaches and then lets it finish: it must run on unharmed (a
+// breakpoint left behind would kill it with SIGTRAP, a corrupted tick()
+// would break its sum).
+func TestAttachDetach(t *testing.T) {
+	prepare(t)
+	tickBody := lineOf(t, "ticker.c", "tick-body")
+	p := startProcess(t, "ticker")
+	_, m, err := p.out.wait(0, regexp.MustCompile(`^ready pid=(\d+)$`), readyTimeout, p.done)
+	if err != nil {
+		t.Fatalf("ticker: %v", err)
+	}
+	if m[1] != strconv.Itoa(p.cmd.Process.Pid) {
+		t.Fatalf("ticker says pid %s, started as %d", m[1], p.cmd.Process.Pid)
+	}
+
+	s := startStub(t, stubOptions{attach: p.cmd.Process.Pid, prog: prog("ticker")})
+	if s.pid != p.cmd.Process.Pid {
+		t.Errorf("stub attached to pid %d, want %d", s.pid, p.cmd.Process.Pid)
+	}
+	tr := s.gdb(
+		"break tick",
+		"continue",
+		"print i > 0",
+		"print sum == i * (i - 1) / 2",
+		"continue",
+		"detach",
+	)
+	tr.match("continue", fmt.Sprintf(`Breakpoint 1, tick \(i=\d+\) at \S*ticker\.c:%d\n`, tickBody))
+	tr.match("print i > 0", `^\$\d+ = 1$`)
+	tr.match("print sum == i * (i - 1) / 2", `^\$\d+ = 1$`)
+	tr.match("continue", `Breakpoint 1, tick \(i=\d+\)`, 2)
+	tr.match("detach", fmt.Sprintf(`\[Inferior 1 \(process %d\) detached\]`, p.cmd.Process.Pid))
+
+	// The process goes on by itself; end it through its stdin. It calls
+	// tick() once more after that, so a stray int3 there would kill it.
+	select {
+	case <-p.done:
+		t.Fatalf("ticker exited after detach: %v", p.err)
+	default:
+	}
+	if err := p.stdin.Close(); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-p.done:
+	case <-time.After(exitTimeout):
+		t.Fatalf("ticker did not exit within %v of its stdin closing", exitTimeout)
+	}
+	if p.err != nil {
+		t.Fatalf("ticker after detach: %v (want a normal exit)", p.err)
+	}
+	_, m, err = p.out.wait(0, regexp.MustCompile(`^done ticks=(\d+) sum=\d+ ok=(\d)$`), readyTimeout, p.done)
+	if err != nil {
+		t.Fatalf("ticker's report: %v", err)
+	}
+	if m[2] != "1" {
+		t.Errorf("ticker's sum is wrong after detach: %q", m[0])
+	}
+}
