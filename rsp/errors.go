@@ -1,0 +1,95 @@
+package rsp
+
+import (
+	"errors"
+
+	"golang.org/x/sys/unix"
+
+	"procgdb/regs"
+)
+
+// Error replies, per the manual's "Standard Replies": "E NN" with two hex
+// digits, or "E.text" once the client has offered error-message+. gdb
+// mostly shows the number without interpreting it, so procgdb keeps a
+// small fixed set of codes that a user (or a test) can rely on:
+//
+//	E01  malformed request: bad hex, a missing field, a number too large,
+//	     a packet longer than PacketSize
+//	E02  invalid argument: a thread, process, register, signal or object
+//	     that does not exist, or an option procgdb does not support
+//	E03  no such process or thread (it exited under us: ESRCH)
+//	E05  memory could not be read or written (EIO, EFAULT, EPERM)
+//	E0f  any other failure of the target
+//
+// This file is the only place that turns an error into a code.
+const (
+	codeMalformed byte = 0x01
+	codeInvalid   byte = 0x02
+	codeNoProcess byte = 0x03
+	codeMemory    byte = 0x05
+	codeFailed    byte = 0x0f
+)
+
+// maxErrorText bounds the text of an E.text reply.
+const maxErrorText = 200
+
+// A protoError is an error whose reply code is fixed where it is made:
+// malformed requests and invalid arguments found by the session itself.
+type protoError struct {
+	code byte
+	msg  string
+}
+
+func (e *protoError) Error() string { return e.msg }
+
+// Errors the session finds while checking a request against its state.
+var (
+	errUnknownThread  = &protoError{codeInvalid, "unknown thread"}
+	errUnknownProcess = &protoError{codeInvalid, "unknown process"}
+	errNoProcesses    = &protoError{codeNoProcess, "no process is being debugged"}
+	errUnknownSignal  = &protoError{codeInvalid, "signal has no Linux equivalent"}
+	errMemory         = &protoError{codeMemory, "memory not accessible"}
+)
+
+// errorCode returns the code of an error reply for err.
+func errorCode(err error) byte {
+	if pe, ok := errors.AsType[*protoError](err); ok {
+		return pe.code
+	}
+	if errors.Is(err, regs.ErrUnknownRegister) {
+		return codeInvalid
+	}
+	if errno, ok := errors.AsType[unix.Errno](err); ok {
+		switch errno {
+		case unix.ESRCH:
+			return codeNoProcess
+		case unix.EIO, unix.EFAULT, unix.EPERM:
+			return codeMemory
+		case unix.EINVAL:
+			return codeInvalid
+		}
+	}
+	return codeFailed
+}
+
+// appendError appends the error reply for err: "E.text" when the client
+// accepts text, else "E" and the code. The text is kept to printable
+// ASCII, because gdb does not unescape error replies.
+func appendError(dst []byte, err error, text bool) []byte {
+	if !text {
+		return appendHexByte(append(dst, 'E'), errorCode(err))
+	}
+	dst = append(dst, 'E', '.')
+	msg := err.Error()
+	if len(msg) > maxErrorText {
+		msg = msg[:maxErrorText]
+	}
+	for i := 0; i < len(msg); i++ {
+		c := msg[i]
+		if c < ' ' || c > '~' || needsEscape[c] {
+			c = '?'
+		}
+		dst = append(dst, c)
+	}
+	return dst
+}

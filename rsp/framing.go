@@ -1,0 +1,398 @@
+package rsp
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"sync"
+)
+
+// Framing, as the manual's "Overview" and "Packet Acknowledgment" sections
+// describe it: a packet is '$', the payload, '#' and two hex digits of the
+// payload's checksum (the sum of its bytes modulo 256). The bytes '$', '#',
+// '}' and '*' are escaped inside a payload as '}' followed by the byte
+// XOR 0x20; the reply side may also run-length encode, which only the
+// client has to expand. Between packets come acknowledgments ('+', '-')
+// until QStartNoAckMode turns them off, and the interrupt byte 0x03.
+
+const (
+	// interruptByte stops the running target when sent between packets.
+	interruptByte = 0x03
+	// escapeByte introduces an escaped byte; the byte after it is XORed
+	// with escapeXor.
+	escapeByte = '}'
+	escapeXor  = 0x20
+	// rleByte introduces a run-length count in a reply; the count is the
+	// next byte minus rleBias.
+	rleByte = '*'
+	rleBias = 29
+
+	// maxNaks bounds how often one packet is sent again on '-', so two
+	// peers that disagree on every checksum do not loop for ever.
+	maxNaks = 8
+	// wireLogMax is how much of a packet the wire log shows.
+	wireLogMax = 256
+)
+
+// Errors of the framing. Each is an I/O-level failure of the connection,
+// not a request the client made badly.
+var (
+	errTooManyNaks = errors.New("rsp: peer rejected the same packet too many times")
+	// errTooLong and errBadEscape reject a well-checksummed packet whose
+	// payload cannot be used; the session answers them with an error.
+	errTooLong   = &protoError{codeMalformed, "packet longer than PacketSize"}
+	errBadEscape = &protoError{codeMalformed, "packet ends inside an escape sequence"}
+	errBadRLE    = &protoError{codeMalformed, "invalid run-length encoding"}
+)
+
+// frameKind says what readFrame found on the wire.
+type frameKind uint8
+
+const (
+	// framePacket is a packet whose checksum matched.
+	framePacket frameKind = iota
+	// frameInterrupt is the interrupt byte 0x03 seen between packets.
+	frameInterrupt
+	// frameRejected is a packet whose checksum matched but whose payload
+	// cannot be used (too long, broken escape); frame.err says why. It has
+	// been acknowledged: it arrived intact, the stub just refuses it.
+	frameRejected
+)
+
+// frame is one thing read from the wire.
+type frame struct {
+	kind    frameKind
+	payload []byte // framePacket: decoded payload, valid until the next readFrame
+	err     error  // frameRejected: why the packet was refused
+}
+
+// conn frames RSP packets over a byte stream. One goroutine may read
+// (readFrame) while others write (writePacket): reading writes
+// acknowledgments and retransmissions itself, so every write holds wmu.
+type conn struct {
+	r     *bufio.Reader
+	w     io.Writer
+	rle   bool // expand run-length encoding in received packets (the client's side)
+	limit int  // the longest payload accepted, counted in bytes on the wire
+	in    []byte
+
+	wmu    sync.Mutex
+	ack    bool   // acknowledgments are on (until QStartNoAckMode)
+	out    []byte // the last packet written, kept to send it again on '-'
+	naks   int    // how often out has been sent again
+	ackBuf [1]byte
+	log    *slog.Logger
+}
+
+// newConn returns a conn in acknowledgment mode that accepts payloads up to
+// limit bytes on the wire. rle says whether received payloads may be
+// run-length encoded, which only replies (read by a client) may be. log,
+// when not nil, receives every packet in and out at Info level.
+func newConn(rw io.ReadWriter, limit int, rle bool, log *slog.Logger) *conn {
+	return &conn{
+		// The reader's buffer needs no relation to limit: packets are
+		// copied out of it byte by byte.
+		r:     bufio.NewReaderSize(rw, 64<<10),
+		w:     rw,
+		rle:   rle,
+		limit: limit,
+		ack:   true,
+		log:   log,
+	}
+}
+
+// setAck turns acknowledgments on or off. The stub turns them off after it
+// has replied OK to QStartNoAckMode, the client after reading that OK.
+func (c *conn) setAck(on bool) {
+	c.wmu.Lock()
+	c.ack = on
+	c.wmu.Unlock()
+}
+
+// acking reports whether acknowledgments are on.
+func (c *conn) acking() bool {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	return c.ack
+}
+
+// readFrame reads until the next packet or interrupt byte. On the way it
+// skips '+' and bytes that belong to no packet, sends the last packet again
+// on '-', and answers a packet with a bad checksum with '-' (in
+// acknowledgment mode; without acknowledgments it is dropped) and goes on
+// reading: a bad checksum changes nothing else. A good packet is
+// acknowledged with '+' before readFrame returns it.
+//
+// The error is an I/O error, io.ErrUnexpectedEOF for a connection that ends
+// inside a packet, or errTooManyNaks.
+func (c *conn) readFrame() (frame, error) {
+	for {
+		b, err := c.r.ReadByte()
+		if err != nil {
+			return frame{}, err
+		}
+		switch b {
+		case '$':
+			f, ok, err := c.readPacket()
+			if err != nil || ok {
+				return f, err
+			}
+		case interruptByte:
+			c.logWire("in", []byte{interruptByte})
+			return frame{kind: frameInterrupt}, nil
+		case '-':
+			if err := c.retransmit(); err != nil {
+				return frame{}, err
+			}
+		default:
+			// '+' needs no action: a stub keeps no queue of unacknowledged
+			// packets. Anything else is line noise between packets.
+		}
+	}
+}
+
+// readPacket reads a packet after its '$'. ok is false when the packet was
+// dropped for its checksum and reading should go on.
+func (c *conn) readPacket() (f frame, ok bool, err error) {
+	c.in = c.in[:0]
+	var sum byte
+	wire := 0
+	for {
+		chunk, err := c.r.ReadSlice('#')
+		if err != nil && !errors.Is(err, bufio.ErrBufferFull) {
+			return frame{}, false, unexpectedEOF(err)
+		}
+		end := err == nil
+		if end {
+			chunk = chunk[:len(chunk)-1]
+		}
+		if i := bytes.LastIndexByte(chunk, '$'); i >= 0 {
+			// A '$' cannot occur inside a packet: the one we were reading
+			// was cut short and a new one begins.
+			c.in, sum, wire = c.in[:0], 0, 0
+			chunk = chunk[i+1:]
+		}
+		for _, b := range chunk {
+			sum += b
+		}
+		if room := c.limit - wire; room > 0 {
+			c.in = append(c.in, chunk[:min(room, len(chunk))]...)
+		}
+		wire += len(chunk)
+		if end {
+			break
+		}
+	}
+	hi, err := c.r.ReadByte()
+	if err != nil {
+		return frame{}, false, unexpectedEOF(err)
+	}
+	lo, err := c.r.ReadByte()
+	if err != nil {
+		return frame{}, false, unexpectedEOF(err)
+	}
+	want, herr := parseHexByte(hi, lo)
+	if herr != nil || want != sum {
+		c.logWire("in-bad-checksum", c.in)
+		return frame{}, false, c.writeAck('-')
+	}
+	if err := c.writeAck('+'); err != nil {
+		return frame{}, false, err
+	}
+	c.logWire("in", c.in)
+	if wire > c.limit {
+		return frame{kind: frameRejected, err: errTooLong}, true, nil
+	}
+	payload, derr := c.decode(c.in)
+	if derr != nil {
+		return frame{kind: frameRejected, err: derr}, true, nil
+	}
+	return frame{kind: framePacket, payload: payload}, true, nil
+}
+
+// decode undoes run-length encoding (when c.rle) and escapes. Run-length
+// encoding applies to the bytes on the wire, so it is expanded first;
+// the result never exceeds c.limit bytes.
+func (c *conn) decode(p []byte) ([]byte, error) {
+	if c.rle {
+		var err error
+		if p, err = expandRLE(p, c.limit); err != nil {
+			return nil, err
+		}
+		c.in = p
+	}
+	return unescape(p)
+}
+
+// expandRLE expands each "X*n" into X followed by n-29 more copies of X,
+// refusing results longer than limit. A payload without '*' is returned
+// as it is.
+func expandRLE(p []byte, limit int) ([]byte, error) {
+	i := 0
+	for i < len(p) && p[i] != rleByte {
+		i++
+	}
+	if i == len(p) {
+		return p, nil
+	}
+	out := make([]byte, 0, len(p))
+	out = append(out, p[:i]...)
+	for ; i < len(p); i++ {
+		b := p[i]
+		if b != rleByte {
+			out = append(out, b)
+			continue
+		}
+		if len(out) == 0 || i+1 == len(p) || p[i+1] < rleBias {
+			return nil, errBadRLE
+		}
+		i++
+		n := int(p[i]) - rleBias
+		if len(out)+n > limit {
+			return nil, errTooLong
+		}
+		prev := out[len(out)-1]
+		for range n {
+			out = append(out, prev)
+		}
+	}
+	return out, nil
+}
+
+// unescape decodes '}' escapes in place.
+func unescape(p []byte) ([]byte, error) {
+	j := bytes.IndexByte(p, escapeByte)
+	if j < 0 {
+		return p, nil
+	}
+	for i := j; i < len(p); i++ {
+		b := p[i]
+		if b == escapeByte {
+			i++
+			if i == len(p) {
+				return nil, errBadEscape
+			}
+			b = p[i] ^ escapeXor
+		}
+		p[j] = b
+		j++
+	}
+	return p[:j], nil
+}
+
+// unexpectedEOF turns io.EOF inside a packet into io.ErrUnexpectedEOF.
+func unexpectedEOF(err error) error {
+	if errors.Is(err, io.EOF) {
+		return io.ErrUnexpectedEOF
+	}
+	return err
+}
+
+// writeAck writes an acknowledgment when acknowledgments are on.
+func (c *conn) writeAck(b byte) error {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	if !c.ack {
+		return nil
+	}
+	c.ackBuf[0] = b
+	if _, err := c.w.Write(c.ackBuf[:]); err != nil {
+		return fmt.Errorf("rsp: write ack: %w", err)
+	}
+	return nil
+}
+
+// retransmit sends the last packet again after a '-'.
+func (c *conn) retransmit() error {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	if !c.ack || len(c.out) == 0 {
+		return nil
+	}
+	if c.naks >= maxNaks {
+		return errTooManyNaks
+	}
+	c.naks++
+	c.logWire("out-again", c.out)
+	if _, err := c.w.Write(c.out); err != nil {
+		return fmt.Errorf("rsp: retransmit: %w", err)
+	}
+	return nil
+}
+
+// needsEscape marks the bytes that cannot appear literally in a payload:
+// the frame delimiters, the escape byte, and the run-length marker (which
+// a client would expand).
+var needsEscape = [256]bool{'$': true, '#': true, escapeByte: true, rleByte: true}
+
+// writePacket frames payload, escaping it and computing the checksum as it
+// goes, and writes it in one call. Escaping everything is safe for text
+// replies too: they never contain the escaped bytes.
+func (c *conn) writePacket(payload []byte) error {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	out := append(c.out[:0], '$')
+	var sum byte
+	for len(payload) > 0 {
+		// Copy the run of plain bytes up to the next one to escape.
+		i := 0
+		for i < len(payload) && !needsEscape[payload[i]] {
+			sum += payload[i]
+			i++
+		}
+		out = append(out, payload[:i]...)
+		if i == len(payload) {
+			break
+		}
+		e := payload[i] ^ escapeXor
+		sum += escapeByte + e
+		out = append(out, escapeByte, e)
+		payload = payload[i+1:]
+	}
+	out = append(out, '#', hexDigits[sum>>4], hexDigits[sum&0xf])
+	c.out, c.naks = out, 0
+	c.logWire("out", out)
+	if _, err := c.w.Write(out); err != nil {
+		return fmt.Errorf("rsp: write packet: %w", err)
+	}
+	return nil
+}
+
+// writeRaw writes bytes as given (the interrupt byte, or malformed input
+// in tests).
+func (c *conn) writeRaw(b []byte) error {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	c.logWire("out-raw", b)
+	if _, err := c.w.Write(b); err != nil {
+		return fmt.Errorf("rsp: write: %w", err)
+	}
+	return nil
+}
+
+// readAck reads the next byte, which must be an acknowledgment.
+func (c *conn) readAck() (byte, error) {
+	b, err := c.r.ReadByte()
+	if err != nil {
+		return 0, err
+	}
+	if b != '+' && b != '-' {
+		return b, fmt.Errorf("rsp: read %q where an acknowledgment was expected", b)
+	}
+	return b, nil
+}
+
+// logWire logs a packet on the wire log, shortened to wireLogMax bytes.
+func (c *conn) logWire(dir string, p []byte) {
+	if c.log == nil {
+		return
+	}
+	if len(p) > wireLogMax {
+		c.log.Info("rsp", "dir", dir, "len", len(p), "packet", fmt.Sprintf("%q…", p[:wireLogMax]))
+		return
+	}
+	c.log.Info("rsp", "dir", dir, "packet", fmt.Sprintf("%q", p))
+}
