@@ -1,0 +1,157 @@
+//go:build linux
+
+package tests
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// basicSession is the session every transport must carry: break in main,
+// continue, bt, print, continue to the exit.
+var basicSession = []string{"break main", "continue", "bt", "print counter", "print pattern[1]", "continue"}
+
+func checkBasicSession(t *testing.T, tr *transcript, report string) {
+	t.Helper()
+	mainFirst := lineOf(t, "basic.c", "main-first")
+	tr.match("continue", `Breakpoint 1, main \(argc=2, argv=0x[0-9a-f]+\) `+atLine("basic.c", mainFirst))
+	tr.match("bt", `^#0\s+main \(argc=2, argv=0x[0-9a-f]+\) `+atLine("basic.c", mainFirst))
+	tr.match("print counter", `^\$\d+ = 5$`)
+	tr.match("print pattern[1]", `^\$\d+ = 17 '\\021'$`)
+	tr.match("continue", exitedRE(7), 2)
+	if got, want := strings.TrimSpace(readFile(t, report)), "sum=47 counter=5 local=42"; got != want {
+		t.Errorf("the program reported %q, want %q", got, want)
+	}
+}
+
+// shortTempDir returns a new directory with a short path: a unix socket's
+// path must fit in 108 bytes, which t.TempDir's may not.
+func shortTempDir(t *testing.T) string {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "pg")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	return dir
+}
+
+// shellQuote quotes s for /bin/sh.
+func shellQuote(s string) string {
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+func TestTransports(t *testing.T) {
+	prepare(t)
+	t.Run("tcp", func(t *testing.T) {
+		prepare(t)
+		report := filepath.Join(t.TempDir(), "report")
+		s := startStub(t, stubOptions{prog: prog("basic"), args: []string{report}})
+		// As the README says: gdb's "target remote :PORT".
+		port := s.target[strings.LastIndex(s.target, ":"):]
+		tr := runGDB(t, prog("basic"), "target remote "+port, basicSession...)
+		checkBasicSession(t, tr, report)
+		s.waitStderr(`^Remote debugging from host (127\.0\.0\.1|::1|::ffff:127\.0\.0\.1), port \d+$`)
+		s.waitStderr(`^Child exited with status 7$`)
+	})
+	t.Run("unix", func(t *testing.T) {
+		prepare(t)
+		onlyProcgdb(t, "a unix socket")
+		report := filepath.Join(t.TempDir(), "report")
+		sock := filepath.Join(shortTempDir(t), "gdb.sock")
+		s := startStub(t, stubOptions{comm: "unix:" + sock, prog: prog("basic"), args: []string{report}})
+		fi, err := os.Stat(sock)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fi.Mode()&os.ModeSocket == 0 || fi.Mode().Perm() != 0o600 {
+			t.Errorf("%s has mode %v, want a socket with permissions 0600", sock, fi.Mode())
+		}
+		tr := s.gdb(basicSession...)
+		checkBasicSession(t, tr, report)
+		// The process is gone, so the stub ends and removes its socket.
+		s.waitExit(exitTimeout)
+		if _, err := os.Lstat(sock); !os.IsNotExist(err) {
+			t.Errorf("%s still exists after the stub exited (%v)", sock, err)
+		}
+	})
+	t.Run("stdio", func(t *testing.T) {
+		prepare(t)
+		report := filepath.Join(t.TempDir(), "report")
+		pipe := fmt.Sprintf("target remote | %s %s - %s %s", shellQuote(suite.stubPath),
+			strings.Join(stubFlags(false), " "), shellQuote(prog("basic")), shellQuote(report))
+		tr := runGDB(t, prog("basic"), pipe, basicSession...)
+		// The stub's stderr reaches gdb's; kill the process it made
+		// should the session have gone wrong.
+		if m := regexp.MustCompile(`(?m)^Process .* created; pid = (\d+)$`).FindStringSubmatch(tr.all); m != nil {
+			pid, _ := strconv.Atoi(m[1])
+			t.Cleanup(func() { _ = syscall.Kill(pid, syscall.SIGKILL) })
+		} else {
+			t.Errorf("no line \"Process %s created; pid = N\" in gdb's output", prog("basic"))
+		}
+		checkBasicSession(t, tr, report)
+	})
+}
+
+// TestReconnect disconnects gdb from a stub started without --once and
+// connects a second gdb: the process must still be where the first left it.
+func TestReconnect(t *testing.T) {
+	prepare(t)
+	mainFirst := lineOf(t, "basic.c", "main-first")
+	s, report := startBasic(t)
+	tr := s.gdb("break main", "continue", "disconnect")
+	tr.match("continue", `Breakpoint 1, main \(`)
+
+	// gdb retries a refused connection for a while, so the second
+	// connection need not wait for the stub to listen again.
+	tr = s.gdb("bt", "print counter", "continue")
+	tr.match("bt", `^#0\s+main \(argc=2, argv=0x[0-9a-f]+\) `+atLine("basic.c", mainFirst))
+	tr.match("print counter", `^\$\d+ = 5$`)
+	tr.match("continue", exitedRE(7))
+	if got, want := strings.TrimSpace(readFile(t, report)), "sum=47 counter=5 local=42"; got != want {
+		t.Errorf("the program reported %q, want %q", got, want)
+	}
+	if n := s.stderr.count(regexp.MustCompile(`^Remote debugging from host `)); n != 2 {
+		t.Errorf("the stub reported %d connections, want 2", n)
+	}
+}
+
+// TestOnce: with --once the stub ends when its client disconnects, and the
+// process it launched does not outlive it.
+func TestOnce(t *testing.T) {
+	prepare(t)
+	report := filepath.Join(t.TempDir(), "report")
+	s := startStub(t, stubOptions{once: true, prog: prog("basic"), args: []string{report}})
+	tr := s.gdb("break main", "continue", "disconnect")
+	tr.match("continue", `Breakpoint 1, main \(`)
+	s.waitExit(exitTimeout)
+	waitGone(t, s.pid)
+}
+
+// waitGone waits, bounded, until process pid no longer exists or is a
+// zombie (it may take its new parent a moment to reap it).
+func waitGone(t *testing.T, pid int) {
+	t.Helper()
+	deadline := time.Now().Add(exitTimeout)
+	for {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+		if err != nil {
+			return
+		}
+		// The state follows the command name in parentheses.
+		if f := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+1:])); len(f) > 0 && f[0] == "Z" {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("process %d still exists %v after its stub exited: %s", pid, exitTimeout, b)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
