@@ -6,6 +6,7 @@ import (
 	"bufio"
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -44,6 +45,10 @@ func TestMain(m *testing.M) {
 }
 
 func runTests(m *testing.M) int {
+	flag.Parse()
+	if f := flag.Lookup("test.list"); f != nil && f.Value.String() != "" {
+		return m.Run() // listing tests needs no programs and no stub
+	}
 	dir, err := os.MkdirTemp("", "procgdb-tests-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
