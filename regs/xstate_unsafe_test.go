@@ -1,0 +1,162 @@
+//go:build linux && amd64
+
+package regs
+
+import (
+	"encoding/binary"
+	"os/exec"
+	"runtime"
+	"syscall"
+	"testing"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// This file checks the layout and the XSTATE_BV handling against the
+// kernel, through a real tracee. It is the only place in the package that
+// needs unsafe (to pass an iovec to PTRACE_GETREGSET).
+
+// regset calls PTRACE_GETREGSET or PTRACE_SETREGSET for NT_X86_XSTATE
+// and returns the length the kernel reports.
+func regset(req int, pid int, buf []byte) (int, error) {
+	iov := unix.Iovec{Base: &buf[0], Len: uint64(len(buf))}
+	_, _, errno := syscall.Syscall6(syscall.SYS_PTRACE, uintptr(req), uintptr(pid),
+		unix.NT_X86_XSTATE, uintptr(unsafe.Pointer(&iov)), 0, 0)
+	if errno != 0 {
+		return 0, errno
+	}
+	return int(iov.Len), nil
+}
+
+// startTracee starts /bin/true stopped at its exec, traced by the calling
+// thread, which the caller must have locked.
+func startTracee(t *testing.T) int {
+	t.Helper()
+	cmd := exec.Command("/bin/true")
+	cmd.SysProcAttr = &syscall.SysProcAttr{Ptrace: true}
+	if err := cmd.Start(); err != nil {
+		t.Skipf("cannot start a traced process: %v", err)
+	}
+	pid := cmd.Process.Pid
+	t.Cleanup(func() {
+		unix.Kill(pid, unix.SIGKILL)
+		cmd.Wait()
+	})
+	waitStop(t, pid)
+	return pid
+}
+
+func waitStop(t *testing.T, pid int) {
+	t.Helper()
+	var ws unix.WaitStatus
+	if _, err := unix.Wait4(pid, &ws, 0, nil); err != nil {
+		t.Fatal(err)
+	}
+	if !ws.Stopped() || ws.StopSignal() != unix.SIGTRAP {
+		t.Fatalf("tracee status %#x, want a SIGTRAP stop", ws)
+	}
+}
+
+// swXCR0 is where the kernel puts the enabled user state components in the
+// area PTRACE_GETREGSET returns: the first 8 of the software-reserved bytes
+// 464-511, which the processor never writes (word 0 of
+// xstate_fx_sw_bytes in the kernel's asm/user.h). Signal frames use the
+// same bytes differently.
+const swXCR0 = 464
+
+func TestHostLayoutMatchesKernel(t *testing.T) {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+
+	l, err := HostLayout()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l.FXSaveOnly {
+		t.Skip("kernel runs without XSAVE")
+	}
+	pid := startTracee(t)
+
+	// Offer more than the layout says: the kernel returns its own size.
+	buf := make([]byte, l.Size+4096)
+	n, err := regset(unix.PTRACE_GETREGSET, pid, buf)
+	if err != nil {
+		t.Fatalf("PTRACE_GETREGSET: %v", err)
+	}
+	if n != l.Size {
+		t.Errorf("kernel XSAVE area is %d bytes, HostLayout says %d", n, l.Size)
+	}
+	if xcr0 := binary.LittleEndian.Uint64(buf[swXCR0:]); xcr0 != l.Features {
+		t.Errorf("kernel's XCR0 %#x, HostLayout says %#x", xcr0, l.Features)
+	}
+	t.Logf("XSTATE_BV at exec: %#x", binary.LittleEndian.Uint64(buf[xsaveHeader:]))
+
+	s := &Set{Layout: l, XSave: buf[:n]}
+	if err := unix.PtraceGetRegs(pid, &s.GPR); err != nil {
+		t.Fatal(err)
+	}
+	// A freshly exec'd task has the x87 and SSE defaults.
+	for _, c := range []struct {
+		n    int
+		want uint32
+	}{{32, 0x037f}, {33, 0}, {34, 0xffff}, {56, 0x1f80}} {
+		b, err := s.AppendRegister(nil, c.n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := binary.LittleEndian.Uint32(b); got != c.want {
+			t.Errorf("register %d = %#x at exec, want %#x", c.n, got, c.want)
+		}
+	}
+	b, _ := s.AppendRegister(nil, RIP)
+	if got := binary.LittleEndian.Uint64(b); got != s.GPR.Rip {
+		t.Errorf("rip = %#x, want %#x", got, s.GPR.Rip)
+	}
+
+	// Write one register of each XSAVE component, let the kernel take
+	// them, run one instruction so that they pass through the hardware,
+	// and read them back.
+	one := []byte{0, 0, 0, 0, 0, 0, 0, 0x80, 0xff, 0x3f} // 1.0
+	writes := []struct {
+		n int
+		b []byte
+	}{
+		{24, one}, // st0
+		{34, le32(0xfffc)},
+		{41, seq(16, 0x10)},
+		{56, le32(0x1f80 | 1<<15)}, // mxcsr with FZ
+	}
+	if l.HasAVX {
+		writes = append(writes, struct {
+			n int
+			b []byte
+		}{63, seq(16, 0x40)})
+	}
+	for _, w := range writes {
+		if err := s.SetRegister(w.n, w.b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := regset(unix.PTRACE_SETREGSET, pid, s.XSave); err != nil {
+		t.Fatalf("PTRACE_SETREGSET: %v", err)
+	}
+	if err := unix.PtraceSingleStep(pid); err != nil {
+		t.Fatal(err)
+	}
+	waitStop(t, pid)
+
+	got := &Set{Layout: l, XSave: make([]byte, l.Size)}
+	if _, err := regset(unix.PTRACE_GETREGSET, pid, got.XSave); err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range writes {
+		b, err := got.AppendRegister(nil, w.n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(b) != string(w.b) {
+			t.Errorf("register %d after the kernel round trip = %x, want %x", w.n, b, w.b)
+		}
+	}
+}
