@@ -266,3 +266,35 @@ func TestExitCode(t *testing.T) {
 	}
 	s.waitStderr(`^Child exited with status 7$`)
 }
+
+// TestRegisters checks the registers of the target description's linux
+// feature and a register write.
+func TestRegisters(t *testing.T) {
+	prepare(t)
+	s, report := startBasic(t)
+	tr := s.gdb(
+		"break main",
+		"continue",
+		"info registers orig_rax fs_base gs_base",
+		"print $orig_rax",
+		"print $fs_base != 0",
+		"print $eflags",
+		// rax is dead at the start of main at -O0.
+		"set var $rax = 0x1122334455667788",
+		"print/x $rax",
+		"print/x $eax",
+		"continue",
+	)
+	tr.match("info registers orig_rax fs_base gs_base", `(?m)^orig_rax\s+0x[0-9a-f]+\s+-?\d+\nfs_base\s+0x[0-9a-f]+\s+\d+\ngs_base\s+0x[0-9a-f]+\s+\d+$`)
+	// A breakpoint stop is not in a system call.
+	tr.match("print $orig_rax", `^\$\d+ = -1$`)
+	// glibc has set up thread-local storage by the time main runs.
+	tr.match("print $fs_base != 0", `^\$\d+ = 1$`)
+	tr.match("print $eflags", `^\$\d+ = \[ .*IF.* \]$`)
+	tr.match("print/x $rax", `^\$\d+ = 0x1122334455667788$`)
+	tr.match("print/x $eax", `^\$\d+ = 0x55667788$`)
+	tr.match("continue", exitedRE(7), 2)
+	if got, want := strings.TrimSpace(readFile(t, report)), "sum=47 counter=5 local=42"; got != want {
+		t.Errorf("the program reported %q, want %q", got, want)
+	}
+}
