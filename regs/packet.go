@@ -24,8 +24,9 @@ var (
 // AppendG stops before the first register it cannot read: with XSave not
 // loaded that is st0, so only the general registers are sent. A shorter g
 // reply is valid in the protocol (gdb then reads the registers past its
-// end one at a time with p), but callers wanting the whole packet load
-// XSave first; see NeedsXSave.
+// end with p), but gdb remembers the shorter length and rejects a longer
+// reply later in the session, so a stub should load XSave for every g
+// (see NeedsXSave) and keep the length constant.
 //
 // AppendG does not allocate when dst has room for the packet.
 func (s *Set) AppendG(dst []byte) []byte {

@@ -60,9 +60,8 @@ func waitStop(t *testing.T, pid int) {
 
 // swXCR0 is where the kernel puts the enabled user state components in the
 // area PTRACE_GETREGSET returns: the first 8 of the software-reserved bytes
-// 464-511, which the processor never writes (word 0 of
-// xstate_fx_sw_bytes in the kernel's asm/user.h). Signal frames use the
-// same bytes differently.
+// 464-511, which the processor never writes (the kernel's
+// USER_XSTATE_XCR0_WORD). Signal frames use the same bytes differently.
 const swXCR0 = 464
 
 func TestHostLayoutMatchesKernel(t *testing.T) {
@@ -114,49 +113,89 @@ func TestHostLayoutMatchesKernel(t *testing.T) {
 		t.Errorf("rip = %#x, want %#x", got, s.GPR.Rip)
 	}
 
-	// Write one register of each XSAVE component, let the kernel take
-	// them, run one instruction so that they pass through the hardware,
-	// and read them back.
+}
+
+// TestKernelKeepsWrites writes one XSAVE register at a time into a fresh
+// tracee, whose components all start in their initial configuration, lets
+// the kernel take the area, runs one instruction so that the state passes
+// through the hardware, and reads everything back: the register must hold
+// the new value and every other register its old one.
+func TestKernelKeepsWrites(t *testing.T) {
+	l, err := HostLayout()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l.FXSaveOnly {
+		t.Skip("kernel runs without XSAVE")
+	}
 	one := []byte{0, 0, 0, 0, 0, 0, 0, 0x80, 0xff, 0x3f} // 1.0
 	writes := []struct {
-		n int
-		b []byte
+		name string
+		n    int
+		b    []byte
 	}{
-		{24, one}, // st0
-		{34, le32(0xfffc)},
-		{41, seq(16, 0x10)},
-		{56, le32(0x1f80 | 1<<15)}, // mxcsr with FZ
-	}
-	if l.HasAVX {
-		writes = append(writes, struct {
-			n int
-			b []byte
-		}{63, seq(16, 0x40)})
+		{"st0", 24, one},
+		{"fctrl", 32, le32(0x027f)},
+		{"ftag", 34, le32(0x3fff)},
+		{"fop", 39, le32(0x5d9)},
+		{"xmm1", 41, seq(16, 0x10)},
+		{"mxcsr", 56, le32(0x1f80 | 1<<15)}, // FZ
+		{"ymm3h", 63, seq(16, 0x40)},
 	}
 	for _, w := range writes {
-		if err := s.SetRegister(w.n, w.b); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if _, err := regset(unix.PTRACE_SETREGSET, pid, s.XSave); err != nil {
-		t.Fatalf("PTRACE_SETREGSET: %v", err)
-	}
-	if err := unix.PtraceSingleStep(pid); err != nil {
-		t.Fatal(err)
-	}
-	waitStop(t, pid)
+		t.Run(w.name, func(t *testing.T) {
+			if w.n >= l.NumRegs() {
+				t.Skip("no AVX")
+			}
+			runtime.LockOSThread()
+			defer runtime.UnlockOSThread()
+			pid := startTracee(t)
+			s := &Set{Layout: l, XSave: make([]byte, l.Size)}
+			if _, err := regset(unix.PTRACE_GETREGSET, pid, s.XSave); err != nil {
+				t.Fatal(err)
+			}
+			before := s.AppendG(nil)
+			if err := s.SetRegister(w.n, w.b); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := regset(unix.PTRACE_SETREGSET, pid, s.XSave); err != nil {
+				t.Fatalf("PTRACE_SETREGSET: %v", err)
+			}
+			check := func(when string, skip func(n int) bool) {
+				t.Helper()
+				got := &Set{Layout: l, XSave: make([]byte, l.Size)}
+				if _, err := regset(unix.PTRACE_GETREGSET, pid, got.XSave); err != nil {
+					t.Fatal(err)
+				}
+				for n := range l.NumRegs() {
+					if !NeedsXSave(n) || skip(n) {
+						continue
+					}
+					info, _ := l.Info(n)
+					b, err := got.AppendRegister(nil, n)
+					if err != nil {
+						t.Fatal(err)
+					}
+					want := before[info.Offset : info.Offset+info.Size()]
+					if n == w.n {
+						want = w.b
+					}
+					if !sameRegister(n, b, want) {
+						t.Errorf("%s: %s = %x after writing %s, want %x", when, info.Name, b, w.name, want)
+					}
+				}
+			}
+			check("before running", func(int) bool { return false })
 
-	got := &Set{Layout: l, XSave: make([]byte, l.Size)}
-	if _, err := regset(unix.PTRACE_GETREGSET, pid, got.XSave); err != nil {
-		t.Fatal(err)
-	}
-	for _, w := range writes {
-		b, err := got.AppendRegister(nil, w.n)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if string(b) != string(w.b) {
-			t.Errorf("register %d after the kernel round trip = %x, want %x", w.n, b, w.b)
-		}
+			if err := unix.PtraceSingleStep(pid); err != nil {
+				t.Fatal(err)
+			}
+			waitStop(t, pid)
+			// The last-instruction pointers and opcode (fiseg to
+			// fop) are the processor's to change: AMD processors,
+			// and Intel ones with FOP and FDP deprecation, save
+			// them only while an x87 exception is pending.
+			check("after a step", func(n int) bool { return n >= 35 && n <= 39 })
+		})
 	}
 }
