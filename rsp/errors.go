@@ -42,6 +42,9 @@ type protoError struct {
 
 func (e *protoError) Error() string { return e.msg }
 
+// errMalformed is the cause of parse errors other than bad hex.
+var errMalformed = &protoError{codeMalformed, "malformed"}
+
 // Errors the session finds while checking a request against its state.
 var (
 	errUnknownThread  = &protoError{codeInvalid, "unknown thread"}
@@ -49,6 +52,7 @@ var (
 	errNoProcesses    = &protoError{codeNoProcess, "no process is being debugged"}
 	errUnknownSignal  = &protoError{codeInvalid, "signal has no Linux equivalent"}
 	errMemory         = &protoError{codeMemory, "memory not accessible"}
+	errUnsupported    = &protoError{codeInvalid, "not supported"}
 )
 
 // errorCode returns the code of an error reply for err.

@@ -1,0 +1,61 @@
+// Package rsp speaks gdb's remote serial protocol (RSP): it turns bytes into
+// packets, packets into typed requests, and requests into calls on a Target;
+// and it offers a small client for programs and tests that talk to a stub.
+//
+// # Terminology
+//
+// The inferior is the process being debugged. The stub is the program that
+// controls the inferior and answers packets (procgdb, gdbserver,
+// lldb-server). The client is the debugger that sends them (gdb, lldb, or
+// Client). The reference is the gdb manual's appendix "Remote Protocol";
+// lldb documents its extensions in lldb/docs/resources/lldbgdbremote.md.
+//
+// # All-stop
+//
+// A Session runs in all-stop mode: every thread of every inferior is
+// stopped while the session answers packets; a resume (vCont, c, s, ...)
+// lets the threads the client named run until one of them stops, when
+// every thread is stopped again and the session sends one stop reply.
+// While the inferior runs, the client sends nothing but the interrupt byte
+// 0x03, which makes the session call Target.Interrupt. Non-stop mode, where
+// threads stop and run independently and stops are notifications, is not
+// implemented; Target keeps per-thread state so that it can be.
+//
+// # Dialects
+//
+// gdb and lldb agree on most packets but not all. Where they differ,
+// procgdb follows gdb and names the difference at the packet: the binary
+// memory read x (memory.go) is the one that matters so far.
+//
+// # Files
+//
+// Each file implements one family of packets, named after the manual's
+// sections:
+//
+//	framing.go      "Overview", "Packet Acknowledgment", "Interrupts":
+//	                $payload#checksum, + and -, escapes, run-length
+//	                encoding, the interrupt byte
+//	hex.go          hex data and numbers
+//	errors.go       "Standard Replies": E NN and E.text, in one place
+//	signals.go      gdb's signal numbers (include/gdb/signals.def)
+//	session.go      the dispatch table, Serve, and the all-stop run loop
+//	query.go        "General Query Packets": qSupported, QStartNoAckMode,
+//	                qC, qfThreadInfo, qsThreadInfo, T, qAttached, qSymbol,
+//	                QPassSignals, QProgramSignals
+//	threadid.go     the thread-id syntax of "Packets"
+//	memory.go       "Packets": m, M, x, X
+//	registers.go    "Packets": g, G, p, P
+//	resume.go       "Packets": vCont?, vCont, c, C, s, S, H
+//	breakpoints.go  "Packets": Z0 and z0 (Z1 to Z4 are unsupported)
+//	xfer.go         qXfer reads; "Thread List Format", "Library List
+//	                Format for SVR4 Targets"
+//	stop.go         "Stop Reply Packets": T, W, X, and '?'
+//	kill.go         k, vKill, D
+//	client.go       Client, the other end of all of the above
+//
+// Every packet is decoded by a pure function (parseMemRead, parseVCont,
+// parseBreakpoint, parseThreadID, parseXfer, parseQSupported, ...) into a
+// typed request, and answered by a handler that returns a reply value; only
+// framing.go writes bytes. qSupported is built from the dispatch table, so
+// procgdb advertises exactly the packets it handles.
+package rsp

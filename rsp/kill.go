@@ -1,0 +1,90 @@
+package rsp
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+)
+
+// Ending the debugging of a process, per the manual's "Packets" section:
+// "k" kills (and, being unreliable on bare metal, gets no reply),
+// "vKill;pid" kills one process and replies OK, "D" or "D;pid" detaches
+// and replies OK.
+//
+// gdb tries vKill before k whatever was negotiated. Without the
+// multiprocess feature it sends a made-up PID, so vKill then means the one
+// process being debugged; with multiprocess it falls back to k only if
+// vKill is unsupported, so vKill must work.
+
+// kill answers k: every process is killed and the session ends.
+func (s *Session) kill(args []byte) reply {
+	if err := noArgs(args); err != nil {
+		return errorReply(err)
+	}
+	if err := s.killAll(); err != nil {
+		s.log.Warn("kill", "err", err)
+	}
+	return endReply(reply{kind: replyNone}, OutcomeKilled)
+}
+
+// vKill answers vKill;pid. The session ends when no process is left.
+func (s *Session) vKill(args []byte) reply {
+	pid, err := parseHexInt(args)
+	if err != nil {
+		return errorReply(fmt.Errorf("process id %q: %w", args, err))
+	}
+	if !s.multiprocess {
+		err = s.killAll()
+	} else if err = s.knownProcess(pid); err == nil {
+		err = s.t.Kill(pid)
+	}
+	if err != nil {
+		return errorReply(err)
+	}
+	if len(s.t.Processes()) == 0 {
+		return endReply(okReply, OutcomeKilled)
+	}
+	return okReply
+}
+
+// killAll kills every process, going on after a failure.
+func (s *Session) killAll() error {
+	var errs []error
+	for _, pid := range s.t.Processes() {
+		if err := s.t.Kill(pid); err != nil {
+			errs = append(errs, fmt.Errorf("kill %d: %w", pid, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// detach answers D and D;pid. The session ends when no process is left.
+func (s *Session) detach(args []byte) reply {
+	pid, one, err := parsePID(args, ';')
+	if err != nil {
+		return errorReply(err)
+	}
+	procs := []int{pid}
+	if !one {
+		procs = s.t.Processes()
+	} else if err := s.knownProcess(pid); err != nil {
+		return errorReply(err)
+	}
+	for _, p := range procs {
+		if err := s.t.Detach(p); err != nil {
+			return errorReply(fmt.Errorf("detach %d: %w", p, err))
+		}
+	}
+	if len(s.t.Processes()) == 0 {
+		return endReply(okReply, OutcomeDetached)
+	}
+	return okReply
+}
+
+// knownProcess checks that pid is being debugged.
+func (s *Session) knownProcess(pid int) error {
+	if !slices.Contains(s.t.Processes(), pid) {
+		return fmt.Errorf("process %d: %w", pid, errUnknownProcess)
+	}
+	return nil
+}

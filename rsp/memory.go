@@ -1,0 +1,183 @@
+package rsp
+
+import (
+	"bytes"
+	"fmt"
+	"slices"
+)
+
+// Memory packets, per the manual's "Packets" section: "m addr,length"
+// reads in hex, "M addr,length:XX..." writes hex, "X addr,length:XX..."
+// writes binary data and "x addr,length" reads binary data.
+//
+// The binary read has two dialects. gdb's (since gdb 16, used only when
+// the stub advertises binary-upload+) starts the reply with 'b', so that
+// an empty read ("b") differs from the empty reply of an unsupported
+// packet. lldb's has no prefix and answers the probe "x0,0" with OK.
+// procgdb speaks gdb's: the prefix is the only difference, see
+// readMemoryBinary.
+
+// memRead is an m or x request.
+type memRead struct {
+	addr   uint64
+	length uint64
+}
+
+// memWrite is an M or X request.
+type memWrite struct {
+	addr uint64
+	data []byte
+}
+
+// parseMemRead decodes "addr,length".
+func parseMemRead(b []byte) (memRead, error) {
+	a, l, ok := bytes.Cut(b, []byte(","))
+	if !ok {
+		return memRead{}, fmt.Errorf("%q: missing ',length': %w", b, errMalformed)
+	}
+	addr, err := parseHexUint(a)
+	if err != nil {
+		return memRead{}, fmt.Errorf("address %q: %w", a, err)
+	}
+	length, err := parseHexUint(l)
+	if err != nil {
+		return memRead{}, fmt.Errorf("length %q: %w", l, err)
+	}
+	return memRead{addr: addr, length: length}, nil
+}
+
+// appendMemRead encodes r as parseMemRead decodes it.
+func appendMemRead(dst []byte, r memRead) []byte {
+	dst = append(appendHexUint(dst, r.addr), ',')
+	return appendHexUint(dst, r.length)
+}
+
+// parseMemWrite decodes M's "addr,length:XX...".
+func parseMemWrite(b []byte) (memWrite, error) {
+	r, data, err := parseWriteHeader(b)
+	if err != nil {
+		return memWrite{}, err
+	}
+	if uint64(len(data)) != 2*r.length {
+		return memWrite{}, fmt.Errorf("data: %d hex digits for length %#x: %w", len(data), r.length, errMalformed)
+	}
+	buf, err := decodeHex(make([]byte, 0, len(data)/2), data)
+	if err != nil {
+		return memWrite{}, fmt.Errorf("data: %w", err)
+	}
+	return memWrite{addr: r.addr, data: buf}, nil
+}
+
+// parseBinaryWrite decodes X's "addr,length:data", whose data the framing
+// has already unescaped. The data aliases b.
+func parseBinaryWrite(b []byte) (memWrite, error) {
+	r, data, err := parseWriteHeader(b)
+	if err != nil {
+		return memWrite{}, err
+	}
+	if uint64(len(data)) != r.length {
+		return memWrite{}, fmt.Errorf("data: %d bytes for length %#x: %w", len(data), r.length, errMalformed)
+	}
+	return memWrite{addr: r.addr, data: data}, nil
+}
+
+// parseWriteHeader splits "addr,length:data" at the first ':' (binary data
+// may contain more).
+func parseWriteHeader(b []byte) (memRead, []byte, error) {
+	head, data, ok := bytes.Cut(b, []byte(":"))
+	if !ok {
+		return memRead{}, nil, fmt.Errorf("%q: missing ':data': %w", b, errMalformed)
+	}
+	r, err := parseMemRead(head)
+	return r, data, err
+}
+
+// readMemory answers m: as many bytes as can be read, up to what fits in a
+// packet, in hex. A read that starts at an unreadable address is an error.
+func (s *Session) readMemory(args []byte) reply {
+	r, err := parseMemRead(args)
+	if err != nil {
+		return errorReply(err)
+	}
+	data, err := s.read(r, packetSize/2)
+	if err != nil {
+		return errorReply(err)
+	}
+	s.buf = appendHex(s.buf[:0], data)
+	return dataReply(s.buf)
+}
+
+// readMemoryBinary answers x in gdb's dialect: 'b' and the bytes read.
+func (s *Session) readMemoryBinary(args []byte) reply {
+	r, err := parseMemRead(args)
+	if err != nil {
+		return errorReply(err)
+	}
+	data, err := s.read(r, packetSize-1)
+	if err != nil {
+		return errorReply(err)
+	}
+	s.buf = append(append(s.buf[:0], 'b'), data...)
+	return dataReply(s.buf)
+}
+
+// read reads up to limit bytes of r into s.mem and returns what was read:
+// a prefix of the range when it runs into unreadable memory.
+func (s *Session) read(r memRead, limit uint64) ([]byte, error) {
+	pid, err := s.currentProcess()
+	if err != nil {
+		return nil, err
+	}
+	n := int(min(r.length, limit))
+	s.mem = slices.Grow(s.mem[:0], n)[:n]
+	if n == 0 {
+		return s.mem, nil
+	}
+	got, err := s.t.ReadMemory(pid, r.addr, s.mem)
+	if got == 0 {
+		if err == nil {
+			err = errMemory
+		}
+		return nil, fmt.Errorf("read %#x+%d: %w", r.addr, n, err)
+	}
+	// A partial read reports its failure by its length alone.
+	return s.mem[:got], nil
+}
+
+// writeMemory answers M.
+func (s *Session) writeMemory(args []byte) reply {
+	w, err := parseMemWrite(args)
+	if err != nil {
+		return errorReply(err)
+	}
+	return s.write(w)
+}
+
+// writeMemoryBinary answers X. gdb probes for X support with a write of
+// zero bytes, which succeeds.
+func (s *Session) writeMemoryBinary(args []byte) reply {
+	w, err := parseBinaryWrite(args)
+	if err != nil {
+		return errorReply(err)
+	}
+	return s.write(w)
+}
+
+// write writes all of w or fails.
+func (s *Session) write(w memWrite) reply {
+	if len(w.data) == 0 {
+		return okReply
+	}
+	pid, err := s.currentProcess()
+	if err != nil {
+		return errorReply(err)
+	}
+	n, err := s.t.WriteMemory(pid, w.addr, w.data)
+	if err == nil && n < len(w.data) {
+		err = errMemory
+	}
+	if err != nil {
+		return errorReply(fmt.Errorf("write %#x+%d (wrote %d): %w", w.addr, len(w.data), n, err))
+	}
+	return okReply
+}

@@ -1,0 +1,262 @@
+package rsp
+
+import (
+	"bytes"
+	"fmt"
+	"maps"
+	"slices"
+)
+
+// General query and set packets, per the manual's "General Query Packets"
+// section: qSupported negotiation, QStartNoAckMode (see also "Packet
+// Acknowledgment"), the thread queries qC, qfThreadInfo, qsThreadInfo and
+// T, qAttached, qSymbol, QPassSignals and QProgramSignals.
+
+// clientFeatures are the features a client offered in qSupported, by
+// name: "+", "-" or "?" as the client suffixed them, or "=value".
+type clientFeatures map[string]string
+
+// offered reports whether the client offered feature name as supported.
+func (f clientFeatures) offered(name string) bool { return f[name] == "+" }
+
+// parseQSupported decodes what follows "qSupported": nothing, or
+// ":feature;feature...".
+func parseQSupported(b []byte) (clientFeatures, error) {
+	f := clientFeatures{}
+	if len(b) == 0 {
+		return f, nil
+	}
+	if b[0] != ':' {
+		return nil, fmt.Errorf("%q: missing ':': %w", b, errMalformed)
+	}
+	for field := range bytes.SplitSeq(b[1:], []byte(";")) {
+		if len(field) == 0 {
+			continue
+		}
+		if name, value, ok := bytes.Cut(field, []byte("=")); ok {
+			f[string(name)] = "=" + string(value)
+			continue
+		}
+		switch last := field[len(field)-1]; last {
+		case '+', '-', '?':
+			f[string(field[:len(field)-1])] = string(last)
+		default:
+			return nil, fmt.Errorf("feature %q: no +, -, ? or =value: %w", field, errMalformed)
+		}
+	}
+	return f, nil
+}
+
+// appendQSupported encodes f as parseQSupported decodes it, in name order.
+func appendQSupported(dst []byte, f clientFeatures) []byte {
+	for i, name := range slices.Sorted(maps.Keys(f)) {
+		if i == 0 {
+			dst = append(dst, ':')
+		} else {
+			dst = append(dst, ';')
+		}
+		dst = append(append(dst, name...), f[name]...)
+	}
+	return dst
+}
+
+// parseSignalList decodes "sig;sig..." (QPassSignals, QProgramSignals):
+// gdb's signal numbers in hex, possibly none.
+func parseSignalList(b []byte) ([]int, error) {
+	if len(b) == 0 {
+		return nil, nil
+	}
+	var sigs []int
+	for field := range bytes.SplitSeq(b, []byte(";")) {
+		sig, err := parseSignal(field)
+		if err != nil {
+			return nil, err
+		}
+		sigs = append(sigs, sig)
+	}
+	return sigs, nil
+}
+
+// parsePID decodes an optional process id after a separator (":pid" for
+// qAttached, ";pid" for D and vKill); ok is false when there is none.
+func parsePID(b []byte, sep byte) (pid int, ok bool, err error) {
+	if len(b) == 0 {
+		return 0, false, nil
+	}
+	if b[0] != sep {
+		return 0, false, fmt.Errorf("%q: want %q and a process id: %w", b, sep, errMalformed)
+	}
+	if pid, err = parseHexInt(b[1:]); err != nil {
+		return 0, false, fmt.Errorf("process id %q: %w", b[1:], err)
+	}
+	return pid, true, nil
+}
+
+// supported answers qSupported. The features a client offers only change
+// what procgdb says; the reply lists the packets of the dispatch table
+// that this session offers, so it cannot claim what is not handled.
+func (s *Session) supported(args []byte) reply {
+	f, err := parseQSupported(args)
+	if err != nil {
+		return errorReply(err)
+	}
+	s.multiprocess = f.offered("multiprocess")
+	s.swbreak = f.offered("swbreak")
+	s.errorText = f.offered("error-message")
+
+	dst := appendHexUint(append(s.buf[:0], "PacketSize="...), packetSize)
+	for _, on := range []struct {
+		feature string
+		on      bool
+	}{
+		{"multiprocess+", s.multiprocess},
+		{"swbreak+", s.swbreak},
+		{"error-message+", s.errorText},
+	} {
+		if on.on {
+			dst = append(append(dst, ';'), on.feature...)
+		}
+	}
+	for i := range s.packets {
+		if e := &s.packets[i]; e.feature != "" && s.offered(e) {
+			dst = append(append(dst, ';'), e.feature...)
+		}
+	}
+	s.buf = dst
+	return dataReply(dst)
+}
+
+// startNoAck answers QStartNoAckMode. Acknowledgments stop once its OK
+// has been sent (and acknowledged by the client, as the manual asks).
+func (s *Session) startNoAck(args []byte) reply {
+	if err := noArgs(args); err != nil {
+		return errorReply(err)
+	}
+	return reply{kind: replyOK, noAck: true}
+}
+
+// currentThreadQuery answers qC with the current thread.
+func (s *Session) currentThreadQuery(args []byte) reply {
+	if err := noArgs(args); err != nil {
+		return errorReply(err)
+	}
+	t, err := s.currentThread()
+	if err != nil {
+		return errorReply(err)
+	}
+	s.buf = appendThreadID(append(s.buf[:0], "QC"...), t, s.multiprocess)
+	return dataReply(s.buf)
+}
+
+// attached answers qAttached[:pid]: 1 if procgdb attached to the process,
+// 0 if it launched it (and the client should kill it when it quits).
+func (s *Session) attached(args []byte) reply {
+	pid, ok, err := parsePID(args, ':')
+	if err != nil {
+		return errorReply(err)
+	}
+	if !ok {
+		if pid, err = s.currentProcess(); err != nil {
+			return errorReply(err)
+		}
+	}
+	if s.cfg.Attached(pid) {
+		return textReply("1")
+	}
+	return textReply("0")
+}
+
+// firstThreadInfo answers qfThreadInfo with the first threads of every
+// process; nextThreadInfo answers qsThreadInfo with the rest.
+func (s *Session) firstThreadInfo(args []byte) reply {
+	if err := noArgs(args); err != nil {
+		return errorReply(err)
+	}
+	s.threadList = s.threadList[:0]
+	for _, pid := range s.t.Processes() {
+		threads, err := s.t.Threads(pid)
+		if err != nil {
+			return errorReply(fmt.Errorf("threads of %d: %w", pid, err))
+		}
+		for _, tid := range threads {
+			s.threadList = append(s.threadList, ThreadID{pid, tid})
+		}
+	}
+	return s.threadInfo()
+}
+
+func (s *Session) nextThreadInfo(args []byte) reply {
+	if err := noArgs(args); err != nil {
+		return errorReply(err)
+	}
+	return s.threadInfo()
+}
+
+// threadInfo sends as many listed threads as fit in a packet, or "l"
+// after the last.
+func (s *Session) threadInfo() reply {
+	if len(s.threadList) == 0 {
+		return textReply("l")
+	}
+	// The longest thread id is "p" and two 8-digit numbers.
+	const maxID = 1 + 8 + 1 + 8
+	dst := append(s.buf[:0], 'm')
+	n := 0
+	for _, t := range s.threadList {
+		if n > 0 {
+			if len(dst)+1+maxID > packetSize {
+				break
+			}
+			dst = append(dst, ',')
+		}
+		dst = appendThreadID(dst, t, s.multiprocess)
+		n++
+	}
+	s.threadList = s.threadList[n:]
+	s.buf = dst
+	return dataReply(dst)
+}
+
+// threadAlive answers T: OK if the thread exists.
+func (s *Session) threadAlive(args []byte) reply {
+	t, err := parseThreadID(args)
+	if err != nil {
+		return errorReply(err)
+	}
+	if _, err := s.checkThread(t); err != nil {
+		return errorReply(err)
+	}
+	return okReply
+}
+
+// symbol answers qSymbol: procgdb never needs a symbol's address.
+func (s *Session) symbol([]byte) reply { return okReply }
+
+// passSignals answers QPassSignals: the target delivers these signals to
+// the program without stopping. gdb's signals without a Linux counterpart
+// cannot occur and are left out.
+func (s *Session) passSignals(args []byte) reply {
+	sigs, err := parseSignalList(args)
+	if err != nil {
+		return errorReply(err)
+	}
+	host := make([]int, 0, len(sigs))
+	for _, sig := range sigs {
+		if h, ok := hostSignal(sig); ok {
+			host = append(host, h)
+		}
+	}
+	s.t.SetPassSignals(host)
+	return okReply
+}
+
+// programSignals answers QProgramSignals, which lists the signals the
+// client lets the program receive. In all-stop mode procgdb delivers a
+// signal only when the client resumes with it (C, S, vCont), so the list
+// governs nothing yet; it is checked and acknowledged.
+func (s *Session) programSignals(args []byte) reply {
+	if _, err := parseSignalList(args); err != nil {
+		return errorReply(err)
+	}
+	return okReply
+}

@@ -1,0 +1,137 @@
+package rsp
+
+import (
+	"bytes"
+	"fmt"
+
+	"procgdb/regs"
+)
+
+// Register packets, per the manual's "Packets" section: "g" reads every
+// register of the general thread (Hg) in hex, in the target description's
+// order, "G XX..." writes them, "p n" reads register n and "P n=r..."
+// writes it. The bytes and their order are regs' business; this file only
+// moves them between the wire and the target.
+
+// regWrite is a P request.
+type regWrite struct {
+	n    int
+	data []byte
+}
+
+// parseRegRead decodes p's register number.
+func parseRegRead(b []byte) (int, error) {
+	n, err := parseHexInt(b)
+	if err != nil {
+		return 0, fmt.Errorf("register %q: %w", b, err)
+	}
+	return n, nil
+}
+
+// parseRegWrite decodes P's "n=XX...".
+func parseRegWrite(b []byte) (regWrite, error) {
+	num, val, ok := bytes.Cut(b, []byte("="))
+	if !ok {
+		return regWrite{}, fmt.Errorf("%q: missing '=value': %w", b, errMalformed)
+	}
+	n, err := parseRegRead(num)
+	if err != nil {
+		return regWrite{}, err
+	}
+	data, err := decodeHex(make([]byte, 0, len(val)/2), val)
+	if err != nil {
+		return regWrite{}, fmt.Errorf("value %q: %w", val, err)
+	}
+	return regWrite{n: n, data: data}, nil
+}
+
+// appendRegWrite encodes w as parseRegWrite decodes it.
+func appendRegWrite(dst []byte, w regWrite) []byte {
+	dst = append(appendHexUint(dst, uint64(w.n)), '=')
+	return appendHex(dst, w.data)
+}
+
+// registers returns the current thread and its registers.
+func (s *Session) registers(ext bool) (ThreadID, *regs.Set, error) {
+	t, err := s.currentThread()
+	if err != nil {
+		return t, nil, err
+	}
+	rs, err := s.t.Registers(t, ext)
+	if err != nil {
+		return t, nil, fmt.Errorf("registers of %s: %w", s.formatThread(t), err)
+	}
+	return t, rs, nil
+}
+
+// readRegisters answers g with every register, the XSAVE ones included.
+func (s *Session) readRegisters(args []byte) reply {
+	if err := noArgs(args); err != nil {
+		return errorReply(err)
+	}
+	_, rs, err := s.registers(true)
+	if err != nil {
+		return errorReply(err)
+	}
+	s.mem = rs.AppendG(s.mem[:0])
+	s.buf = appendHex(s.buf[:0], s.mem)
+	return dataReply(s.buf)
+}
+
+// writeRegisters answers G.
+func (s *Session) writeRegisters(args []byte) reply {
+	data, err := decodeHex(s.mem[:0], args)
+	if err != nil {
+		return errorReply(fmt.Errorf("registers: %w", err))
+	}
+	s.mem = data
+	t, rs, err := s.registers(true)
+	if err != nil {
+		return errorReply(err)
+	}
+	if err := rs.SetG(data); err != nil {
+		return errorReply(err)
+	}
+	return s.storeRegisters(t, rs)
+}
+
+// readRegister answers p.
+func (s *Session) readRegister(args []byte) reply {
+	n, err := parseRegRead(args)
+	if err != nil {
+		return errorReply(err)
+	}
+	_, rs, err := s.registers(regs.NeedsXSave(n))
+	if err != nil {
+		return errorReply(err)
+	}
+	if s.mem, err = rs.AppendRegister(s.mem[:0], n); err != nil {
+		return errorReply(err)
+	}
+	s.buf = appendHex(s.buf[:0], s.mem)
+	return dataReply(s.buf)
+}
+
+// writeRegister answers P.
+func (s *Session) writeRegister(args []byte) reply {
+	w, err := parseRegWrite(args)
+	if err != nil {
+		return errorReply(err)
+	}
+	t, rs, err := s.registers(regs.NeedsXSave(w.n))
+	if err != nil {
+		return errorReply(err)
+	}
+	if err := rs.SetRegister(w.n, w.data); err != nil {
+		return errorReply(err)
+	}
+	return s.storeRegisters(t, rs)
+}
+
+// storeRegisters hands a changed register set back to the target.
+func (s *Session) storeRegisters(t ThreadID, rs *regs.Set) reply {
+	if err := s.t.SetRegisters(t, rs); err != nil {
+		return errorReply(fmt.Errorf("set registers of %s: %w", s.formatThread(t), err))
+	}
+	return okReply
+}

@@ -1,0 +1,274 @@
+package rsp
+
+import (
+	"bytes"
+	"encoding/binary"
+	"fmt"
+
+	"procgdb/regs"
+)
+
+// Resume packets, per the manual's "Packets" section: "vCont;action[:thread-id]..."
+// with actions c, C sig, s and S sig (vCont? lists them), the older
+// c [addr], C sig[;addr], s [addr] and S sig[;addr] that act on the Hc
+// thread, and "H op thread-id" that selects the thread for g-like (Hg)
+// and c-like (Hc) packets. Every resume becomes one list of ResumeAction,
+// so the target sees vCont and the old packets alike.
+
+// vContAction is one action of a vCont packet, in the client's terms.
+type vContAction struct {
+	step   bool
+	signal int // gdb's signal number, 0 for none
+	// thread is the thread id after the action; {AllThreads, AllThreads}
+	// when the action names none.
+	thread ThreadID
+}
+
+// parseVCont decodes what follows "vCont": ";action[:thread-id]" repeated.
+func parseVCont(b []byte) ([]vContAction, error) {
+	if len(b) == 0 || b[0] != ';' {
+		return nil, fmt.Errorf("%q: missing ';action': %w", b, errMalformed)
+	}
+	var actions []vContAction
+	for field := range bytes.SplitSeq(b[1:], []byte(";")) {
+		a, err := parseVContAction(field)
+		if err != nil {
+			return nil, fmt.Errorf("action %d: %w", len(actions)+1, err)
+		}
+		actions = append(actions, a)
+	}
+	return actions, nil
+}
+
+func parseVContAction(b []byte) (vContAction, error) {
+	act, thread, hasThread := bytes.Cut(b, []byte(":"))
+	if len(act) == 0 {
+		return vContAction{}, fmt.Errorf("empty action: %w", errMalformed)
+	}
+	a := vContAction{thread: ThreadID{AllThreads, AllThreads}}
+	switch act[0] {
+	case 'c', 's':
+		if len(act) != 1 {
+			return vContAction{}, fmt.Errorf("%q: %w", act, errMalformed)
+		}
+	case 'C', 'S':
+		sig, err := parseSignal(act[1:])
+		if err != nil {
+			return vContAction{}, fmt.Errorf("%q: %w", act, err)
+		}
+		a.signal = sig
+	default:
+		// t (stop) and r (range step) are not offered by vCont?.
+		return vContAction{}, fmt.Errorf("action %q: %w", act, errUnsupported)
+	}
+	a.step = act[0] == 's' || act[0] == 'S'
+	if hasThread {
+		t, err := parseThreadID(thread)
+		if err != nil {
+			return vContAction{}, err
+		}
+		a.thread = t
+	}
+	return a, nil
+}
+
+// appendVCont encodes actions as parseVCont decodes them.
+func appendVCont(dst []byte, actions []vContAction) []byte {
+	for _, a := range actions {
+		dst = append(dst, ';')
+		switch {
+		case a.step && a.signal != 0:
+			dst = appendHexByte(append(dst, 'S'), byte(a.signal))
+		case a.step:
+			dst = append(dst, 's')
+		case a.signal != 0:
+			dst = appendHexByte(append(dst, 'C'), byte(a.signal))
+		default:
+			dst = append(dst, 'c')
+		}
+		dst = appendThreadID(append(dst, ':'), a.thread, true)
+	}
+	return dst
+}
+
+// parseSignal decodes a signal number (gdb's numbering) of up to 8 bits.
+func parseSignal(b []byte) (int, error) {
+	v, err := parseHexUint(b)
+	if err != nil {
+		return 0, fmt.Errorf("signal %q: %w", b, err)
+	}
+	if v > 0xff {
+		return 0, fmt.Errorf("signal %q: %w", b, errHexOverflow)
+	}
+	return int(v), nil
+}
+
+// legacyResume is a c, C, s or S request.
+type legacyResume struct {
+	signal  int // gdb's signal number, 0 for none
+	addr    uint64
+	hasAddr bool // resume at addr rather than where the thread stopped
+}
+
+// parseLegacyResume decodes "[addr]" (c, s) or, when withSignal is set,
+// "sig[;addr]" (C, S).
+func parseLegacyResume(b []byte, withSignal bool) (legacyResume, error) {
+	var r legacyResume
+	addr := b
+	if withSignal {
+		sig, rest, hasAddr := bytes.Cut(b, []byte(";"))
+		var err error
+		if r.signal, err = parseSignal(sig); err != nil {
+			return legacyResume{}, err
+		}
+		if !hasAddr {
+			return r, nil
+		}
+		addr = rest
+	} else if len(b) == 0 {
+		return r, nil
+	}
+	v, err := parseHexUint(addr)
+	if err != nil {
+		return legacyResume{}, fmt.Errorf("address %q: %w", addr, err)
+	}
+	r.addr, r.hasAddr = v, true
+	return r, nil
+}
+
+// setThread is an H request.
+type setThread struct {
+	op     byte // 'g' (registers, memory) or 'c' (legacy resume)
+	thread ThreadID
+}
+
+// parseSetThread decodes "op thread-id".
+func parseSetThread(b []byte) (setThread, error) {
+	if len(b) == 0 || (b[0] != 'g' && b[0] != 'c') {
+		return setThread{}, fmt.Errorf("%q: operation is not g or c: %w", b, errMalformed)
+	}
+	t, err := parseThreadID(b[1:])
+	if err != nil {
+		return setThread{}, err
+	}
+	return setThread{op: b[0], thread: t}, nil
+}
+
+// vContSupported answers vCont? with the actions vCont handles.
+func (s *Session) vContSupported(args []byte) reply {
+	if err := noArgs(args); err != nil {
+		return errorReply(err)
+	}
+	return textReply("vCont;c;C;s;S")
+}
+
+// vCont answers vCont;... by resuming; the reply is the stop.
+func (s *Session) vCont(args []byte) reply {
+	actions, err := parseVCont(args)
+	if err != nil {
+		return errorReply(err)
+	}
+	out := make([]ResumeAction, 0, len(actions))
+	for _, a := range actions {
+		t, err := s.checkThread(a.thread)
+		if err == nil && t.TID == AnyThread {
+			t, err = s.pickThread(t)
+		}
+		if err != nil {
+			return errorReply(err)
+		}
+		ra, err := resumeAction(a.step, a.signal, t)
+		if err != nil {
+			return errorReply(err)
+		}
+		out = append(out, ra)
+	}
+	return reply{kind: replyResume, actions: out}
+}
+
+// resumeAction builds the target's action, translating the signal.
+func resumeAction(step bool, gdbSig int, t ThreadID) (ResumeAction, error) {
+	a := ResumeAction{Kind: Continue, PID: t.PID, TID: t.TID}
+	if step {
+		a.Kind = Step
+	}
+	if gdbSig != 0 {
+		host, ok := hostSignal(gdbSig)
+		if !ok {
+			return ResumeAction{}, fmt.Errorf("signal %d: %w", gdbSig, errUnknownSignal)
+		}
+		a.Signal = host
+	}
+	return a, nil
+}
+
+func (s *Session) continueLegacy(args []byte) reply       { return s.resumeLegacy(args, false, false) }
+func (s *Session) continueSignalLegacy(args []byte) reply { return s.resumeLegacy(args, false, true) }
+func (s *Session) stepLegacy(args []byte) reply           { return s.resumeLegacy(args, true, false) }
+func (s *Session) stepSignalLegacy(args []byte) reply     { return s.resumeLegacy(args, true, true) }
+
+// resumeLegacy answers c, C, s and S. When Hc names one thread, only that
+// thread runs (or steps). Otherwise the current thread steps or gets the
+// signal, and every other thread continues.
+func (s *Session) resumeLegacy(args []byte, step, withSignal bool) reply {
+	r, err := parseLegacyResume(args, withSignal)
+	if err != nil {
+		return errorReply(err)
+	}
+	t := s.cont
+	if t.TID <= 0 {
+		if t, err = s.currentThread(); err != nil {
+			return errorReply(err)
+		}
+	}
+	if r.hasAddr {
+		if err := s.setPC(t, r.addr); err != nil {
+			return errorReply(err)
+		}
+	}
+	a, err := resumeAction(step, r.signal, t)
+	if err != nil {
+		return errorReply(err)
+	}
+	var actions []ResumeAction
+	if s.cont.TID > 0 || step || r.signal != 0 {
+		actions = append(actions, a)
+	}
+	if s.cont.TID <= 0 {
+		actions = append(actions, ResumeAction{Kind: Continue, PID: AllThreads, TID: AllThreads})
+	}
+	return reply{kind: replyResume, actions: actions}
+}
+
+// setPC moves thread t to addr before it resumes.
+func (s *Session) setPC(t ThreadID, addr uint64) error {
+	rs, err := s.t.Registers(t, false)
+	if err != nil {
+		return fmt.Errorf("registers of %s: %w", s.formatThread(t), err)
+	}
+	if err := rs.SetRegister(regs.RIP, binary.LittleEndian.AppendUint64(nil, addr)); err != nil {
+		return err
+	}
+	if err := s.t.SetRegisters(t, rs); err != nil {
+		return fmt.Errorf("set registers of %s: %w", s.formatThread(t), err)
+	}
+	return nil
+}
+
+// setThread answers H.
+func (s *Session) setThread(args []byte) reply {
+	h, err := parseSetThread(args)
+	if err != nil {
+		return errorReply(err)
+	}
+	t, err := s.checkThread(h.thread)
+	if err != nil {
+		return errorReply(err)
+	}
+	if h.op == 'g' {
+		s.general = t
+	} else {
+		s.cont = t
+	}
+	return okReply
+}

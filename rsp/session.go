@@ -1,0 +1,487 @@
+package rsp
+
+import (
+	"bytes"
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"slices"
+	"strings"
+)
+
+// packetSize is the PacketSize procgdb advertises: the longest packet the
+// client may send, counted in payload bytes on the wire. Memory reads and
+// qXfer windows are capped so that replies stay near it as well.
+const packetSize = 0x20000
+
+// readLimit is the longest payload the stub's reader accepts. It leaves
+// room for a client that escapes every byte of a binary X packet.
+const readLimit = 2*packetSize + 64
+
+// Config configures a Session.
+type Config struct {
+	// Logger receives the session's logs; nil discards them.
+	Logger *slog.Logger
+	// RemoteDebug logs every packet in and out at Info level, shortened
+	// to a fixed length.
+	RemoteDebug bool
+	// TargetXML is the target description served as
+	// qXfer:features:read:target.xml (see regs.Layout.TargetXML). When it
+	// is empty the feature is not offered.
+	TargetXML []byte
+	// Attached answers qAttached: true if procgdb attached to pid rather
+	// than launched it. When it is nil qAttached is not offered, and gdb
+	// assumes it launched the process.
+	Attached func(pid int) bool
+}
+
+// Outcome says how Serve ended.
+type Outcome int
+
+// Outcomes of Serve.
+const (
+	// OutcomeDisconnected: the connection ended or ctx was done; the
+	// processes are as the client left them (possibly running).
+	OutcomeDisconnected Outcome = iota + 1
+	// OutcomeDetached: the client detached (D) from every process.
+	OutcomeDetached
+	// OutcomeKilled: the client killed every process (k, vKill).
+	OutcomeKilled
+	// OutcomeExited: the last process exited or was killed by a signal,
+	// and the client was told with a W or X stop reply.
+	OutcomeExited
+)
+
+func (o Outcome) String() string {
+	switch o {
+	case OutcomeDisconnected:
+		return "disconnected"
+	case OutcomeDetached:
+		return "detached"
+	case OutcomeKilled:
+		return "killed"
+	case OutcomeExited:
+		return "exited"
+	}
+	return fmt.Sprintf("Outcome(%d)", int(o))
+}
+
+// Session serves one client connection in all-stop mode: it reads
+// packets, answers them from the Target, and while the target runs keeps
+// reading so that the interrupt byte and a disconnect are noticed.
+type Session struct {
+	t       Target
+	cfg     Config
+	log     *slog.Logger
+	conn    *conn
+	packets []entry // the dispatch table, from packetTable
+
+	// Features negotiated with qSupported.
+	multiprocess bool // thread ids are pPID.TID; W and X name the process
+	swbreak      bool // stop replies say swbreak at software breakpoints
+	errorText    bool // error replies may be E.text
+
+	// general and cont are the Hg and Hc selections. AnyThread and
+	// AllThreads are kept as the client sent them; a specific thread
+	// was checked to exist and has its PID filled in.
+	general ThreadID
+	cont    ThreadID
+	// last is the stop most recently reported, replayed by '?'; hasLast
+	// is false until the first stop, when '?' reports the initial state.
+	last    StopEvent
+	hasLast bool
+
+	// threadList holds the ids qfThreadInfo listed that qsThreadInfo has
+	// yet to send.
+	threadList []ThreadID
+	// xferKey names the qXfer object whose document xferDoc holds, so
+	// that reading it in windows sees one consistent snapshot.
+	xferKey string
+	xferDoc []byte
+
+	// buf builds replies; mem holds memory and register bytes before
+	// they are encoded. Both are reused from packet to packet.
+	buf []byte
+	mem []byte
+}
+
+// NewSession returns a session that serves the client on rw, debugging t.
+// The session owns rw's reads and writes until Serve returns.
+func NewSession(rw io.ReadWriter, t Target, cfg Config) *Session {
+	logger := cfg.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	var wireLog *slog.Logger
+	if cfg.RemoteDebug {
+		wireLog = logger
+	}
+	return &Session{
+		t:       t,
+		cfg:     cfg,
+		log:     logger,
+		conn:    newConn(rw, readLimit, false, wireLog),
+		packets: packetTable(),
+		general: ThreadID{AnyThread, AnyThread},
+		cont:    ThreadID{AnyThread, AnyThread},
+	}
+}
+
+// replyKind says what a handler answers.
+type replyKind uint8
+
+const (
+	replyEmpty  replyKind = iota // the empty reply: packet not supported
+	replyOK                      // "OK"
+	replyError                   // an error reply for err
+	replyData                    // data as it is (text, hex, or binary: the framing escapes it)
+	replyResume                  // no reply yet: resume with actions, reply with the stop
+	replyNone                    // no reply at all (k)
+)
+
+// reply is a handler's answer to one packet. Handlers never write to the
+// connection: Serve turns replies into packets.
+type reply struct {
+	kind    replyKind
+	data    []byte         // replyData; may alias the session's buffers
+	err     error          // replyError
+	actions []ResumeAction // replyResume
+	// end, when not zero, ends Serve with this outcome after the reply.
+	end Outcome
+	// noAck turns acknowledgments off after the reply (QStartNoAckMode).
+	noAck bool
+}
+
+var okReply = reply{kind: replyOK}
+
+func errorReply(err error) reply  { return reply{kind: replyError, err: err} }
+func dataReply(data []byte) reply { return reply{kind: replyData, data: data} }
+func textReply(text string) reply { return reply{kind: replyData, data: []byte(text)} }
+func endReply(r reply, o Outcome) reply {
+	r.end = o
+	return r
+}
+
+// entry is one packet the session handles.
+type entry struct {
+	// prefix is the packet's name. A packet matches the longest prefix
+	// it starts with, provided the name ends there: prefixes of one
+	// letter and prefixes ending in ':' or ';' take any arguments, longer
+	// names must be followed by ':', ';', ',' or the end of the packet
+	// (so qC does not answer qCRC).
+	prefix string
+	// feature is what qSupported advertises for this packet, if anything.
+	feature string
+	// enabled, when not nil, says whether the session offers the packet;
+	// a disabled packet gets the empty reply and is not advertised.
+	enabled func(*Session) bool
+	// handle answers the packet; args is what follows the prefix.
+	handle func(s *Session, args []byte) reply
+}
+
+// match returns the packet's arguments if p is this entry's packet.
+func (e *entry) match(p []byte) ([]byte, bool) {
+	if !bytes.HasPrefix(p, []byte(e.prefix)) {
+		return nil, false
+	}
+	args := p[len(e.prefix):]
+	if len(e.prefix) == 1 || len(args) == 0 || strings.ContainsAny(e.prefix[len(e.prefix)-1:], ":;") {
+		return args, true
+	}
+	return args, strings.IndexByte(":;,", args[0]) >= 0
+}
+
+// packetTable returns the dispatch table, longest prefix first. qSupported
+// is built from it, so what is advertised is exactly what is handled.
+// (It is a function because qSupported's handler reads the table.)
+func packetTable() []entry {
+	return sortedByPrefix([]entry{
+		{prefix: "qSupported", handle: (*Session).supported},
+		{prefix: "QStartNoAckMode", feature: "QStartNoAckMode+", handle: (*Session).startNoAck},
+		{prefix: "?", handle: (*Session).haltReason},
+
+		// memory.go
+		{prefix: "m", handle: (*Session).readMemory},
+		{prefix: "x", feature: "binary-upload+", handle: (*Session).readMemoryBinary},
+		{prefix: "M", handle: (*Session).writeMemory},
+		{prefix: "X", handle: (*Session).writeMemoryBinary},
+
+		// registers.go
+		{prefix: "g", handle: (*Session).readRegisters},
+		{prefix: "G", handle: (*Session).writeRegisters},
+		{prefix: "p", handle: (*Session).readRegister},
+		{prefix: "P", handle: (*Session).writeRegister},
+
+		// resume.go
+		{prefix: "vCont?", feature: "vContSupported+", handle: (*Session).vContSupported},
+		{prefix: "vCont", handle: (*Session).vCont},
+		{prefix: "c", handle: (*Session).continueLegacy},
+		{prefix: "C", handle: (*Session).continueSignalLegacy},
+		{prefix: "s", handle: (*Session).stepLegacy},
+		{prefix: "S", handle: (*Session).stepSignalLegacy},
+		{prefix: "H", handle: (*Session).setThread},
+
+		// breakpoints.go
+		{prefix: "Z", handle: (*Session).insertBreakpoint},
+		{prefix: "z", handle: (*Session).removeBreakpoint},
+
+		// query.go
+		{prefix: "qC", handle: (*Session).currentThreadQuery},
+		{prefix: "qAttached", enabled: hasAttached, handle: (*Session).attached},
+		{prefix: "qfThreadInfo", handle: (*Session).firstThreadInfo},
+		{prefix: "qsThreadInfo", handle: (*Session).nextThreadInfo},
+		{prefix: "T", handle: (*Session).threadAlive},
+		{prefix: "qSymbol", handle: (*Session).symbol},
+		{prefix: "QPassSignals:", feature: "QPassSignals+", handle: (*Session).passSignals},
+		{prefix: "QProgramSignals:", feature: "QProgramSignals+", handle: (*Session).programSignals},
+
+		// xfer.go
+		{prefix: "qXfer:features:read:", feature: "qXfer:features:read+", enabled: hasTargetXML, handle: (*Session).xferFeatures},
+		{prefix: "qXfer:auxv:read:", feature: "qXfer:auxv:read+", handle: (*Session).xferAuxv},
+		{prefix: "qXfer:exec-file:read:", feature: "qXfer:exec-file:read+", handle: (*Session).xferExecFile},
+		{prefix: "qXfer:threads:read:", feature: "qXfer:threads:read+", handle: (*Session).xferThreads},
+		{prefix: "qXfer:libraries-svr4:read:", feature: "qXfer:libraries-svr4:read+", handle: (*Session).xferLibraries},
+		{prefix: "qXfer:siginfo:read:", feature: "qXfer:siginfo:read+", handle: (*Session).xferSiginfo},
+
+		// kill.go
+		{prefix: "k", handle: (*Session).kill},
+		{prefix: "vKill;", handle: (*Session).vKill},
+		{prefix: "D", handle: (*Session).detach},
+	})
+}
+
+func sortedByPrefix(es []entry) []entry {
+	slices.SortStableFunc(es, func(a, b entry) int { return cmp.Compare(len(b.prefix), len(a.prefix)) })
+	return es
+}
+
+func hasTargetXML(s *Session) bool { return len(s.cfg.TargetXML) > 0 }
+func hasAttached(s *Session) bool  { return s.cfg.Attached != nil }
+
+// offered reports whether the session handles packets of entry e.
+func (s *Session) offered(e *entry) bool { return e.enabled == nil || e.enabled(s) }
+
+// dispatch answers one packet.
+func (s *Session) dispatch(p []byte) reply {
+	for i := range s.packets {
+		e := &s.packets[i]
+		args, ok := e.match(p)
+		if !ok {
+			continue
+		}
+		if !s.offered(e) {
+			return reply{}
+		}
+		r := e.handle(s, args)
+		if r.kind == replyError {
+			r.err = fmt.Errorf("%s: %w", strings.TrimRight(e.prefix, ":;"), r.err)
+		}
+		return r
+	}
+	return reply{}
+}
+
+// noArgs rejects arguments after a packet that takes none.
+func noArgs(args []byte) error {
+	if len(args) != 0 {
+		return fmt.Errorf("unexpected arguments %q: %w", args, errMalformed)
+	}
+	return nil
+}
+
+// frameEvent is what the reader goroutine hands to Serve.
+type frameEvent struct {
+	frame
+	err error
+}
+
+// Serve runs the session until the client detaches (D), kills (k), the last
+// process is gone and reported, the connection ends, or ctx is done. It
+// returns a nil error for those ends, and an error only when the
+// connection failed otherwise (ctx's error when ctx is done).
+//
+// Serve starts one goroutine to read the connection. It may still be
+// blocked in a read when Serve returns; it ends when the caller closes the
+// connection. Serve may be called once.
+func (s *Session) Serve(ctx context.Context) (Outcome, error) {
+	events := make(chan frameEvent)
+	next := make(chan struct{})
+	done := make(chan struct{})
+	defer close(done)
+	go s.readLoop(events, next, done)
+
+	for {
+		var ev frameEvent
+		select {
+		case <-ctx.Done():
+			return OutcomeDisconnected, ctx.Err()
+		case ev = <-events:
+		}
+		if ev.err != nil {
+			return OutcomeDisconnected, disconnectError(ev.err)
+		}
+		var r reply
+		switch ev.kind {
+		case frameInterrupt:
+			// The target is stopped: gdb sent ^C as it stopped by itself.
+			s.log.Debug("interrupt byte while stopped ignored")
+			continue
+		case frameRejected:
+			r = errorReply(ev.frame.err)
+		case framePacket:
+			r = s.dispatch(ev.payload)
+		}
+		out, err := s.finish(ctx, r, events, next)
+		if out != 0 || err != nil {
+			return out, err
+		}
+		// Let the reader go on only now: the packet's payload lives in
+		// its buffer, and a reply must be sent before the next packet is
+		// read (so QStartNoAckMode's OK still gets acknowledged).
+		next <- struct{}{}
+	}
+}
+
+// readLoop reads frames and hands them to Serve, waiting after each packet
+// until Serve has answered it.
+func (s *Session) readLoop(events chan<- frameEvent, next <-chan struct{}, done <-chan struct{}) {
+	for {
+		f, err := s.conn.readFrame()
+		select {
+		case events <- frameEvent{f, err}:
+		case <-done:
+			return
+		}
+		if err != nil {
+			return
+		}
+		if f.kind == frameInterrupt {
+			continue
+		}
+		select {
+		case <-next:
+		case <-done:
+			return
+		}
+	}
+}
+
+// disconnectError returns nil for a connection the client closed between
+// packets, else err with context.
+func disconnectError(err error) error {
+	if errors.Is(err, io.EOF) {
+		return nil
+	}
+	return fmt.Errorf("rsp: read: %w", err)
+}
+
+// finish sends reply r, or for a resume runs the target until it stops and
+// sends the stop reply. It returns a non-zero outcome when the session
+// ends.
+func (s *Session) finish(ctx context.Context, r reply, events <-chan frameEvent, next chan<- struct{}) (Outcome, error) {
+	if r.kind == replyResume {
+		return s.run(ctx, r.actions, events, next)
+	}
+	if err := s.send(r); err != nil {
+		return OutcomeDisconnected, err
+	}
+	if r.noAck {
+		s.conn.setAck(false)
+	}
+	return r.end, nil
+}
+
+// send writes reply r.
+func (s *Session) send(r reply) error {
+	var p []byte
+	switch r.kind {
+	case replyNone:
+		return nil
+	case replyEmpty:
+	case replyOK:
+		p = []byte("OK")
+	case replyError:
+		s.log.Debug("error reply", "err", r.err)
+		p = appendError(s.buf[:0], r.err, s.errorText)
+		s.buf = p
+	case replyData:
+		p = r.data
+	}
+	return s.conn.writePacket(p)
+}
+
+// run resumes the target and waits until it stops, meanwhile passing the
+// interrupt byte on to the target, then sends the stop reply. A client that
+// disconnects while the target runs ends the wait and the session.
+func (s *Session) run(ctx context.Context, actions []ResumeAction, events <-chan frameEvent, next chan<- struct{}) (Outcome, error) {
+	if err := s.t.Resume(actions); err != nil {
+		return 0, s.send(errorReply(fmt.Errorf("resume: %w", err)))
+	}
+	// Documents and lists read in windows describe one stop only.
+	s.xferKey, s.xferDoc, s.threadList = "", nil, nil
+
+	waitCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	type result struct {
+		ev  StopEvent
+		err error
+	}
+	waited := make(chan result, 1)
+	go func() {
+		ev, err := s.t.Wait(waitCtx)
+		waited <- result{ev, err}
+	}()
+	// stop ends the wait early; the waiting goroutine is always joined.
+	stop := func() { cancel(); <-waited }
+
+	for {
+		select {
+		case w := <-waited:
+			if w.err != nil {
+				if ctx.Err() != nil {
+					return OutcomeDisconnected, ctx.Err()
+				}
+				return 0, s.send(errorReply(fmt.Errorf("wait: %w", w.err)))
+			}
+			return s.stopped(w.ev)
+		case ev := <-events:
+			switch {
+			case ev.err != nil:
+				stop()
+				return OutcomeDisconnected, disconnectError(ev.err)
+			case ev.kind == frameInterrupt:
+				if err := s.t.Interrupt(); err != nil {
+					s.log.Warn("interrupt", "err", err)
+				}
+			default:
+				// In all-stop mode the client waits for the stop reply
+				// before it sends anything but the interrupt byte.
+				s.log.Warn("packet while the target runs ignored", "packet", string(ev.payload))
+				next <- struct{}{}
+			}
+		case <-ctx.Done():
+			stop()
+			return OutcomeDisconnected, ctx.Err()
+		}
+	}
+}
+
+// stopped records a stop and reports it to the client.
+func (s *Session) stopped(ev StopEvent) (Outcome, error) {
+	s.last, s.hasLast = ev, true
+	if ev.TID > 0 {
+		// The client assumes the general thread follows the event.
+		s.general = ThreadID{ev.PID, ev.TID}
+	}
+	s.buf = s.appendStop(s.buf[:0], ev)
+	if err := s.send(dataReply(s.buf)); err != nil {
+		return OutcomeDisconnected, err
+	}
+	if (ev.Kind == StopExited || ev.Kind == StopKilled) && len(s.t.Processes()) == 0 {
+		return OutcomeExited, nil
+	}
+	return 0, nil
+}

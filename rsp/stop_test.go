@@ -1,0 +1,105 @@
+package rsp
+
+import (
+	"testing"
+
+	"golang.org/x/sys/unix"
+
+	"procgdb/regs"
+)
+
+func testRegs() *regs.Set {
+	rs := &regs.Set{Layout: regs.FXSaveLayout()}
+	rs.GPR.Rbp = 0x7ffe0010
+	rs.GPR.Rsp = 0x7ffe0000
+	rs.GPR.Rip = 0x401136
+	return rs
+}
+
+func TestAppendStopReply(t *testing.T) {
+	const (
+		rbp = "06:1000fe7f00000000;"
+		rsp = "07:0000fe7f00000000;"
+		rip = "10:3611400000000000;"
+	)
+	mp := stopFormat{multiprocess: true, swbreak: true}
+	tests := []struct {
+		name string
+		ev   StopEvent
+		f    stopFormat
+		rs   *regs.Set
+		core int
+		want string
+	}{
+		{
+			name: "breakpoint, everything negotiated",
+			ev:   StopEvent{Kind: StopBreakpoint, PID: 0x1f2, TID: 0x1f3},
+			f:    mp, rs: testRegs(), core: 3,
+			want: "T05thread:p1f2.1f3;" + rbp + rsp + rip + "swbreak:;core:3;",
+		},
+		{
+			name: "breakpoint, nothing negotiated",
+			ev:   StopEvent{Kind: StopBreakpoint, PID: 0x1f2, TID: 0x1f3},
+			rs:   testRegs(), core: -1,
+			want: "T05thread:1f3;" + rbp + rsp + rip,
+		},
+		{
+			name: "single step",
+			ev:   StopEvent{Kind: StopStep, PID: 0x1f2, TID: 0x1f3},
+			f:    mp, rs: testRegs(), core: 0,
+			want: "T05thread:p1f2.1f3;" + rbp + rsp + rip + "core:0;",
+		},
+		{
+			name: "signal in gdb's numbering",
+			ev:   StopEvent{Kind: StopSignal, PID: 0x1f2, TID: 0x1f3, Signal: int(unix.SIGUSR1)},
+			f:    mp, core: -1,
+			want: "T1ethread:p1f2.1f3;",
+		},
+		{
+			name: "interrupt",
+			ev:   StopEvent{Kind: StopSignal, PID: 0x1f2, TID: 0x1f3, Signal: int(unix.SIGINT)},
+			core: -1,
+			want: "T02thread:1f3;",
+		},
+		{
+			name: "exit",
+			ev:   StopEvent{Kind: StopExited, PID: 0x1f2, ExitCode: 3},
+			f:    mp,
+			want: "W03;process:1f2",
+		},
+		{
+			name: "exit without multiprocess",
+			ev:   StopEvent{Kind: StopExited, PID: 0x1f2, ExitCode: 256 + 7},
+			want: "W07",
+		},
+		{
+			name: "killed by a signal",
+			ev:   StopEvent{Kind: StopKilled, PID: 0x1f2, Signal: int(unix.SIGSEGV)},
+			f:    mp,
+			want: "X0b;process:1f2",
+		},
+		{
+			name: "killed by SIGUSR2, renumbered",
+			ev:   StopEvent{Kind: StopKilled, PID: 0x1f2, Signal: int(unix.SIGUSR2)},
+			want: "X1f",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := string(appendStopReply(nil, tt.ev, tt.f, tt.rs, tt.core))
+			if got != tt.want {
+				t.Errorf("got  %q\nwant %q", got, tt.want)
+			}
+		})
+	}
+}
+
+func BenchmarkAppendStopReply(b *testing.B) {
+	rs := testRegs()
+	ev := StopEvent{Kind: StopBreakpoint, PID: 0x1f2, TID: 0x1f3}
+	f := stopFormat{multiprocess: true, swbreak: true}
+	buf := make([]byte, 0, 256)
+	for b.Loop() {
+		buf = appendStopReply(buf[:0], ev, f, rs, 3)
+	}
+}

@@ -1,0 +1,154 @@
+package rsp
+
+import (
+	"bytes"
+	"fmt"
+	"slices"
+)
+
+// Thread ids, per the manual's "Packets" section: a thread is a hex
+// number, "-1" for all threads or "0" for any. With the multiprocess
+// feature a thread id may be "pPID.TID", or "pPID" for all threads of a
+// process, each part following the same rules.
+
+// parseThreadID decodes a thread id. A bare thread id leaves PID at
+// AnyThread (it names a thread of the current process), except "-1",
+// which names all threads of all processes.
+func parseThreadID(b []byte) (ThreadID, error) {
+	if len(b) > 0 && b[0] == 'p' {
+		pidPart, tidPart, hasTID := bytes.Cut(b[1:], []byte("."))
+		pid, err := parseThreadPart(pidPart)
+		if err != nil {
+			return ThreadID{}, fmt.Errorf("thread id %q: process: %w", b, err)
+		}
+		tid := AllThreads
+		if hasTID {
+			if tid, err = parseThreadPart(tidPart); err != nil {
+				return ThreadID{}, fmt.Errorf("thread id %q: thread: %w", b, err)
+			}
+		}
+		return ThreadID{PID: pid, TID: tid}, nil
+	}
+	tid, err := parseThreadPart(b)
+	if err != nil {
+		return ThreadID{}, fmt.Errorf("thread id %q: %w", b, err)
+	}
+	if tid == AllThreads {
+		return ThreadID{PID: AllThreads, TID: AllThreads}, nil
+	}
+	return ThreadID{PID: AnyThread, TID: tid}, nil
+}
+
+// parseThreadPart decodes one part of a thread id: hex, or "-1".
+func parseThreadPart(b []byte) (int, error) {
+	if string(b) == "-1" {
+		return AllThreads, nil
+	}
+	return parseHexInt(b)
+}
+
+// appendThreadID appends id in the syntax the client negotiated.
+func appendThreadID(dst []byte, id ThreadID, multiprocess bool) []byte {
+	if multiprocess {
+		dst = appendThreadPart(append(dst, 'p'), id.PID)
+		dst = append(dst, '.')
+	}
+	return appendThreadPart(dst, id.TID)
+}
+
+func appendThreadPart(dst []byte, v int) []byte {
+	if v < 0 {
+		return append(dst, "-1"...)
+	}
+	return appendHexUint(dst, uint64(v))
+}
+
+// Thread ids arrive in the client's terms, where 0 and -1 stand for sets of
+// threads and a bare thread id has no process. These methods check them
+// against the target and fill in what the client left to the stub.
+
+// checkThread checks that a specific thread in id exists and fills in its
+// process; "any" and "all" are returned as they are, after checking the
+// process if one is named.
+func (s *Session) checkThread(id ThreadID) (ThreadID, error) {
+	switch {
+	case id.PID == AllThreads:
+		return ThreadID{AllThreads, AllThreads}, nil
+	case id.TID > 0 && id.PID == AnyThread:
+		return s.locate(id.TID)
+	case id.TID > 0:
+		threads, err := s.t.Threads(id.PID)
+		if err != nil || !slices.Contains(threads, id.TID) {
+			return ThreadID{}, fmt.Errorf("%s: %w", s.formatThread(id), errUnknownThread)
+		}
+		return id, nil
+	case id.PID > 0:
+		if err := s.knownProcess(id.PID); err != nil {
+			return ThreadID{}, err
+		}
+	}
+	return id, nil
+}
+
+// locate finds the process of thread tid.
+func (s *Session) locate(tid int) (ThreadID, error) {
+	for _, pid := range s.t.Processes() {
+		if threads, err := s.t.Threads(pid); err == nil && slices.Contains(threads, tid) {
+			return ThreadID{pid, tid}, nil
+		}
+	}
+	return ThreadID{}, fmt.Errorf("thread %d: %w", tid, errUnknownThread)
+}
+
+// pickThread turns a checked id that allows any thread of a process (or of
+// any process) into one thread: the thread of the last stop when it
+// qualifies, else the process's first thread.
+func (s *Session) pickThread(id ThreadID) (ThreadID, error) {
+	if id.TID > 0 {
+		return id, nil
+	}
+	last, err := s.lastStop()
+	if err != nil {
+		return ThreadID{}, err
+	}
+	if last.TID > 0 && (id.PID <= 0 || id.PID == last.PID) {
+		return ThreadID{last.PID, last.TID}, nil
+	}
+	pid := id.PID
+	if pid <= 0 {
+		procs := s.t.Processes()
+		if len(procs) == 0 {
+			return ThreadID{}, errNoProcesses
+		}
+		pid = procs[0]
+	}
+	threads, err := s.t.Threads(pid)
+	if err != nil {
+		return ThreadID{}, fmt.Errorf("threads of %d: %w", pid, err)
+	}
+	if len(threads) == 0 {
+		return ThreadID{}, fmt.Errorf("process %d has no threads: %w", pid, errUnknownProcess)
+	}
+	return ThreadID{pid, threads[0]}, nil
+}
+
+// currentThread is the thread that g, p, qC and the like apply to: the Hg
+// thread, or one the stub picks when Hg allows any.
+func (s *Session) currentThread() (ThreadID, error) {
+	return s.pickThread(s.general)
+}
+
+// currentProcess is the process that memory and breakpoint packets apply
+// to: the Hg thread's.
+func (s *Session) currentProcess() (int, error) {
+	if s.general.PID > 0 {
+		return s.general.PID, nil
+	}
+	t, err := s.currentThread()
+	return t.PID, err
+}
+
+// formatThread formats id for messages and replies.
+func (s *Session) formatThread(id ThreadID) string {
+	return string(appendThreadID(nil, id, s.multiprocess))
+}
