@@ -1,8 +1,8 @@
 package regs
 
 // The _amd64 suffix of this file and of cpuid_amd64.s is their build
-// constraint: CPUID and XGETBV exist only on x86. cpuid_other.go covers
-// the other architectures, so the rest of the package still builds there.
+// constraint: CPUID and XGETBV are x86 instructions. The rest of the
+// package needs linux/amd64 as well, through unix.PtraceRegs.
 
 // cpuid executes the CPUID instruction with EAX = leaf and ECX = subleaf.
 // Implemented in cpuid_amd64.s.

@@ -128,7 +128,7 @@ func appendX87(dst []byte, r *reg, fx []byte) []byte {
 	case kFTW:
 		return binary.LittleEndian.AppendUint32(dst, uint32(fullTag(fx)))
 	case kFOP:
-		return binary.LittleEndian.AppendUint32(dst, uint32(binary.LittleEndian.Uint16(fx[fxFOP:])&0x7ff))
+		return binary.LittleEndian.AppendUint32(dst, uint32(binary.LittleEndian.Uint16(fx[r.off:])&0x7ff))
 	}
 	return append(dst, fx[r.off:r.off+4]...) // kX87Dword
 }
@@ -196,9 +196,9 @@ func (s *Set) write(r *reg, b []byte) {
 	case kFTW:
 		// Only emptiness survives: FXRSTOR recomputes the rest of the
 		// tag from the register contents.
-		xs[fxFTW] = abridgedTag(uint16(binary.LittleEndian.Uint32(b)))
+		xs[r.off] = abridgedTag(uint16(binary.LittleEndian.Uint32(b)))
 	case kFOP:
-		binary.LittleEndian.PutUint16(xs[fxFOP:], uint16(binary.LittleEndian.Uint32(b))&0x7ff)
+		binary.LittleEndian.PutUint16(xs[r.off:], uint16(binary.LittleEndian.Uint32(b))&0x7ff)
 	case kXMM:
 		copy(xs[r.off:r.off+xmmSize], b)
 	case kYMMH:

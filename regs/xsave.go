@@ -46,14 +46,15 @@ const (
 	compAVX = 2
 )
 
-// The place of the legacy components within the legacy region. CPUID leaf
-// 0xD does not enumerate them (SDM Vol. 1 §13.4.1); these are the fields
-// each component owns. MXCSR is in neither range: it belongs to SSE state,
-// but the processor does not track it as in use (XINUSE[1] covers only the
-// XMM registers, §13.6) and XSAVE stores it whenever SSE or AVX state is
-// requested (§13.7), so it is meaningful even when XSTATE_BV[1] is clear.
+// The extent of the components. CPUID leaf 0xD does not enumerate the
+// legacy ones (SDM Vol. 1 §13.4.1): x87 state spans bytes 0-159 except
+// MXCSR and MXCSR_MASK (24-31), SSE state is XMM0-XMM15 at 160. MXCSR
+// belongs to SSE state, but the processor does not track it as in use
+// (XINUSE[1] covers only the XMM registers, §13.6) and XSAVE stores it
+// whenever SSE or AVX state is requested (§13.7), so it is meaningful even
+// when XSTATE_BV[1] is clear.
 const (
-	x87Size = fxXMM0 // FCW through ST7, excluding MXCSR and MXCSR_MASK (24-31)
+	x87Size = fxXMM0
 	sseSize = 16 * xmmSize
 	avxSize = 16 * xmmSize // upper halves of YMM0-YMM15 (SDM Vol. 1 §13.5.3)
 )
