@@ -44,3 +44,24 @@ func FuzzParseBreakpoint(f *testing.F) {
 		}
 	})
 }
+
+func TestBreakpointPackets(t *testing.T) {
+	ft := newFakeTarget()
+	h := startSession(t, ft, Config{})
+	h.negotiate(gdbFeatures)
+	h.expect("Z0,401136,1", "OK")
+	h.expect("z0,401136,1", "OK")
+	h.expect("Z0,401136,1;X3,220c05", "OK")
+	// Hardware breakpoints and watchpoints are unsupported: gdb falls
+	// back to software watchpoints.
+	for _, p := range []string{"Z1,401136,1", "Z2,601040,4", "z3,601040,4", "Z4,601040,8"} {
+		h.expect(p, "")
+	}
+	h.expect("Z0,401136,2", "E02")
+	h.expect("Z5,401136,1", "E01")
+	h.expect("Z0,401136", "E01")
+	want := "InsertBreakpoint 100 0x401136\nRemoveBreakpoint 100 0x401136\nInsertBreakpoint 100 0x401136"
+	if calls := ft.called(); calls != want {
+		t.Errorf("calls = %q, want %q", calls, want)
+	}
+}

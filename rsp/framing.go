@@ -392,8 +392,8 @@ func (c *conn) logWire(dir string, p []byte) {
 		return
 	}
 	if len(p) > wireLogMax {
-		c.log.Info("rsp", "dir", dir, "len", len(p), "packet", fmt.Sprintf("%q…", p[:wireLogMax]))
+		c.log.Info("rsp", "dir", dir, "len", len(p), "packet", string(p[:wireLogMax])+"…")
 		return
 	}
-	c.log.Info("rsp", "dir", dir, "packet", fmt.Sprintf("%q", p))
+	c.log.Info("rsp", "dir", dir, "packet", string(p))
 }

@@ -3,6 +3,7 @@ package rsp
 import (
 	"bytes"
 	"errors"
+	"strings"
 	"testing"
 )
 
@@ -121,4 +122,85 @@ func FuzzParseMemWrite(f *testing.F) {
 			t.Fatalf("round trip of %q: %+v, %v; want %+v", in, again, err, w)
 		}
 	})
+}
+
+func TestMemoryPackets(t *testing.T) {
+	ft := newFakeTarget()
+	h := startSession(t, ft, Config{})
+	h.negotiate(gdbFeatures)
+
+	h.expect("m10000,4", "00010203")
+	// A read that runs off the end of readable memory returns the part
+	// that was read; one that starts outside is an error.
+	h.expect("m4fffe,4", "6263")
+	h.expect("m0,4", "E05")
+	h.expect("m10000,0", "")
+	// Binary reads in gdb's dialect: 'b' and raw bytes, escaped by the
+	// framing ('#' is 0x23, '$' 0x24, '*' 0x2a, '}' 0x7d).
+	h.expect("x10023,2", "b#$")
+	h.expect("x10000,0", "b")
+	h.expect("x0,1", "E05")
+
+	// gdb probes X with a zero-length write.
+	h.expect("X10000,0:", "OK")
+	h.expect("X10000,4:a#}*", "OK")
+	h.expect("m10000,4", "61237d2a")
+	h.expect("M10004,2:cafe", "OK")
+	h.expect("m10004,2", "cafe")
+	h.expect("M0,1:00", "E05")
+	h.expect("M10000,2:00", "E01")
+	h.expect("X10000,2:a", "E01")
+	// A write that runs off the end fails as a whole.
+	h.expect("M4ffff,2:0000", "E05")
+	if calls := ft.called(); !strings.Contains(calls, `WriteMemory 100 0x10000 "a#}*"`) {
+		t.Errorf("calls = %q", calls)
+	}
+}
+
+func TestMemoryReadsAreCapped(t *testing.T) {
+	h := startSession(t, newFakeTarget(), Config{})
+	if r := h.exchange("m10000,ffffffff"); len(r) != packetSize {
+		t.Errorf("m reply of %d hex digits, want %d", len(r), packetSize)
+	}
+	r := h.exchange("x10000,ffffffffffffffff")
+	if len(r) != packetSize || r[0] != 'b' {
+		t.Errorf("x reply of %d bytes, want %d", len(r), packetSize)
+	}
+	want := make([]byte, packetSize-1)
+	for i := range want {
+		want[i] = byte(i % 251)
+	}
+	if r[1:] != string(want) {
+		t.Error("x reply does not hold the memory's bytes")
+	}
+}
+
+func TestMemoryUsesGeneralProcess(t *testing.T) {
+	ft := newFakeTarget()
+	ft.procs = append(ft.procs, 200)
+	ft.threads[200] = []int{200}
+	h := startSession(t, ft, Config{})
+	h.negotiate(gdbFeatures)
+	h.expect("Hgpc8.0", "OK")
+	h.expect("X10000,1:z", "OK")
+	if calls := ft.called(); !strings.Contains(calls, `WriteMemory 200 0x10000 "z"`) {
+		t.Errorf("calls = %q", calls)
+	}
+}
+
+func BenchmarkReadMemoryBinary(b *testing.B) {
+	ft := newFakeTarget()
+	a, c := socketPair(b)
+	s := NewSession(c, ft, Config{})
+	go s.Serve(b.Context())
+	cl := NewClient(a)
+	if err := cl.StartNoAck(); err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(0x10000)
+	for b.Loop() {
+		if _, err := cl.Exchange("x10000,10000"); err != nil {
+			b.Fatal(err)
+		}
+	}
 }

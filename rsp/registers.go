@@ -122,6 +122,11 @@ func (s *Session) writeRegister(args []byte) reply {
 	if err != nil {
 		return errorReply(err)
 	}
+	if info, ok := rs.Layout.Info(w.n); ok && info.Size() != len(w.data) {
+		// A value of the wrong size is the client's mistake, not the
+		// target's failure: say so with the code for malformed requests.
+		return errorReply(fmt.Errorf("register %d: %d bytes, want %d: %w", w.n, len(w.data), info.Size(), errMalformed))
+	}
 	if err := rs.SetRegister(w.n, w.data); err != nil {
 		return errorReply(err)
 	}

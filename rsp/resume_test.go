@@ -3,7 +3,10 @@ package rsp
 import (
 	"errors"
 	"reflect"
+	"strings"
 	"testing"
+
+	"golang.org/x/sys/unix"
 )
 
 var all = ThreadID{AllThreads, AllThreads}
@@ -122,4 +125,88 @@ func FuzzParseSetThread(f *testing.F) {
 			t.Fatalf("round trip of %q: %+v, %v; want %+v", in, again, err, h)
 		}
 	})
+}
+
+// resumeWith sends a resume packet, lets the fake stop on thread 101 with
+// a breakpoint, and returns the actions the target got.
+func resumeWith(t *testing.T, h *harness, packet string) []ResumeAction {
+	t.Helper()
+	h.ft.stops <- StopEvent{Kind: StopBreakpoint, PID: fakePID, TID: fakePID + 1}
+	if r := h.exchange(packet); !strings.HasPrefix(r, "T05") {
+		t.Fatalf("%s: reply %q, want a stop", packet, r)
+	}
+	h.ft.mu.Lock()
+	defer h.ft.mu.Unlock()
+	return h.ft.resumes[len(h.ft.resumes)-1]
+}
+
+func TestResumePackets(t *testing.T) {
+	cont := func(pid, tid int) ResumeAction { return ResumeAction{Kind: Continue, PID: pid, TID: tid} }
+	step := func(pid, tid int) ResumeAction { return ResumeAction{Kind: Step, PID: pid, TID: tid} }
+	tests := []struct {
+		name     string
+		features string
+		setup    []string
+		packet   string
+		want     []ResumeAction
+	}{
+		{"vCont continue all", gdbFeatures, nil, "vCont;c", []ResumeAction{cont(-1, -1)}},
+		{"vCont step one thread", gdbFeatures, nil, "vCont;s:p64.65;c:p64.-1",
+			[]ResumeAction{step(100, 101), cont(100, -1)}},
+		{"vCont bare thread ids", "qSupported", nil, "vCont;s:65;c", []ResumeAction{step(100, 101), cont(-1, -1)}},
+		{"vCont signal in gdb's numbering", gdbFeatures, nil, "vCont;C1e:p64.64;c",
+			[]ResumeAction{{Kind: Continue, Signal: int(unix.SIGUSR1), PID: 100, TID: 100}, cont(-1, -1)}},
+		{"vCont any thread", gdbFeatures, nil, "vCont;s:p64.0", []ResumeAction{step(100, 100)}},
+		{"vCont all processes", gdbFeatures, nil, "vCont;c:p-1.-1", []ResumeAction{cont(-1, -1)}},
+		{"c", gdbFeatures, nil, "c", []ResumeAction{cont(-1, -1)}},
+		{"s steps the current thread, others run", gdbFeatures, []string{"Hgp64.65"}, "s",
+			[]ResumeAction{step(100, 101), cont(-1, -1)}},
+		{"s with Hc on one thread steps only it", gdbFeatures, []string{"Hcp64.65"}, "s",
+			[]ResumeAction{step(100, 101)}},
+		{"C delivers the signal to the current thread", gdbFeatures, nil, "C0b",
+			[]ResumeAction{{Kind: Continue, Signal: int(unix.SIGSEGV), PID: 100, TID: 100}, cont(-1, -1)}},
+		{"S with Hc-1", gdbFeatures, []string{"Hc-1"}, "S05",
+			[]ResumeAction{{Kind: Step, Signal: int(unix.SIGTRAP), PID: 100, TID: 100}, cont(-1, -1)}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := startSession(t, newFakeTarget(), Config{})
+			h.negotiate(tt.features)
+			for _, p := range tt.setup {
+				h.expect(p, "OK")
+			}
+			if got := resumeWith(t, h, tt.packet); !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("actions = %+v, want %+v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestResumeAtAddress(t *testing.T) {
+	ft := newFakeTarget()
+	h := startSession(t, ft, Config{})
+	h.negotiate(gdbFeatures)
+	resumeWith(t, h, "c401200")
+	if calls := ft.called(); !strings.Contains(calls, "SetRegisters 100.100 rip=0x401200") {
+		t.Errorf("calls = %q", calls)
+	}
+}
+
+func TestResumeErrors(t *testing.T) {
+	ft := newFakeTarget()
+	h := startSession(t, ft, Config{})
+	h.negotiate(gdbFeatures)
+	h.expect("vCont?", "vCont;c;C;s;S")
+	h.expect("vCont;c:p64.99", "E02")
+	h.expect("vCont;C07", "E02") // SIGEMT: no Linux signal
+	h.expect("vCont;t", "E02")
+	h.expect("vCont;x", "E02")
+	h.expect("vCont", "E01")
+	h.expect("Czz", "E01")
+	ft.mu.Lock()
+	n := len(ft.resumes)
+	ft.mu.Unlock()
+	if n != 0 {
+		t.Errorf("target resumed %d times after bad requests", n)
+	}
 }

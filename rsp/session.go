@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"slices"
 	"strings"
+	"syscall"
 )
 
 // packetSize is the PacketSize procgdb advertises: the longest packet the
@@ -334,14 +335,24 @@ func (s *Session) Serve(ctx context.Context) (Outcome, error) {
 		case framePacket:
 			r = s.dispatch(ev.payload)
 		}
-		out, err := s.finish(ctx, r, events, next)
+		var out Outcome
+		var err error
+		if r.kind == replyResume {
+			// The reader must go on while the target runs, to see the
+			// interrupt byte and a disconnect; the actions do not refer
+			// to the payload.
+			next <- struct{}{}
+			out, err = s.run(ctx, r.actions, events, next)
+		} else {
+			out, err = s.reply(r)
+			// Let the reader go on only after the reply: the payload
+			// lives in its buffer, and QStartNoAckMode's OK must be sent
+			// before acknowledgments stop.
+			next <- struct{}{}
+		}
 		if out != 0 || err != nil {
 			return out, err
 		}
-		// Let the reader go on only now: the packet's payload lives in
-		// its buffer, and a reply must be sent before the next packet is
-		// read (so QStartNoAckMode's OK still gets acknowledged).
-		next <- struct{}{}
 	}
 }
 
@@ -370,21 +381,18 @@ func (s *Session) readLoop(events chan<- frameEvent, next <-chan struct{}, done 
 }
 
 // disconnectError returns nil for a connection the client closed between
-// packets, else err with context.
+// packets (a reset means it closed with our acknowledgments unread), else
+// err with context.
 func disconnectError(err error) error {
-	if errors.Is(err, io.EOF) {
+	if errors.Is(err, io.EOF) || errors.Is(err, syscall.ECONNRESET) {
 		return nil
 	}
 	return fmt.Errorf("rsp: read: %w", err)
 }
 
-// finish sends reply r, or for a resume runs the target until it stops and
-// sends the stop reply. It returns a non-zero outcome when the session
-// ends.
-func (s *Session) finish(ctx context.Context, r reply, events <-chan frameEvent, next chan<- struct{}) (Outcome, error) {
-	if r.kind == replyResume {
-		return s.run(ctx, r.actions, events, next)
-	}
+// reply sends r and applies what it asks for after it. It returns a
+// non-zero outcome when the session ends.
+func (s *Session) reply(r reply) (Outcome, error) {
 	if err := s.send(r); err != nil {
 		return OutcomeDisconnected, err
 	}

@@ -1,7 +1,10 @@
 package rsp
 
 import (
+	"bytes"
 	"errors"
+	"fmt"
+	"strings"
 	"testing"
 )
 
@@ -61,5 +64,78 @@ func TestLibrariesXML(t *testing.T) {
 	empty, err := librariesXML(0, nil)
 	if err != nil || string(empty) != "<library-list-svr4 version=\"1.0\">\n</library-list-svr4>\n" {
 		t.Errorf("librariesXML of nothing = %q, %v", empty, err)
+	}
+}
+
+func TestXferWindows(t *testing.T) {
+	h := startSession(t, newFakeTarget(), Config{TargetXML: testXML})
+	h.negotiate(gdbFeatures)
+	n := len(testXML)
+	h.expect("qXfer:features:read:target.xml:0,10", "m"+string(testXML[:0x10]))
+	h.expect("qXfer:features:read:target.xml:10,10", "m"+string(testXML[0x10:0x20]))
+	h.expect(fmt.Sprintf("qXfer:features:read:target.xml:%x,1000", n-3), "l"+string(testXML[n-3:]))
+	h.expect(fmt.Sprintf("qXfer:features:read:target.xml:%x,1000", n), "l")
+	h.expect(fmt.Sprintf("qXfer:features:read:target.xml:%x,1000", n+1), "E01")
+	h.expect("qXfer:features:read:i386-64bit.xml:0,1000", "E02")
+	h.expect("qXfer:features:read:target.xml:0", "E01")
+	// The whole document through the client.
+	if doc, err := h.c.ReadXfer("features", "target.xml"); err != nil || !bytes.Equal(doc, testXML) {
+		t.Errorf("ReadXfer = %q, %v", doc, err)
+	}
+}
+
+func TestXferObjects(t *testing.T) {
+	h := startSession(t, newFakeTarget(), Config{})
+	h.negotiate(gdbFeatures)
+	read := func(object, annex string) string {
+		t.Helper()
+		doc, err := h.c.ReadXfer(object, annex)
+		if err != nil {
+			t.Fatalf("ReadXfer(%s, %s): %v", object, annex, err)
+		}
+		return string(doc)
+	}
+	if got := read("auxv", ""); got != "auxv of 100" {
+		t.Errorf("auxv = %q", got)
+	}
+	if got := read("exec-file", ""); got != "/proc/100/exe" {
+		t.Errorf("exec-file = %q", got)
+	}
+	if got := read("exec-file", "64"); got != "/proc/100/exe" {
+		t.Errorf("exec-file of 64 = %q", got)
+	}
+	wantThreads := `<?xml version="1.0"?>
+<threads>
+<thread id="p64.64" core="0" name="w&lt;100&gt;"/>
+<thread id="p64.65" core="1" name="w&lt;101&gt;"/>
+</threads>
+`
+	if got := read("threads", ""); got != wantThreads {
+		t.Errorf("threads =\n%s\nwant\n%s", got, wantThreads)
+	}
+	if got := read("libraries-svr4", ""); !strings.Contains(got, `main-lm="0x1000"`) || !strings.Contains(got, `<library name="/lib/libc.so.6" lm="0x2000" l_addr="0x3000" l_ld="0x4000" lmid="0x0"/>`) {
+		t.Errorf("libraries-svr4 = %s", got)
+	}
+	h.expect("Hgp64.65", "OK")
+	if got := read("siginfo", ""); len(got) != 128 || got[0] != 101 {
+		t.Errorf("siginfo = %q, want 128 bytes of thread 101", got)
+	}
+	h.expect("qXfer:exec-file:read:65:0,100", "E02")
+	h.expect("qXfer:auxv:read:x:0,100", "E02")
+	h.expect("qXfer:osdata:read::0,100", "")
+}
+
+// TestXferSnapshot checks that a generated document is read from one
+// snapshot: a thread that appears between windows does not shift them.
+func TestXferSnapshot(t *testing.T) {
+	ft := newFakeTarget()
+	h := startSession(t, ft, Config{})
+	first := h.exchange("qXfer:threads:read::0,20")
+	ft.mu.Lock()
+	ft.threads[fakePID] = []int{99, fakePID, fakePID + 1}
+	ft.mu.Unlock()
+	rest := h.exchange("qXfer:threads:read::20,1000")
+	if !strings.Contains(first[1:]+rest[1:], `id="64"`) || strings.Contains(rest, `id="63"`) {
+		t.Errorf("windows mixed two snapshots: %q + %q", first, rest)
 	}
 }

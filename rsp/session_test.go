@@ -1,0 +1,520 @@
+package rsp
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"log/slog"
+	"runtime"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+var testXML = []byte(`<?xml version="1.0"?><!DOCTYPE target SYSTEM "gdb-target.dtd"><target><architecture>i386:x86-64</architecture></target>`)
+
+func TestEntryMatch(t *testing.T) {
+	tests := []struct {
+		prefix, packet string
+		args           string
+		ok             bool
+	}{
+		{"m", "m10,4", "10,4", true},
+		{"qC", "qC", "", true},
+		{"qC", "qCRC:10,4", "", false},
+		{"qSupported", "qSupported:multiprocess+", ":multiprocess+", true},
+		{"qSupported", "qSupportedX", "", false},
+		{"vCont", "vCont;c", ";c", true},
+		{"vCont", "vContX", "", false},
+		{"qXfer:auxv:read:", "qXfer:auxv:read::0,10", ":0,10", true},
+		{"vKill;", "vKill;64", "64", true},
+		{"D", "D;64", ";64", true},
+	}
+	for _, tt := range tests {
+		e := entry{prefix: tt.prefix}
+		args, ok := e.match([]byte(tt.packet))
+		if ok != tt.ok || (ok && string(args) != tt.args) {
+			t.Errorf("entry %q matching %q = %q, %v; want %q, %v", tt.prefix, tt.packet, args, ok, tt.args, tt.ok)
+		}
+	}
+}
+
+// TestDispatchTable checks the table itself: sorted longest first, no
+// prefix twice, every handler set.
+func TestDispatchTable(t *testing.T) {
+	table := packetTable()
+	seen := map[string]bool{}
+	for i, e := range table {
+		if seen[e.prefix] {
+			t.Errorf("prefix %q appears twice", e.prefix)
+		}
+		seen[e.prefix] = true
+		if e.handle == nil {
+			t.Errorf("prefix %q has no handler", e.prefix)
+		}
+		if i > 0 && len(e.prefix) > len(table[i-1].prefix) {
+			t.Errorf("prefix %q sorted after the shorter %q", e.prefix, table[i-1].prefix)
+		}
+	}
+}
+
+// supportedFeatures splits a qSupported reply.
+func supportedFeatures(reply string) []string {
+	return strings.Split(reply, ";")
+}
+
+func TestQSupportedNegotiation(t *testing.T) {
+	tests := []struct {
+		name    string
+		query   string
+		cfg     Config
+		want    []string
+		notWant []string
+	}{
+		{
+			name:    "gdb",
+			query:   gdbFeatures + ";error-message+",
+			cfg:     Config{TargetXML: testXML, Attached: func(int) bool { return false }},
+			want:    []string{"PacketSize=20000", "multiprocess+", "swbreak+", "error-message+", "QStartNoAckMode+", "vContSupported+", "binary-upload+", "qXfer:features:read+", "qXfer:auxv:read+", "qXfer:exec-file:read+", "qXfer:threads:read+", "qXfer:libraries-svr4:read+", "qXfer:siginfo:read+", "QPassSignals+", "QProgramSignals+"},
+			notWant: []string{"hwbreak+", "fork-events+", "QThreadEvents+", "QNonStop+"},
+		},
+		{
+			name:    "lldb",
+			query:   "qSupported:xmlRegisters=i386,arm,mips,arc;multiprocess+;fork-events+;vfork-events+",
+			cfg:     Config{TargetXML: testXML},
+			want:    []string{"multiprocess+", "qXfer:features:read+"},
+			notWant: []string{"swbreak+", "error-message+", "fork-events+"},
+		},
+		{
+			name:    "nothing offered, no target description",
+			query:   "qSupported",
+			want:    []string{"PacketSize=20000", "QStartNoAckMode+"},
+			notWant: []string{"multiprocess+", "swbreak+", "qXfer:features:read+"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := startSession(t, newFakeTarget(), tt.cfg)
+			got := supportedFeatures(h.exchange(tt.query))
+			for _, f := range tt.want {
+				if !slices.Contains(got, f) {
+					t.Errorf("reply %q lacks %q", got, f)
+				}
+			}
+			for _, f := range tt.notWant {
+				if slices.Contains(got, f) {
+					t.Errorf("reply %q has %q", got, f)
+				}
+			}
+		})
+	}
+}
+
+// TestSupportedFeaturesHaveHandlers is the drift test: every packet
+// feature in the qSupported reply belongs to a table entry whose packet
+// gets a non-empty reply, and every entry's feature is advertised when
+// the entry is offered.
+func TestSupportedFeaturesHaveHandlers(t *testing.T) {
+	cfg := Config{TargetXML: testXML, Attached: func(int) bool { return true }}
+	h := startSession(t, newFakeTarget(), cfg)
+	advertised := supportedFeatures(h.exchange(gdbFeatures + ";error-message+"))
+	negotiated := []string{"multiprocess+", "swbreak+", "error-message+"}
+	byFeature := map[string]entry{}
+	for _, e := range packetTable() {
+		if e.feature != "" {
+			byFeature[e.feature] = e
+			if !slices.Contains(advertised, e.feature) {
+				t.Errorf("entry %q offered but %q not advertised", e.prefix, e.feature)
+			}
+		}
+	}
+	for _, f := range advertised {
+		if strings.HasPrefix(f, "PacketSize=") || slices.Contains(negotiated, f) {
+			continue
+		}
+		e, ok := byFeature[f]
+		if !ok {
+			t.Errorf("%q advertised without a table entry", f)
+			continue
+		}
+		// Each probe gets a session of its own: QStartNoAckMode changes
+		// the connection.
+		p := startSession(t, newFakeTarget(), cfg)
+		p.negotiate(gdbFeatures)
+		if r := p.exchange(e.prefix); r == "" {
+			t.Errorf("%q advertised but %q gets the empty reply", f, e.prefix)
+		}
+	}
+}
+
+func TestDisabledPacketIsUnsupported(t *testing.T) {
+	h := startSession(t, newFakeTarget(), Config{})
+	h.expect("qXfer:features:read:target.xml:0,1000", "")
+	h.expect("qAttached", "")
+}
+
+func TestUnknownAndMalformedPackets(t *testing.T) {
+	h := startSession(t, newFakeTarget(), Config{})
+	h.negotiate(gdbFeatures)
+	for _, p := range []string{"vMustReplyEmpty", "qTStatus", "qOffsets", "!", "QNonStop:1", "qCRC:10,4", "jThreadsInfo", ""} {
+		h.expect(p, "")
+	}
+	h.expect("mzz,4", "E01")
+	h.expect("m10", "E01")
+	h.expect("kxyz", "E01")
+	// The session goes on.
+	h.expect("qC", "QCp64.64")
+}
+
+func TestErrorMessages(t *testing.T) {
+	h := startSession(t, newFakeTarget(), Config{})
+	h.negotiate(gdbFeatures + ";error-message+")
+	h.expect("m10,zz", `E.m: length "zz": invalid hex digit`)
+	h.expect("Hgp64.999", "E.H: p64.999: unknown thread")
+}
+
+func TestBadChecksumChangesNothing(t *testing.T) {
+	h := startSession(t, newFakeTarget(), Config{})
+	if err := h.c.WriteRaw([]byte("$Z0,10000,1#00")); err != nil {
+		t.Fatal(err)
+	}
+	if b, err := h.c.ReadAck(); err != nil || b != '-' {
+		t.Fatalf("ack = %q, %v; want '-'", b, err)
+	}
+	h.expect("?", "T05thread:64;06:1000fe7f00000000;07:0000fe7f00000000;10:6410400000000000;core:0;")
+	if calls := h.ft.called(); calls != "" {
+		t.Errorf("target calls after a bad checksum: %q", calls)
+	}
+}
+
+func TestOverlongPacket(t *testing.T) {
+	h := startSession(t, newFakeTarget(), Config{})
+	h.negotiate(gdbFeatures)
+	long := "X10000,0:" + strings.Repeat("a", readLimit)
+	if r := h.exchange(long); r != "E01" {
+		t.Errorf("over-long packet: got %.20q, want E01", r)
+	}
+	h.expect("qC", "QCp64.64")
+}
+
+func TestNoAckMode(t *testing.T) {
+	h := startSession(t, newFakeTarget(), Config{})
+	if err := h.c.StartNoAck(); err != nil {
+		t.Fatal(err)
+	}
+	// gdb acknowledges the OK, after which nothing is acknowledged.
+	if err := h.c.WriteRaw([]byte("+")); err != nil {
+		t.Fatal(err)
+	}
+	h.expect("qC", "QC64")
+	// A bad checksum now gets no '-': the packet is dropped, the next
+	// one answered.
+	if err := h.c.WriteRaw([]byte("$qC#00")); err != nil {
+		t.Fatal(err)
+	}
+	h.expect("qfThreadInfo", "m64,65")
+}
+
+func TestHaltReasonAndThreads(t *testing.T) {
+	h := startSession(t, newFakeTarget(), Config{})
+	h.negotiate(gdbFeatures)
+	h.expect("?", "T05thread:p64.64;06:1000fe7f00000000;07:0000fe7f00000000;10:6410400000000000;core:0;")
+	h.expect("qC", "QCp64.64")
+	h.expect("qfThreadInfo", "mp64.64,p64.65")
+	h.expect("qsThreadInfo", "l")
+	h.expect("Tp64.65", "OK")
+	h.expect("Tp64.66", "E02")
+	h.expect("Tp65.65", "E02")
+	h.expect("Hgp64.65", "OK")
+	h.expect("qC", "QCp64.65")
+	h.expect("Hgp64.66", "E02")
+	h.expect("qC", "QCp64.65")
+	h.expect("Hgp0.0", "OK")
+	h.expect("qC", "QCp64.64")
+	h.expect("Hc-1", "OK")
+	h.expect("Hm0", "E01")
+}
+
+func TestThreadInfoPaging(t *testing.T) {
+	ft := newFakeTarget()
+	var many []int
+	for tid := 1000; tid < 1000+20000; tid++ {
+		many = append(many, tid)
+	}
+	ft.threads[fakePID] = many
+	h := startSession(t, ft, Config{})
+	h.negotiate(gdbFeatures)
+	var got []string
+	r := h.exchange("qfThreadInfo")
+	pages := 0
+	for r != "l" {
+		if r[0] != 'm' || len(r) > packetSize {
+			t.Fatalf("page %d: %.40q (%d bytes)", pages, r, len(r))
+		}
+		got = append(got, strings.Split(r[1:], ",")...)
+		pages++
+		r = h.exchange("qsThreadInfo")
+	}
+	if len(got) != len(many) || pages < 2 {
+		t.Errorf("got %d threads in %d pages, want %d in several", len(got), pages, len(many))
+	}
+}
+
+func TestQAttached(t *testing.T) {
+	h := startSession(t, newFakeTarget(), Config{Attached: func(pid int) bool { return pid == fakePID }})
+	h.negotiate(gdbFeatures)
+	h.expect("qAttached:64", "1")
+	h.expect("qAttached:65", "0")
+	h.expect("qAttached", "1")
+	h.expect("qAttached:zz", "E01")
+}
+
+func TestPassSignals(t *testing.T) {
+	ft := newFakeTarget()
+	h := startSession(t, ft, Config{})
+	// gdb's 14 (SIGALRM), 1e (SIGUSR1), 07 (SIGEMT: no Linux signal), 2d (SIG33).
+	h.expect("QPassSignals:e;1e;7;2d", "OK")
+	want := []int{int(unix.SIGALRM), int(unix.SIGUSR1), 33}
+	ft.mu.Lock()
+	got := ft.pass
+	ft.mu.Unlock()
+	if !slices.Equal(got, want) {
+		t.Errorf("pass signals = %v, want %v", got, want)
+	}
+	h.expect("QPassSignals:", "OK")
+	h.expect("QPassSignals:zz", "E01")
+	h.expect("QProgramSignals:e;1e", "OK")
+	h.expect("qSymbol::", "OK")
+}
+
+func TestInterruptWhileRunning(t *testing.T) {
+	ft := newFakeTarget()
+	h := startSession(t, ft, Config{})
+	h.negotiate(gdbFeatures)
+	if err := h.c.Send("vCont;c"); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "resume", ft.resumed)
+	if err := h.c.Interrupt(); err != nil {
+		t.Fatal(err)
+	}
+	r, err := h.c.Receive()
+	if err != nil || !strings.HasPrefix(r, "T02thread:p64.64;") {
+		t.Fatalf("stop reply = %q, %v; want SIGINT", r, err)
+	}
+	if !strings.Contains(ft.called(), "Interrupt") {
+		t.Errorf("Target.Interrupt not called: %q", ft.called())
+	}
+}
+
+func TestPacketWhileRunningIgnored(t *testing.T) {
+	ft := newFakeTarget()
+	h := startSession(t, ft, Config{})
+	h.negotiate(gdbFeatures)
+	if err := h.c.Send("c"); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "resume", ft.resumed)
+	if err := h.c.Send("g"); err != nil {
+		t.Fatal(err)
+	}
+	// The ignored packet is still acknowledged: after '+', no reply.
+	if b, err := h.c.ReadAck(); err != nil || b != '+' {
+		t.Fatalf("ack of the packet sent while running: %q, %v", b, err)
+	}
+	// The session sees frames in order, so the interrupt (whose stop
+	// the fake reports on thread 100) comes after the ignored packet.
+	if err := h.c.Interrupt(); err != nil {
+		t.Fatal(err)
+	}
+	r, err := h.c.Receive()
+	if err != nil || !strings.HasPrefix(r, "T02thread:p64.64;") {
+		t.Fatalf("stop reply = %q, %v", r, err)
+	}
+	h.expect("qC", "QCp64.64")
+}
+
+func TestStopMovesGeneralThread(t *testing.T) {
+	ft := newFakeTarget()
+	h := startSession(t, ft, Config{})
+	h.negotiate(gdbFeatures)
+	h.expect("Hgp64.64", "OK")
+	ft.stops <- StopEvent{Kind: StopBreakpoint, PID: fakePID, TID: fakePID + 1}
+	r := h.exchange("vCont;c")
+	if !strings.HasPrefix(r, "T05thread:p64.65;") || !strings.Contains(r, "swbreak:;") {
+		t.Fatalf("stop reply = %q", r)
+	}
+	// The client assumes the general thread follows the event.
+	h.expect("qC", "QCp64.65")
+	h.expect("?", r)
+}
+
+func TestDisconnectWhileRunning(t *testing.T) {
+	ft := newFakeTarget()
+	h := startSession(t, ft, Config{})
+	if err := h.c.Send("c"); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "resume", ft.resumed)
+	h.client.Close()
+	if err := waitFor(t, "the end of Wait", ft.waitEnded); !errors.Is(err, context.Canceled) {
+		t.Errorf("Wait ended with %v, want it cancelled", err)
+	}
+	if out, err := h.outcome(); out != OutcomeDisconnected || err != nil {
+		t.Errorf("Serve = %v, %v; want disconnected", out, err)
+	}
+}
+
+func TestContextCancelEndsServe(t *testing.T) {
+	ft := newFakeTarget()
+	a, b := socketPair(t)
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan served, 1)
+	go func() {
+		out, err := NewSession(b, ft, Config{}).Serve(ctx)
+		done <- served{out, err}
+	}()
+	c := NewClient(a)
+	if err := c.Send("c"); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "resume", ft.resumed)
+	cancel()
+	s := waitFor(t, "Serve", done)
+	if s.out != OutcomeDisconnected || !errors.Is(s.err, context.Canceled) {
+		t.Errorf("Serve = %v, %v", s.out, s.err)
+	}
+	if err := waitFor(t, "the end of Wait", ft.waitEnded); err == nil {
+		t.Error("Wait was not cancelled")
+	}
+}
+
+func TestExit(t *testing.T) {
+	tests := []struct {
+		name     string
+		features string
+		ev       StopEvent
+		want     string
+	}{
+		{"exit code", gdbFeatures, StopEvent{Kind: StopExited, PID: fakePID, ExitCode: 3}, "W03;process:64"},
+		{"signal", "qSupported", StopEvent{Kind: StopKilled, PID: fakePID, Signal: int(unix.SIGSEGV)}, "X0b"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ft := newFakeTarget()
+			h := startSession(t, ft, Config{})
+			h.negotiate(tt.features)
+			ft.stops <- tt.ev
+			h.expect("vCont;c", tt.want)
+			if out, err := h.outcome(); out != OutcomeExited || err != nil {
+				t.Errorf("Serve = %v, %v; want exited", out, err)
+			}
+		})
+	}
+}
+
+func TestKill(t *testing.T) {
+	ft := newFakeTarget()
+	h := startSession(t, ft, Config{})
+	if err := h.c.Send("k"); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := h.outcome(); out != OutcomeKilled || err != nil {
+		t.Errorf("Serve = %v, %v; want killed", out, err)
+	}
+	if !strings.Contains(ft.called(), "Kill 100") {
+		t.Errorf("calls %q, want Kill 100", ft.called())
+	}
+}
+
+func TestVKill(t *testing.T) {
+	t.Run("multiprocess", func(t *testing.T) {
+		ft := newFakeTarget()
+		h := startSession(t, ft, Config{})
+		h.negotiate(gdbFeatures)
+		h.expect("vKill;65", "E02")
+		h.expect("vKill;64", "OK")
+		if out, err := h.outcome(); out != OutcomeKilled || err != nil {
+			t.Errorf("Serve = %v, %v; want killed", out, err)
+		}
+	})
+	t.Run("gdb's made-up pid without multiprocess", func(t *testing.T) {
+		ft := newFakeTarget()
+		h := startSession(t, ft, Config{})
+		h.expect("vKill;a410", "OK")
+		if out, err := h.outcome(); out != OutcomeKilled || err != nil {
+			t.Errorf("Serve = %v, %v; want killed", out, err)
+		}
+	})
+}
+
+func TestDetach(t *testing.T) {
+	for _, packet := range []string{"D", "D;64"} {
+		t.Run(packet, func(t *testing.T) {
+			ft := newFakeTarget()
+			h := startSession(t, ft, Config{})
+			h.negotiate(gdbFeatures)
+			h.expect("D;65", "E02")
+			h.expect(packet, "OK")
+			if out, err := h.outcome(); out != OutcomeDetached || err != nil {
+				t.Errorf("Serve = %v, %v; want detached", out, err)
+			}
+			if !strings.Contains(ft.called(), "Detach 100") {
+				t.Errorf("calls %q, want Detach 100", ft.called())
+			}
+		})
+	}
+}
+
+func TestClientDisconnectWhileStopped(t *testing.T) {
+	h := startSession(t, newFakeTarget(), Config{})
+	h.expect("qC", "QC64")
+	h.client.Close()
+	if out, err := h.outcome(); out != OutcomeDisconnected || err != nil {
+		t.Errorf("Serve = %v, %v; want disconnected", out, err)
+	}
+}
+
+// TestServeLeavesNoGoroutines checks that once Serve has returned and the
+// caller closed the connection, the session's goroutines are gone.
+func TestServeLeavesNoGoroutines(t *testing.T) {
+	before := runtime.NumGoroutine()
+	ft := newFakeTarget()
+	a, b := socketPair(t)
+	done := make(chan served, 1)
+	go func() {
+		out, err := NewSession(b, ft, Config{}).Serve(t.Context())
+		done <- served{out, err}
+	}()
+	c := NewClient(a)
+	if r, err := c.Exchange("D"); err != nil || r != "OK" {
+		t.Fatalf("D = %q, %v", r, err)
+	}
+	waitFor(t, "Serve", done)
+	b.Close()
+	a.Close()
+	deadline := time.Now().Add(waitTimeout)
+	for runtime.NumGoroutine() > before {
+		if time.Now().After(deadline) {
+			buf := make([]byte, 1<<16)
+			t.Fatalf("%d goroutines left, %d before:\n%s", runtime.NumGoroutine(), before, buf[:runtime.Stack(buf, true)])
+		}
+		runtime.Gosched()
+	}
+}
+
+func TestRemoteDebugLogsPackets(t *testing.T) {
+	var log bytes.Buffer
+	h := startSession(t, newFakeTarget(), Config{Logger: slog.New(slog.NewTextHandler(&log, nil)), RemoteDebug: true})
+	h.expect("qC", "QC64")
+	h.client.Close()
+	h.outcome()
+	for _, want := range []string{`dir=in packet=qC`, `dir=out packet=$QC64#`} {
+		if !strings.Contains(log.String(), want) {
+			t.Errorf("log lacks %s:\n%s", want, log.String())
+		}
+	}
+}
