@@ -1,0 +1,95 @@
+package target
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+
+	"golang.org/x/sys/unix"
+)
+
+// Attach takes control of a running process and all of its threads, and
+// stops them. Wait is not involved: the stop after Attach is the initial
+// state, as after Launch.
+func (t *Tracer) Attach(pid int) error {
+	return t.th.do(func() error {
+		if t.procs[pid] != nil {
+			return fmt.Errorf("attach %d: already attached", pid)
+		}
+		if err := t.attach(pid); err != nil {
+			return fmt.Errorf("attach %d: %w", pid, err)
+		}
+		return nil
+	})
+}
+
+// attach must run on the tracer thread.
+func (t *Tracer) attach(pid int) error {
+	// Threads may be created while we go: list until a pass finds no
+	// new one. Threads created after their creator was seized are caught
+	// by its clone events instead (handled below while stopping).
+	var seized []int
+	for {
+		tids, err := listTasks(pid)
+		if err != nil {
+			return err
+		}
+		added := false
+		for _, tid := range tids {
+			if slices.Contains(seized, tid) {
+				continue
+			}
+			if err := ptraceSeize(tid, ptraceOptions); err != nil {
+				if errors.Is(err, unix.ESRCH) {
+					continue // exited meanwhile
+				}
+				t.release(seized)
+				return fmt.Errorf("seize thread %d: %w", tid, err)
+			}
+			seized = append(seized, tid)
+			added = true
+		}
+		if !added {
+			break
+		}
+	}
+	if !slices.Contains(seized, pid) {
+		t.release(seized)
+		return fmt.Errorf("%w", unix.ESRCH)
+	}
+	if err := t.addProcess(pid, true, nil); err != nil {
+		t.release(seized)
+		return err
+	}
+	p := t.procs[pid]
+	for _, tid := range seized {
+		t.threads[tid] = &thread{tid: tid, proc: p, state: running}
+	}
+	err := t.stopAll()
+	// Nothing that happened while attaching is the client's business
+	// except a process that ended: keep signals for delivery on resume.
+	for _, ev := range t.queue {
+		if ev.PID == pid && ev.Kind == EventSignal {
+			if th := t.threads[ev.TID]; th != nil {
+				th.deliver = unix.Signal(ev.Signal)
+			}
+		}
+	}
+	t.queue = slices.DeleteFunc(t.queue, func(ev Event) bool {
+		return ev.PID == pid && ev.Kind != EventExited && ev.Kind != EventKilled
+	})
+	if t.procs[pid] == nil {
+		return fmt.Errorf("process ended while attaching")
+	}
+	return err
+}
+
+// release detaches from threads seized by a failed attach.
+func (t *Tracer) release(tids []int) {
+	for _, tid := range tids {
+		unix.PtraceInterrupt(tid)
+		var ws unix.WaitStatus
+		unix.Wait4(tid, &ws, unix.WALL, nil)
+		ptraceDetach(tid, 0)
+	}
+}

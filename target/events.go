@@ -1,0 +1,402 @@
+package target
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"slices"
+
+	"golang.org/x/sys/unix"
+
+	"procgdb/breakpoint"
+)
+
+// Event handling on the tracer thread: poll collects wait statuses,
+// handle acts on each classified status once, and finish stops the world
+// before a stop is reported.
+
+// siginfo si_code values the trap classification needs.
+const (
+	siKernel  = 0x80 // sent by the kernel: int3 on x86
+	trapTrace = 2    // TRAP_TRACE: single-step
+)
+
+// sortedThreads returns the tracer's threads with process leaders last:
+// the kernel reports a leader's exit only after all its other threads
+// have been reaped, so a blocking wait must reach the others first.
+// Must run on the tracer thread.
+func (t *Tracer) sortedThreads(match func(*thread) bool) []*thread {
+	var ths []*thread
+	for _, th := range t.threads {
+		if match(th) {
+			ths = append(ths, th)
+		}
+	}
+	slices.SortFunc(ths, func(a, b *thread) int {
+		al, bl := a.tid == a.proc.pid, b.tid == b.proc.pid
+		switch {
+		case al && !bl:
+			return 1
+		case bl && !al:
+			return -1
+		}
+		return a.tid - b.tid
+	})
+	return ths
+}
+
+// poll collects every pending wait status of the tracer's threads. It
+// runs on the tracer thread when SIGCHLD arrives.
+func (t *Tracer) poll() {
+	for progressed := true; progressed; {
+		progressed = false
+		for _, th := range t.sortedThreads(func(*thread) bool { return true }) {
+			if t.threads[th.tid] != th {
+				continue // gone while handling an earlier status
+			}
+			var ws unix.WaitStatus
+			wpid, err := unix.Wait4(th.tid, &ws, unix.WNOHANG|unix.WALL, nil)
+			if errors.Is(err, unix.EINTR) {
+				progressed = true
+				continue
+			}
+			if errors.Is(err, unix.ECHILD) {
+				t.log.Warn("thread vanished", "tid", th.tid)
+				ws = unix.WaitStatus(0) // treat as exited with status 0
+				wpid = th.tid
+			} else if err != nil || wpid != th.tid {
+				continue
+			}
+			progressed = true
+			we := classify(th.tid, ws)
+			t.log.Debug("wait", "event", we)
+			if ev, ok := t.handle(we, false); ok {
+				if t.running {
+					t.finish(ev)
+				} else {
+					t.queue = append(t.queue, ev)
+				}
+			}
+		}
+	}
+}
+
+// finish ends a run: it stops every other thread, then hands ev to Wait.
+// Must run on the tracer thread.
+func (t *Tracer) finish(ev Event) {
+	if err := t.stopAll(); err != nil {
+		t.log.Warn("stopping threads", "err", err)
+	}
+	t.report(ev)
+}
+
+// report hands ev to Wait. Must run on the tracer thread.
+func (t *Tracer) report(ev Event) {
+	t.running = false
+	t.interrupting = false
+	t.lastTID = ev.TID
+	t.log.Debug("stop", "kind", ev.Kind, "pid", ev.PID, "tid", ev.TID, "signal", ev.Signal)
+	select {
+	case t.stops <- ev:
+	default:
+		// Wait has not taken the previous stop: keep this one for later.
+		t.queue = append(t.queue, ev)
+	}
+}
+
+// stopAll stops every running thread and waits until each has stopped.
+// Events that threads reach meanwhile are queued for later resumes.
+// Must run on the tracer thread.
+func (t *Tracer) stopAll() error {
+	var errs []error
+	for _, th := range t.threads {
+		if th.state == running && !th.newborn && !th.exiting() {
+			if err := unix.PtraceInterrupt(th.tid); err != nil && !errors.Is(err, unix.ESRCH) {
+				errs = append(errs, fmt.Errorf("interrupt %d: %w", th.tid, err))
+			}
+		}
+	}
+	for {
+		ths := t.sortedThreads(func(th *thread) bool { return th.state == running && !th.exiting() })
+		if len(ths) == 0 {
+			break
+		}
+		ev, ok, err := t.waitThread(ths[0])
+		if err != nil {
+			errs = append(errs, err)
+		}
+		if ok {
+			t.queue = append(t.queue, ev)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// waitThread blocks for the next status of th and handles it without
+// resuming anything. Must run on the tracer thread.
+func (t *Tracer) waitThread(th *thread) (Event, bool, error) {
+	var ws unix.WaitStatus
+	for {
+		_, err := unix.Wait4(th.tid, &ws, unix.WALL, nil)
+		if errors.Is(err, unix.EINTR) {
+			continue
+		}
+		if errors.Is(err, unix.ECHILD) {
+			// Not waitable any more: count it as gone.
+			t.log.Warn("thread vanished", "tid", th.tid)
+			ev, ok := t.handle(waitEvent{kind: waitExited, tid: th.tid}, true)
+			return ev, ok, nil
+		}
+		if err != nil {
+			return Event{}, false, fmt.Errorf("wait %d: %w", th.tid, err)
+		}
+		break
+	}
+	we := classify(th.tid, ws)
+	t.log.Debug("wait", "event", we)
+	ev, ok := t.handle(we, true)
+	return ev, ok, nil
+}
+
+// handle acts on one classified status and says whether it is an event
+// to report. With stopping set (the world is being stopped, or one thread
+// is being stepped on its own), it never resumes the thread; otherwise it
+// resumes threads whose stop is not worth reporting while the tracer is
+// running. Must run on the tracer thread.
+func (t *Tracer) handle(we waitEvent, stopping bool) (Event, bool) {
+	th := t.threads[we.tid]
+	if th == nil {
+		return Event{}, false
+	}
+	p := th.proc
+	resume := t.running && !stopping
+	switch we.kind {
+	case waitExited, waitKilled:
+		delete(t.threads, th.tid)
+		if th.tid != p.pid {
+			return Event{}, false
+		}
+		// The kernel reports the leader last: the process is gone.
+		t.dropProcess(p)
+		if we.kind == waitKilled {
+			return Event{Kind: EventKilled, PID: p.pid, Signal: int(we.sig)}, true
+		}
+		return Event{Kind: EventExited, PID: p.pid, ExitCode: we.code}, true
+
+	case waitSignal:
+		th.state = stopped
+		if we.sig == unix.SIGTRAP {
+			return t.trap(th)
+		}
+		if int(we.sig) < len(t.pass) && t.pass[we.sig] {
+			th.deliver = we.sig
+			if resume {
+				t.cont(th)
+			}
+			return Event{}, false
+		}
+		th.sig = we.sig
+		return Event{Kind: EventSignal, PID: p.pid, TID: th.tid, Signal: int(we.sig)}, true
+
+	case waitStop:
+		th.state = stopped
+		switch {
+		case th.newborn:
+			th.newborn = false
+		case we.sig == unix.SIGTRAP && t.interrupting && !stopping:
+			t.interrupting = false
+			return Event{Kind: EventSignal, PID: p.pid, TID: th.tid, Signal: int(unix.SIGINT)}, true
+		case stopping:
+			return Event{}, false // the stop we asked for
+		}
+		// A new thread's first stop, a late interrupt, or a group-stop:
+		// nothing to report. A group-stop is not kept (procgdb does not
+		// use PTRACE_LISTEN), so a stopped program resumes at once.
+		if resume {
+			t.cont(th)
+		}
+		return Event{}, false
+
+	case waitClone:
+		th.state = stopped
+		if msg, err := unix.PtraceGetEventMsg(th.tid); err == nil {
+			tid := int(msg)
+			t.threads[tid] = &thread{tid: tid, proc: p, state: running, newborn: true}
+		} else {
+			t.log.Warn("clone event without thread id", "tid", th.tid, "err", err)
+		}
+
+	case waitFork, waitVFork:
+		th.state = stopped
+		if err := t.forked(th, we.kind == waitVFork); err != nil {
+			t.log.Warn("fork", "tid", th.tid, "err", err)
+		}
+
+	case waitVForkDone:
+		th.state = stopped
+		if err := p.bps.Restore(); err != nil {
+			t.log.Warn("vfork done", "tid", th.tid, "err", err)
+		}
+
+	case waitExec:
+		th.state = stopped
+		if err := t.execed(th); err != nil {
+			t.log.Warn("exec", "tid", th.tid, "err", err)
+		}
+		th = t.threads[p.pid]
+
+	case waitExit:
+		th.state = stopped
+		th.exitPending = true
+
+	default:
+		th.state = stopped
+	}
+	if resume && th != nil {
+		t.cont(th)
+	}
+	return Event{}, false
+}
+
+// trap classifies a SIGTRAP stop: our breakpoint, the end of a
+// single-step, or a SIGTRAP the program gets for its own reasons.
+// Must run on the tracer thread.
+func (t *Tracer) trap(th *thread) (Event, bool) {
+	ev := Event{Kind: EventSignal, PID: th.proc.pid, TID: th.tid, Signal: int(unix.SIGTRAP)}
+	var info [siginfoSize]byte
+	if err := ptraceGetSiginfo(th.tid, &info); err != nil {
+		t.log.Warn("siginfo", "tid", th.tid, "err", err)
+	}
+	code := int32(binary.LittleEndian.Uint32(info[8:]))
+	pc, err := t.pc(th)
+	switch {
+	case err != nil:
+		t.log.Warn("trap", "tid", th.tid, "err", err)
+	case code == siKernel && pc > 0 && th.proc.bps.Has(pc-1):
+		if err := t.setPC(th, pc-1); err != nil {
+			t.log.Warn("rewind", "tid", th.tid, "err", err)
+		}
+		ev.Kind, ev.Signal = EventBreakpoint, 0
+		return ev, true
+	case th.stepping && code > 0:
+		ev.Kind, ev.Signal = EventStep, 0
+		return ev, true
+	}
+	th.sig = unix.SIGTRAP
+	return ev, true
+}
+
+// cont resumes one thread, delivering the signal it holds for the
+// program. Must run on the tracer thread.
+func (t *Tracer) cont(th *thread) {
+	if err := t.run(th, ActionContinue, th.deliver); err != nil {
+		t.log.Warn("resume", "tid", th.tid, "err", err)
+	}
+}
+
+// run resumes one thread. Must run on the tracer thread.
+func (t *Tracer) run(th *thread, kind ActionKind, sig unix.Signal) error {
+	if err := th.regs.flush(th.tid); err != nil {
+		return err
+	}
+	var err error
+	if kind == ActionStep {
+		err = ptraceStep(th.tid, int(sig))
+	} else {
+		err = unix.PtraceCont(th.tid, int(sig))
+	}
+	if err != nil && !errors.Is(err, unix.ESRCH) {
+		return fmt.Errorf("resume %d: %w", th.tid, err)
+	}
+	// ESRCH: the thread is dying; its exit status is on its way.
+	th.state = running
+	th.stepping = kind == ActionStep
+	th.sig, th.deliver = 0, 0
+	th.regs.invalidate()
+	if th.exitPending {
+		th.exitPending = false
+		th.dying = true
+	}
+	return nil
+}
+
+// forked handles a fork or vfork event of th. procgdb does not follow
+// children yet: the child loses the parent's breakpoints and is let go.
+// A vfork child shares the parent's memory, so the breakpoints are lifted
+// from it until the child execs or exits (vfork-done).
+// Must run on the tracer thread.
+func (t *Tracer) forked(th *thread, vfork bool) error {
+	msg, err := unix.PtraceGetEventMsg(th.tid)
+	if err != nil {
+		return fmt.Errorf("child pid: %w", err)
+	}
+	child := int(msg)
+	// The child starts traced; wait for its first stop before touching it.
+	var ws unix.WaitStatus
+	for {
+		_, err := unix.Wait4(child, &ws, unix.WALL, nil)
+		if !errors.Is(err, unix.EINTR) {
+			if err != nil {
+				return fmt.Errorf("wait for child %d: %w", child, err)
+			}
+			break
+		}
+	}
+	if !ws.Stopped() {
+		return nil // already gone
+	}
+	var errs []error
+	if vfork {
+		errs = append(errs, th.proc.bps.Lift())
+	} else if th.proc.bps.Len() > 0 {
+		cm, err := openMemory(child)
+		if err == nil {
+			errs = append(errs, th.proc.bps.StripFrom(cm), cm.close())
+		} else {
+			errs = append(errs, err)
+		}
+	}
+	if err := ptraceDetach(child, 0); err != nil {
+		errs = append(errs, fmt.Errorf("detach child %d: %w", child, err))
+	}
+	return errors.Join(errs...)
+}
+
+// execed handles an exec in process th.proc: the address space is new, so
+// the breakpoints and the memory handle go, and only the thread that
+// exec'd remains, now with the process's PID. Must run on the tracer
+// thread.
+func (t *Tracer) execed(th *thread) error {
+	p := th.proc
+	for tid, o := range t.threads {
+		if o.proc == p {
+			delete(t.threads, tid)
+		}
+	}
+	leader := &thread{tid: p.pid, proc: p, state: stopped}
+	t.threads[p.pid] = leader
+	p.bps.Forget()
+	mem, err := openMemory(p.pid)
+	if err != nil {
+		return err
+	}
+	p.mem.close()
+	p.mem = mem
+	p.bps = breakpoint.New(mem)
+	return nil
+}
+
+// dropProcess forgets a process and everything about it. Must run on the
+// tracer thread.
+func (t *Tracer) dropProcess(p *process) {
+	for tid, th := range t.threads {
+		if th.proc == p {
+			delete(t.threads, tid)
+		}
+	}
+	delete(t.procs, p.pid)
+	t.queue = slices.DeleteFunc(t.queue, func(ev Event) bool {
+		return ev.PID == p.pid && ev.Kind != EventExited && ev.Kind != EventKilled
+	})
+	p.mem.close()
+}

@@ -1,0 +1,190 @@
+package target
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+
+	"procgdb/breakpoint"
+)
+
+// ptraceOptions are set on every tracee, at attach time:
+//   - TRACESYSGOOD tells syscall stops from real SIGTRAPs;
+//   - TRACECLONE follows new threads from their first instruction;
+//   - TRACEFORK and TRACEVFORK catch children, which inherit the
+//     breakpoints and must lose them before they run;
+//   - TRACEVFORKDONE says when a vfork child stops sharing memory;
+//   - TRACEEXEC turns exec into an event instead of a stray SIGTRAP;
+//   - TRACEEXIT stops each thread as it exits, so a leader that exits
+//     before its threads is not waited for as if it could still stop.
+const ptraceOptions = unix.PTRACE_O_TRACESYSGOOD | unix.PTRACE_O_TRACECLONE |
+	unix.PTRACE_O_TRACEFORK | unix.PTRACE_O_TRACEVFORK | unix.PTRACE_O_TRACEVFORKDONE |
+	unix.PTRACE_O_TRACEEXEC | unix.PTRACE_O_TRACEEXIT
+
+// addrNoRandomize is the personality flag that turns off ASLR.
+const addrNoRandomize = 0x0040000
+
+// LaunchOptions say how to start a program.
+type LaunchOptions struct {
+	Path string   // program; looked up in PATH when it has no slash
+	Args []string // argv, including argv[0]; defaults to {Path}
+	Env  []string // environment; nil means procgdb's own
+	Dir  string   // working directory; "" means procgdb's own
+	// Stdin, Stdout and Stderr of the program; nil means /dev/null.
+	Stdin, Stdout, Stderr *os.File
+	// DisableASLR runs the program without address space randomization,
+	// as gdb does by default, so addresses repeat from run to run.
+	DisableASLR bool
+	// Foreground makes the program's process group the foreground group
+	// of the terminal on Stdin, so it can read from it.
+	Foreground bool
+}
+
+// The launcher: procgdb cannot run code in a forked child between fork
+// and exec, yet PTRACE_SEIZE needs the child before it execs. So the child
+// starts as a shell that says it is running (a byte on fd 4: its own exec
+// is over, so the next exec event is the program's) and then waits on a
+// pipe (fd 3); the tracer seizes it, closes the pipe, and the shell execs
+// the program, which stops at the exec event before its first
+// instruction.
+const launcherScript = `echo >&4; read _ <&3; exec "$0" "$@" 3<&- 4>&-`
+
+// Launch starts a program stopped at its first instruction (the dynamic
+// linker's entry) and returns its PID.
+func (t *Tracer) Launch(o LaunchOptions) (int, error) {
+	path, err := exec.LookPath(o.Path)
+	if err != nil {
+		return 0, fmt.Errorf("launch %s: %w", o.Path, err)
+	}
+	args := o.Args
+	if len(args) == 0 {
+		args = []string{o.Path}
+	}
+	var pid int
+	err = t.th.do(func() error {
+		var err error
+		pid, err = t.launch(path, args, o)
+		return err
+	})
+	return pid, err
+}
+
+// launch must run on the tracer thread: personality is inherited from the
+// thread that forks, and the child must be seized by this thread.
+func (t *Tracer) launch(path string, args []string, o LaunchOptions) (int, error) {
+	r, w, err := os.Pipe()
+	if err != nil {
+		return 0, fmt.Errorf("launch %s: %w", path, err)
+	}
+	defer r.Close()
+	defer w.Close()
+	readyR, readyW, err := os.Pipe()
+	if err != nil {
+		return 0, fmt.Errorf("launch %s: %w", path, err)
+	}
+	defer readyR.Close()
+	defer readyW.Close()
+
+	devnull, err := os.OpenFile(os.DevNull, os.O_RDWR, 0)
+	if err != nil {
+		return 0, fmt.Errorf("launch %s: %w", path, err)
+	}
+	defer devnull.Close()
+	orNull := func(f *os.File) *os.File {
+		if f == nil {
+			return devnull
+		}
+		return f
+	}
+	attr := &os.ProcAttr{
+		Dir:   o.Dir,
+		Env:   o.Env,
+		Files: []*os.File{orNull(o.Stdin), orNull(o.Stdout), orNull(o.Stderr), r, readyW},
+		Sys:   &syscall.SysProcAttr{Setpgid: true},
+	}
+	if o.Foreground {
+		attr.Sys.Foreground = true
+		attr.Sys.Ctty = 0
+	}
+	if attr.Env == nil {
+		attr.Env = os.Environ()
+	}
+
+	if o.DisableASLR {
+		old, err := personality(0xffffffff)
+		if err == nil {
+			_, err = personality(old | addrNoRandomize)
+		}
+		if err != nil {
+			return 0, fmt.Errorf("launch %s: disable randomization: %w", path, err)
+		}
+		defer personality(old)
+	}
+	proc, err := os.StartProcess("/bin/sh", append([]string{"sh", "-c", launcherScript, path}, args[1:]...), attr)
+	if err != nil {
+		return 0, fmt.Errorf("launch %s: %w", path, err)
+	}
+	pid := proc.Pid
+	proc.Release() // the tracer reaps it with wait4, not os.Process.Wait
+
+	readyW.Close()
+	fail := func(err error) (int, error) {
+		unix.Kill(pid, unix.SIGKILL)
+		var ws unix.WaitStatus
+		unix.Wait4(pid, &ws, unix.WALL, nil)
+		return 0, fmt.Errorf("launch %s: %w", path, err)
+	}
+	// The shell's own exec is over once it writes; if it died instead,
+	// the read ends with EOF and the wait below reports how.
+	var b [1]byte
+	readyR.Read(b[:])
+	if err := ptraceSeize(pid, ptraceOptions|unix.PTRACE_O_EXITKILL); err != nil {
+		return fail(fmt.Errorf("seize: %w", err))
+	}
+	w.Close() // the shell reads end-of-file and execs the program
+	for {
+		var ws unix.WaitStatus
+		_, err := unix.Wait4(pid, &ws, unix.WALL, nil)
+		if errors.Is(err, unix.EINTR) {
+			continue
+		}
+		if err != nil {
+			return fail(err)
+		}
+		we := classify(pid, ws)
+		switch we.kind {
+		case waitExec:
+			return pid, t.addProcess(pid, false, []int{pid})
+		case waitExited, waitKilled:
+			return 0, fmt.Errorf("launch %s: cannot execute it (the launcher ended: %v)", path, we)
+		}
+		// Anything before the exec (a signal to the shell) is not the
+		// program's business: let the shell go on.
+		sig := 0
+		if we.kind == waitSignal {
+			sig = int(we.sig)
+		}
+		if err := unix.PtraceCont(pid, sig); err != nil {
+			return fail(err)
+		}
+	}
+}
+
+// addProcess registers a process whose threads are all stopped.
+// Must run on the tracer thread.
+func (t *Tracer) addProcess(pid int, attached bool, tids []int) error {
+	mem, err := openMemory(pid)
+	if err != nil {
+		return err
+	}
+	p := &process{pid: pid, attached: attached, mem: mem, bps: breakpoint.New(mem)}
+	t.procs[pid] = p
+	for _, tid := range tids {
+		t.threads[tid] = &thread{tid: tid, proc: p, state: stopped}
+	}
+	return nil
+}

@@ -1,0 +1,136 @@
+package target
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+
+	"golang.org/x/sys/unix"
+)
+
+// memory reaches one process's address space. Reads and writes go through
+// process_vm_readv/process_vm_writev, one system call per contiguous
+// range; /proc/PID/mem, which writes with the kernel's force access, takes
+// over for what they cannot do: read-only pages (code) and pages without
+// read permission.
+type memory struct {
+	pid int
+	f   *os.File // /proc/PID/mem, opened read-write
+}
+
+func openMemory(pid int) (*memory, error) {
+	f, err := os.OpenFile("/proc/"+strconv.Itoa(pid)+"/mem", os.O_RDWR, 0)
+	if err != nil {
+		return nil, fmt.Errorf("open memory of %d: %w", pid, err)
+	}
+	return &memory{pid: pid, f: f}, nil
+}
+
+func (m *memory) close() error { return m.f.Close() }
+
+// clip shortens a range that would run past the top of the address space.
+func clip(addr uint64, n int) int {
+	if room := ^uint64(0) - addr + 1; room != 0 && uint64(n) > room {
+		return int(room)
+	}
+	return n
+}
+
+// read reads into dst from addr. It returns the number of bytes read from
+// the start: short with a nil error where the range runs into memory that
+// cannot be read, 0 with an error when addr itself cannot be read.
+func (m *memory) read(addr uint64, dst []byte) (int, error) {
+	dst = dst[:clip(addr, len(dst))]
+	if len(dst) == 0 {
+		return 0, nil
+	}
+	n, err := unix.ProcessVMReadv(m.pid,
+		[]unix.Iovec{{Base: &dst[0], Len: uint64(len(dst))}},
+		[]unix.RemoteIovec{{Base: uintptr(addr), Len: len(dst)}}, 0)
+	if n < 0 {
+		n = 0
+	}
+	if n == len(dst) {
+		return n, nil
+	}
+	if errors.Is(err, unix.ESRCH) {
+		return 0, fmt.Errorf("read %#x: %w", addr, err)
+	}
+	// The rest may still be readable with force access (a page without
+	// read permission); /proc/PID/mem stops at the first unmapped page.
+	if int64(addr+uint64(n)) >= 0 {
+		k, perr := m.f.ReadAt(dst[n:], int64(addr+uint64(n)))
+		n += k
+		if n == 0 && perr != nil && !errors.Is(perr, io.EOF) {
+			err = perr
+		}
+	}
+	if n == 0 {
+		if err == nil {
+			err = unix.EIO
+		}
+		return 0, fmt.Errorf("read %#x: %w", addr, err)
+	}
+	return n, nil
+}
+
+// write writes src at addr and returns the number of bytes written.
+func (m *memory) write(addr uint64, src []byte) (int, error) {
+	src = src[:clip(addr, len(src))]
+	if len(src) == 0 {
+		return 0, nil
+	}
+	n, err := unix.ProcessVMWritev(m.pid,
+		[]unix.Iovec{{Base: &src[0], Len: uint64(len(src))}},
+		[]unix.RemoteIovec{{Base: uintptr(addr), Len: len(src)}}, 0)
+	if n < 0 {
+		n = 0
+	}
+	if n == len(src) {
+		return n, nil
+	}
+	if errors.Is(err, unix.ESRCH) {
+		return 0, fmt.Errorf("write %#x: %w", addr, err)
+	}
+	// Read-only pages: write them with force access.
+	k, perr := m.forceWrite(addr+uint64(n), src[n:])
+	n += k
+	if n < len(src) {
+		if perr == nil {
+			perr = unix.EIO
+		}
+		return n, fmt.Errorf("write %#x: %w", addr+uint64(n), perr)
+	}
+	return n, nil
+}
+
+func (m *memory) forceWrite(addr uint64, src []byte) (int, error) {
+	if int64(addr) < 0 {
+		return 0, unix.EIO
+	}
+	return m.f.WriteAt(src, int64(addr))
+}
+
+// ReadAt implements breakpoint.Memory: all of p or an error.
+func (m *memory) ReadAt(p []byte, addr uint64) error {
+	n, err := m.read(addr, p)
+	if err == nil && n < len(p) {
+		err = fmt.Errorf("read %#x: %w", addr+uint64(n), unix.EIO)
+	}
+	return err
+}
+
+// WriteAt implements breakpoint.Memory. Breakpoints go into code, which
+// is read-only, so it writes with force access straight away.
+func (m *memory) WriteAt(p []byte, addr uint64) error {
+	n, err := m.forceWrite(addr, p)
+	if err == nil && n < len(p) {
+		err = unix.EIO
+	}
+	if err != nil {
+		return fmt.Errorf("write %#x: %w", addr, err)
+	}
+	return nil
+}

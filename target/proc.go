@@ -1,0 +1,85 @@
+package target
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// Readers of /proc, the kernel's view of a process. None needs ptrace.
+
+func procPath(pid int, parts ...string) string {
+	return filepath.Join(append([]string{"/proc", strconv.Itoa(pid)}, parts...)...)
+}
+
+// readAuxv returns the process's auxiliary vector.
+func readAuxv(pid int) ([]byte, error) {
+	b, err := os.ReadFile(procPath(pid, "auxv"))
+	if err != nil {
+		return nil, fmt.Errorf("auxv of %d: %w", pid, err)
+	}
+	return b, nil
+}
+
+// execFile returns the path of the process's executable.
+func execFile(pid int) (string, error) {
+	p, err := os.Readlink(procPath(pid, "exe"))
+	if err != nil {
+		return "", fmt.Errorf("executable of %d: %w", pid, err)
+	}
+	return p, nil
+}
+
+// listTasks returns the thread ids of a process, ascending.
+func listTasks(pid int) ([]int, error) {
+	ents, err := os.ReadDir(procPath(pid, "task"))
+	if err != nil {
+		return nil, fmt.Errorf("threads of %d: %w", pid, err)
+	}
+	tids := make([]int, 0, len(ents))
+	for _, e := range ents {
+		if tid, err := strconv.Atoi(e.Name()); err == nil {
+			tids = append(tids, tid)
+		}
+	}
+	sort.Ints(tids)
+	return tids, nil
+}
+
+// threadName returns a thread's comm and the CPU it last ran on.
+func threadName(pid, tid int) (name string, core int, ok bool) {
+	comm, err := os.ReadFile(procPath(pid, "task", strconv.Itoa(tid), "comm"))
+	if err != nil {
+		return "", 0, false
+	}
+	core = -1
+	stat, err := os.ReadFile(procPath(pid, "task", strconv.Itoa(tid), "stat"))
+	if err == nil {
+		core = statProcessor(stat)
+	}
+	return strings.TrimSuffix(string(comm), "\n"), core, true
+}
+
+// statProcessor returns field 39 (processor) of a /proc stat line, or -1.
+// The comm field may hold spaces and parentheses, so fields are counted
+// from the last ')'.
+func statProcessor(stat []byte) int {
+	i := bytes.LastIndexByte(stat, ')')
+	if i < 0 {
+		return -1
+	}
+	f := strings.Fields(string(stat[i+1:]))
+	// f[0] is field 3 (state); processor is field 39.
+	if len(f) < 37 {
+		return -1
+	}
+	n, err := strconv.Atoi(f[36])
+	if err != nil {
+		return -1
+	}
+	return n
+}

@@ -1,0 +1,77 @@
+package target
+
+import (
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// The raw ptrace requests that golang.org/x/sys/unix lacks, or offers
+// without an argument we need. Every unsafe.Pointer of the package is in
+// this file. Each wrapper must run on the tracer thread (see tracer.go).
+
+func ptrace(req int, tid int, addr, data uintptr) error {
+	_, _, errno := unix.Syscall6(unix.SYS_PTRACE, uintptr(req), uintptr(tid), addr, data, 0, 0)
+	if errno != 0 {
+		return errno
+	}
+	return nil
+}
+
+// ptraceSeize attaches to tid with its options in the same call, so no
+// event can slip through between attaching and setting them.
+func ptraceSeize(tid int, options int) error {
+	return ptrace(unix.PTRACE_SEIZE, tid, 0, uintptr(options))
+}
+
+// ptraceStep single-steps tid, delivering sig (0 for none).
+func ptraceStep(tid int, sig int) error {
+	return ptrace(unix.PTRACE_SINGLESTEP, tid, 0, uintptr(sig))
+}
+
+// ptraceDetach lets tid go, delivering sig (0 for none).
+func ptraceDetach(tid int, sig int) error {
+	return ptrace(unix.PTRACE_DETACH, tid, 0, uintptr(sig))
+}
+
+// ptraceGetSiginfo reads the siginfo_t of the signal tid stopped with.
+func ptraceGetSiginfo(tid int, info *[siginfoSize]byte) error {
+	return ptrace(unix.PTRACE_GETSIGINFO, tid, 0, uintptr(unsafe.Pointer(info)))
+}
+
+// ptraceGetXState reads tid's XSAVE area into buf and returns how many
+// bytes the kernel filled.
+func ptraceGetXState(tid int, buf []byte) (int, error) {
+	iov := unix.Iovec{Base: &buf[0]}
+	iov.SetLen(len(buf))
+	err := ptrace(unix.PTRACE_GETREGSET, tid, unix.NT_X86_XSTATE, uintptr(unsafe.Pointer(&iov)))
+	return int(iov.Len), err
+}
+
+// ptraceSetXState writes tid's XSAVE area from buf.
+func ptraceSetXState(tid int, buf []byte) error {
+	iov := unix.Iovec{Base: &buf[0]}
+	iov.SetLen(len(buf))
+	return ptrace(unix.PTRACE_SETREGSET, tid, unix.NT_X86_XSTATE, uintptr(unsafe.Pointer(&iov)))
+}
+
+// ptraceGetFPRegs reads the 512-byte FXSAVE area, for kernels without
+// NT_X86_XSTATE.
+func ptraceGetFPRegs(tid int, buf []byte) error {
+	return ptrace(unix.PTRACE_GETFPREGS, tid, 0, uintptr(unsafe.Pointer(&buf[0])))
+}
+
+// ptraceSetFPRegs writes the 512-byte FXSAVE area.
+func ptraceSetFPRegs(tid int, buf []byte) error {
+	return ptrace(unix.PTRACE_SETFPREGS, tid, 0, uintptr(unsafe.Pointer(&buf[0])))
+}
+
+// personality sets the calling thread's execution domain and returns the
+// previous one; 0xffffffff only queries it.
+func personality(p uint) (uint, error) {
+	r, _, errno := unix.RawSyscall(unix.SYS_PERSONALITY, uintptr(p), 0, 0)
+	if errno != 0 {
+		return 0, errno
+	}
+	return uint(r), nil
+}

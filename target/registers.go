@@ -1,0 +1,126 @@
+package target
+
+import (
+	"errors"
+	"fmt"
+
+	"golang.org/x/sys/unix"
+
+	"procgdb/regs"
+)
+
+// regCache holds one thread's registers for the length of one stop: read
+// at most once (general registers with one PTRACE_GETREGS, the XSAVE area
+// with one PTRACE_GETREGSET, and only when asked for), written back only
+// if changed, just before the thread runs again.
+type regCache struct {
+	set              regs.Set
+	gprOK, xOK       bool
+	gprDirty, xDirty bool
+}
+
+// invalidate forgets the cached registers; the thread is about to run.
+func (c *regCache) invalidate() {
+	c.gprOK, c.xOK, c.gprDirty, c.xDirty = false, false, false, false
+}
+
+// load reads what is not cached yet. Must run on the tracer thread.
+func (c *regCache) load(tid int, layout *regs.Layout, ext bool) error {
+	c.set.Layout = layout
+	if !c.gprOK {
+		if err := unix.PtraceGetRegs(tid, &c.set.GPR); err != nil {
+			return fmt.Errorf("registers of %d: %w", tid, err)
+		}
+		c.gprOK = true
+	}
+	if ext && !c.xOK {
+		if len(c.set.XSave) != layout.Size {
+			c.set.XSave = make([]byte, layout.Size)
+		}
+		if _, err := ptraceGetXState(tid, c.set.XSave); err != nil {
+			return fmt.Errorf("xsave registers of %d: %w", tid, err)
+		}
+		c.xOK = true
+	}
+	return nil
+}
+
+// flush writes changed registers back. Must run on the tracer thread.
+func (c *regCache) flush(tid int) error {
+	var errs []error
+	if c.gprDirty {
+		if err := unix.PtraceSetRegs(tid, &c.set.GPR); err != nil {
+			errs = append(errs, fmt.Errorf("set registers of %d: %w", tid, err))
+		}
+		c.gprDirty = false
+	}
+	if c.xDirty {
+		if err := ptraceSetXState(tid, c.set.XSave); err != nil {
+			errs = append(errs, fmt.Errorf("set xsave registers of %d: %w", tid, err))
+		}
+		c.xDirty = false
+	}
+	return errors.Join(errs...)
+}
+
+// pc returns the thread's program counter. Must run on the tracer thread.
+func (t *Tracer) pc(th *thread) (uint64, error) {
+	if err := th.regs.load(th.tid, t.layout, false); err != nil {
+		return 0, err
+	}
+	return th.regs.set.GPR.Rip, nil
+}
+
+// setPC moves the thread's program counter; written back before it runs.
+// Must run on the tracer thread.
+func (t *Tracer) setPC(th *thread, pc uint64) error {
+	if err := th.regs.load(th.tid, t.layout, false); err != nil {
+		return err
+	}
+	th.regs.set.GPR.Rip = pc
+	th.regs.gprDirty = true
+	return nil
+}
+
+// Registers returns the registers of a stopped thread, with the XSAVE
+// area when ext is true. The set is the tracer's cache for this stop: it
+// is valid until the next Resume, and a caller that changes it must call
+// SetRegisters.
+func (t *Tracer) Registers(pid, tid int, ext bool) (*regs.Set, error) {
+	var s *regs.Set
+	err := t.th.do(func() error {
+		th, err := t.lookupThread(pid, tid)
+		if err != nil {
+			return err
+		}
+		if err := th.regs.load(tid, t.layout, ext); err != nil {
+			return err
+		}
+		s = &th.regs.set
+		return nil
+	})
+	return s, err
+}
+
+// SetRegisters makes s the registers of a stopped thread. They are
+// written to the thread before it runs again.
+func (t *Tracer) SetRegisters(pid, tid int, s *regs.Set) error {
+	return t.th.do(func() error {
+		th, err := t.lookupThread(pid, tid)
+		if err != nil {
+			return err
+		}
+		c := &th.regs
+		if s != &c.set {
+			c.set.GPR = s.GPR
+			if s.XSave != nil {
+				c.set.XSave = append(c.set.XSave[:0], s.XSave...)
+				c.xOK, c.xDirty = true, true
+			}
+		} else if c.xOK {
+			c.xDirty = true
+		}
+		c.gprOK, c.gprDirty = true, true
+		return nil
+	})
+}

@@ -1,0 +1,242 @@
+package target
+
+import (
+	"errors"
+	"fmt"
+
+	"golang.org/x/sys/unix"
+)
+
+// ErrNothingToResume is returned by Resume when no action matches a
+// stopped thread.
+var ErrNothingToResume = errors.New("no thread to resume")
+
+type plan struct {
+	th  *thread
+	act Action
+}
+
+// Resume resumes the threads the actions match (the first matching
+// action applies to a thread) and leaves the others stopped. A thread
+// that sits on a breakpoint first steps over it on its own, with the
+// breakpoint lifted, so no other thread can run past it. If a matched
+// thread already has an event waiting, nothing runs and Wait reports it.
+func (t *Tracer) Resume(actions []Action) error {
+	return t.th.do(func() error {
+		if t.running {
+			return ErrRunning
+		}
+		var plans []plan
+		for _, th := range t.sortedThreads(func(th *thread) bool { return !th.newborn && !th.exiting() }) {
+			for _, a := range actions {
+				if a.matches(th.proc.pid, th.tid) {
+					plans = append(plans, plan{th, a})
+					break
+				}
+			}
+		}
+		if ev, ok := t.takeQueued(plans); ok {
+			t.report(ev)
+			return nil
+		}
+		if len(plans) == 0 {
+			return ErrNothingToResume
+		}
+		for i := range plans {
+			pl := &plans[i]
+			pc, err := t.pc(pl.th)
+			if err != nil {
+				return err
+			}
+			if !pl.th.proc.bps.Has(pc) {
+				continue
+			}
+			ev, ok, err := t.stepOver(pl.th, t.signalFor(pl))
+			if err != nil {
+				return err
+			}
+			// The client's signal, if any, went with the step.
+			pl.act.Signal = 0
+			if ok && (ev.Kind != EventStep || ev.TID != pl.th.tid || pl.act.Kind == ActionStep) {
+				t.report(ev)
+				return nil
+			}
+			if t.threads[pl.th.tid] != pl.th {
+				pl.th = nil // it exited during the step
+			}
+		}
+		var errs []error
+		for _, pl := range plans {
+			if pl.th == nil {
+				continue
+			}
+			if err := t.run(pl.th, pl.act.Kind, t.signalFor(&pl)); err != nil {
+				errs = append(errs, err)
+			}
+		}
+		t.running = true
+		// Statuses may have arrived while the loop was busy here.
+		t.poll()
+		return errors.Join(errs...)
+	})
+}
+
+// signalFor returns the signal a planned thread gets: the client's, or
+// else one that passed silently while the thread was being stopped.
+func (t *Tracer) signalFor(pl *plan) unix.Signal {
+	if pl.act.Signal != 0 {
+		return unix.Signal(pl.act.Signal)
+	}
+	return pl.th.deliver
+}
+
+// takeQueued removes and returns the first queued event that the planned
+// resume may report: the end of a process, or an event of a thread about
+// to be resumed. Breakpoint hits whose breakpoint has been removed since
+// are dropped: the thread's PC is already back on the instruction, which
+// simply runs. Must run on the tracer thread.
+func (t *Tracer) takeQueued(plans []plan) (Event, bool) {
+	resumed := make(map[int]bool, len(plans))
+	for _, pl := range plans {
+		resumed[pl.th.tid] = true
+	}
+	for i := 0; i < len(t.queue); i++ {
+		ev := t.queue[i]
+		switch {
+		case ev.Kind == EventExited || ev.Kind == EventKilled:
+		case !resumed[ev.TID]:
+			continue
+		case ev.Kind == EventBreakpoint:
+			th := t.threads[ev.TID]
+			pc, err := t.pc(th)
+			if err != nil || !th.proc.bps.Has(pc) {
+				t.queue = append(t.queue[:i], t.queue[i+1:]...)
+				i--
+				continue
+			}
+		}
+		t.queue = append(t.queue[:i], t.queue[i+1:]...)
+		return ev, true
+	}
+	return Event{}, false
+}
+
+// stepOver moves th past the breakpoint it sits on: the breakpoint is
+// removed, th alone single-steps (delivering sig), and the breakpoint goes
+// back. It returns the event the step ended with, if any.
+// Must run on the tracer thread.
+func (t *Tracer) stepOver(th *thread, sig unix.Signal) (ev Event, ok bool, err error) {
+	p := th.proc
+	pc, err := t.pc(th)
+	if err != nil {
+		return Event{}, false, err
+	}
+	if err := p.bps.Remove(pc); err != nil {
+		return Event{}, false, err
+	}
+	// A signal that passes silently while the instruction is pending
+	// waits for the resume after the step.
+	var held unix.Signal
+	defer func() {
+		if held != 0 && t.threads[th.tid] == th {
+			th.deliver = held
+		}
+		if t.procs[p.pid] == p {
+			if ierr := p.bps.Insert(pc); ierr != nil && err == nil {
+				err = ierr
+			}
+		}
+	}()
+	for {
+		if err := t.run(th, ActionStep, sig); err != nil {
+			return Event{}, false, err
+		}
+		sig = 0
+		ev, ok, err := t.waitThread(th)
+		if err != nil || ok {
+			return ev, ok, err
+		}
+		if t.threads[th.tid] != th || th.state != stopped || th.exitPending {
+			// Gone, or about to exit: nothing left to step.
+			return Event{}, false, nil
+		}
+		// A clone event, or a signal that passes silently (kept for the
+		// following resume): the instruction has not finished yet.
+		if th.deliver != 0 {
+			held, th.deliver = th.deliver, 0
+		}
+	}
+}
+
+// kill kills a process and reaps all of its threads.
+// Must run on the tracer thread.
+func (t *Tracer) kill(p *process) error {
+	if err := unix.Kill(p.pid, unix.SIGKILL); err != nil && !errors.Is(err, unix.ESRCH) {
+		return fmt.Errorf("kill %d: %w", p.pid, err)
+	}
+	for t.procs[p.pid] == p {
+		ths := t.sortedThreads(func(th *thread) bool { return th.proc == p })
+		if len(ths) == 0 {
+			t.dropProcess(p)
+			break
+		}
+		th := ths[0]
+		if _, _, err := t.waitThread(th); err != nil {
+			t.dropProcess(p)
+			return err
+		}
+		// A thread may still stop on its way out (the exit event):
+		// let it finish dying.
+		if t.threads[th.tid] == th && th.state == stopped {
+			if err := unix.PtraceCont(th.tid, 0); err != nil && !errors.Is(err, unix.ESRCH) {
+				t.log.Warn("kill", "tid", th.tid, "err", err)
+			}
+			th.state = running
+		}
+	}
+	// Its end is not news to the client that asked for it.
+	t.queue = dropEnd(t.queue, p.pid)
+	return nil
+}
+
+func dropEnd(q []Event, pid int) []Event {
+	out := q[:0]
+	for _, ev := range q {
+		if ev.PID != pid {
+			out = append(out, ev)
+		}
+	}
+	return out
+}
+
+// detach takes the breakpoints out of a stopped process, writes back its
+// registers and lets every thread go, with any signal it still holds.
+// Must run on the tracer thread.
+func (t *Tracer) detach(p *process) error {
+	var errs []error
+	if err := p.bps.Clear(); err != nil {
+		errs = append(errs, err)
+	}
+	// Signals the client never saw must still reach the program.
+	held := make(map[int]unix.Signal)
+	for _, ev := range t.queue {
+		if ev.PID == p.pid && ev.Kind == EventSignal && ev.Signal != int(unix.SIGINT) {
+			held[ev.TID] = unix.Signal(ev.Signal)
+		}
+	}
+	for _, th := range t.sortedThreads(func(th *thread) bool { return th.proc == p }) {
+		if err := th.regs.flush(th.tid); err != nil {
+			errs = append(errs, err)
+		}
+		sig := th.deliver
+		if s, ok := held[th.tid]; ok {
+			sig = s
+		}
+		if err := ptraceDetach(th.tid, int(sig)); err != nil && !errors.Is(err, unix.ESRCH) {
+			errs = append(errs, fmt.Errorf("detach %d: %w", th.tid, err))
+		}
+	}
+	t.dropProcess(p)
+	t.queue = dropEnd(t.queue, p.pid)
+	return errors.Join(errs...)
+}

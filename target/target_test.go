@@ -1,0 +1,283 @@
+package target
+
+import (
+	"bytes"
+	"context"
+	"debug/elf"
+	"encoding/binary"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"golang.org/x/sys/unix"
+
+	"procgdb/regs"
+)
+
+// build compiles testdata/name.c into a temporary directory.
+func build(t *testing.T, name string, flags ...string) string {
+	t.Helper()
+	if _, err := exec.LookPath("gcc"); err != nil {
+		t.Skip("gcc not installed")
+	}
+	out := filepath.Join(t.TempDir(), name)
+	args := append([]string{"-g", "-O0", "-o", out, filepath.Join("testdata", name+".c")}, flags...)
+	b, err := exec.Command("gcc", args...).CombinedOutput()
+	require.NoError(t, err, "gcc: %s", b)
+	return out
+}
+
+func newTracer(t *testing.T) *Tracer {
+	t.Helper()
+	layout, err := regs.HostLayout()
+	require.NoError(t, err)
+	tr := NewTracer(layout, nil)
+	t.Cleanup(func() { tr.Close() })
+	return tr
+}
+
+func wait(t *testing.T, tr *Tracer) Event {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	ev, err := tr.Wait(ctx)
+	require.NoError(t, err)
+	return ev
+}
+
+// symbol returns the run-time address of a function or variable of the
+// program, from its ELF symbols and the load bias the auxv entry shows.
+func symbol(t *testing.T, tr *Tracer, pid int, prog, name string) uint64 {
+	t.Helper()
+	f, err := elf.Open(prog)
+	require.NoError(t, err)
+	defer f.Close()
+	syms, err := f.Symbols()
+	require.NoError(t, err)
+	auxv, err := tr.Auxv(pid)
+	require.NoError(t, err)
+	entry, ok := auxvValue(auxv, 9) // AT_ENTRY
+	require.True(t, ok)
+	for _, s := range syms {
+		if s.Name == name {
+			return s.Value + entry - f.Entry
+		}
+	}
+	t.Fatalf("no symbol %s", name)
+	return 0
+}
+
+func launch(t *testing.T, tr *Tracer, prog string, args ...string) (pid int, out *os.File) {
+	t.Helper()
+	out, err := os.Create(filepath.Join(t.TempDir(), "out"))
+	require.NoError(t, err)
+	t.Cleanup(func() { out.Close() })
+	pid, err = tr.Launch(LaunchOptions{Path: prog, Args: append([]string{prog}, args...), Stdout: out, Stderr: out, DisableASLR: true})
+	require.NoError(t, err)
+	return pid, out
+}
+
+var all = []Action{{Kind: ActionContinue, PID: All, TID: All}}
+
+func TestLaunchBreakpointStepExit(t *testing.T) {
+	prog := build(t, "basic")
+	tr := newTracer(t)
+	pid, out := launch(t, tr, prog)
+	require.Equal(t, []int{pid}, tr.Processes())
+
+	work := symbol(t, tr, pid, prog, "work")
+	var orig [4]byte
+	_, err := tr.ReadMemory(pid, work, orig[:])
+	require.NoError(t, err)
+	require.NoError(t, tr.InsertBreakpoint(pid, work))
+
+	// Reads show the original bytes, not the int3.
+	var got [4]byte
+	n, err := tr.ReadMemory(pid, work, got[:])
+	require.NoError(t, err)
+	require.Equal(t, 4, n)
+	require.Equal(t, orig, got)
+
+	for i := 0; i < 3; i++ {
+		require.NoError(t, tr.Resume(all))
+		ev := wait(t, tr)
+		require.Equal(t, Event{Kind: EventBreakpoint, PID: pid, TID: pid}, ev)
+		s, err := tr.Registers(pid, pid, false)
+		require.NoError(t, err)
+		require.Equal(t, work, s.GPR.Rip, "PC rewound to the breakpoint")
+		require.Equal(t, uint64(i), s.GPR.Rdi, "argument of call %d", i)
+	}
+
+	// A single step from the breakpoint leaves it, and the breakpoint stays.
+	require.NoError(t, tr.Resume([]Action{{Kind: ActionStep, PID: pid, TID: pid}}))
+	ev := wait(t, tr)
+	require.Equal(t, EventStep, ev.Kind)
+	s, err := tr.Registers(pid, pid, true)
+	require.NoError(t, err)
+	require.Greater(t, s.GPR.Rip, work)
+
+	// Change counter: the program prints what we wrote.
+	counter := symbol(t, tr, pid, prog, "counter")
+	var w [4]byte
+	binary.LittleEndian.PutUint32(w[:], 100)
+	n, err = tr.WriteMemory(pid, counter, w[:])
+	require.NoError(t, err)
+	require.Equal(t, 4, n)
+
+	require.NoError(t, tr.RemoveBreakpoint(pid, work))
+	require.NoError(t, tr.Resume(all))
+	ev = wait(t, tr)
+	require.Equal(t, Event{Kind: EventExited, PID: pid, ExitCode: 7}, ev)
+	require.Empty(t, tr.Processes())
+
+	b, err := os.ReadFile(out.Name())
+	require.NoError(t, err)
+	// work(0)+work(1) with counter 5, work(2) with 100: the write came
+	// one instruction into the third call.
+	require.Equal(t, "sum=116 counter=100\n", string(b))
+}
+
+func TestPartialRead(t *testing.T) {
+	prog := build(t, "basic")
+	tr := newTracer(t)
+	pid, _ := launch(t, tr, prog)
+	work := symbol(t, tr, pid, prog, "work")
+	require.NoError(t, tr.InsertBreakpoint(pid, work))
+	require.NoError(t, tr.Resume(all))
+	require.Equal(t, EventBreakpoint, wait(t, tr).Kind)
+
+	var p [8]byte
+	_, err := tr.ReadMemory(pid, symbol(t, tr, pid, prog, "edge"), p[:])
+	require.NoError(t, err)
+	edge := binary.LittleEndian.Uint64(p[:])
+
+	buf := make([]byte, 64)
+	n, err := tr.ReadMemory(pid, edge, buf)
+	require.NoError(t, err)
+	require.Equal(t, 8, n, "read stops at the unmapped page")
+	require.Equal(t, bytes.Repeat([]byte{0xab}, 8), buf[:8])
+
+	_, err = tr.ReadMemory(pid, edge+8, buf)
+	require.Error(t, err)
+	_, err = tr.ReadMemory(pid, 0, buf)
+	require.Error(t, err)
+	require.NoError(t, tr.Kill(pid))
+	require.Empty(t, tr.Processes())
+}
+
+func TestThreadsHitBreakpoint(t *testing.T) {
+	prog := build(t, "threads", "-pthread")
+	tr := newTracer(t)
+	pid, out := launch(t, tr, prog)
+	add := symbol(t, tr, pid, prog, "add")
+	require.NoError(t, tr.InsertBreakpoint(pid, add))
+
+	hitters := map[int]int{}
+	maxThreads := 0
+	for {
+		require.NoError(t, tr.Resume(all))
+		ev := wait(t, tr)
+		if ev.Kind == EventExited {
+			require.Equal(t, 0, ev.ExitCode)
+			break
+		}
+		require.Equal(t, EventBreakpoint, ev.Kind, "event %+v", ev)
+		hitters[ev.TID]++
+		tids, err := tr.Threads(pid)
+		require.NoError(t, err)
+		require.Equal(t, pid, tids[0])
+		maxThreads = max(maxThreads, len(tids))
+		s, err := tr.Registers(pid, ev.TID, false)
+		require.NoError(t, err)
+		require.Equal(t, add, s.GPR.Rip)
+	}
+	total := 0
+	for _, n := range hitters {
+		total += n
+	}
+	require.Equal(t, 12, total, "every call of add hits once")
+	require.GreaterOrEqual(t, len(hitters), 2, "several threads hit it")
+	require.GreaterOrEqual(t, maxThreads, 2)
+	b, _ := os.ReadFile(out.Name())
+	require.Equal(t, "total=30\n", string(b))
+}
+
+func TestSignalSiginfoAndDeath(t *testing.T) {
+	prog := build(t, "segv")
+	tr := newTracer(t)
+	pid, _ := launch(t, tr, prog)
+	require.NoError(t, tr.Resume(all))
+	ev := wait(t, tr)
+	require.Equal(t, Event{Kind: EventSignal, PID: pid, TID: pid, Signal: int(unix.SIGSEGV)}, ev)
+	info, err := tr.Siginfo(pid, pid)
+	require.NoError(t, err)
+	require.Equal(t, uint32(unix.SIGSEGV), binary.LittleEndian.Uint32(info))
+	require.Equal(t, uint64(0x10), binary.LittleEndian.Uint64(info[16:]), "si_addr")
+
+	// Continue without the signal: it faults again.
+	require.NoError(t, tr.Resume(all))
+	require.Equal(t, unix.SIGSEGV, unix.Signal(wait(t, tr).Signal))
+	// With it, the program dies.
+	require.NoError(t, tr.Resume([]Action{{Kind: ActionContinue, Signal: int(unix.SIGSEGV), PID: All, TID: All}}))
+	require.Equal(t, Event{Kind: EventKilled, PID: pid, Signal: int(unix.SIGSEGV)}, wait(t, tr))
+}
+
+func TestInterruptAndPassSignals(t *testing.T) {
+	prog := build(t, "spin")
+	tr := newTracer(t)
+	pid, _ := launch(t, tr, prog)
+	require.NoError(t, tr.Resume(all))
+	require.NoError(t, tr.Interrupt())
+	ev := wait(t, tr)
+	require.Equal(t, Event{Kind: EventSignal, PID: pid, TID: pid, Signal: int(unix.SIGINT)}, ev)
+
+	// A passed signal reaches the program without a stop: SIGTERM kills it.
+	tr.SetPassSignals([]int{int(unix.SIGTERM)})
+	require.NoError(t, tr.Resume(all))
+	require.NoError(t, unix.Kill(pid, unix.SIGTERM))
+	require.Equal(t, Event{Kind: EventKilled, PID: pid, Signal: int(unix.SIGTERM)}, wait(t, tr))
+}
+
+func TestAttachDetach(t *testing.T) {
+	prog := build(t, "spin")
+	cmd := exec.Command(prog, "40")
+	var out bytes.Buffer
+	cmd.Stdout = &out
+	require.NoError(t, cmd.Start())
+	defer cmd.Process.Kill()
+
+	tr := newTracer(t)
+	pid := cmd.Process.Pid
+	require.NoError(t, tr.Attach(pid))
+	require.True(t, tr.IsAttached(pid))
+	step := symbol(t, tr, pid, prog, "step")
+	require.NoError(t, tr.InsertBreakpoint(pid, step))
+	require.NoError(t, tr.Resume(all))
+	require.Equal(t, EventBreakpoint, wait(t, tr).Kind)
+	mainLM, libs, err := tr.Libraries(pid)
+	require.NoError(t, err)
+	require.NotZero(t, mainLM)
+	var names []string
+	for _, l := range libs {
+		names = append(names, filepath.Base(l.Name))
+	}
+	require.Contains(t, strings.Join(names, " "), "libc.so")
+
+	// Detach while sitting on the breakpoint: it must not be left behind.
+	require.NoError(t, tr.Detach(pid))
+	require.Empty(t, tr.Processes())
+	require.NoError(t, cmd.Wait())
+	lines := strings.Fields(out.String())
+	require.Equal(t, "40", lines[len(lines)-1])
+}
+
+func TestLaunchMissingProgram(t *testing.T) {
+	tr := newTracer(t)
+	_, err := tr.Launch(LaunchOptions{Path: filepath.Join(t.TempDir(), "nope")})
+	require.Error(t, err)
+	require.Empty(t, tr.Processes())
+}

@@ -1,0 +1,409 @@
+package target
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+
+	"golang.org/x/sys/unix"
+
+	"procgdb/breakpoint"
+	"procgdb/regs"
+)
+
+// Tracer debugs a set of processes in all-stop mode. All of its state is
+// owned by its tracer thread; the exported methods send work there, so
+// they may be called from any goroutine. Apart from Interrupt and Wait,
+// they are meant to be called while the processes are stopped.
+type Tracer struct {
+	th     *tracerThread
+	log    *slog.Logger
+	layout *regs.Layout
+	// stops carries the one event that ends a Resume to Wait.
+	stops chan Event
+
+	// Owned by the tracer thread.
+	procs        map[int]*process
+	threads      map[int]*thread
+	running      bool     // resumed, and the stop not yet reported
+	interrupting bool     // Interrupt was asked while running
+	queue        []Event  // events seen while stopping the world, reported on later resumes
+	pass         [65]bool // by host signal number; Linux has 64
+	lastTID      int      // thread of the last reported event
+}
+
+// process is one debugged process.
+type process struct {
+	pid      int
+	attached bool // attached to, rather than launched
+	mem      *memory
+	bps      *breakpoint.Table
+}
+
+type threadState int
+
+const (
+	stopped threadState = iota
+	running
+)
+
+// thread is one traced thread.
+type thread struct {
+	tid      int
+	proc     *process
+	state    threadState
+	stepping bool // resumed with PTRACE_SINGLESTEP
+	newborn  bool // auto-attached by a clone event; its first stop is still due
+	// sig is the signal the thread stopped with and the client was told
+	// about, delivered on resume only if the client asks for it.
+	sig unix.Signal
+	// deliver is a signal the client was not told about (it passes
+	// silently) that must reach the thread when it next runs.
+	deliver unix.Signal
+	// exitPending: stopped at PTRACE_EVENT_EXIT; dying: resumed from it.
+	// A dying thread never stops again, so nobody waits for it to stop.
+	exitPending, dying bool
+	regs               regCache
+}
+
+func (th *thread) exiting() bool { return th.dying }
+
+// NewTracer starts a tracer with its own ptrace thread. layout describes
+// the XSAVE area of this machine (regs.HostLayout). log may be nil.
+func NewTracer(layout *regs.Layout, log *slog.Logger) *Tracer {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	t := &Tracer{
+		log:     log,
+		layout:  layout,
+		stops:   make(chan Event, 1),
+		procs:   make(map[int]*process),
+		threads: make(map[int]*thread),
+	}
+	t.th = startTracerThread(t.poll)
+	return t
+}
+
+// Layout returns the register layout the tracer was made with.
+func (t *Tracer) Layout() *regs.Layout { return t.layout }
+
+// Close kills the processes the tracer launched, detaches from those it
+// attached to, and ends the tracer thread.
+func (t *Tracer) Close() error {
+	err := t.th.do(func() error {
+		var errs []error
+		if t.running {
+			errs = append(errs, t.stopAll())
+			t.running = false
+		}
+		for _, p := range t.procList() {
+			if p.attached {
+				errs = append(errs, t.detach(p))
+			} else {
+				errs = append(errs, t.kill(p))
+			}
+		}
+		return errors.Join(errs...)
+	})
+	t.th.close()
+	if errors.Is(err, ErrClosed) {
+		return nil
+	}
+	return err
+}
+
+// ErrNoProcess is returned for a PID the tracer does not debug.
+var ErrNoProcess = errors.New("no such process")
+
+// ErrNoThread is returned for a TID the tracer does not trace.
+var ErrNoThread = errors.New("no such thread")
+
+// ErrRunning is returned for requests that need the processes stopped.
+var ErrRunning = errors.New("process is running")
+
+// Processes lists the PIDs being debugged, ascending.
+func (t *Tracer) Processes() []int {
+	var pids []int
+	t.th.do(func() error {
+		for pid := range t.procs {
+			pids = append(pids, pid)
+		}
+		return nil
+	})
+	slices.Sort(pids)
+	return pids
+}
+
+// Threads lists the threads of process pid, main thread first.
+func (t *Tracer) Threads(pid int) ([]int, error) {
+	var tids []int
+	err := t.th.do(func() error {
+		if t.procs[pid] == nil {
+			return fmt.Errorf("threads of %d: %w", pid, ErrNoProcess)
+		}
+		tids = t.threadsOf(pid)
+		return nil
+	})
+	return tids, err
+}
+
+// threadsOf lists a process's threads, leader first then by TID.
+// Must run on the tracer thread.
+func (t *Tracer) threadsOf(pid int) []int {
+	var tids []int
+	for tid, th := range t.threads {
+		if th.proc.pid == pid && !th.newborn {
+			tids = append(tids, tid)
+		}
+	}
+	slices.SortFunc(tids, func(a, b int) int {
+		switch {
+		case a == pid:
+			return -1
+		case b == pid:
+			return 1
+		}
+		return a - b
+	})
+	return tids
+}
+
+// procList returns the processes in PID order. Must run on the tracer
+// thread.
+func (t *Tracer) procList() []*process {
+	ps := make([]*process, 0, len(t.procs))
+	for _, p := range t.procs {
+		ps = append(ps, p)
+	}
+	slices.SortFunc(ps, func(a, b *process) int { return a.pid - b.pid })
+	return ps
+}
+
+// lookup returns the stopped process pid. Must run on the tracer thread.
+func (t *Tracer) lookup(pid int) (*process, error) {
+	p := t.procs[pid]
+	if p == nil {
+		return nil, fmt.Errorf("process %d: %w", pid, ErrNoProcess)
+	}
+	if t.running {
+		return nil, fmt.Errorf("process %d: %w", pid, ErrRunning)
+	}
+	return p, nil
+}
+
+// lookupThread returns a stopped thread. Must run on the tracer thread.
+func (t *Tracer) lookupThread(pid, tid int) (*thread, error) {
+	th := t.threads[tid]
+	if th == nil || th.newborn || (pid > 0 && th.proc.pid != pid) {
+		return nil, fmt.Errorf("thread %d.%d: %w", pid, tid, ErrNoThread)
+	}
+	if t.running {
+		return nil, fmt.Errorf("thread %d: %w", tid, ErrRunning)
+	}
+	return th, nil
+}
+
+// IsAttached reports whether the tracer attached to pid rather than
+// launching it.
+func (t *Tracer) IsAttached(pid int) bool {
+	var a bool
+	t.th.do(func() error {
+		if p := t.procs[pid]; p != nil {
+			a = p.attached
+		}
+		return nil
+	})
+	return a
+}
+
+// ReadMemory reads len(dst) bytes at addr in process pid, with the
+// original bytes shown under breakpoints. It returns the number of bytes
+// read from the start of the range: short, with a nil error, where the
+// range runs into unreadable memory; 0 with an error when addr is
+// unreadable.
+func (t *Tracer) ReadMemory(pid int, addr uint64, dst []byte) (int, error) {
+	var n int
+	err := t.th.do(func() error {
+		p, err := t.lookup(pid)
+		if err != nil {
+			return err
+		}
+		n, err = p.mem.read(addr, dst)
+		p.bps.Shadow(addr, dst[:n])
+		return err
+	})
+	return n, err
+}
+
+// WriteMemory writes src at addr in process pid, read-only pages
+// included, keeping breakpoints in place; src itself is not changed.
+func (t *Tracer) WriteMemory(pid int, addr uint64, src []byte) (int, error) {
+	var n int
+	err := t.th.do(func() error {
+		p, err := t.lookup(pid)
+		if err != nil {
+			return err
+		}
+		buf := src
+		if p.bps.Len() > 0 {
+			buf = slices.Clone(src)
+		}
+		undo := p.bps.PrepareWrite(addr, buf)
+		n, err = p.mem.write(addr, buf)
+		if err != nil {
+			undo()
+		}
+		return err
+	})
+	return n, err
+}
+
+// InsertBreakpoint inserts a software breakpoint at addr in process pid.
+func (t *Tracer) InsertBreakpoint(pid int, addr uint64) error {
+	return t.th.do(func() error {
+		p, err := t.lookup(pid)
+		if err != nil {
+			return err
+		}
+		return p.bps.Insert(addr)
+	})
+}
+
+// RemoveBreakpoint removes the software breakpoint at addr.
+func (t *Tracer) RemoveBreakpoint(pid int, addr uint64) error {
+	return t.th.do(func() error {
+		p, err := t.lookup(pid)
+		if err != nil {
+			return err
+		}
+		return p.bps.Remove(addr)
+	})
+}
+
+// SetPassSignals sets the host signals delivered to the program without
+// stopping it.
+func (t *Tracer) SetPassSignals(sigs []int) {
+	t.th.do(func() error {
+		clear(t.pass[:])
+		for _, s := range sigs {
+			if s > 0 && s < len(t.pass) {
+				t.pass[s] = true
+			}
+		}
+		return nil
+	})
+}
+
+// Wait blocks until the processes stop after Resume, with every thread
+// stopped, or ctx is done.
+func (t *Tracer) Wait(ctx context.Context) (Event, error) {
+	select {
+	case ev := <-t.stops:
+		return ev, nil
+	case <-ctx.Done():
+		return Event{}, ctx.Err()
+	}
+}
+
+// Interrupt asks the running processes to stop; Wait then reports
+// EventSignal with SIGINT, unless another event came first.
+func (t *Tracer) Interrupt() error {
+	return t.th.do(func() error {
+		if !t.running || t.interrupting {
+			return nil
+		}
+		t.interrupting = true
+		// Stopping one thread is enough: its stop stops the rest.
+		th := t.threads[t.lastTID]
+		if th == nil || th.state != running {
+			for _, c := range t.threads {
+				if c.state == running && !c.newborn {
+					th = c
+					break
+				}
+			}
+		}
+		if th == nil {
+			return nil
+		}
+		if err := unix.PtraceInterrupt(th.tid); err != nil && !errors.Is(err, unix.ESRCH) {
+			return fmt.Errorf("interrupt %d: %w", th.tid, err)
+		}
+		return nil
+	})
+}
+
+// Kill kills process pid and waits until it is gone.
+func (t *Tracer) Kill(pid int) error {
+	return t.th.do(func() error {
+		p := t.procs[pid]
+		if p == nil {
+			return fmt.Errorf("kill %d: %w", pid, ErrNoProcess)
+		}
+		return t.kill(p)
+	})
+}
+
+// Detach removes the breakpoints from process pid and lets it run free.
+func (t *Tracer) Detach(pid int) error {
+	return t.th.do(func() error {
+		p, err := t.lookup(pid)
+		if err != nil {
+			return err
+		}
+		return t.detach(p)
+	})
+}
+
+// Auxv returns the auxiliary vector of process pid.
+func (t *Tracer) Auxv(pid int) ([]byte, error) { return readAuxv(pid) }
+
+// ExecFile returns the path of the executable of process pid.
+func (t *Tracer) ExecFile(pid int) (string, error) { return execFile(pid) }
+
+// ThreadInfo returns the name and last CPU of a thread.
+func (t *Tracer) ThreadInfo(pid, tid int) (name string, core int, ok bool) {
+	return threadName(pid, tid)
+}
+
+// Libraries returns the dynamic linker's list of loaded objects: the
+// address of the main program's link_map and the shared objects after it.
+func (t *Tracer) Libraries(pid int) (mainLM uint64, libs []Library, err error) {
+	auxv, err := readAuxv(pid)
+	if err != nil {
+		return 0, nil, err
+	}
+	err = t.th.do(func() error {
+		p, err := t.lookup(pid)
+		if err != nil {
+			return err
+		}
+		mainLM, libs, err = readLibraries(p.mem.ReadAt, auxv)
+		return err
+	})
+	if err != nil {
+		err = fmt.Errorf("libraries of %d: %w", pid, err)
+	}
+	return mainLM, libs, err
+}
+
+// siginfoSize is sizeof(siginfo_t).
+const siginfoSize = 128
+
+// Siginfo returns the siginfo_t of the signal thread tid stopped with.
+func (t *Tracer) Siginfo(pid, tid int) ([]byte, error) {
+	var info [siginfoSize]byte
+	err := t.th.do(func() error {
+		if _, err := t.lookupThread(pid, tid); err != nil {
+			return err
+		}
+		return ptraceGetSiginfo(tid, &info)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("siginfo of %d: %w", tid, err)
+	}
+	return info[:], nil
+}
