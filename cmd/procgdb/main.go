@@ -1,0 +1,245 @@
+// Command procgdb is a gdb remote-serial-protocol stub for Linux x86-64
+// processes, with gdbserver's command line: it starts a program (or
+// attaches to a running process) and serves it to gdb over TCP, a unix
+// socket or its own stdin and stdout.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"runtime/debug"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"procgdb/regs"
+	"procgdb/rsp"
+	"procgdb/target"
+)
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// run is procgdb without os.Exit, returning the exit status.
+func run(args []string, stdout, stderr io.Writer) int {
+	o, err := parseOptions(args)
+	if err != nil {
+		fmt.Fprintf(stderr, "procgdb: %v\n", errors.Unwrap(err))
+		fmt.Fprintln(stderr, "Try 'procgdb --help' for more information.")
+		return 2
+	}
+	switch {
+	case o.help:
+		fmt.Fprint(stdout, usage)
+		return 0
+	case o.version:
+		fmt.Fprintf(stdout, "procgdb %s\n", version())
+		return 0
+	case o.example:
+		if err := runExample(stdout, stderr); err != nil {
+			fmt.Fprintf(stderr, "procgdb: example: %v\n", err)
+			return 1
+		}
+		return 0
+	}
+	if err := serve(o, stderr); err != nil {
+		fmt.Fprintf(stderr, "procgdb: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+func version() string {
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		return bi.Main.Version
+	}
+	return "devel"
+}
+
+func newLogger(o options, stderr io.Writer) (*slog.Logger, func(), error) {
+	level := slog.LevelWarn
+	switch {
+	case o.debug:
+		level = slog.LevelDebug
+	case o.remoteDebug:
+		level = slog.LevelInfo
+	}
+	w, done := stderr, func() {}
+	if o.debugFile != "" {
+		f, err := os.OpenFile(o.debugFile, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+		if err != nil {
+			return nil, nil, fmt.Errorf("debug file: %w", err)
+		}
+		w, done = f, func() { f.Close() }
+	}
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level})), done, nil
+}
+
+// serve starts or attaches to the process, then serves clients until the
+// process is gone, a client detaches or kills it, or (with --once, or on
+// stdio) the first client leaves. On the way out, a launched process is
+// killed and an attached one detached, its breakpoints removed.
+func serve(o options, stderr io.Writer) error {
+	log, closeLog, err := newLogger(o, stderr)
+	if err != nil {
+		return err
+	}
+	defer closeLog()
+
+	tp, err := openTransport(o.comm, func(msg string) { fmt.Fprintln(stderr, msg) })
+	if err != nil {
+		return err
+	}
+	defer tp.close()
+	stdioMode := tp.single()
+
+	// SIGTERM and SIGHUP end procgdb cleanly. SIGINT does too, except on
+	// stdio, where it comes from gdb's terminal and is gdb's business
+	// (gdb sends the interrupt byte over the pipe instead).
+	sigs := []os.Signal{syscall.SIGTERM, syscall.SIGHUP}
+	if stdioMode {
+		signal.Ignore(syscall.SIGINT)
+	} else {
+		sigs = append(sigs, syscall.SIGINT)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), sigs...)
+	defer stop()
+
+	layout, err := regs.HostLayout()
+	if err != nil {
+		return err
+	}
+	tr := target.NewTracer(layout, log)
+	defer func() {
+		if err := tr.Close(); err != nil {
+			log.Warn("clean-up", "err", err)
+		}
+	}()
+
+	pid, foreground, err := start(tr, o, stdioMode, stderr)
+	if err != nil {
+		return err
+	}
+	if foreground {
+		defer restoreForeground()
+	}
+	if line := tp.ready(); line != "" {
+		fmt.Fprintln(stderr, line)
+	}
+
+	tt := &tracee{tr: tr, stderr: stderr}
+	cfg := rsp.Config{
+		Logger:      log,
+		RemoteDebug: o.remoteDebug,
+		TargetXML:   layout.TargetXML(),
+		Attached:    tr.IsAttached,
+	}
+	for {
+		c, who, err := tp.accept(ctx)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil // asked to stop: the deferred Close cleans up
+			}
+			return err
+		}
+		fmt.Fprintln(stderr, who)
+		outcome, err := rsp.NewSession(c, tt, cfg).Serve(ctx)
+		c.Close()
+		log.Debug("session ended", "outcome", outcome, "err", err)
+		switch outcome {
+		case rsp.OutcomeDetached:
+			fmt.Fprintf(stderr, "Detaching from process %d\n", pid)
+			return nil
+		case rsp.OutcomeKilled, rsp.OutcomeExited:
+			return nil
+		}
+		if ctx.Err() != nil || o.once || stdioMode || len(tr.Processes()) == 0 {
+			return nil
+		}
+		// The client vanished: leave the process stopped and clean for
+		// the next one, as gdbserver does.
+		if err := quiesce(ctx, tr); err != nil {
+			return err
+		}
+		if len(tr.Processes()) == 0 {
+			return nil
+		}
+		fmt.Fprintln(stderr, "Remote side has terminated connection.  procgdb will reopen the connection.")
+		if line := tp.ready(); line != "" {
+			fmt.Fprintln(stderr, line)
+		}
+	}
+}
+
+// start launches or attaches as the options say and prints gdbserver's
+// line about it. foreground says the program took over the terminal.
+func start(tr *target.Tracer, o options, stdioMode bool, stderr io.Writer) (pid int, foreground bool, err error) {
+	if o.attach {
+		if err := tr.Attach(o.pid); err != nil {
+			return 0, false, err
+		}
+		fmt.Fprintf(stderr, "Attached; pid = %d\n", o.pid)
+		return o.pid, false, nil
+	}
+	lo := target.LaunchOptions{
+		Path:        o.prog,
+		Args:        append([]string{o.prog}, o.args...),
+		Stdin:       os.Stdin,
+		Stdout:      os.Stdout,
+		Stderr:      os.Stderr,
+		DisableASLR: !o.keepASLR,
+	}
+	if stdioMode {
+		// stdin and stdout carry the protocol: the program gets neither.
+		lo.Stdin, lo.Stdout = nil, os.Stderr
+	} else if isTerminal(os.Stdin) {
+		lo.Foreground = true
+	}
+	pid, err = tr.Launch(lo)
+	if err != nil {
+		return 0, false, err
+	}
+	fmt.Fprintf(stderr, "Process %s created; pid = %d\n", o.prog, pid)
+	return pid, lo.Foreground, nil
+}
+
+// quiesce stops a process its client left running and removes the
+// client's breakpoints.
+func quiesce(ctx context.Context, tr *target.Tracer) error {
+	if tr.Running() {
+		if err := tr.Interrupt(); err != nil {
+			return err
+		}
+		wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		_, err := tr.Wait(wctx)
+		cancel()
+		if err != nil {
+			return fmt.Errorf("stop the process after the client left: %w", err)
+		}
+	}
+	var errs []error
+	for _, pid := range tr.Processes() {
+		errs = append(errs, tr.ClearBreakpoints(pid))
+	}
+	return errors.Join(errs...)
+}
+
+// isTerminal reports whether f is a terminal.
+func isTerminal(f *os.File) bool {
+	_, err := unix.IoctlGetTermios(int(f.Fd()), unix.TCGETS)
+	return err == nil
+}
+
+// restoreForeground gives the terminal back to procgdb's process group
+// after a program that was in the foreground.
+func restoreForeground() {
+	signal.Ignore(syscall.SIGTTOU)
+	unix.IoctlSetPointerInt(0, unix.TIOCSPGRP, unix.Getpgrp())
+}

@@ -1,0 +1,136 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+const usage = `Usage:
+  procgdb [OPTIONS] COMM PROG [ARGS...]   start PROG stopped and serve it
+  procgdb [OPTIONS] --attach COMM PID     attach to process PID and serve it
+  procgdb --example                       debug a small C program with gdb, end to end
+
+COMM is HOST:PORT, :PORT (loopback only), unix:PATH, or - (stdin/stdout).
+:0 picks a free port. Every interface (0.0.0.0:PORT, [::]:PORT) must be
+asked for explicitly: RSP has no authentication.
+
+Options:
+  --once                       serve one connection, then exit
+  --attach                     attach to PID instead of starting PROG
+  --disable-randomization      run PROG without address randomization (default)
+  --no-disable-randomization   run PROG with address randomization
+  --debug                      structured logs on stderr
+  --remote-debug               log every packet in and out
+  --debug-file=FILE            write logs to FILE instead of stderr
+  --version                    print the version and exit
+  --help                       print this help and exit
+`
+
+// options is the parsed command line, in gdbserver's conventions.
+type options struct {
+	comm        string
+	prog        string
+	args        []string // PROG's arguments, after PROG
+	attach      bool
+	pid         int
+	once        bool
+	keepASLR    bool
+	debug       bool
+	remoteDebug bool
+	debugFile   string
+	version     bool
+	help        bool
+	example     bool
+}
+
+// errUsage marks command-line mistakes: exit status 2.
+var errUsage = errors.New("usage")
+
+func usageError(format string, a ...any) error {
+	return fmt.Errorf("%w: "+format, append([]any{errUsage}, a...)...)
+}
+
+// parseOptions reads gdbserver-style arguments: options, COMM, then PROG
+// and its arguments (which are not options of ours) or, with --attach
+// before or just after COMM, a PID.
+func parseOptions(args []string) (options, error) {
+	var o options
+	i := 0
+	option := func(a string) error {
+		name, val, hasVal := strings.Cut(a, "=")
+		switch name {
+		case "--once":
+			o.once = true
+		case "--attach":
+			o.attach = true
+		case "--disable-randomization":
+			o.keepASLR = false
+		case "--no-disable-randomization":
+			o.keepASLR = true
+		case "--debug":
+			o.debug = true
+		case "--remote-debug":
+			o.remoteDebug = true
+		case "--debug-file":
+			if !hasVal || val == "" {
+				return usageError("--debug-file needs =FILE")
+			}
+			o.debugFile = val
+			return nil
+		case "--version":
+			o.version = true
+		case "--help", "-h":
+			o.help = true
+		case "--example":
+			o.example = true
+		case "--multi":
+			return usageError("--multi (extended-remote) is not supported yet")
+		default:
+			return usageError("unknown option %s", a)
+		}
+		if hasVal {
+			return usageError("option %s takes no value", name)
+		}
+		return nil
+	}
+	for ; i < len(args) && strings.HasPrefix(args[i], "-") && args[i] != "-"; i++ {
+		if args[i] == "--" {
+			i++
+			break
+		}
+		if err := option(args[i]); err != nil {
+			return o, err
+		}
+	}
+	if o.version || o.help || o.example {
+		return o, nil
+	}
+	if i == len(args) {
+		return o, usageError("missing COMM (such as :1234) and program")
+	}
+	o.comm = args[i]
+	i++
+	if i < len(args) && args[i] == "--attach" {
+		o.attach = true
+		i++
+	}
+	rest := args[i:]
+	if o.attach {
+		if len(rest) != 1 {
+			return o, usageError("--attach needs exactly one PID after COMM")
+		}
+		pid, err := strconv.Atoi(rest[0])
+		if err != nil || pid <= 0 {
+			return o, usageError("--attach: %q is not a process id", rest[0])
+		}
+		o.pid = pid
+		return o, nil
+	}
+	if len(rest) == 0 {
+		return o, usageError("missing program to run after COMM %s", o.comm)
+	}
+	o.prog, o.args = rest[0], rest[1:]
+	return o, nil
+}
