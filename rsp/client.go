@@ -31,6 +31,7 @@ type ReplyError struct {
 	Text    string // the text of an E.text reply
 }
 
+// Error describes the request and the stub's error.
 func (e *ReplyError) Error() string {
 	if e.Code < 0 {
 		return fmt.Sprintf("rsp: %s: error reply: %s", e.Request, e.Text)

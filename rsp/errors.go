@@ -16,9 +16,10 @@ import (
 //	E01  malformed request: bad hex, a missing field, a number too large,
 //	     a packet longer than PacketSize
 //	E02  invalid argument: a thread, process, register, signal or object
-//	     that does not exist, or an option procgdb does not support
+//	     that does not exist, an option procgdb does not support, or
+//	     EINVAL from the target
 //	E03  no such process or thread (it exited under us: ESRCH)
-//	E05  memory could not be read or written (EIO, EFAULT, EPERM)
+//	E05  memory could not be read or written (EIO, EFAULT)
 //	E0f  any other failure of the target
 //
 // This file is the only place that turns an error into a code.
@@ -40,6 +41,7 @@ type protoError struct {
 	msg  string
 }
 
+// Error returns the message, which E.text replies carry.
 func (e *protoError) Error() string { return e.msg }
 
 // errMalformed is the cause of parse errors other than bad hex.
@@ -67,7 +69,7 @@ func errorCode(err error) byte {
 		switch errno {
 		case unix.ESRCH:
 			return codeNoProcess
-		case unix.EIO, unix.EFAULT, unix.EPERM:
+		case unix.EIO, unix.EFAULT:
 			return codeMemory
 		case unix.EINVAL:
 			return codeInvalid

@@ -4,12 +4,17 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+
+	"golang.org/x/sys/unix"
 )
 
 // Ending the debugging of a process, per the manual's "Packets" section:
-// "k" kills (and, being unreliable on bare metal, gets no reply),
-// "vKill;pid" kills one process and replies OK, "D" or "D;pid" detaches
-// and replies OK.
+// "k" kills, "vKill;pid" kills one process and replies OK, "D" or "D;pid"
+// detaches and replies OK.
+//
+// The manual gives k no reply, and gdb does not read one: it sends k and
+// closes the connection. lldb waits for the exit status, so procgdb
+// answers k with "X09" (killed by SIGKILL), which gdb never sees.
 //
 // gdb tries vKill before k whatever was negotiated. Without the
 // multiprocess feature it sends a made-up PID, so vKill then means the one
@@ -24,7 +29,9 @@ func (s *Session) kill(args []byte) reply {
 	if err := s.killAll(); err != nil {
 		s.log.Warn("kill", "err", err)
 	}
-	return endReply(reply{kind: replyNone}, OutcomeKilled)
+	killed := appendHexByte(append(s.buf[:0], 'X'), byte(gdbSignal(int(unix.SIGKILL))))
+	s.buf = killed
+	return endReply(dataReply(killed), OutcomeKilled)
 }
 
 // vKill answers vKill;pid. The session ends when no process is left.

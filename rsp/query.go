@@ -61,13 +61,14 @@ func appendQSupported(dst []byte, f clientFeatures) []byte {
 }
 
 // parseSignalList decodes "sig;sig..." (QPassSignals, QProgramSignals):
-// gdb's signal numbers in hex, possibly none.
+// gdb's signal numbers in hex, possibly none. gdb ends every number with
+// ';', the last one included, so empty fields are skipped.
 func parseSignalList(b []byte) ([]int, error) {
-	if len(b) == 0 {
-		return nil, nil
-	}
 	var sigs []int
 	for field := range bytes.SplitSeq(b, []byte(";")) {
+		if len(field) == 0 {
+			continue
+		}
 		sig, err := parseSignal(field)
 		if err != nil {
 			return nil, err

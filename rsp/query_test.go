@@ -61,7 +61,8 @@ func TestParseSignalList(t *testing.T) {
 		{"", nil, nil},
 		{"e", []int{14}, nil},
 		{"e;14;4c", []int{14, 20, 76}, nil},
-		{"e;", nil, errHexEmpty},
+		{"e;14;4c;", []int{14, 20, 76}, nil}, // as gdb sends it
+		{";", nil, nil},
 		{"100", nil, errHexOverflow},
 		{"x", nil, errHexDigit},
 	}

@@ -158,6 +158,7 @@ func TestResumePackets(t *testing.T) {
 			[]ResumeAction{{Kind: Continue, Signal: int(unix.SIGUSR1), PID: 100, TID: 100}, cont(-1, -1)}},
 		{"vCont any thread", gdbFeatures, nil, "vCont;s:p64.0", []ResumeAction{step(100, 100)}},
 		{"vCont all processes", gdbFeatures, nil, "vCont;c:p-1.-1", []ResumeAction{cont(-1, -1)}},
+		{"vCont all threads of any process", gdbFeatures, nil, "vCont;c:p0.-1", []ResumeAction{cont(-1, -1)}},
 		{"c", gdbFeatures, nil, "c", []ResumeAction{cont(-1, -1)}},
 		{"s steps the current thread, others run", gdbFeatures, []string{"Hgp64.65"}, "s",
 			[]ResumeAction{step(100, 101), cont(-1, -1)}},

@@ -56,6 +56,7 @@ const (
 	OutcomeExited
 )
 
+// String returns the outcome's name, for logs.
 func (o Outcome) String() string {
 	switch o {
 	case OutcomeDisconnected:
@@ -110,7 +111,9 @@ type Session struct {
 }
 
 // NewSession returns a session that serves the client on rw, debugging t.
-// The session owns rw's reads and writes until Serve returns.
+// The session reads and writes rw from Serve's start; its reading
+// goroutine may outlive Serve until the caller closes rw. A Serve blocked
+// writing to a client that does not read also ends when rw is closed.
 func NewSession(rw io.ReadWriter, t Target, cfg Config) *Session {
 	logger := cfg.Logger
 	if logger == nil {
@@ -140,7 +143,6 @@ const (
 	replyError                   // an error reply for err
 	replyData                    // data as it is (text, hex, or binary: the framing escapes it)
 	replyResume                  // no reply yet: resume with actions, reply with the stop
-	replyNone                    // no reply at all (k)
 )
 
 // reply is a handler's answer to one packet. Handlers never write to the
@@ -406,8 +408,6 @@ func (s *Session) reply(r reply) (Outcome, error) {
 func (s *Session) send(r reply) error {
 	var p []byte
 	switch r.kind {
-	case replyNone:
-		return nil
 	case replyEmpty:
 	case replyOK:
 		p = []byte("OK")

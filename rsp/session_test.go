@@ -276,7 +276,7 @@ func TestPassSignals(t *testing.T) {
 	ft := newFakeTarget()
 	h := startSession(t, ft, Config{})
 	// gdb's 14 (SIGALRM), 1e (SIGUSR1), 07 (SIGEMT: no Linux signal), 2d (SIG33).
-	h.expect("QPassSignals:e;1e;7;2d", "OK")
+	h.expect("QPassSignals:e;1e;7;2d;", "OK")
 	want := []int{int(unix.SIGALRM), int(unix.SIGUSR1), 33}
 	ft.mu.Lock()
 	got := ft.pass
@@ -419,9 +419,8 @@ func TestExit(t *testing.T) {
 func TestKill(t *testing.T) {
 	ft := newFakeTarget()
 	h := startSession(t, ft, Config{})
-	if err := h.c.Send("k"); err != nil {
-		t.Fatal(err)
-	}
+	// gdb reads no reply to k; lldb waits for one.
+	h.expect("k", "X09")
 	if out, err := h.outcome(); out != OutcomeKilled || err != nil {
 		t.Errorf("Serve = %v, %v; want killed", out, err)
 	}

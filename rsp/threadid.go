@@ -72,7 +72,9 @@ func appendThreadPart(dst []byte, v int) []byte {
 // process if one is named.
 func (s *Session) checkThread(id ThreadID) (ThreadID, error) {
 	switch {
-	case id.PID == AllThreads:
+	case id.PID == AllThreads, id.PID == AnyThread && id.TID == AllThreads:
+		// All threads of all processes, or of "any" process, which in
+		// all-stop comes to the same.
 		return ThreadID{AllThreads, AllThreads}, nil
 	case id.TID > 0 && id.PID == AnyThread:
 		return s.locate(id.TID)
