@@ -286,10 +286,17 @@ func (t *Tracer) trap(th *thread) (Event, bool) {
 	return ev, true
 }
 
-// cont resumes one thread, delivering the signal it holds for the
-// program. Must run on the tracer thread.
+// cont resumes a thread after a stop the client does not hear about,
+// the way it was running before: a thread in the middle of a single-step
+// (caught by a late interrupt, a clone event, a passed signal) steps
+// again, or the step would be lost. It delivers the signal the thread
+// holds for the program. Must run on the tracer thread.
 func (t *Tracer) cont(th *thread) {
-	if err := t.run(th, ActionContinue, th.deliver); err != nil {
+	kind := ActionContinue
+	if th.stepping {
+		kind = ActionStep
+	}
+	if err := t.run(th, kind, th.deliver); err != nil {
 		t.log.Warn("resume", "tid", th.tid, "err", err)
 	}
 }

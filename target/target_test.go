@@ -194,6 +194,15 @@ func TestThreadsHitBreakpoint(t *testing.T) {
 		s, err := tr.Registers(pid, ev.TID, false)
 		require.NoError(t, err)
 		require.Equal(t, add, s.GPR.Rip)
+
+		// Step off the breakpoint the way gdb does: remove it, step that
+		// thread alone, put it back. The thread may have been stopped by
+		// an interrupt that is still pending: the step must not be lost.
+		require.NoError(t, tr.RemoveBreakpoint(pid, add))
+		require.NoError(t, tr.Resume([]Action{{Kind: ActionStep, PID: pid, TID: ev.TID}}))
+		step := wait(t, tr)
+		require.Equal(t, Event{Kind: EventStep, PID: pid, TID: ev.TID}, step)
+		require.NoError(t, tr.InsertBreakpoint(pid, add))
 	}
 	total := 0
 	for _, n := range hitters {

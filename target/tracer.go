@@ -407,3 +407,23 @@ func (t *Tracer) Siginfo(pid, tid int) ([]byte, error) {
 	}
 	return info[:], nil
 }
+
+// Running reports whether the processes have been resumed and their stop
+// not yet reported.
+func (t *Tracer) Running() bool {
+	var r bool
+	t.th.do(func() error { r = t.running; return nil })
+	return r
+}
+
+// ClearBreakpoints removes every breakpoint from process pid, as when the
+// client that inserted them goes away.
+func (t *Tracer) ClearBreakpoints(pid int) error {
+	return t.th.do(func() error {
+		p, err := t.lookup(pid)
+		if err != nil {
+			return err
+		}
+		return p.bps.Clear()
+	})
+}

@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"strings"
 	"syscall"
 	"time"
 
@@ -31,8 +32,9 @@ func main() {
 func run(args []string, stdout, stderr io.Writer) int {
 	o, err := parseOptions(args)
 	if err != nil {
-		fmt.Fprintf(stderr, "procgdb: %v\n", errors.Unwrap(err))
-		fmt.Fprintln(stderr, "Try 'procgdb --help' for more information.")
+		// One line, which test boards and IDEs show as it is.
+		msg := strings.TrimPrefix(err.Error(), errUsage.Error()+": ")
+		fmt.Fprintf(stderr, "procgdb: %s (see procgdb --help)\n", msg)
 		return 2
 	}
 	switch {
