@@ -56,6 +56,30 @@ const (
 	StopExited
 	// StopKilled: the process was killed by Signal.
 	StopKilled
+	// StopFork: the thread forked; ChildPID and ChildTID name the new
+	// process, which is traced and stopped. Only with fork events on.
+	StopFork
+	// StopVFork: as StopFork, for vfork. Only with vfork events on.
+	StopVFork
+	// StopVForkDone: the vfork child exec'd or exited; the parent shares
+	// no memory with it any more. Only with vfork events on.
+	StopVForkDone
+	// StopExec: the process exec'd ExecPath; its threads, memory and
+	// breakpoints are new. Only with exec events on.
+	StopExec
+	// StopSyscallEntry and StopSyscallReturn: the thread enters or
+	// returns from system call Syscall. Only while syscalls are caught.
+	StopSyscallEntry
+	StopSyscallReturn
+	// StopThreadCreated: a new thread TID started. Only with thread
+	// events on.
+	StopThreadCreated
+	// StopThreadExited: thread TID exited with ExitCode. Only with
+	// thread events on.
+	StopThreadExited
+	// StopNoResumed: the resume left no thread running (they all exited
+	// or none could be resumed). Only if the client offered no-resumed+.
+	StopNoResumed
 )
 
 // StopEvent is what Target.Wait reports: why the target stopped.
@@ -65,8 +89,12 @@ type StopEvent struct {
 	Kind     StopKind
 	PID      int
 	TID      int
-	Signal   int // host signal number, for StopSignal and StopKilled
-	ExitCode int // for StopExited
+	Signal   int    // host signal number, for StopSignal and StopKilled
+	ExitCode int    // for StopExited and StopThreadExited
+	ChildPID int    // for StopFork and StopVFork
+	ChildTID int    // for StopFork and StopVFork
+	ExecPath string // for StopExec
+	Syscall  int    // for StopSyscallEntry and StopSyscallReturn
 }
 
 // Library is one entry of the dynamic linker's list of loaded objects
@@ -153,4 +181,53 @@ type Target interface {
 	// ThreadName returns the thread's name (its comm) and the CPU it last
 	// ran on; ok is false if the thread is gone.
 	ThreadInfo(t ThreadID) (name string, core int, ok bool)
+}
+
+// LaunchSpec says how to start a program for vRun and R.
+type LaunchSpec struct {
+	Program string   // path of the program
+	Args    []string // its arguments, after argv[0]
+	Env     []string // its whole environment, as KEY=VALUE
+	Dir     string   // its working directory; "" for the stub's own
+	// DisableASLR runs it without address space randomization
+	// (QDisableRandomization).
+	DisableASLR bool
+	// Shell, when set, is the shell that starts the program as
+	// `Shell -c "exec PROGRAM ARGS"`, the arguments joined by spaces and
+	// left for the shell to expand (QStartupWithShell): globs,
+	// redirections and variables in gdb's `run` arguments work.
+	Shell string
+}
+
+// Launcher is implemented by targets that start and attach to processes
+// when the client asks (extended-remote: vRun, vAttach, R). The session
+// offers those packets only when its Target is a Launcher.
+type Launcher interface {
+	// Launch starts a program stopped at its first instruction and
+	// returns its PID.
+	Launch(spec LaunchSpec) (pid int, err error)
+	// Attach takes control of process pid and stops all its threads.
+	Attach(pid int) error
+}
+
+// EventOptions says which optional events the client wants reported.
+// Nothing else stops the program: the target follows forks, execs,
+// system calls and threads silently unless asked.
+type EventOptions struct {
+	Fork, VFork, Exec bool // fork-events+, vfork-events+, exec-events+
+	ThreadEvents      bool // QThreadEvents:1
+	// CatchSyscalls turns on system call stops (QCatchSyscalls:1); an
+	// empty Syscalls list catches all of them.
+	CatchSyscalls bool
+	Syscalls      []int
+	// NoResumed lets the target report StopNoResumed.
+	NoResumed bool
+}
+
+// EventTarget is implemented by targets that can report the optional
+// events. The session offers fork-events+, vfork-events+, exec-events+,
+// QThreadEvents, QCatchSyscalls and no-resumed+ only when its Target is
+// an EventTarget, and calls SetEventOptions whenever they change.
+type EventTarget interface {
+	SetEventOptions(EventOptions)
 }
