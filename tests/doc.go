@@ -9,6 +9,8 @@
 //
 // Other environment variables:
 //
+//	PROCGDB_TEST_BIN=PATH        test this procgdb binary instead of
+//	                             building ./cmd/procgdb
 //	PROCGDB_TEST_REMOTE_DEBUG=1  start the stub with --remote-debug, so a
 //	                             failing test logs every packet
 //	CI=true                      a missing gdb or gcc fails the tests

@@ -111,6 +111,10 @@ func setup(dir string) {
 			suite.stubPath, buildErr = exec.LookPath("gdbserver")
 			return
 		}
+		if bin := os.Getenv("PROCGDB_TEST_BIN"); bin != "" {
+			suite.stubPath, buildErr = filepath.Abs(bin)
+			return
+		}
 		suite.stubPath = filepath.Join(dir, "procgdb")
 		buildErr = buildProcgdb(suite.stubPath)
 	}()

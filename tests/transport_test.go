@@ -84,18 +84,26 @@ func TestTransports(t *testing.T) {
 	})
 	t.Run("stdio", func(t *testing.T) {
 		prepare(t)
-		report := filepath.Join(t.TempDir(), "report")
-		pipe := fmt.Sprintf("target remote | %s %s - %s %s", shellQuote(suite.stubPath),
-			strings.Join(stubFlags(false), " "), shellQuote(prog("basic")), shellQuote(report))
+		dir := t.TempDir()
+		report := filepath.Join(dir, "report")
+		// The stub's stderr goes to a file, not into gdb's output where
+		// --remote-debug logs would interleave with gdb's lines.
+		stderr := filepath.Join(dir, "stub.stderr")
+		pipe := fmt.Sprintf("target remote | %s %s - %s %s 2>%s", shellQuote(suite.stubPath),
+			strings.Join(stubFlags(false), " "), shellQuote(prog("basic")), shellQuote(report), shellQuote(stderr))
 		tr := runGDB(t, prog("basic"), pipe, basicSession...)
-		// The stub's stderr reaches gdb's; kill the process it made
-		// should the session have gone wrong.
-		if m := regexp.MustCompile(`(?m)^Process .* created; pid = (\d+)$`).FindStringSubmatch(tr.all); m != nil {
+		log := readFile(t, stderr)
+		if m := regexp.MustCompile(`(?m)^Process .* created; pid = (\d+)$`).FindStringSubmatch(log); m != nil {
 			pid, _ := strconv.Atoi(m[1])
 			t.Cleanup(func() { _ = syscall.Kill(pid, syscall.SIGKILL) })
 		} else {
-			t.Errorf("no line \"Process %s created; pid = N\" in gdb's output", prog("basic"))
+			t.Errorf("no line \"Process %s created; pid = N\" on the stub's stderr", prog("basic"))
 		}
+		t.Cleanup(func() {
+			if t.Failed() {
+				t.Logf("%s stderr:\n%s", suite.stub, log)
+			}
+		})
 		checkBasicSession(t, tr, report)
 	})
 }
