@@ -37,6 +37,12 @@ type Config struct {
 	// than launched it. When it is nil qAttached is not offered, and gdb
 	// assumes it launched the process.
 	Attached func(pid int) bool
+	// Files, when not nil, gives the session its host I/O (the vFile
+	// packets, file.go): it is called on the first vFile packet, and the
+	// FileSystem it returns is closed when Serve returns, so that each
+	// client has its own descriptors. When it is nil, vFile packets get
+	// the empty reply.
+	Files func() (FileSystem, error)
 }
 
 // Outcome says how Serve ended.
@@ -103,6 +109,9 @@ type Session struct {
 	// that reading it in windows sees one consistent snapshot.
 	xferKey string
 	xferDoc []byte
+
+	// files is the client's host I/O (file.go).
+	files fileState
 
 	// buf builds replies; mem holds memory and register bytes before
 	// they are encoded. Both are reused from packet to packet.
@@ -253,6 +262,17 @@ func packetTable() []entry {
 		{prefix: "k", handle: (*Session).kill},
 		{prefix: "vKill;", handle: (*Session).vKill},
 		{prefix: "D", handle: (*Session).detach},
+
+		// file.go
+		{prefix: "vFile:setfs:", enabled: hasFiles, handle: (*Session).vFileSetfs},
+		{prefix: "vFile:open:", enabled: hasFiles, handle: (*Session).vFileOpen},
+		{prefix: "vFile:close:", enabled: hasFiles, handle: (*Session).vFileClose},
+		{prefix: "vFile:pread:", enabled: hasFiles, handle: (*Session).vFilePread},
+		{prefix: "vFile:pwrite:", enabled: hasFiles, handle: (*Session).vFilePwrite},
+		{prefix: "vFile:unlink:", enabled: hasFiles, handle: (*Session).vFileUnlink},
+		{prefix: "vFile:readlink:", enabled: hasFiles, handle: (*Session).vFileReadlink},
+		{prefix: "vFile:fstat:", enabled: hasFiles, handle: (*Session).vFileFstat},
+		{prefix: "vFile:stat:", enabled: hasFiles, handle: (*Session).vFileStat},
 	})
 }
 
@@ -314,6 +334,7 @@ func (s *Session) Serve(ctx context.Context) (Outcome, error) {
 	next := make(chan struct{})
 	done := make(chan struct{})
 	defer close(done)
+	defer s.closeFiles()
 	go s.readLoop(events, next, done)
 
 	for {
