@@ -70,3 +70,43 @@ func TestAttachDetach(t *testing.T) {
 		t.Errorf("ticker's sum is wrong after detach: %q", m[0])
 	}
 }
+
+// TestAttachThreads attaches to a running process with four threads: all of
+// them must be stopped and listed, and all must run on after the detach.
+func TestAttachThreads(t *testing.T) {
+	prepare(t)
+	p := startProcess(t, "sleepers")
+	if _, _, err := p.out.wait(0, regexp.MustCompile(`^ready pid=\d+$`), readyTimeout, p.done); err != nil {
+		t.Fatalf("sleepers: %v", err)
+	}
+	s := startStub(t, stubOptions{attach: p.cmd.Process.Pid, prog: prog("sleepers")})
+	tr := s.gdb("info threads", "thread apply all print $pc != 0", "detach")
+	var listed int
+	for _, l := range scanLines(tr.out("info threads")) {
+		if regexp.MustCompile(`^\*?\s+\d+\s+Thread `).MatchString(l) {
+			listed++
+		}
+	}
+	if listed != 4 {
+		t.Errorf("info threads lists %d threads, want 4:\n%s", listed, indent(tr.out("info threads")))
+	}
+	if n := len(regexp.MustCompile(`(?m)^\$\d+ = 1$`).FindAllString(tr.out("thread apply all print $pc != 0"), -1)); n != 4 {
+		t.Errorf("thread apply all printed %d registers, want 4", n)
+	}
+	tr.match("detach", fmt.Sprintf(`\[Inferior 1 \(process %d\) detached\]`, p.cmd.Process.Pid))
+
+	if err := p.stdin.Close(); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-p.done:
+	case <-time.After(exitTimeout):
+		t.Fatalf("sleepers did not exit within %v of its stdin closing", exitTimeout)
+	}
+	if p.err != nil {
+		t.Fatalf("sleepers after detach: %v (want a normal exit)", p.err)
+	}
+	if _, _, err := p.out.wait(0, regexp.MustCompile(`^done threads=3$`), readyTimeout, p.done); err != nil {
+		t.Errorf("sleepers' report: %v", err)
+	}
+}

@@ -163,3 +163,74 @@ func waitGone(t *testing.T, pid int) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// listenAddrs returns the local addresses, as /proc/net/tcp{,6} print them
+// (hex), of the listening TCP sockets on port.
+func listenAddrs(t *testing.T, port int) []string {
+	t.Helper()
+	var addrs []string
+	for _, f := range []string{"/proc/net/tcp", "/proc/net/tcp6"} {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			continue // no IPv6
+		}
+		for _, l := range scanLines(string(b))[1:] {
+			fields := strings.Fields(l)
+			if len(fields) < 4 || fields[3] != "0A" { // TCP_LISTEN
+				continue
+			}
+			addr, p, ok := strings.Cut(fields[1], ":")
+			if n, err := strconv.ParseUint(p, 16, 16); ok && err == nil && int(n) == port {
+				addrs = append(addrs, addr)
+			}
+		}
+	}
+	return addrs
+}
+
+// TestListenAddress: ":PORT" listens on loopback only; every interface must
+// be asked for and draws a warning.
+func TestListenAddress(t *testing.T) {
+	prepare(t)
+	onlyProcgdb(t, "loopback-only :PORT") // gdbserver binds every interface
+	const (
+		loopback4 = "0100007F"                         // 127.0.0.1
+		loopback6 = "00000000000000000000000001000000" // ::1
+		any4      = "00000000"
+		any6      = "00000000000000000000000000000000"
+	)
+	tests := []struct {
+		comm    string
+		want    []string
+		warning bool
+	}{
+		{":0", []string{loopback4, loopback6}, false},
+		{"127.0.0.1:0", []string{loopback4}, false},
+		// Go listens on [::] for 0.0.0.0 (dual stack): every interface.
+		{"0.0.0.0:0", []string{any4, any6}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.comm, func(t *testing.T) {
+			prepare(t)
+			s := startStub(t, stubOptions{comm: tt.comm, prog: prog("basic")})
+			port, _ := strconv.Atoi(s.target[strings.LastIndex(s.target, ":")+1:])
+			addrs := listenAddrs(t, port)
+			if len(addrs) == 0 {
+				t.Fatalf("no listening socket on port %d", port)
+			}
+			for _, a := range addrs {
+				ok := false
+				for _, w := range tt.want {
+					ok = ok || a == w
+				}
+				if !ok {
+					t.Errorf("%s: listening on %s (hex, as /proc/net/tcp shows it), want one of %v", tt.comm, a, tt.want)
+				}
+			}
+			warned := s.stderr.count(regexp.MustCompile(`(?i)warning`)) > 0
+			if warned != tt.warning {
+				t.Errorf("%s: warning on stderr: %v, want %v:\n%s", tt.comm, warned, tt.warning, s.stderr)
+			}
+		})
+	}
+}
