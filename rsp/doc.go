@@ -40,8 +40,8 @@
 //	signals.go      gdb's signal numbers (include/gdb/signals.def)
 //	session.go      the dispatch table, Serve, and the all-stop run loop
 //	query.go        "General Query Packets": qSupported, QStartNoAckMode,
-//	                qC, qfThreadInfo, qsThreadInfo, T, qAttached, qSymbol,
-//	                QPassSignals, QProgramSignals
+//	                qC, qfThreadInfo, qsThreadInfo, qThreadExtraInfo, T,
+//	                qAttached, qSymbol, QPassSignals, QProgramSignals
 //	threadid.go     the thread-id syntax of "Packets"
 //	memory.go       "Packets": m, M, x, X
 //	registers.go    "Packets": g, G, p, P
@@ -49,8 +49,14 @@
 //	breakpoints.go  "Packets": Z0 and z0 (Z1 to Z4 are unsupported)
 //	xfer.go         qXfer reads; "Thread List Format", "Library List
 //	                Format for SVR4 Targets"
-//	stop.go         "Stop Reply Packets": T, W, X, and '?'
+//	stop.go         "Stop Reply Packets": T with its stop reasons, W, X,
+//	                w, N, and '?'
 //	kill.go         k, vKill, D
+//	extended.go     extended mode: !, vRun, vAttach, R, and the launch
+//	                settings QEnvironment*, QSetWorkingDir,
+//	                QStartupWithShell, QDisableRandomization
+//	events.go       optional events: fork, vfork and exec events,
+//	                QThreadEvents, QCatchSyscalls, no-resumed
 //	client.go       Client, the other end of all of the above
 //
 // Every packet is decoded by a pure function (parseMemRead, parseVCont,

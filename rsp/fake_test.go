@@ -178,8 +178,17 @@ func (ft *fakeTarget) Wait(ctx context.Context) (StopEvent, error) {
 	select {
 	case ev := <-ft.stops:
 		ft.mu.Lock()
-		if ev.Kind == StopExited || ev.Kind == StopKilled {
+		switch ev.Kind {
+		case StopExited, StopKilled:
 			ft.procs = slices.DeleteFunc(ft.procs, func(p int) bool { return p == ev.PID })
+		case StopFork, StopVFork:
+			// The child is traced and stopped, as Target says.
+			ft.procs = append(ft.procs, ev.ChildPID)
+			ft.threads[ev.ChildPID] = []int{ev.ChildTID}
+		case StopThreadCreated:
+			ft.threads[ev.PID] = append(ft.threads[ev.PID], ev.TID)
+		case StopThreadExited:
+			ft.threads[ev.PID] = slices.DeleteFunc(ft.threads[ev.PID], func(t int) bool { return t == ev.TID })
 		}
 		ft.mu.Unlock()
 		ft.waitEnded <- nil
@@ -265,10 +274,22 @@ const waitTimeout = 10 * time.Second
 
 func startSession(t *testing.T, ft *fakeTarget, cfg Config) *harness {
 	t.Helper()
+	return serveTarget(t, ft, ft, cfg)
+}
+
+// startLaunchSession runs a Session on a launchTarget.
+func startLaunchSession(t *testing.T, lt *launchTarget, cfg Config) *harness {
+	t.Helper()
+	return serveTarget(t, lt, lt.fakeTarget, cfg)
+}
+
+// serveTarget runs a Session on target, whose fake processes are ft's.
+func serveTarget(t *testing.T, target Target, ft *fakeTarget, cfg Config) *harness {
+	t.Helper()
 	a, b := socketPair(t)
 	ctx, cancel := context.WithCancel(t.Context())
 	h := &harness{t: t, ft: ft, c: NewClient(a), client: a, served: make(chan served, 1)}
-	s := NewSession(b, ft, cfg)
+	s := NewSession(b, target, cfg)
 	go func() {
 		out, err := s.Serve(ctx)
 		h.served <- served{out, err}
@@ -333,4 +354,76 @@ func waitFor[T any](t *testing.T, what string, ch <-chan T) T {
 		var zero T
 		return zero
 	}
+}
+
+// launchTarget is a fakeTarget that is also a Launcher and an EventTarget.
+// Launched processes get PIDs from 0x200 on and one thread; attached ones
+// two threads. Launching "/nonexistent" fails.
+type launchTarget struct {
+	*fakeTarget
+	nextPID  int
+	launches []LaunchSpec
+	options  []EventOptions
+}
+
+var (
+	_ Launcher    = (*launchTarget)(nil)
+	_ EventTarget = (*launchTarget)(nil)
+)
+
+func newLaunchTarget() *launchTarget {
+	return &launchTarget{fakeTarget: newFakeTarget(), nextPID: 0x200}
+}
+
+func (lt *launchTarget) Launch(spec LaunchSpec) (int, error) {
+	lt.mu.Lock()
+	defer lt.mu.Unlock()
+	lt.launches = append(lt.launches, spec)
+	if spec.Program == "/nonexistent" {
+		return 0, fmt.Errorf("exec %s: %w", spec.Program, unix.ENOENT)
+	}
+	pid := lt.nextPID
+	lt.nextPID++
+	lt.record("Launch %s %q", spec.Program, spec.Args)
+	lt.procs = append(lt.procs, pid)
+	lt.threads[pid] = []int{pid}
+	return pid, nil
+}
+
+func (lt *launchTarget) Attach(pid int) error {
+	lt.mu.Lock()
+	defer lt.mu.Unlock()
+	if pid == 1 {
+		return fmt.Errorf("attach %d: %w", pid, unix.EPERM)
+	}
+	lt.record("Attach %d", pid)
+	lt.procs = append(lt.procs, pid)
+	lt.threads[pid] = []int{pid, pid + 1}
+	return nil
+}
+
+func (lt *launchTarget) SetEventOptions(o EventOptions) {
+	lt.mu.Lock()
+	defer lt.mu.Unlock()
+	lt.options = append(lt.options, o)
+}
+
+// lastLaunch returns the spec of the last Launch.
+func (lt *launchTarget) lastLaunch() LaunchSpec {
+	lt.mu.Lock()
+	defer lt.mu.Unlock()
+	if len(lt.launches) == 0 {
+		return LaunchSpec{}
+	}
+	return lt.launches[len(lt.launches)-1]
+}
+
+// eventOptions returns the options last set.
+func (lt *launchTarget) eventOptions() EventOptions {
+	lt.mu.Lock()
+	defer lt.mu.Unlock()
+	if len(lt.options) == 0 {
+		return EventOptions{}
+	}
+	return lt.options[len(lt.options)-1]
 }

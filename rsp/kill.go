@@ -20,8 +20,13 @@ import (
 // multiprocess feature it sends a made-up PID, so vKill then means the one
 // process being debugged; with multiprocess it falls back to k only if
 // vKill is unsupported, so vKill must work.
+//
+// In extended mode the session outlives its processes: k, vKill and D
+// leave it serving with no process, and k gets no reply at all, since gdb
+// keeps the connection and would take one as the reply to its next packet.
 
-// kill answers k: every process is killed and the session ends.
+// kill answers k: every process is killed and, unless the session is
+// extended, the session ends.
 func (s *Session) kill(args []byte) reply {
 	if err := noArgs(args); err != nil {
 		return errorReply(err)
@@ -29,12 +34,17 @@ func (s *Session) kill(args []byte) reply {
 	if err := s.killAll(); err != nil {
 		s.log.Warn("kill", "err", err)
 	}
+	s.forgetAll()
+	if s.ext.on {
+		return reply{kind: replyNone}
+	}
 	killed := appendHexByte(append(s.buf[:0], 'X'), byte(gdbSignal(int(unix.SIGKILL))))
 	s.buf = killed
 	return endReply(dataReply(killed), OutcomeKilled)
 }
 
-// vKill answers vKill;pid. The session ends when no process is left.
+// vKill answers vKill;pid. The session ends when no process is left,
+// unless it is extended.
 func (s *Session) vKill(args []byte) reply {
 	pid, err := parseHexInt(args)
 	if err != nil {
@@ -42,13 +52,15 @@ func (s *Session) vKill(args []byte) reply {
 	}
 	if !s.multiprocess {
 		err = s.killAll()
+		s.forgetAll()
 	} else if err = s.knownProcess(pid); err == nil {
 		err = s.t.Kill(pid)
+		s.forgetProcess(pid)
 	}
 	if err != nil {
 		return errorReply(err)
 	}
-	if len(s.t.Processes()) == 0 {
+	if len(s.t.Processes()) == 0 && !s.ext.on {
 		return endReply(okReply, OutcomeKilled)
 	}
 	return okReply
@@ -65,7 +77,8 @@ func (s *Session) killAll() error {
 	return errors.Join(errs...)
 }
 
-// detach answers D and D;pid. The session ends when no process is left.
+// detach answers D and D;pid. The session ends when no process is left,
+// unless it is extended.
 func (s *Session) detach(args []byte) reply {
 	pid, one, err := parsePID(args, ';')
 	if err != nil {
@@ -81,8 +94,9 @@ func (s *Session) detach(args []byte) reply {
 		if err := s.t.Detach(p); err != nil {
 			return errorReply(fmt.Errorf("detach %d: %w", p, err))
 		}
+		s.forgetProcess(p)
 	}
-	if len(s.t.Processes()) == 0 {
+	if len(s.t.Processes()) == 0 && !s.ext.on {
 		return endReply(okReply, OutcomeDetached)
 	}
 	return okReply
@@ -94,4 +108,34 @@ func (s *Session) knownProcess(pid int) error {
 		return fmt.Errorf("process %d: %w", pid, errUnknownProcess)
 	}
 	return nil
+}
+
+// forgetProcess drops what the session remembers of process pid, which is
+// no longer debugged.
+func (s *Session) forgetProcess(pid int) {
+	s.forgetSelections(pid, AllThreads)
+	if s.last.PID == pid {
+		s.hasLast = false
+	}
+	delete(s.ext.attachedPIDs, pid)
+	s.dropSnapshots()
+}
+
+// forgetAll drops what the session remembers of every process.
+func (s *Session) forgetAll() {
+	s.general = ThreadID{AnyThread, AnyThread}
+	s.cont = s.general
+	s.hasLast = false
+	clear(s.ext.attachedPIDs)
+	s.dropSnapshots()
+}
+
+// forgetSelections resets the Hg and Hc selections that name thread tid of
+// process pid (any of its threads for AllThreads), which is gone.
+func (s *Session) forgetSelections(pid, tid int) {
+	for _, sel := range []*ThreadID{&s.general, &s.cont} {
+		if sel.PID == pid && (tid == AllThreads || sel.TID == tid) {
+			*sel = ThreadID{AnyThread, AnyThread}
+		}
+	}
 }

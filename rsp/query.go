@@ -9,8 +9,9 @@ import (
 
 // General query and set packets, per the manual's "General Query Packets"
 // section: qSupported negotiation, QStartNoAckMode (see also "Packet
-// Acknowledgment"), the thread queries qC, qfThreadInfo, qsThreadInfo and
-// T, qAttached, qSymbol, QPassSignals and QProgramSignals.
+// Acknowledgment"), the thread queries qC, qfThreadInfo, qsThreadInfo,
+// qThreadExtraInfo and T, qAttached, qSymbol, QPassSignals and
+// QProgramSignals.
 
 // clientFeatures are the features a client offered in qSupported, by
 // name: "+", "-" or "?" as the client suffixed them, or "=value".
@@ -104,6 +105,7 @@ func (s *Session) supported(args []byte) reply {
 	s.multiprocess = f.offered("multiprocess")
 	s.swbreak = f.offered("swbreak")
 	s.errorText = f.offered("error-message")
+	s.negotiateEvents(f)
 
 	dst := appendHexUint(append(s.buf[:0], "PacketSize="...), packetSize)
 	for _, on := range []struct {
@@ -113,6 +115,10 @@ func (s *Session) supported(args []byte) reply {
 		{"multiprocess+", s.multiprocess},
 		{"swbreak+", s.swbreak},
 		{"error-message+", s.errorText},
+		{"fork-events+", s.events.Fork},
+		{"vfork-events+", s.events.VFork},
+		{"exec-events+", s.events.Exec},
+		{"no-resumed+", s.events.NoResumed},
 	} {
 		if on.on {
 			dst = append(append(dst, ';'), on.feature...)
@@ -151,6 +157,8 @@ func (s *Session) currentThreadQuery(args []byte) reply {
 
 // attached answers qAttached[:pid]: 1 if procgdb attached to the process,
 // 0 if it launched it (and the client should kill it when it quits).
+// Config.Attached knows; without it, a session with a Launcher knows the
+// processes it attached to with vAttach.
 func (s *Session) attached(args []byte) reply {
 	pid, ok, err := parsePID(args, ':')
 	if err != nil {
@@ -161,7 +169,7 @@ func (s *Session) attached(args []byte) reply {
 			return errorReply(err)
 		}
 	}
-	if s.cfg.Attached(pid) {
+	if s.cfg.Attached != nil && s.cfg.Attached(pid) || s.cfg.Attached == nil && s.ext.attachedPIDs[pid] {
 		return textReply("1")
 	}
 	return textReply("0")
@@ -228,6 +236,31 @@ func (s *Session) threadAlive(args []byte) reply {
 		return errorReply(err)
 	}
 	return okReply
+}
+
+// threadExtraInfo answers qThreadExtraInfo,thread-id with the thread's
+// name, hex-encoded, which gdb shows in `info threads` when it does not
+// read qXfer:threads.
+func (s *Session) threadExtraInfo(args []byte) reply {
+	if len(args) == 0 || args[0] != ',' {
+		return errorReply(fmt.Errorf("%q: want ',thread-id': %w", args, errMalformed))
+	}
+	t, err := parseThreadID(args[1:])
+	if err != nil {
+		return errorReply(err)
+	}
+	if t, err = s.checkThread(t); err == nil {
+		t, err = s.pickThread(t)
+	}
+	if err != nil {
+		return errorReply(err)
+	}
+	name, _, ok := s.t.ThreadInfo(t)
+	if !ok {
+		return errorReply(fmt.Errorf("%s: %w", s.formatThread(t), errUnknownThread))
+	}
+	s.buf = appendHex(s.buf[:0], []byte(name))
+	return dataReply(s.buf)
 }
 
 // symbol answers qSymbol: procgdb never needs a symbol's address.

@@ -130,3 +130,14 @@ func FuzzParsePID(f *testing.F) {
 		}
 	})
 }
+
+func TestThreadExtraInfo(t *testing.T) {
+	h := startSession(t, newFakeTarget(), Config{})
+	h.negotiate(gdbFeatures)
+	h.expect("qThreadExtraInfo,p64.65", hexs("w<101>"))
+	h.expect("qThreadExtraInfo,65", hexs("w<101>"))
+	h.expect("qThreadExtraInfo,p64.0", hexs("w<100>"))
+	h.expect("qThreadExtraInfo,p64.99", "E02")
+	h.expect("qThreadExtraInfo", "E01")
+	h.expect("qThreadExtraInfo,zz", "E01")
+}

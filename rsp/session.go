@@ -34,9 +34,32 @@ type Config struct {
 	// is empty the feature is not offered.
 	TargetXML []byte
 	// Attached answers qAttached: true if procgdb attached to pid rather
-	// than launched it. When it is nil qAttached is not offered, and gdb
-	// assumes it launched the process.
+	// than launched it. When it is nil qAttached is offered only if the
+	// Target is a Launcher, and answers 1 for the processes the session
+	// attached to with vAttach; without qAttached gdb assumes it launched
+	// the process.
 	Attached func(pid int) bool
+
+	// Launch settings, for a Target that is a Launcher (vRun and R; see
+	// extended.go). The client changes them for its session with
+	// QEnvironment*, QSetWorkingDir, QStartupWithShell and
+	// QDisableRandomization (on by default, as in gdb).
+	//
+	// Environ is the environment programs start with before the client
+	// changes it, and what QEnvironmentReset returns to; nil means
+	// procgdb's own, os.Environ() when the session is made.
+	Environ []string
+	// Shell runs programs while startup-with-shell is on (LaunchSpec.Shell);
+	// "" means /bin/sh. procgdb fills it from $SHELL, as gdbserver does.
+	Shell string
+	// NoStartupWithShell starts programs without a shell until the client
+	// sends QStartupWithShell:1 (gdbserver's --no-startup-with-shell).
+	NoStartupWithShell bool
+	// Program and Args are what R and a vRun without a program name run
+	// until the client names one with vRun: the program procgdb's command
+	// line started, if any, with its arguments after argv[0].
+	Program string
+	Args    []string
 	// Files, when not nil, gives the session its host I/O (the vFile
 	// packets, file.go): it is called on the first vFile packet, and the
 	// FileSystem it returns is closed when Serve returns, so that each
@@ -48,7 +71,8 @@ type Config struct {
 // Outcome says how Serve ended.
 type Outcome int
 
-// Outcomes of Serve.
+// Outcomes of Serve. In extended mode ('!') the session outlives its
+// processes, and Serve ends only with OutcomeDisconnected.
 const (
 	// OutcomeDisconnected: the connection ended or ctx was done; the
 	// processes are as the client left them (possibly running).
@@ -91,6 +115,12 @@ type Session struct {
 	multiprocess bool // thread ids are pPID.TID; W and X name the process
 	swbreak      bool // stop replies say swbreak at software breakpoints
 	errorText    bool // error replies may be E.text
+	// events are the optional events the client asked for (events.go).
+	events EventOptions
+
+	// ext is the extended-mode state and the launch settings
+	// (extended.go).
+	ext extendedState
 
 	// general and cont are the Hg and Hc selections. AnyThread and
 	// AllThreads are kept as the client sent them; a specific thread
@@ -138,6 +168,7 @@ func NewSession(rw io.ReadWriter, t Target, cfg Config) *Session {
 		log:     logger,
 		conn:    newConn(rw, readLimit, false, wireLog),
 		packets: packetTable(),
+		ext:     newExtendedState(cfg),
 		general: ThreadID{AnyThread, AnyThread},
 		cont:    ThreadID{AnyThread, AnyThread},
 	}
@@ -152,6 +183,7 @@ const (
 	replyError                   // an error reply for err
 	replyData                    // data as it is (text, hex, or binary: the framing escapes it)
 	replyResume                  // no reply yet: resume with actions, reply with the stop
+	replyNone                    // no reply at all (R, and k in extended mode)
 )
 
 // reply is a handler's answer to one packet. Handlers never write to the
@@ -249,6 +281,7 @@ func packetTable() []entry {
 		{prefix: "qSymbol", handle: (*Session).symbol},
 		{prefix: "QPassSignals:", feature: "QPassSignals+", handle: (*Session).passSignals},
 		{prefix: "QProgramSignals:", feature: "QProgramSignals+", handle: (*Session).programSignals},
+		{prefix: "qThreadExtraInfo", handle: (*Session).threadExtraInfo},
 
 		// xfer.go
 		{prefix: "qXfer:features:read:", feature: "qXfer:features:read+", enabled: hasTargetXML, handle: (*Session).xferFeatures},
@@ -262,6 +295,22 @@ func packetTable() []entry {
 		{prefix: "k", handle: (*Session).kill},
 		{prefix: "vKill;", handle: (*Session).vKill},
 		{prefix: "D", handle: (*Session).detach},
+
+		// extended.go
+		{prefix: "!", enabled: isLauncher, handle: (*Session).extendedMode},
+		{prefix: "vRun;", enabled: isLauncher, handle: (*Session).vRun},
+		{prefix: "vAttach;", enabled: isLauncher, handle: (*Session).vAttach},
+		{prefix: "R", enabled: isExtendedLauncher, handle: (*Session).restart},
+		{prefix: "QEnvironmentHexEncoded:", feature: "QEnvironmentHexEncoded+", enabled: isLauncher, handle: (*Session).envSet},
+		{prefix: "QEnvironmentUnset:", feature: "QEnvironmentUnset+", enabled: isLauncher, handle: (*Session).envUnset},
+		{prefix: "QEnvironmentReset", feature: "QEnvironmentReset+", enabled: isLauncher, handle: (*Session).envReset},
+		{prefix: "QSetWorkingDir:", feature: "QSetWorkingDir+", enabled: isLauncher, handle: (*Session).setWorkingDir},
+		{prefix: "QStartupWithShell:", feature: "QStartupWithShell+", enabled: isLauncher, handle: (*Session).startupWithShell},
+		{prefix: "QDisableRandomization:", feature: "QDisableRandomization+", enabled: isLauncher, handle: (*Session).disableRandomization},
+
+		// events.go
+		{prefix: "QThreadEvents:", feature: "QThreadEvents+", enabled: isEventTarget, handle: (*Session).threadEvents},
+		{prefix: "QCatchSyscalls:", feature: "QCatchSyscalls+", enabled: isEventTarget, handle: (*Session).catchSyscallsPacket},
 
 		// file.go
 		{prefix: "vFile:setfs:", enabled: hasFiles, handle: (*Session).vFileSetfs},
@@ -282,7 +331,7 @@ func sortedByPrefix(es []entry) []entry {
 }
 
 func hasTargetXML(s *Session) bool { return len(s.cfg.TargetXML) > 0 }
-func hasAttached(s *Session) bool  { return s.cfg.Attached != nil }
+func hasAttached(s *Session) bool  { return s.cfg.Attached != nil || isLauncher(s) }
 
 // offered reports whether the session handles packets of entry e.
 func (s *Session) offered(e *entry) bool { return e.enabled == nil || e.enabled(s) }
@@ -322,7 +371,8 @@ type frameEvent struct {
 }
 
 // Serve runs the session until the client detaches (D), kills (k), the last
-// process is gone and reported, the connection ends, or ctx is done. It
+// process is gone and reported, the connection ends, or ctx is done; in
+// extended mode only the last two end it. It
 // returns a nil error for those ends, and an error only when the
 // connection failed otherwise (ctx's error when ctx is done).
 //
@@ -336,6 +386,9 @@ func (s *Session) Serve(ctx context.Context) (Outcome, error) {
 	defer close(done)
 	defer s.closeFiles()
 	go s.readLoop(events, next, done)
+	// A new client starts with no optional events, whatever the last
+	// one asked for.
+	s.applyEvents()
 
 	for {
 		var ev frameEvent
@@ -416,6 +469,9 @@ func disconnectError(err error) error {
 // reply sends r and applies what it asks for after it. It returns a
 // non-zero outcome when the session ends.
 func (s *Session) reply(r reply) (Outcome, error) {
+	if r.kind == replyNone {
+		return r.end, nil
+	}
 	if err := s.send(r); err != nil {
 		return OutcomeDisconnected, err
 	}
@@ -500,16 +556,12 @@ func (s *Session) run(ctx context.Context, actions []ResumeAction, events <-chan
 
 // stopped records a stop and reports it to the client.
 func (s *Session) stopped(ev StopEvent) (Outcome, error) {
-	s.last, s.hasLast = ev, true
-	if ev.TID > 0 {
-		// The client assumes the general thread follows the event.
-		s.general = ThreadID{ev.PID, ev.TID}
-	}
+	s.recordStop(ev)
 	s.buf = s.appendStop(s.buf[:0], ev)
 	if err := s.send(dataReply(s.buf)); err != nil {
 		return OutcomeDisconnected, err
 	}
-	if (ev.Kind == StopExited || ev.Kind == StopKilled) && len(s.t.Processes()) == 0 {
+	if (ev.Kind == StopExited || ev.Kind == StopKilled) && !s.ext.on && len(s.t.Processes()) == 0 {
 		return OutcomeExited, nil
 	}
 	return 0, nil

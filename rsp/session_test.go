@@ -115,38 +115,54 @@ func TestQSupportedNegotiation(t *testing.T) {
 
 // TestSupportedFeaturesHaveHandlers is the drift test: every packet
 // feature in the qSupported reply belongs to a table entry whose packet
-// gets a non-empty reply, and every entry's feature is advertised when
-// the entry is offered.
+// gets a non-empty reply, and every entry's feature is advertised exactly
+// when the entry is offered, for a plain Target and for one that is also
+// a Launcher and an EventTarget.
 func TestSupportedFeaturesHaveHandlers(t *testing.T) {
 	cfg := Config{TargetXML: testXML, Attached: func(int) bool { return true }}
-	h := startSession(t, newFakeTarget(), cfg)
-	advertised := supportedFeatures(h.exchange(gdbFeatures + ";error-message+"))
-	negotiated := []string{"multiprocess+", "swbreak+", "error-message+"}
-	byFeature := map[string]entry{}
-	for _, e := range packetTable() {
-		if e.feature != "" {
-			byFeature[e.feature] = e
-			if !slices.Contains(advertised, e.feature) {
-				t.Errorf("entry %q offered but %q not advertised", e.prefix, e.feature)
-			}
-		}
+	targets := []struct {
+		name string
+		new  func() (Target, *fakeTarget)
+	}{
+		{"plain", func() (Target, *fakeTarget) { ft := newFakeTarget(); return ft, ft }},
+		{"launcher", func() (Target, *fakeTarget) { lt := newLaunchTarget(); return lt, lt.fakeTarget }},
 	}
-	for _, f := range advertised {
-		if strings.HasPrefix(f, "PacketSize=") || slices.Contains(negotiated, f) {
-			continue
-		}
-		e, ok := byFeature[f]
-		if !ok {
-			t.Errorf("%q advertised without a table entry", f)
-			continue
-		}
-		// Each probe gets a session of its own: QStartNoAckMode changes
-		// the connection.
-		p := startSession(t, newFakeTarget(), cfg)
-		p.negotiate(gdbFeatures)
-		if r := p.exchange(e.prefix); r == "" {
-			t.Errorf("%q advertised but %q gets the empty reply", f, e.prefix)
-		}
+	negotiated := []string{"multiprocess+", "swbreak+", "error-message+", "fork-events+", "vfork-events+", "exec-events+", "no-resumed+"}
+	for _, tt := range targets {
+		t.Run(tt.name, func(t *testing.T) {
+			target, ft := tt.new()
+			h := serveTarget(t, target, ft, cfg)
+			advertised := supportedFeatures(h.exchange(gdbFeatures + ";error-message+"))
+			probe := NewSession(new(bytes.Buffer), target, cfg)
+			byFeature := map[string]entry{}
+			for _, e := range packetTable() {
+				if e.feature == "" {
+					continue
+				}
+				byFeature[e.feature] = e
+				if offered := probe.offered(&e); offered != slices.Contains(advertised, e.feature) {
+					t.Errorf("entry %q offered %v but %q advertised %v", e.prefix, offered, e.feature, !offered)
+				}
+			}
+			for _, f := range advertised {
+				if strings.HasPrefix(f, "PacketSize=") || slices.Contains(negotiated, f) {
+					continue
+				}
+				e, ok := byFeature[f]
+				if !ok {
+					t.Errorf("%q advertised without a table entry", f)
+					continue
+				}
+				// Each probe gets a session of its own: QStartNoAckMode
+				// changes the connection.
+				target, ft := tt.new()
+				p := serveTarget(t, target, ft, cfg)
+				p.negotiate(gdbFeatures)
+				if r := p.exchange(e.prefix); r == "" {
+					t.Errorf("%q advertised but %q gets the empty reply", f, e.prefix)
+				}
+			}
+		})
 	}
 }
 

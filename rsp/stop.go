@@ -1,8 +1,6 @@
 package rsp
 
 import (
-	"fmt"
-
 	"golang.org/x/sys/unix"
 
 	"procgdb/regs"
@@ -11,7 +9,11 @@ import (
 // Stop replies, per the manual's "Stop Reply Packets": a thread that stops
 // is reported as "T AA n:r;...", a process that exits as "W AA" (exit
 // status) and one killed by a signal as "X AA", where AA is gdb's signal
-// number in two hex digits.
+// number in two hex digits. The optional events (events.go) are T05
+// replies with a stop reason (fork:CHILD-THREAD-ID, vfork:CHILD-THREAD-ID,
+// vforkdone:, exec:HEX-PATH, syscall_entry:HEX-NUMBER,
+// syscall_return:HEX-NUMBER, create:), "w AA;THREAD-ID" for a thread that
+// exited with status AA, and "N" when no thread is left running.
 
 // expedited are the registers every T reply carries, so that the client
 // can show the innermost frame without asking for them.
@@ -34,6 +36,11 @@ func appendStopReply(dst []byte, ev StopEvent, f stopFormat, rs *regs.Set, core 
 	case StopKilled:
 		dst = appendHexByte(append(dst, 'X'), byte(gdbSignal(ev.Signal)))
 		return appendProcess(dst, ev.PID, f)
+	case StopThreadExited:
+		dst = append(appendHexByte(append(dst, 'w'), byte(ev.ExitCode)), ';')
+		return appendThreadID(dst, ThreadID{ev.PID, ev.TID}, f.multiprocess)
+	case StopNoResumed:
+		return append(dst, 'N')
 	}
 	sig := int(unix.SIGTRAP)
 	if ev.Kind == StopSignal {
@@ -54,8 +61,30 @@ func appendStopReply(dst []byte, ev StopEvent, f stopFormat, rs *regs.Set, core 
 			dst = append(appendHex(dst, val), ';')
 		}
 	}
-	if ev.Kind == StopBreakpoint && f.swbreak {
-		dst = append(dst, "swbreak:;"...)
+	switch ev.Kind {
+	case StopBreakpoint:
+		if f.swbreak {
+			dst = append(dst, "swbreak:;"...)
+		}
+	case StopFork, StopVFork:
+		reason := "fork:"
+		if ev.Kind == StopVFork {
+			reason = "vfork:"
+		}
+		dst = appendThreadID(append(dst, reason...), ThreadID{ev.ChildPID, ev.ChildTID}, f.multiprocess)
+		dst = append(dst, ';')
+	case StopVForkDone:
+		dst = append(dst, "vforkdone:;"...)
+	case StopExec:
+		dst = append(appendHex(append(dst, "exec:"...), []byte(ev.ExecPath)), ';')
+	case StopSyscallEntry, StopSyscallReturn:
+		reason := "syscall_entry:"
+		if ev.Kind == StopSyscallReturn {
+			reason = "syscall_return:"
+		}
+		dst = append(appendHexUint(append(dst, reason...), uint64(ev.Syscall)), ';')
+	case StopThreadCreated:
+		dst = append(dst, "create:;"...)
 	}
 	if core >= 0 {
 		dst = append(appendHexUint(append(dst, "core:"...), uint64(core)), ';')
@@ -63,8 +92,10 @@ func appendStopReply(dst []byte, ev StopEvent, f stopFormat, rs *regs.Set, core 
 	return dst
 }
 
+// appendProcess appends ";process:PID" when the client speaks
+// multiprocess; the "W00" of a session without processes has none.
 func appendProcess(dst []byte, pid int, f stopFormat) []byte {
-	if !f.multiprocess {
+	if !f.multiprocess || pid <= 0 {
 		return dst
 	}
 	return appendHexUint(append(dst, ";process:"...), uint64(pid))
@@ -76,7 +107,7 @@ func appendProcess(dst []byte, pid int, f stopFormat) []byte {
 func (s *Session) appendStop(dst []byte, ev StopEvent) []byte {
 	var rs *regs.Set
 	core := -1
-	if ev.Kind != StopExited && ev.Kind != StopKilled {
+	if threadStop(ev.Kind) {
 		t := ThreadID{ev.PID, ev.TID}
 		var err error
 		if rs, err = s.t.Registers(t, false); err != nil {
@@ -90,27 +121,61 @@ func (s *Session) appendStop(dst []byte, ev StopEvent) []byte {
 	return appendStopReply(dst, ev, stopFormat{s.multiprocess, s.swbreak}, rs, core)
 }
 
-// lastStop returns the stop to report for '?': the last one, or, before
-// the target has run, a SIGTRAP stop of the first thread, which is how a
-// freshly launched or attached process is reported.
+// threadStop reports whether events of kind k are T replies: a thread
+// stopped and can be examined.
+func threadStop(k StopKind) bool {
+	switch k {
+	case StopExited, StopKilled, StopThreadExited, StopNoResumed:
+		return false
+	}
+	return true
+}
+
+// recordStop makes ev the last stop, which '?' reports and whose thread
+// the client now takes as the general thread.
+func (s *Session) recordStop(ev StopEvent) {
+	s.last, s.hasLast = ev, true
+	switch {
+	case threadStop(ev.Kind):
+		if ev.TID > 0 {
+			// The client assumes the general thread follows the event.
+			s.general = ThreadID{ev.PID, ev.TID}
+		}
+	case ev.Kind == StopExited, ev.Kind == StopKilled:
+		s.forgetSelections(ev.PID, AllThreads)
+	case ev.Kind == StopThreadExited:
+		s.forgetSelections(ev.PID, ev.TID)
+	}
+}
+
+// dropSnapshots forgets the thread list and the qXfer document read in
+// windows, which describe processes that changed.
+func (s *Session) dropSnapshots() {
+	s.xferKey, s.xferDoc, s.threadList = "", nil, nil
+}
+
+// lastStop returns the stop to report for '?': the last one if it was a
+// thread's stop; else, while processes remain, a SIGTRAP stop of the
+// first thread, which is how a freshly launched or attached process is
+// reported; else the exit of the last process, or "W00" when there was
+// none.
 func (s *Session) lastStop() (StopEvent, error) {
-	if s.hasLast {
+	if s.hasLast && threadStop(s.last.Kind) {
 		return s.last, nil
 	}
 	procs := s.t.Processes()
 	if len(procs) == 0 {
-		return StopEvent{}, errNoProcesses
+		if s.hasLast && (s.last.Kind == StopExited || s.last.Kind == StopKilled) {
+			return s.last, nil
+		}
+		return StopEvent{Kind: StopExited}, nil
 	}
-	threads, err := s.t.Threads(procs[0])
+	ev, err := s.firstThreadStop(procs[0], int(unix.SIGTRAP))
 	if err != nil {
-		return StopEvent{}, fmt.Errorf("threads of %d: %w", procs[0], err)
+		return StopEvent{}, err
 	}
-	if len(threads) == 0 {
-		return StopEvent{}, fmt.Errorf("process %d has no threads: %w", procs[0], errUnknownProcess)
-	}
-	s.last = StopEvent{Kind: StopSignal, PID: procs[0], TID: threads[0], Signal: int(unix.SIGTRAP)}
-	s.hasLast = true
-	return s.last, nil
+	s.last, s.hasLast = ev, true
+	return ev, nil
 }
 
 // haltReason answers '?' with the last stop.
@@ -122,6 +187,17 @@ func (s *Session) haltReason(args []byte) reply {
 	if err != nil {
 		return errorReply(err)
 	}
-	s.buf = s.appendStop(s.buf[:0], ev)
+	s.buf = s.appendStop(s.buf[:0], replayed(ev))
 	return dataReply(s.buf)
+}
+
+// replayed returns ev as '?' reports it again: an optional event (fork,
+// exec, syscall, thread creation), which the client has already handled,
+// becomes a plain SIGTRAP stop of its thread.
+func replayed(ev StopEvent) StopEvent {
+	switch ev.Kind {
+	case StopFork, StopVFork, StopVForkDone, StopExec, StopSyscallEntry, StopSyscallReturn, StopThreadCreated:
+		return StopEvent{Kind: StopSignal, PID: ev.PID, TID: ev.TID, Signal: int(unix.SIGTRAP)}
+	}
+	return ev
 }

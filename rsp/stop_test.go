@@ -83,6 +83,71 @@ func TestAppendStopReply(t *testing.T) {
 			ev:   StopEvent{Kind: StopKilled, PID: 0x1f2, Signal: int(unix.SIGUSR2)},
 			want: "X1f",
 		},
+		{
+			name: "no process at all",
+			ev:   StopEvent{Kind: StopExited},
+			f:    mp,
+			want: "W00",
+		},
+		{
+			name: "fork",
+			ev:   StopEvent{Kind: StopFork, PID: 0x1f2, TID: 0x1f3, ChildPID: 0x200, ChildTID: 0x200},
+			f:    mp, rs: testRegs(), core: 1,
+			want: "T05thread:p1f2.1f3;" + rbp + rsp + rip + "fork:p200.200;core:1;",
+		},
+		{
+			name: "vfork without multiprocess",
+			ev:   StopEvent{Kind: StopVFork, PID: 0x1f2, TID: 0x1f3, ChildPID: 0x200, ChildTID: 0x201},
+			core: -1,
+			want: "T05thread:1f3;vfork:201;",
+		},
+		{
+			name: "vfork done",
+			ev:   StopEvent{Kind: StopVForkDone, PID: 0x1f2, TID: 0x1f3},
+			f:    mp, core: -1,
+			want: "T05thread:p1f2.1f3;vforkdone:;",
+		},
+		{
+			name: "exec",
+			ev:   StopEvent{Kind: StopExec, PID: 0x1f2, TID: 0x1f2, ExecPath: "/bin/ls"},
+			f:    mp, core: -1,
+			want: "T05thread:p1f2.1f2;exec:2f62696e2f6c73;",
+		},
+		{
+			name: "syscall entry",
+			ev:   StopEvent{Kind: StopSyscallEntry, PID: 0x1f2, TID: 0x1f3, Syscall: 0},
+			f:    mp, core: -1,
+			want: "T05thread:p1f2.1f3;syscall_entry:0;",
+		},
+		{
+			name: "syscall return",
+			ev:   StopEvent{Kind: StopSyscallReturn, PID: 0x1f2, TID: 0x1f3, Syscall: 0x101},
+			f:    mp, core: -1,
+			want: "T05thread:p1f2.1f3;syscall_return:101;",
+		},
+		{
+			name: "thread created",
+			ev:   StopEvent{Kind: StopThreadCreated, PID: 0x1f2, TID: 0x1f4},
+			f:    mp, core: -1,
+			want: "T05thread:p1f2.1f4;create:;",
+		},
+		{
+			name: "thread exited",
+			ev:   StopEvent{Kind: StopThreadExited, PID: 0x1f2, TID: 0x1f4, ExitCode: 0x102},
+			f:    mp,
+			want: "w02;p1f2.1f4",
+		},
+		{
+			name: "thread exited without multiprocess",
+			ev:   StopEvent{Kind: StopThreadExited, PID: 0x1f2, TID: 0x1f4},
+			want: "w00;1f4",
+		},
+		{
+			name: "no resumed",
+			ev:   StopEvent{Kind: StopNoResumed},
+			f:    mp,
+			want: "N",
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
