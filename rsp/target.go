@@ -202,6 +202,14 @@ type LaunchSpec struct {
 // Launcher is implemented by targets that start and attach to processes
 // when the client asks (extended-remote: vRun, vAttach, R). The session
 // offers those packets only when its Target is a Launcher.
+//
+// After Launch or Attach returns, the new process is in Processes and its
+// threads in Threads, main thread first: the session replies to vRun with
+// a SIGTRAP stop of that thread and to vAttach with a signal-0 stop, and
+// remembers the processes it attached to for qAttached when
+// Config.Attached is nil. A program that cannot be started (a missing
+// file, or a startup shell that exits) is an error from Launch, not a
+// process.
 type Launcher interface {
 	// Launch starts a program stopped at its first instruction and
 	// returns its PID.
@@ -228,6 +236,14 @@ type EventOptions struct {
 // events. The session offers fork-events+, vfork-events+, exec-events+,
 // QThreadEvents, QCatchSyscalls and no-resumed+ only when its Target is
 // an EventTarget, and calls SetEventOptions whenever they change.
+//
+// SetEventOptions is called when Serve starts (with no events: a new
+// client starts clean), after qSupported, and after every QThreadEvents
+// and QCatchSyscalls, which gdb toggles around every stop; it must be
+// cheap, recording the options for the next Resume. It is called only
+// while the target is stopped. After a StopFork or StopVFork, the child
+// is in Processes and Threads, stopped, until the client detaches it
+// (D;pid) or resumes it.
 type EventTarget interface {
 	SetEventOptions(EventOptions)
 }
