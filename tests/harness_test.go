@@ -313,6 +313,7 @@ type stubOptions struct {
 	attach int      // attach to this PID instead of launching prog
 	prog   string   // program to launch (and the file gdb loads)
 	args   []string // its arguments
+	flags  []string // more stub options, before COMM (procgdb's own)
 }
 
 // stub is a running procgdb or gdbserver serving one process.
@@ -355,7 +356,7 @@ func startStub(t *testing.T, o stubOptions) *stub {
 	if o.comm == "" {
 		o.comm = ":0"
 	}
-	args := append(stubFlags(o.once), o.comm)
+	args := append(append(stubFlags(o.once), o.flags...), o.comm)
 	if o.attach != 0 {
 		args = append(args, "--attach", strconv.Itoa(o.attach))
 	} else {

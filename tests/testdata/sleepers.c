@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
+#include <sys/prctl.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -31,6 +32,9 @@ int main(void)
 	char buf[64];
 	int joined = 0;
 
+	/* Let a debugger that is not our ancestor attach under Yama's
+	   ptrace_scope 1; without Yama this fails harmlessly. */
+	prctl(PR_SET_PTRACER, PR_SET_PTRACER_ANY, 0, 0, 0);
 	pthread_barrier_init(&started, NULL, NTHREADS + 1);
 	for (int i = 0; i < NTHREADS; i++)
 		if (pthread_create(&th[i], NULL, sleeper, NULL) != 0)
