@@ -118,6 +118,10 @@ func serve(o options, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	files, err := fileSystems(o)
+	if err != nil {
+		return err
+	}
 	tr := target.NewTracer(layout, log)
 	defer func() {
 		if err := tr.Close(); err != nil {
@@ -142,6 +146,7 @@ func serve(o options, stderr io.Writer) error {
 		RemoteDebug: o.remoteDebug,
 		TargetXML:   layout.TargetXML(),
 		Attached:    tr.IsAttached,
+		Files:       files,
 	}
 	for {
 		c, who, err := tp.accept(ctx)

@@ -24,6 +24,9 @@ Options:
   --debug                      structured logs on stderr
   --remote-debug               log every packet in and out
   --debug-file=FILE            write logs to FILE instead of stderr
+  --vfile-root=DIR             confine the client's file access (gdb's target:
+                               sysroot, remote get/put/delete) to the tree DIR
+  --no-vfile-write             refuse the client's file writes and deletions
   --version                    print the version and exit
   --help                       print this help and exit
 `
@@ -40,6 +43,8 @@ type options struct {
 	debug       bool
 	remoteDebug bool
 	debugFile   string
+	vfileRoot   string // --vfile-root: confine host I/O to this tree
+	vfileRO     bool   // --no-vfile-write: host I/O is read-only
 	version     bool
 	help        bool
 	example     bool
@@ -79,6 +84,22 @@ func parseOptions(args []string) (options, error) {
 			}
 			o.debugFile = val
 			return nil
+		case "--vfile-root":
+			if !hasVal {
+				// Also "--vfile-root DIR", as one would type it.
+				if i+1 == len(args) {
+					return usageError("--vfile-root needs a directory")
+				}
+				i++
+				val = args[i]
+			}
+			if val == "" {
+				return usageError("--vfile-root needs a directory")
+			}
+			o.vfileRoot = val
+			return nil
+		case "--no-vfile-write":
+			o.vfileRO = true
 		case "--version":
 			o.version = true
 		case "--help", "-h":

@@ -27,6 +27,11 @@ func TestParseOptions(t *testing.T) {
 		{args: []string{"--attach", ":0"}, wantErr: "exactly one PID"},
 		{args: []string{"--once=1", ":0", "p"}, wantErr: "takes no value"},
 		{args: []string{"--debug-file", ":0", "p"}, wantErr: "needs =FILE"},
+		{args: []string{"--vfile-root=/srv", "--no-vfile-write", ":0", "p"}, want: options{comm: ":0", prog: "p", args: []string{}, vfileRoot: "/srv", vfileRO: true}},
+		{args: []string{"--vfile-root", "/srv", ":0", "p"}, want: options{comm: ":0", prog: "p", args: []string{}, vfileRoot: "/srv"}},
+		{args: []string{"--vfile-root"}, wantErr: "needs a directory"},
+		{args: []string{"--vfile-root=", ":0", "p"}, wantErr: "needs a directory"},
+		{args: []string{"--no-vfile-write=1", ":0", "p"}, wantErr: "takes no value"},
 	}
 	for _, tt := range tests {
 		got, err := parseOptions(tt.args)
