@@ -57,6 +57,8 @@
 //	                QStartupWithShell, QDisableRandomization
 //	events.go       optional events: fork, vfork and exec events,
 //	                QThreadEvents, QCatchSyscalls, no-resumed
+//	file.go         "Host I/O Packets": vFile:*, with the constants and
+//	                struct stat of "File-I/O Remote Protocol Extension"
 //	client.go       Client, the other end of all of the above
 //
 // Every packet is decoded by a pure function (parseMemRead, parseVCont,
