@@ -205,3 +205,15 @@ func (t *Table) StripFrom(m Memory) error {
 	}
 	return nil
 }
+
+// Clone returns a table for a copy of this address space (a forked
+// child) reached through mem: the same breakpoints, whose int3 bytes the
+// copy already holds. (A vfork child shares the address space itself, and
+// so shares the table.)
+func (t *Table) Clone(mem Memory) *Table {
+	c := &Table{mem: mem, orig: make(map[uint64]byte, len(t.orig)), lifted: t.lifted}
+	for a, b := range t.orig {
+		c.orig[a] = b
+	}
+	return c
+}

@@ -110,3 +110,19 @@ func TestShadowWrapsAddressSpace(t *testing.T) {
 	tab.Shadow(^uint64(0)-1, buf)
 	require.Equal(t, []byte{0x90, Int3}, buf)
 }
+
+func TestClone(t *testing.T) {
+	parent := &fakeMemory{base: 0, b: []byte{1, 2, 3}}
+	tab := New(parent)
+	require.NoError(t, tab.Insert(1))
+
+	child := &fakeMemory{base: 0, b: append([]byte(nil), parent.b...)}
+	c := tab.Clone(child)
+	require.True(t, c.Has(1))
+	buf := append([]byte(nil), child.b...)
+	c.Shadow(0, buf)
+	require.Equal(t, []byte{1, 2, 3}, buf)
+	require.NoError(t, c.Clear())
+	require.Equal(t, []byte{1, 2, 3}, child.b)
+	require.Equal(t, byte(Int3), parent.b[1], "the parent keeps its breakpoint")
+}

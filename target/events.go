@@ -110,14 +110,14 @@ func (t *Tracer) report(ev Event) {
 func (t *Tracer) stopAll() error {
 	var errs []error
 	for _, th := range t.threads {
-		if th.state == running && !th.newborn && !th.exiting() {
+		if th.state == running && !th.newborn && !th.unstoppable() {
 			if err := unix.PtraceInterrupt(th.tid); err != nil && !errors.Is(err, unix.ESRCH) {
 				errs = append(errs, fmt.Errorf("interrupt %d: %w", th.tid, err))
 			}
 		}
 	}
 	for {
-		ths := t.sortedThreads(func(th *thread) bool { return th.state == running && !th.exiting() })
+		ths := t.sortedThreads(func(th *thread) bool { return th.state == running && !th.unstoppable() })
 		if len(ths) == 0 {
 			break
 		}
@@ -174,6 +174,9 @@ func (t *Tracer) handle(we waitEvent, stopping bool) (Event, bool) {
 	case waitExited, waitKilled:
 		delete(t.threads, th.tid)
 		if th.tid != p.pid {
+			if t.opts.ThreadEvents && we.kind == waitExited {
+				return Event{Kind: EventThreadExited, PID: p.pid, TID: th.tid, ExitCode: we.code}, true
+			}
 			return Event{}, false
 		}
 		// The kernel reports the leader last: the process is gone.
@@ -203,6 +206,9 @@ func (t *Tracer) handle(we waitEvent, stopping bool) (Event, bool) {
 		switch {
 		case th.newborn:
 			th.newborn = false
+			if t.opts.ThreadEvents {
+				return Event{Kind: EventThreadCreated, PID: p.pid, TID: th.tid}, true
+			}
 		case we.sig == unix.SIGTRAP && t.interrupting && !stopping:
 			t.interrupting = false
 			return Event{Kind: EventSignal, PID: p.pid, TID: th.tid, Signal: int(unix.SIGINT)}, true
@@ -226,14 +232,29 @@ func (t *Tracer) handle(we waitEvent, stopping bool) (Event, bool) {
 			t.log.Warn("clone event without thread id", "tid", th.tid, "err", err)
 		}
 
+	case waitSyscall:
+		th.state = stopped
+		if ev, ok := t.syscallStop(th); ok {
+			return ev, true
+		}
+
 	case waitFork, waitVFork:
 		th.state = stopped
-		if err := t.forked(th, we.kind == waitVFork); err != nil {
+		th.vforking = we.kind == waitVFork
+		ev, ok, err := t.forked(th, we.kind == waitVFork)
+		if err != nil {
 			t.log.Warn("fork", "tid", th.tid, "err", err)
+		}
+		if ok {
+			return ev, true
 		}
 
 	case waitVForkDone:
 		th.state = stopped
+		th.vforking = false
+		if t.opts.VFork {
+			return Event{Kind: EventVForkDone, PID: p.pid, TID: th.tid}, true
+		}
 		if err := p.bps.Restore(); err != nil {
 			t.log.Warn("vfork done", "tid", th.tid, "err", err)
 		}
@@ -244,6 +265,13 @@ func (t *Tracer) handle(we waitEvent, stopping bool) (Event, bool) {
 			t.log.Warn("exec", "tid", th.tid, "err", err)
 		}
 		th = t.threads[p.pid]
+		if t.opts.Exec {
+			path, err := execFile(p.pid)
+			if err != nil {
+				t.log.Warn("exec", "pid", p.pid, "err", err)
+			}
+			return Event{Kind: EventExec, PID: p.pid, TID: p.pid, ExecPath: path}, true
+		}
 
 	case waitExit:
 		th.state = stopped
@@ -307,9 +335,12 @@ func (t *Tracer) run(th *thread, kind ActionKind, sig unix.Signal) error {
 		return err
 	}
 	var err error
-	if kind == ActionStep {
+	switch {
+	case kind == ActionStep:
 		err = ptraceStep(th.tid, int(sig))
-	} else {
+	case t.opts.CatchSyscalls:
+		err = unix.PtraceSyscall(th.tid, int(sig))
+	default:
 		err = unix.PtraceCont(th.tid, int(sig))
 	}
 	if err != nil && !errors.Is(err, unix.ESRCH) {
@@ -327,15 +358,16 @@ func (t *Tracer) run(th *thread, kind ActionKind, sig unix.Signal) error {
 	return nil
 }
 
-// forked handles a fork or vfork event of th. procgdb does not follow
-// children yet: the child loses the parent's breakpoints and is let go.
-// A vfork child shares the parent's memory, so the breakpoints are lifted
-// from it until the child execs or exits (vfork-done).
+// forked handles a fork or vfork event of th. When the client follows
+// forks of that kind, the child is kept, stopped, with a copy of the
+// parent's breakpoints, and the event is reported. Otherwise the child
+// loses the breakpoints and is let go; a vfork child shares the parent's
+// memory, so the breakpoints are lifted from it until vfork-done.
 // Must run on the tracer thread.
-func (t *Tracer) forked(th *thread, vfork bool) error {
+func (t *Tracer) forked(th *thread, vfork bool) (Event, bool, error) {
 	msg, err := unix.PtraceGetEventMsg(th.tid)
 	if err != nil {
-		return fmt.Errorf("child pid: %w", err)
+		return Event{}, false, fmt.Errorf("child pid: %w", err)
 	}
 	child := int(msg)
 	// The child starts traced; wait for its first stop before touching it.
@@ -344,21 +376,39 @@ func (t *Tracer) forked(th *thread, vfork bool) error {
 		_, err := unix.Wait4(child, &ws, unix.WALL, nil)
 		if !errors.Is(err, unix.EINTR) {
 			if err != nil {
-				return fmt.Errorf("wait for child %d: %w", child, err)
+				return Event{}, false, fmt.Errorf("wait for child %d: %w", child, err)
 			}
 			break
 		}
 	}
 	if !ws.Stopped() {
-		return nil // already gone
+		return Event{}, false, nil // already gone
+	}
+	p := th.proc
+	if (vfork && t.opts.VFork) || (!vfork && t.opts.Fork) {
+		if err := t.addProcess(child, p.attached, []int{child}); err != nil {
+			ptraceDetach(child, 0)
+			return Event{}, false, err
+		}
+		cp := t.procs[child]
+		cp.bps = p.bps.Clone(cp.mem)
+		if vfork {
+			// One address space: one set of breakpoints.
+			cp.bps = p.bps
+		}
+		kind := EventFork
+		if vfork {
+			kind = EventVFork
+		}
+		return Event{Kind: kind, PID: p.pid, TID: th.tid, ChildPID: child, ChildTID: child}, true, nil
 	}
 	var errs []error
 	if vfork {
-		errs = append(errs, th.proc.bps.Lift())
-	} else if th.proc.bps.Len() > 0 {
+		errs = append(errs, p.bps.Lift())
+	} else if p.bps.Len() > 0 {
 		cm, err := openMemory(child)
 		if err == nil {
-			errs = append(errs, th.proc.bps.StripFrom(cm), cm.close())
+			errs = append(errs, p.bps.StripFrom(cm), cm.close())
 		} else {
 			errs = append(errs, err)
 		}
@@ -366,7 +416,34 @@ func (t *Tracer) forked(th *thread, vfork bool) error {
 	if err := ptraceDetach(child, 0); err != nil {
 		errs = append(errs, fmt.Errorf("detach child %d: %w", child, err))
 	}
-	return errors.Join(errs...)
+	return Event{}, false, errors.Join(errs...)
+}
+
+// syscallStop classifies a system call stop and says whether the client
+// asked to hear of it. Must run on the tracer thread.
+func (t *Tracer) syscallStop(th *thread) (Event, bool) {
+	op, nr, err := ptraceSyscallOp(th.tid)
+	if err != nil {
+		t.log.Warn("syscall info", "tid", th.tid, "err", err)
+		return Event{}, false
+	}
+	kind := EventSyscallEntry
+	switch op {
+	case 1: // PTRACE_SYSCALL_INFO_ENTRY
+	case 2: // PTRACE_SYSCALL_INFO_EXIT: the number is in orig_rax
+		kind = EventSyscallReturn
+		if err := th.regs.load(th.tid, t.layout, false); err != nil {
+			t.log.Warn("syscall return", "tid", th.tid, "err", err)
+			return Event{}, false
+		}
+		nr = th.regs.set.GPR.Orig_rax
+	default:
+		return Event{}, false
+	}
+	if !t.opts.catches(int(nr)) {
+		return Event{}, false
+	}
+	return Event{Kind: kind, PID: th.proc.pid, TID: th.tid, Syscall: int(nr)}, true
 }
 
 // execed handles an exec in process th.proc: the address space is new, so
@@ -382,7 +459,8 @@ func (t *Tracer) execed(th *thread) error {
 	}
 	leader := &thread{tid: p.pid, proc: p, state: stopped}
 	t.threads[p.pid] = leader
-	p.bps.Forget()
+	// The old table goes with the old address space (a vfork child's was
+	// its parent's, which keeps it).
 	mem, err := openMemory(p.pid)
 	if err != nil {
 		return err

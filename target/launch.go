@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"strings"
 	"syscall"
 
 	"golang.org/x/sys/unix"
@@ -42,6 +43,10 @@ type LaunchOptions struct {
 	// Foreground makes the program's process group the foreground group
 	// of the terminal on Stdin, so it can read from it.
 	Foreground bool
+	// Shell, when set, starts the program as `Shell -c "exec PATH ARGS"`,
+	// with the arguments joined by spaces for the shell to expand, as gdb
+	// does with startup-with-shell: globs and redirections work.
+	Shell string
 }
 
 // The launcher: procgdb cannot run code in a forked child between fork
@@ -64,10 +69,19 @@ func (t *Tracer) Launch(o LaunchOptions) (int, error) {
 	if len(args) == 0 {
 		args = []string{o.Path}
 	}
+	execs := 1
+	if o.Shell != "" {
+		// The launcher execs the shell, which execs the program.
+		cmd := "exec " + shellQuote(path)
+		if len(args) > 1 {
+			cmd += " " + strings.Join(args[1:], " ")
+		}
+		path, args, execs = o.Shell, []string{o.Shell, "-c", cmd}, 2
+	}
 	var pid int
 	err = t.th.do(func() error {
 		var err error
-		pid, err = t.launch(path, args, o)
+		pid, err = t.launch(path, args, execs, o)
 		return err
 	})
 	return pid, err
@@ -75,7 +89,7 @@ func (t *Tracer) Launch(o LaunchOptions) (int, error) {
 
 // launch must run on the tracer thread: personality is inherited from the
 // thread that forks, and the child must be seized by this thread.
-func (t *Tracer) launch(path string, args []string, o LaunchOptions) (int, error) {
+func (t *Tracer) launch(path string, args []string, execs int, o LaunchOptions) (int, error) {
 	r, w, err := os.Pipe()
 	if err != nil {
 		return 0, fmt.Errorf("launch %s: %w", path, err)
@@ -158,14 +172,25 @@ func (t *Tracer) launch(path string, args []string, o LaunchOptions) (int, error
 		we := classify(pid, ws)
 		switch we.kind {
 		case waitExec:
-			return pid, t.addProcess(pid, false, []int{pid})
-		case waitExited, waitKilled:
-			return 0, fmt.Errorf("launch %s: cannot execute it (the launcher ended: %v)", path, we)
+			if execs--; execs == 0 {
+				return pid, t.addProcess(pid, false, []int{pid})
+			}
+		case waitExited:
+			return 0, fmt.Errorf("launch %s: cannot execute it (exit status %d before it started)", o.Path, we.code)
+		case waitKilled:
+			return 0, fmt.Errorf("launch %s: killed by %v before it started", o.Path, we.sig)
+		case waitFork, waitVFork, waitClone:
+			// The shell's own children are not the program: let them go.
+			if msg, err := unix.PtraceGetEventMsg(pid); err == nil {
+				var cws unix.WaitStatus
+				unix.Wait4(int(msg), &cws, unix.WALL, nil)
+				ptraceDetach(int(msg), 0)
+			}
 		}
 		// Anything before the exec (a signal to the shell) is not the
 		// program's business: let the shell go on.
 		sig := 0
-		if we.kind == waitSignal {
+		if we.kind == waitSignal && we.sig != unix.SIGTRAP {
 			sig = int(we.sig)
 		}
 		if err := unix.PtraceCont(pid, sig); err != nil {
@@ -187,4 +212,9 @@ func (t *Tracer) addProcess(pid int, attached bool, tids []int) error {
 		t.threads[tid] = &thread{tid: tid, proc: p, state: stopped}
 	}
 	return nil
+}
+
+// shellQuote quotes s for a POSIX shell.
+func shellQuote(s string) string {
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }

@@ -75,3 +75,16 @@ func personality(p uint) (uint, error) {
 	}
 	return uint(r), nil
 }
+
+// ptraceSyscallOp returns whether tid's syscall stop is an entry (1) or
+// an exit (2), from PTRACE_GET_SYSCALL_INFO (Linux 5.3), and the system
+// call number at entry.
+func ptraceSyscallOp(tid int) (op uint8, nr uint64, err error) {
+	// struct ptrace_syscall_info: op u8, pad, arch u32, ip u64, sp u64,
+	// then entry.nr u64 at offset 24.
+	var info [88]byte
+	err = ptrace(ptraceGetSyscallInfo, tid, uintptr(len(info)), uintptr(unsafe.Pointer(&info[0])))
+	return info[0], *(*uint64)(unsafe.Pointer(&info[24])), err
+}
+
+const ptraceGetSyscallInfo = 0x420e

@@ -27,7 +27,7 @@ func (t *Tracer) Resume(actions []Action) error {
 			return ErrRunning
 		}
 		var plans []plan
-		for _, th := range t.sortedThreads(func(th *thread) bool { return !th.newborn && !th.exiting() }) {
+		for _, th := range t.sortedThreads(func(th *thread) bool { return th.state == stopped && !th.newborn }) {
 			for _, a := range actions {
 				if a.matches(th.proc.pid, th.tid) {
 					plans = append(plans, plan{th, a})
@@ -40,6 +40,10 @@ func (t *Tracer) Resume(actions []Action) error {
 			return nil
 		}
 		if len(plans) == 0 {
+			if t.opts.NoResumed {
+				t.report(Event{Kind: EventNoResumed})
+				return nil
+			}
 			return ErrNothingToResume
 		}
 		for i := range plans {

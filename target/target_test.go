@@ -5,6 +5,7 @@ import (
 	"context"
 	"debug/elf"
 	"encoding/binary"
+	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -35,7 +36,7 @@ func newTracer(t *testing.T) *Tracer {
 	t.Helper()
 	layout, err := regs.HostLayout()
 	require.NoError(t, err)
-	tr := NewTracer(layout, nil)
+	tr := NewTracer(layout, testLogger())
 	t.Cleanup(func() { tr.Close() })
 	return tr
 }
@@ -289,4 +290,12 @@ func TestLaunchMissingProgram(t *testing.T) {
 	_, err := tr.Launch(LaunchOptions{Path: filepath.Join(t.TempDir(), "nope")})
 	require.Error(t, err)
 	require.Empty(t, tr.Processes())
+}
+
+// testLogger logs the tracer's debug output when PROCGDB_TEST_LOG is set.
+func testLogger() *slog.Logger {
+	if os.Getenv("PROCGDB_TEST_LOG") == "" {
+		return nil
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 }

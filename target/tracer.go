@@ -32,6 +32,7 @@ type Tracer struct {
 	queue        []Event  // events seen while stopping the world, reported on later resumes
 	pass         [65]bool // by host signal number; Linux has 64
 	lastTID      int      // thread of the last reported event
+	opts         EventOptions
 }
 
 // process is one debugged process.
@@ -65,10 +66,19 @@ type thread struct {
 	// exitPending: stopped at PTRACE_EVENT_EXIT; dying: resumed from it.
 	// A dying thread never stops again, so nobody waits for it to stop.
 	exitPending, dying bool
-	regs               regCache
+	// vforking: the thread vforked and, once resumed, waits for its child
+	// to exec or exit; the kernel does not stop it for an interrupt until
+	// then, so nobody waits for it to stop.
+	vforking bool
+	regs     regCache
 }
 
-func (th *thread) exiting() bool { return th.dying }
+// unstoppable reports whether the thread cannot be stopped now: it is
+// dying, or waiting for a vfork child. Such a thread reports its next
+// stop by itself, later.
+func (th *thread) unstoppable() bool {
+	return th.state == running && (th.dying || th.vforking)
+}
 
 // NewTracer starts a tracer with its own ptrace thread. layout describes
 // the XSAVE area of this machine (regs.HostLayout). log may be nil.
@@ -295,6 +305,13 @@ func (t *Tracer) SetPassSignals(sigs []int) {
 		}
 		return nil
 	})
+}
+
+// SetEventOptions sets which optional events are reported from the next
+// resume on.
+func (t *Tracer) SetEventOptions(o EventOptions) {
+	o.Syscalls = slices.Clone(o.Syscalls)
+	t.th.do(func() error { t.opts = o; return nil })
 }
 
 // Wait blocks until the processes stop after Resume, with every thread

@@ -47,9 +47,33 @@ const (
 	EventExited
 	// EventKilled: the process was killed by Signal.
 	EventKilled
+	// EventFork: the thread forked; ChildPID (thread ChildTID) is traced
+	// and stopped. Only with EventOptions.Fork.
+	EventFork
+	// EventVFork: as EventFork, for vfork. Only with EventOptions.VFork.
+	EventVFork
+	// EventVForkDone: the vfork child no longer shares the parent's
+	// memory. Only with EventOptions.VFork.
+	EventVForkDone
+	// EventExec: the process exec'd ExecPath. Only with EventOptions.Exec.
+	EventExec
+	// EventSyscallEntry and EventSyscallReturn: the thread enters or
+	// leaves system call Syscall. Only with EventOptions.CatchSyscalls.
+	EventSyscallEntry
+	EventSyscallReturn
+	// EventThreadCreated: thread TID started. Only with ThreadEvents.
+	EventThreadCreated
+	// EventThreadExited: thread TID exited with ExitCode. Only with
+	// ThreadEvents.
+	EventThreadExited
+	// EventNoResumed: a resume found no thread to run. Only with
+	// NoResumed.
+	EventNoResumed
 )
 
-var eventKindNames = [...]string{"signal", "breakpoint", "step", "exited", "killed"}
+var eventKindNames = [...]string{"signal", "breakpoint", "step", "exited", "killed",
+	"fork", "vfork", "vfork-done", "exec", "syscall-entry", "syscall-return",
+	"thread-created", "thread-exited", "no-resumed"}
 
 func (k EventKind) String() string {
 	if int(k) < len(eventKindNames) {
@@ -65,4 +89,36 @@ type Event struct {
 	TID      int
 	Signal   int
 	ExitCode int
+	ChildPID int    // EventFork, EventVFork
+	ChildTID int    // EventFork, EventVFork
+	ExecPath string // EventExec
+	Syscall  int    // EventSyscallEntry, EventSyscallReturn
+}
+
+// EventOptions says which optional events are reported. Without them the
+// tracer handles forks, execs, system calls and threads silently: a
+// forked child loses its breakpoints and is let go.
+type EventOptions struct {
+	Fork, VFork, Exec bool
+	ThreadEvents      bool
+	// CatchSyscalls stops at system call entry and return; an empty
+	// Syscalls list means every call.
+	CatchSyscalls bool
+	Syscalls      []int
+	NoResumed     bool
+}
+
+func (o *EventOptions) catches(nr int) bool {
+	if !o.CatchSyscalls {
+		return false
+	}
+	if len(o.Syscalls) == 0 {
+		return true
+	}
+	for _, s := range o.Syscalls {
+		if s == nr {
+			return true
+		}
+	}
+	return false
 }

@@ -1,0 +1,169 @@
+package target
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+	"golang.org/x/sys/unix"
+)
+
+func TestForkNotFollowedLosesBreakpoints(t *testing.T) {
+	prog := build(t, "fork")
+	tr := newTracer(t)
+	// gdb passes SIGCHLD by default; the parents here get one.
+	tr.SetPassSignals([]int{int(unix.SIGCHLD)})
+	pid, _ := launch(t, tr, prog)
+	// The child calls child_work; a breakpoint there must not kill it.
+	require.NoError(t, tr.InsertBreakpoint(pid, symbol(t, tr, pid, prog, "child_work")))
+	require.NoError(t, tr.Resume(all))
+	require.Equal(t, Event{Kind: EventExited, PID: pid, ExitCode: 13}, wait(t, tr))
+}
+
+func TestForkFollowed(t *testing.T) {
+	for _, mode := range []string{"fork", "vfork"} {
+		t.Run(mode, func(t *testing.T) {
+			prog := build(t, "fork")
+			tr := newTracer(t)
+	// gdb passes SIGCHLD by default; the parents here get one.
+	tr.SetPassSignals([]int{int(unix.SIGCHLD)})
+			tr.SetEventOptions(EventOptions{Fork: true, VFork: true})
+			pid, _ := launch(t, tr, prog, mode)
+			work := symbol(t, tr, pid, prog, "child_work")
+			require.NoError(t, tr.InsertBreakpoint(pid, work))
+
+			require.NoError(t, tr.Resume(all))
+			ev := wait(t, tr)
+			want := EventFork
+			if mode == "vfork" {
+				want = EventVFork
+			}
+			require.Equal(t, want, ev.Kind)
+			child := ev.ChildPID
+			require.NotZero(t, child)
+			require.Equal(t, []int{pid, child}, tr.Processes())
+
+			// The child inherited the breakpoint and hits it.
+			require.NoError(t, tr.Resume(all))
+			ev = wait(t, tr)
+			require.Equal(t, Event{Kind: EventBreakpoint, PID: child, TID: child}, ev)
+			require.NoError(t, tr.RemoveBreakpoint(child, work))
+
+			var got []Event
+			for len(tr.Processes()) > 0 {
+				require.NoError(t, tr.Resume(all))
+				ev := wait(t, tr)
+				if ev.Kind == EventVForkDone {
+					continue
+				}
+				got = append(got, ev)
+			}
+			require.ElementsMatch(t, []Event{
+				{Kind: EventExited, PID: child, ExitCode: 3},
+				{Kind: EventExited, PID: pid, ExitCode: 13},
+			}, got)
+		})
+	}
+}
+
+func TestExecEvent(t *testing.T) {
+	prog := build(t, "fork")
+	tr := newTracer(t)
+	// gdb passes SIGCHLD by default; the parents here get one.
+	tr.SetPassSignals([]int{int(unix.SIGCHLD)})
+	tr.SetEventOptions(EventOptions{Fork: true, Exec: true})
+	pid, _ := launch(t, tr, prog, "exec", "/bin/true")
+	require.NoError(t, tr.Resume(all))
+	ev := wait(t, tr)
+	require.Equal(t, EventFork, ev.Kind)
+	child := ev.ChildPID
+	require.NoError(t, tr.Detach(pid)) // follow the child only
+
+	require.NoError(t, tr.Resume(all))
+	ev = wait(t, tr)
+	require.Equal(t, EventExec, ev.Kind)
+	require.Equal(t, child, ev.PID)
+	truePath, _ := filepath.EvalSymlinks("/bin/true")
+	require.Equal(t, truePath, ev.ExecPath)
+	require.NoError(t, tr.Resume(all))
+	require.Equal(t, Event{Kind: EventExited, PID: child}, wait(t, tr))
+}
+
+func TestCatchSyscalls(t *testing.T) {
+	prog := build(t, "fork")
+	tr := newTracer(t)
+	// gdb passes SIGCHLD by default; the parents here get one.
+	tr.SetPassSignals([]int{int(unix.SIGCHLD)})
+	tr.SetEventOptions(EventOptions{CatchSyscalls: true, Syscalls: []int{unix.SYS_WRITE}})
+	pid, _ := launch(t, tr, prog, "none")
+	require.NoError(t, tr.Resume(all))
+	require.Equal(t, Event{Kind: EventSyscallEntry, PID: pid, TID: pid, Syscall: unix.SYS_WRITE}, wait(t, tr))
+	require.NoError(t, tr.Resume(all))
+	require.Equal(t, Event{Kind: EventSyscallReturn, PID: pid, TID: pid, Syscall: unix.SYS_WRITE}, wait(t, tr))
+	require.NoError(t, tr.Resume(all))
+	require.Equal(t, Event{Kind: EventExited, PID: pid, ExitCode: 13}, wait(t, tr))
+}
+
+func TestThreadEvents(t *testing.T) {
+	prog := build(t, "threads", "-pthread")
+	tr := newTracer(t)
+	// gdb passes SIGCHLD by default; the parents here get one.
+	tr.SetPassSignals([]int{int(unix.SIGCHLD)})
+	tr.SetEventOptions(EventOptions{ThreadEvents: true})
+	pid, _ := launch(t, tr, prog)
+	created, exited := map[int]bool{}, map[int]bool{}
+	for {
+		require.NoError(t, tr.Resume(all))
+		ev := wait(t, tr)
+		switch ev.Kind {
+		case EventThreadCreated:
+			created[ev.TID] = true
+			continue
+		case EventThreadExited:
+			exited[ev.TID] = true
+			continue
+		}
+		require.Equal(t, Event{Kind: EventExited, PID: pid}, ev)
+		break
+	}
+	require.Len(t, created, 4)
+	require.Equal(t, created, exited)
+}
+
+func TestLaunchWithShell(t *testing.T) {
+	dir := t.TempDir()
+	for _, n := range []string{"a.txt", "b.txt"} {
+		require.NoError(t, os.WriteFile(filepath.Join(dir, n), nil, 0o644))
+	}
+	out := filepath.Join(dir, "out")
+	tr := newTracer(t)
+	// gdb passes SIGCHLD by default; the parents here get one.
+	tr.SetPassSignals([]int{int(unix.SIGCHLD)})
+	pid, err := tr.Launch(LaunchOptions{
+		Path:  "/bin/echo",
+		Args:  []string{"/bin/echo", dir + "/*.txt", ">", out},
+		Shell: "/bin/sh",
+	})
+	require.NoError(t, err)
+	exe, err := tr.ExecFile(pid)
+	require.NoError(t, err)
+	require.Equal(t, "echo", filepath.Base(exe), "stopped in the program, not the shell")
+	require.NoError(t, tr.Resume(all))
+	require.Equal(t, Event{Kind: EventExited, PID: pid}, wait(t, tr))
+	b, err := os.ReadFile(out)
+	require.NoError(t, err)
+	require.Equal(t, filepath.Join(dir, "a.txt")+" "+filepath.Join(dir, "b.txt"), strings.TrimSpace(string(b)))
+}
+
+func TestNoResumed(t *testing.T) {
+	prog := build(t, "basic")
+	tr := newTracer(t)
+	// gdb passes SIGCHLD by default; the parents here get one.
+	tr.SetPassSignals([]int{int(unix.SIGCHLD)})
+	tr.SetEventOptions(EventOptions{NoResumed: true})
+	pid, _ := launch(t, tr, prog)
+	require.NoError(t, tr.Resume([]Action{{Kind: ActionContinue, PID: pid, TID: 12345678}}))
+	require.Equal(t, Event{Kind: EventNoResumed}, wait(t, tr))
+}
