@@ -185,13 +185,6 @@ func (t *Table) Clear() error {
 	return first
 }
 
-// Forget empties the table without touching memory, for an address space
-// that has been replaced (exec) or copied into a process that is let go.
-func (t *Table) Forget() {
-	clear(t.orig)
-	t.lifted = false
-}
-
 // StripFrom writes the original bytes into another address space that is
 // a copy of this one (a forked child), so the copy runs without traps.
 func (t *Table) StripFrom(m Memory) error {

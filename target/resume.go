@@ -95,8 +95,8 @@ func (t *Tracer) signalFor(pl *plan) unix.Signal {
 }
 
 // takeQueued removes and returns the first queued event that the planned
-// resume may report: the end of a process, or an event of a thread about
-// to be resumed. Breakpoint hits whose breakpoint has been removed since
+// resume may report: the end of a process or thread, or an event of a
+// thread about to be resumed. Breakpoint hits whose breakpoint has been removed since
 // are dropped: the thread's PC is already back on the instruction, which
 // simply runs. Must run on the tracer thread.
 func (t *Tracer) takeQueued(plans []plan) (Event, bool) {
@@ -107,7 +107,8 @@ func (t *Tracer) takeQueued(plans []plan) (Event, bool) {
 	for i := 0; i < len(t.queue); i++ {
 		ev := t.queue[i]
 		switch {
-		case ev.Kind == EventExited || ev.Kind == EventKilled:
+		case ev.Kind == EventExited || ev.Kind == EventKilled || ev.Kind == EventThreadExited:
+			// Nothing of these is left to resume.
 		case !resumed[ev.TID]:
 			continue
 		case ev.Kind == EventBreakpoint:
