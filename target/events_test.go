@@ -27,8 +27,8 @@ func TestForkFollowed(t *testing.T) {
 		t.Run(mode, func(t *testing.T) {
 			prog := build(t, "fork")
 			tr := newTracer(t)
-	// gdb passes SIGCHLD by default; the parents here get one.
-	tr.SetPassSignals([]int{int(unix.SIGCHLD)})
+			// gdb passes SIGCHLD by default; the parents here get one.
+			tr.SetPassSignals([]int{int(unix.SIGCHLD)})
 			tr.SetEventOptions(EventOptions{Fork: true, VFork: true})
 			pid, _ := launch(t, tr, prog, mode)
 			work := symbol(t, tr, pid, prog, "child_work")
