@@ -39,6 +39,14 @@ func (t *Tracer) Resume(actions []Action) error {
 			t.report(ev)
 			return nil
 		}
+		if len(plans) == 0 && len(t.sortedThreads((*thread).unstoppable)) > 0 {
+			// Threads that could not be stopped (waiting for a vfork
+			// child, dying) are still running: their next event ends
+			// this resume.
+			t.running = true
+			t.poll()
+			return nil
+		}
 		if len(plans) == 0 {
 			if t.opts.NoResumed {
 				t.report(Event{Kind: EventNoResumed})

@@ -128,25 +128,41 @@ func serve(o options, stderr io.Writer) error {
 			log.Warn("clean-up", "err", err)
 		}
 	}()
+	tt := &tracee{tr: tr, stderr: stderr, stdio: stdioMode}
+	if !stdioMode && isTerminal(os.Stdin) {
+		// Programs take the terminal; take it back on the way out.
+		defer restoreForeground()
+	}
 
-	pid, foreground, err := start(tr, o, stdioMode, stderr)
+	var pid int
+	switch {
+	case o.attach:
+		pid = o.pid
+		err = tt.Attach(pid)
+	case !o.multi:
+		pid, err = tt.Launch(rsp.LaunchSpec{Program: o.prog, Args: o.args, DisableASLR: !o.keepASLR})
+	}
 	if err != nil {
 		return err
-	}
-	if foreground {
-		defer restoreForeground()
 	}
 	if line := tp.ready(); line != "" {
 		fmt.Fprintln(stderr, line)
 	}
 
-	tt := &tracee{tr: tr, stderr: stderr}
+	shell := os.Getenv("SHELL")
+	if shell == "" {
+		shell = "/bin/sh"
+	}
 	cfg := rsp.Config{
-		Logger:      log,
-		RemoteDebug: o.remoteDebug,
-		TargetXML:   layout.TargetXML(),
-		Attached:    tr.IsAttached,
-		Files:       files,
+		Logger:             log,
+		RemoteDebug:        o.remoteDebug,
+		TargetXML:          layout.TargetXML(),
+		Attached:           tr.IsAttached,
+		Files:              files,
+		Shell:              shell,
+		NoStartupWithShell: o.noShell,
+		Program:            o.prog,
+		Args:               o.args,
 	}
 	for {
 		c, who, err := tp.accept(ctx)
@@ -160,22 +176,29 @@ func serve(o options, stderr io.Writer) error {
 		outcome, err := rsp.NewSession(c, tt, cfg).Serve(ctx)
 		c.Close()
 		log.Debug("session ended", "outcome", outcome, "err", err)
-		switch outcome {
-		case rsp.OutcomeDetached:
-			fmt.Fprintf(stderr, "Detaching from process %d\n", pid)
-			return nil
-		case rsp.OutcomeKilled, rsp.OutcomeExited:
+		// The next client chooses its own events.
+		tt.SetEventOptions(rsp.EventOptions{})
+		if ctx.Err() != nil || o.once || stdioMode {
 			return nil
 		}
-		if ctx.Err() != nil || o.once || stdioMode || len(tr.Processes()) == 0 {
-			return nil
+		if !o.multi {
+			switch outcome {
+			case rsp.OutcomeDetached:
+				fmt.Fprintf(stderr, "Detaching from process %d\n", pid)
+				return nil
+			case rsp.OutcomeKilled, rsp.OutcomeExited:
+				return nil
+			}
+			if len(tr.Processes()) == 0 {
+				return nil
+			}
 		}
-		// The client vanished: leave the process stopped and clean for
-		// the next one, as gdbserver does.
+		// The client left without a word: leave its processes stopped
+		// where they are and clean for the next client, as gdbserver does.
 		if err := quiesce(ctx, tr); err != nil {
 			return err
 		}
-		if len(tr.Processes()) == 0 {
+		if !o.multi && len(tr.Processes()) == 0 {
 			return nil
 		}
 		fmt.Fprintln(stderr, "Remote side has terminated connection.  procgdb will reopen the connection.")
@@ -183,38 +206,6 @@ func serve(o options, stderr io.Writer) error {
 			fmt.Fprintln(stderr, line)
 		}
 	}
-}
-
-// start launches or attaches as the options say and prints gdbserver's
-// line about it. foreground says the program took over the terminal.
-func start(tr *target.Tracer, o options, stdioMode bool, stderr io.Writer) (pid int, foreground bool, err error) {
-	if o.attach {
-		if err := tr.Attach(o.pid); err != nil {
-			return 0, false, err
-		}
-		fmt.Fprintf(stderr, "Attached; pid = %d\n", o.pid)
-		return o.pid, false, nil
-	}
-	lo := target.LaunchOptions{
-		Path:        o.prog,
-		Args:        append([]string{o.prog}, o.args...),
-		Stdin:       os.Stdin,
-		Stdout:      os.Stdout,
-		Stderr:      os.Stderr,
-		DisableASLR: !o.keepASLR,
-	}
-	if stdioMode {
-		// stdin and stdout carry the protocol: the program gets neither.
-		lo.Stdin, lo.Stdout = nil, os.Stderr
-	} else if isTerminal(os.Stdin) {
-		lo.Foreground = true
-	}
-	pid, err = tr.Launch(lo)
-	if err != nil {
-		return 0, false, err
-	}
-	fmt.Fprintf(stderr, "Process %s created; pid = %d\n", o.prog, pid)
-	return pid, lo.Foreground, nil
 }
 
 // quiesce stops a process its client left running and removes the

@@ -10,6 +10,7 @@ import (
 const usage = `Usage:
   procgdb [OPTIONS] COMM PROG [ARGS...]   start PROG stopped and serve it
   procgdb [OPTIONS] --attach COMM PID     attach to process PID and serve it
+  procgdb [OPTIONS] --multi COMM          serve extended-remote clients, no process yet
   procgdb --example                       debug a small C program with gdb, end to end
 
 COMM is HOST:PORT, :PORT (loopback only), unix:PATH, or - (stdin/stdout).
@@ -18,6 +19,9 @@ asked for explicitly: RSP has no authentication.
 
 Options:
   --once                       serve one connection, then exit
+  --multi                      start with no process; clients run and attach
+                               (target extended-remote) and the server outlives them
+  --no-startup-with-shell      start programs directly, not through $SHELL
   --attach                     attach to PID instead of starting PROG
   --disable-randomization      run PROG without address randomization (default)
   --no-disable-randomization   run PROG with address randomization
@@ -39,6 +43,8 @@ type options struct {
 	attach      bool
 	pid         int
 	once        bool
+	multi       bool
+	noShell     bool
 	keepASLR    bool
 	debug       bool
 	remoteDebug bool
@@ -107,7 +113,11 @@ func parseOptions(args []string) (options, error) {
 		case "--example":
 			o.example = true
 		case "--multi":
-			return usageError("--multi (extended-remote) is not supported yet")
+			o.multi = true
+		case "--no-startup-with-shell":
+			o.noShell = true
+		case "--startup-with-shell":
+			o.noShell = false
 		default:
 			return usageError("unknown option %s", a)
 		}
@@ -138,6 +148,17 @@ func parseOptions(args []string) (options, error) {
 		i++
 	}
 	rest := args[i:]
+	if o.multi && o.attach {
+		return o, usageError("--multi and --attach do not go together: attach from the client")
+	}
+	if o.multi {
+		// gdbserver accepts a program after --multi too: it is what the
+		// client's first run starts.
+		if len(rest) > 0 {
+			o.prog, o.args = rest[0], rest[1:]
+		}
+		return o, nil
+	}
 	if o.attach {
 		if len(rest) != 1 {
 			return o, usageError("--attach needs exactly one PID after COMM")

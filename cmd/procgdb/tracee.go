@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 
 	"golang.org/x/sys/unix"
 
@@ -18,9 +19,66 @@ import (
 type tracee struct {
 	tr     *target.Tracer
 	stderr io.Writer
+	// stdio says the protocol runs on procgdb's stdin and stdout, which
+	// programs must then keep off.
+	stdio bool
 }
 
-var _ rsp.Target = (*tracee)(nil)
+var (
+	_ rsp.Target      = (*tracee)(nil)
+	_ rsp.Launcher    = (*tracee)(nil)
+	_ rsp.EventTarget = (*tracee)(nil)
+)
+
+// Launch starts a program stopped at its first instruction, on procgdb's
+// terminal, and prints gdbserver's line about it.
+func (t *tracee) Launch(spec rsp.LaunchSpec) (int, error) {
+	lo := target.LaunchOptions{
+		Path:        spec.Program,
+		Args:        append([]string{spec.Program}, spec.Args...),
+		Env:         spec.Env,
+		Dir:         spec.Dir,
+		Stdin:       os.Stdin,
+		Stdout:      os.Stdout,
+		Stderr:      os.Stderr,
+		DisableASLR: spec.DisableASLR,
+		Shell:       spec.Shell,
+	}
+	if t.stdio {
+		// stdin and stdout carry the protocol: the program gets neither.
+		lo.Stdin, lo.Stdout = nil, os.Stderr
+	} else if isTerminal(os.Stdin) {
+		lo.Foreground = true
+	}
+	pid, err := t.tr.Launch(lo)
+	if err != nil {
+		return 0, err
+	}
+	fmt.Fprintf(t.stderr, "Process %s created; pid = %d\n", spec.Program, pid)
+	return pid, nil
+}
+
+// Attach attaches to process pid and prints gdbserver's line about it.
+func (t *tracee) Attach(pid int) error {
+	if err := t.tr.Attach(pid); err != nil {
+		return err
+	}
+	fmt.Fprintf(t.stderr, "Attached; pid = %d\n", pid)
+	return nil
+}
+
+// SetEventOptions passes the client's choice of events on.
+func (t *tracee) SetEventOptions(o rsp.EventOptions) {
+	t.tr.SetEventOptions(target.EventOptions{
+		Fork:          o.Fork,
+		VFork:         o.VFork,
+		Exec:          o.Exec,
+		ThreadEvents:  o.ThreadEvents,
+		CatchSyscalls: o.CatchSyscalls,
+		Syscalls:      o.Syscalls,
+		NoResumed:     o.NoResumed,
+	})
+}
 
 func (t *tracee) Processes() []int               { return t.tr.Processes() }
 func (t *tracee) Threads(pid int) ([]int, error) { return t.tr.Threads(pid) }
@@ -68,24 +126,38 @@ func (t *tracee) Wait(ctx context.Context) (rsp.StopEvent, error) {
 	if err != nil {
 		return rsp.StopEvent{}, err
 	}
-	out := rsp.StopEvent{PID: ev.PID, TID: ev.TID, Signal: ev.Signal, ExitCode: ev.ExitCode}
-	switch ev.Kind {
-	case target.EventSignal:
-		out.Kind = rsp.StopSignal
-	case target.EventBreakpoint:
-		out.Kind = rsp.StopBreakpoint
-	case target.EventStep:
-		out.Kind = rsp.StopStep
-	case target.EventExited:
-		out.Kind = rsp.StopExited
-		fmt.Fprintf(t.stderr, "\nChild exited with status %d\n", ev.ExitCode)
-	case target.EventKilled:
-		out.Kind = rsp.StopKilled
-		fmt.Fprintf(t.stderr, "\nChild terminated with signal = %d (%s)\n", ev.Signal, unix.SignalName(unix.Signal(ev.Signal)))
-	default:
+	kind, ok := stopKinds[ev.Kind]
+	if !ok {
 		return rsp.StopEvent{}, fmt.Errorf("unexpected event %v", ev.Kind)
 	}
-	return out, nil
+	switch ev.Kind {
+	case target.EventExited:
+		fmt.Fprintf(t.stderr, "\nChild exited with status %d\n", ev.ExitCode)
+	case target.EventKilled:
+		fmt.Fprintf(t.stderr, "\nChild terminated with signal = %d (%s)\n", ev.Signal, unix.SignalName(unix.Signal(ev.Signal)))
+	}
+	return rsp.StopEvent{
+		Kind: kind, PID: ev.PID, TID: ev.TID, Signal: ev.Signal, ExitCode: ev.ExitCode,
+		ChildPID: ev.ChildPID, ChildTID: ev.ChildTID, ExecPath: ev.ExecPath, Syscall: ev.Syscall,
+	}, nil
+}
+
+// stopKinds maps the target's events to the protocol's stops.
+var stopKinds = map[target.EventKind]rsp.StopKind{
+	target.EventSignal:        rsp.StopSignal,
+	target.EventBreakpoint:    rsp.StopBreakpoint,
+	target.EventStep:          rsp.StopStep,
+	target.EventExited:        rsp.StopExited,
+	target.EventKilled:        rsp.StopKilled,
+	target.EventFork:          rsp.StopFork,
+	target.EventVFork:         rsp.StopVFork,
+	target.EventVForkDone:     rsp.StopVForkDone,
+	target.EventExec:          rsp.StopExec,
+	target.EventSyscallEntry:  rsp.StopSyscallEntry,
+	target.EventSyscallReturn: rsp.StopSyscallReturn,
+	target.EventThreadCreated: rsp.StopThreadCreated,
+	target.EventThreadExited:  rsp.StopThreadExited,
+	target.EventNoResumed:     rsp.StopNoResumed,
 }
 
 func (t *tracee) Interrupt() error       { return t.tr.Interrupt() }
