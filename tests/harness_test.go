@@ -314,6 +314,10 @@ type stubOptions struct {
 	prog   string   // program to launch (and the file gdb loads)
 	args   []string // its arguments
 	flags  []string // more stub options, before COMM (procgdb's own)
+	// multi starts an extended-remote server (--multi) with no process:
+	// it is ready once it listens.
+	multi bool
+	env   []string // more environment variables for the stub, KEY=VALUE
 }
 
 // stub is a running procgdb or gdbserver serving one process.
@@ -356,10 +360,14 @@ func startStub(t *testing.T, o stubOptions) *stub {
 	if o.comm == "" {
 		o.comm = ":0"
 	}
-	args := append(append(stubFlags(o.once), o.flags...), o.comm)
+	args := append(stubFlags(o.once), o.flags...)
+	if o.multi {
+		args = append(args, "--multi")
+	}
+	args = append(args, o.comm)
 	if o.attach != 0 {
 		args = append(args, "--attach", strconv.Itoa(o.attach))
-	} else {
+	} else if !o.multi || o.prog != "" {
 		args = append(append(args, o.prog), o.args...)
 	}
 	s := &stub{
@@ -370,6 +378,9 @@ func startStub(t *testing.T, o stubOptions) *stub {
 		done:   make(chan struct{}),
 	}
 	s.cmd = exec.Command(suite.stubPath, args...)
+	if len(o.env) > 0 {
+		s.cmd.Env = append(os.Environ(), o.env...)
+	}
 	s.cmd.Stdout = s.stdout
 	s.cmd.Stderr = s.stderr
 	s.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
@@ -394,6 +405,9 @@ func startStub(t *testing.T, o stubOptions) *stub {
 			t.Fatalf("%s %s: waiting for its Listening line: %v", suite.stub, strings.Join(args, " "), err)
 		}
 		s.target = "127.0.0.1:" + m[1]
+	}
+	if o.multi {
+		return s // no process until a client asks for one
 	}
 	re := createdRE
 	if o.attach != 0 {
