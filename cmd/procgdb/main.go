@@ -113,6 +113,10 @@ func serve(o options, stderr io.Writer) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), sigs...)
 	defer stop()
+	// A client gone from a pipe must not kill procgdb with SIGPIPE before
+	// it has cleaned up: the write fails with EPIPE instead. (Notify, not
+	// Ignore: an ignored SIGPIPE would be inherited by launched programs.)
+	signal.Notify(make(chan os.Signal, 1), syscall.SIGPIPE)
 
 	layout, err := regs.HostLayout()
 	if err != nil {
@@ -164,6 +168,12 @@ func serve(o options, stderr io.Writer) error {
 		Program:            o.prog,
 		Args:               o.args,
 	}
+	if o.multi && !o.once && !stdioMode {
+		newTracee := func() *tracee {
+			return &tracee{tr: target.NewTracer(layout, log), stderr: stderr, stdio: stdioMode}
+		}
+		return serveMulti(ctx, tp, tt, newTracee, cfg, log, stderr)
+	}
 	for {
 		c, who, err := tp.accept(ctx)
 		if err != nil {
@@ -173,7 +183,11 @@ func serve(o options, stderr io.Writer) error {
 			return err
 		}
 		fmt.Fprintln(stderr, who)
+		// Closing the connection when ctx is done also ends a session
+		// blocked writing to its client.
+		stopClose := context.AfterFunc(ctx, func() { c.Close() })
 		outcome, err := rsp.NewSession(c, tt, cfg).Serve(ctx)
+		stopClose()
 		c.Close()
 		log.Debug("session ended", "outcome", outcome, "err", err)
 		// The next client chooses its own events.
