@@ -136,7 +136,11 @@ func (c *conn) readFrame() (frame, error) {
 		}
 		switch b {
 		case '$':
+			armed := c.armPacketDeadline()
 			f, ok, err := c.readPacket()
+			if armed {
+				c.disarmPacketDeadline()
+			}
 			if err != nil || ok {
 				return f, err
 			}

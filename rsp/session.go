@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	"syscall"
+	"time"
 )
 
 // packetSize is the PacketSize procgdb advertises: the longest packet the
@@ -66,6 +67,14 @@ type Config struct {
 	// client has its own descriptors. When it is nil, vFile packets get
 	// the empty reply.
 	Files func() (FileSystem, error)
+
+	// WriteTimeout bounds each write to the client, and PacketTimeout the
+	// time from a packet's '$' to its checksum (deadline.go); when one
+	// runs out the session ends as a disconnect. 0 means the default
+	// (DefaultWriteTimeout, DefaultPacketTimeout), a negative value no
+	// limit. They apply to connections with deadlines, such as a net.Conn.
+	WriteTimeout  time.Duration
+	PacketTimeout time.Duration
 }
 
 // Outcome says how Serve ended.
@@ -166,7 +175,7 @@ func NewSession(rw io.ReadWriter, t Target, cfg Config) *Session {
 		t:       t,
 		cfg:     cfg,
 		log:     logger,
-		conn:    newConn(rw, readLimit, false, wireLog),
+		conn:    newConn(withDeadlines(rw, cfg), readLimit, false, wireLog),
 		packets: packetTable(),
 		ext:     newExtendedState(cfg),
 		general: ThreadID{AnyThread, AnyThread},
