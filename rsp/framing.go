@@ -179,9 +179,7 @@ func (c *conn) readPacket() (f frame, ok bool, err error) {
 			c.in, sum, wire = c.in[:0], 0, 0
 			chunk = chunk[i+1:]
 		}
-		for _, b := range chunk {
-			sum += b
-		}
+		sum += checksum(chunk)
 		if room := c.limit - wire; room > 0 {
 			c.in = append(c.in, chunk[:min(room, len(chunk))]...)
 		}
@@ -343,11 +341,8 @@ func (c *conn) writePacket(payload []byte) error {
 	var sum byte
 	for len(payload) > 0 {
 		// Copy the run of plain bytes up to the next one to escape.
-		i := 0
-		for i < len(payload) && !needsEscape[payload[i]] {
-			sum += payload[i]
-			i++
-		}
+		i := plainPrefix(payload)
+		sum += checksum(payload[:i])
 		out = append(out, payload[:i]...)
 		if i == len(payload) {
 			break
@@ -364,6 +359,22 @@ func (c *conn) writePacket(payload []byte) error {
 		return fmt.Errorf("rsp: write packet: %w", err)
 	}
 	return nil
+}
+
+// writeFramed writes a packet its caller framed ('$', the escaped
+// payload, '#' and the checksum), keeping it to send again on '-' as
+// writePacket does. The conn keeps pkt, and returns the buffer of the
+// packet before it for the caller to build its next packet in: replies
+// are built where they are sent from, without a copy.
+func (c *conn) writeFramed(pkt []byte) (spare []byte, err error) {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	spare, c.out, c.naks = c.out[:0], pkt, 0
+	c.logWire("out", pkt)
+	if _, err := c.w.Write(pkt); err != nil {
+		return spare, fmt.Errorf("rsp: write packet: %w", err)
+	}
+	return spare, nil
 }
 
 // writeRaw writes bytes as given (the interrupt byte, or malformed input

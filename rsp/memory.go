@@ -14,8 +14,12 @@ import (
 // the stub advertises binary-upload+) starts the reply with 'b', so that
 // an empty read ("b") differs from the empty reply of an unsupported
 // packet. lldb's has no prefix and answers the probe "x0,0" with OK.
-// procgdb speaks gdb's: the prefix is the only difference, see
-// readMemoryBinary.
+// procgdb advertises binary-upload+ to everyone and answers in gdb's
+// dialect when the client's qSupported offered binary-upload+ or any of
+// the features only gdb offers (qRelocInsn+, vContSupported+, swbreak+;
+// gdb has sent the first since 7.2, lldb sends none of them), else in
+// lldb's: lldb sends x only after its probe, and gdb sends x only after
+// a qSupported that names it gdb. See readMemoryBinary.
 
 // memRead is an m or x request.
 type memRead struct {
@@ -92,6 +96,13 @@ func parseWriteHeader(b []byte) (memRead, []byte, error) {
 	return r, data, err
 }
 
+// Read limits: a reply carries at most this many bytes of memory, so that
+// it stays near PacketSize on the wire (binary data may grow by escapes).
+const (
+	maxHexRead    = packetSize / 2
+	maxBinaryRead = packetSize - 1
+)
+
 // readMemory answers m: as many bytes as can be read, up to what fits in a
 // packet, in hex. A read that starts at an unreadable address is an error.
 func (s *Session) readMemory(args []byte) reply {
@@ -99,26 +110,73 @@ func (s *Session) readMemory(args []byte) reply {
 	if err != nil {
 		return errorReply(err)
 	}
-	data, err := s.read(r, packetSize/2)
-	if err != nil {
-		return errorReply(err)
-	}
-	s.buf = appendHex(s.buf[:0], data)
-	return dataReply(s.buf)
+	return s.readReply(r, maxHexRead, "", true)
 }
 
-// readMemoryBinary answers x in gdb's dialect: 'b' and the bytes read.
+// readMemoryBinary answers x in the client's dialect: gdb's ('b' and the
+// bytes read) when it offered binary-upload+ or is gdb by its other
+// features, else lldb's (the bytes alone, and OK to the probe x0,0).
 func (s *Session) readMemoryBinary(args []byte) reply {
 	r, err := parseMemRead(args)
 	if err != nil {
 		return errorReply(err)
 	}
-	data, err := s.read(r, packetSize-1)
+	if !s.gdbBinary {
+		if r.length == 0 {
+			return okReply
+		}
+		return s.readReply(r, maxBinaryRead, "", false)
+	}
+	return s.readReply(r, maxBinaryRead, "b", false)
+}
+
+// readReply reads up to limit bytes of r into the buffer the reply is sent
+// from and encodes them where they lie: the reply is framed as
+//
+//	'$' prefix payload '#' checksum
+//
+// and the target reads into the second half of the payload's room, which
+// hex encoding or escaping then fills from the front (see encode.go). A
+// read that runs into unreadable memory returns the part that was read.
+func (s *Session) readReply(r memRead, limit uint64, prefix string, hex bool) reply {
+	pid, err := s.currentProcess()
 	if err != nil {
 		return errorReply(err)
 	}
-	s.buf = append(append(s.buf[:0], 'b'), data...)
-	return dataReply(s.buf)
+	n := int(min(r.length, limit))
+	dst := 1 + len(prefix)
+	src := dst + n
+	pkt := slices.Grow(s.out[:0], dst+2*n+3)[:dst+2*n]
+	s.out = nil // the reply owns the buffer until it is sent
+	pkt[0] = '$'
+	copy(pkt[1:], prefix)
+	got := 0
+	if n > 0 {
+		got, err = s.t.ReadMemory(pid, r.addr, pkt[src:src+n])
+		if got == 0 {
+			s.out = pkt
+			if err == nil {
+				err = errMemory
+			}
+			return errorReply(fmt.Errorf("read %#x+%d: %w", r.addr, n, err))
+		}
+		// A partial read reports its failure by its length alone.
+	}
+	sum := checksum(pkt[1:dst])
+	end := dst + 2*got
+	if hex {
+		sum += hexInPlace(pkt, dst, src, got)
+	} else {
+		var esum byte
+		end, esum = escapeInPlace(pkt, dst, src, got)
+		sum += esum
+	}
+	return framedReply(endFrame(pkt[:end], sum))
+}
+
+// endFrame appends '#' and the checksum to a packet built from '$' on.
+func endFrame(pkt []byte, sum byte) []byte {
+	return append(pkt, '#', hexDigits[sum>>4], hexDigits[sum&0xf])
 }
 
 // read reads up to limit bytes of r into s.mem and returns what was read:

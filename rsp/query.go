@@ -105,6 +105,7 @@ func (s *Session) supported(args []byte) reply {
 	s.multiprocess = f.offered("multiprocess")
 	s.swbreak = f.offered("swbreak")
 	s.errorText = f.offered("error-message")
+	s.gdbBinary = f.offered("binary-upload") || f.offered("qRelocInsn") || f.offered("vContSupported") || f.offered("swbreak")
 	s.negotiateEvents(f)
 
 	dst := appendHexUint(append(s.buf[:0], "PacketSize="...), packetSize)

@@ -16,8 +16,10 @@ import (
 
 // packetSize is the PacketSize procgdb advertises: the longest packet the
 // client may send, counted in payload bytes on the wire. Memory reads and
-// qXfer windows are capped so that replies stay near it as well.
-const packetSize = 0x20000
+// qXfer windows are capped so that replies stay near it as well. A MiB
+// lets a client read memory in few round trips (gdbserver offers 0x47ff,
+// lldb-server 128 KiB) while the session's buffers stay a few MiB.
+const packetSize = 0x100000
 
 // readLimit is the longest payload the stub's reader accepts. It leaves
 // room for a client that escapes every byte of a binary X packet.
@@ -123,6 +125,7 @@ type Session struct {
 	// Features negotiated with qSupported.
 	multiprocess bool // thread ids are pPID.TID; W and X name the process
 	swbreak      bool // stop replies say swbreak at software breakpoints
+	gdbBinary    bool // x replies in gdb's dialect, with 'b' (memory.go)
 	errorText    bool // error replies may be E.text
 	// events are the optional events the client asked for (events.go).
 	events EventOptions
@@ -156,6 +159,9 @@ type Session struct {
 	// they are encoded. Both are reused from packet to packet.
 	buf []byte
 	mem []byte
+	// out is where memory replies are built already framed; it is handed
+	// to the connection, which hands back the previous packet's buffer.
+	out []byte
 }
 
 // NewSession returns a session that serves the client on rw, debugging t.
@@ -198,8 +204,11 @@ const (
 // reply is a handler's answer to one packet. Handlers never write to the
 // connection: Serve turns replies into packets.
 type reply struct {
-	kind    replyKind
-	data    []byte         // replyData; may alias the session's buffers
+	kind replyKind
+	data []byte // replyData; may alias the session's buffers
+	// framed says data is a whole packet, framed by the handler ('$',
+	// escaped payload, '#', checksum): memory replies (memory.go).
+	framed  bool
 	err     error          // replyError
 	actions []ResumeAction // replyResume
 	// end, when not zero, ends Serve with this outcome after the reply.
@@ -212,6 +221,7 @@ var okReply = reply{kind: replyOK}
 
 func errorReply(err error) reply  { return reply{kind: replyError, err: err} }
 func dataReply(data []byte) reply { return reply{kind: replyData, data: data} }
+func framedReply(p []byte) reply  { return reply{kind: replyData, data: p, framed: true} }
 func textReply(text string) reply { return reply{kind: replyData, data: []byte(text)} }
 func endReply(r reply, o Outcome) reply {
 	r.end = o
@@ -261,6 +271,9 @@ func packetTable() []entry {
 		{prefix: "x", feature: "binary-upload+", handle: (*Session).readMemoryBinary},
 		{prefix: "M", handle: (*Session).writeMemory},
 		{prefix: "X", handle: (*Session).writeMemoryBinary},
+		{prefix: "MultiMemRead:", feature: "MultiMemRead+", handle: (*Session).multiMemRead},
+		{prefix: "qCRC:", handle: (*Session).crc},
+		{prefix: "qSearch:memory:", handle: (*Session).searchMemory},
 
 		// registers.go
 		{prefix: "g", handle: (*Session).readRegisters},
@@ -502,6 +515,11 @@ func (s *Session) send(r reply) error {
 		p = appendError(s.buf[:0], r.err, s.errorText)
 		s.buf = p
 	case replyData:
+		if r.framed {
+			spare, err := s.conn.writeFramed(r.data)
+			s.out = spare
+			return err
+		}
 		p = r.data
 	}
 	return s.conn.writePacket(p)

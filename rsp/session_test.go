@@ -78,7 +78,7 @@ func TestQSupportedNegotiation(t *testing.T) {
 			name:    "gdb",
 			query:   gdbFeatures + ";error-message+",
 			cfg:     Config{TargetXML: testXML, Attached: func(int) bool { return false }},
-			want:    []string{"PacketSize=20000", "multiprocess+", "swbreak+", "error-message+", "QStartNoAckMode+", "vContSupported+", "binary-upload+", "qXfer:features:read+", "qXfer:auxv:read+", "qXfer:exec-file:read+", "qXfer:threads:read+", "qXfer:libraries-svr4:read+", "qXfer:siginfo:read+", "QPassSignals+", "QProgramSignals+"},
+			want:    []string{"PacketSize=100000", "multiprocess+", "swbreak+", "error-message+", "QStartNoAckMode+", "vContSupported+", "binary-upload+", "qXfer:features:read+", "qXfer:auxv:read+", "qXfer:exec-file:read+", "qXfer:threads:read+", "qXfer:libraries-svr4:read+", "qXfer:siginfo:read+", "QPassSignals+", "QProgramSignals+"},
 			notWant: []string{"hwbreak+", "fork-events+", "QThreadEvents+", "QNonStop+"},
 		},
 		{
@@ -91,7 +91,7 @@ func TestQSupportedNegotiation(t *testing.T) {
 		{
 			name:    "nothing offered, no target description",
 			query:   "qSupported",
-			want:    []string{"PacketSize=20000", "QStartNoAckMode+"},
+			want:    []string{"PacketSize=100000", "QStartNoAckMode+"},
 			notWant: []string{"multiprocess+", "swbreak+", "qXfer:features:read+"},
 		},
 	}
@@ -175,7 +175,7 @@ func TestDisabledPacketIsUnsupported(t *testing.T) {
 func TestUnknownAndMalformedPackets(t *testing.T) {
 	h := startSession(t, newFakeTarget(), Config{})
 	h.negotiate(gdbFeatures)
-	for _, p := range []string{"vMustReplyEmpty", "qTStatus", "qOffsets", "!", "QNonStop:1", "qCRC:10,4", "jThreadsInfo", ""} {
+	for _, p := range []string{"vMustReplyEmpty", "qTStatus", "qOffsets", "!", "QNonStop:1", "qTfP", "jProcgdbNoSuch", ""} {
 		h.expect(p, "")
 	}
 	h.expect("mzz,4", "E01")
@@ -257,7 +257,7 @@ func TestHaltReasonAndThreads(t *testing.T) {
 func TestThreadInfoPaging(t *testing.T) {
 	ft := newFakeTarget()
 	var many []int
-	for tid := 1000; tid < 1000+20000; tid++ {
+	for tid := 1000; tid < 1000+150000; tid++ {
 		many = append(many, tid)
 	}
 	ft.threads[fakePID] = many

@@ -183,6 +183,26 @@ type Target interface {
 	ThreadInfo(t ThreadID) (name string, core int, ok bool)
 }
 
+// Range is one address range of a batched memory read.
+type Range struct {
+	Addr uint64
+	Len  int
+}
+
+// RangeReader is implemented by targets that read several ranges of
+// memory in one request (lldb's MultiMemRead, and the session's own bulk
+// reads); the session falls back to one ReadMemory per range otherwise.
+type RangeReader interface {
+	// ReadRanges reads each range into dst at the sum of the lengths of
+	// the ranges before it (len(dst) is at least the sum of all lengths),
+	// showing the original bytes under inserted breakpoints. It returns,
+	// per range, how many bytes were read from its start: fewer than
+	// asked where it runs into unreadable memory, 0 where its start is
+	// unreadable. The error is for the request as a whole (no such
+	// process), not for unreadable ranges.
+	ReadRanges(pid int, ranges []Range, dst []byte) ([]int, error)
+}
+
 // LaunchSpec says how to start a program for vRun and R.
 type LaunchSpec struct {
 	Program string   // path of the program

@@ -134,3 +134,71 @@ func (m *memory) WriteAt(p []byte, addr uint64) error {
 	}
 	return nil
 }
+
+// Range is one address range of a batched read.
+type Range struct {
+	Addr uint64
+	Len  int
+}
+
+// iovMax is the most iovecs one process_vm_readv takes (IOV_MAX).
+const iovMax = 1024
+
+// readRanges reads each range into dst at the sum of the lengths before
+// it and returns how many bytes of each were read from its start. All the
+// ranges go to one process_vm_readv (per IOV_MAX of them); the kernel
+// stops at the first range it cannot read in full, which is then finished
+// with read (and its /proc/PID/mem fallback) and the call goes on with
+// the ranges after it. Only a process that is gone is an error.
+func (m *memory) readRanges(ranges []Range, dst []byte, counts []int) error {
+	var local [iovMax]unix.Iovec
+	var remote [iovMax]unix.RemoteIovec
+	offs := make([]int, len(ranges))
+	off := 0
+	for i, r := range ranges {
+		offs[i] = off
+		off += r.Len
+	}
+	for len(ranges) > 0 {
+		// One iovec pair per non-empty range, up to iovMax of them.
+		k, take := 0, 0
+		for ; take < len(ranges) && k < iovMax; take++ {
+			r := ranges[take]
+			counts[take] = 0
+			if n := clip(r.Addr, r.Len); n > 0 {
+				local[k] = unix.Iovec{Base: &dst[offs[take]], Len: uint64(n)}
+				remote[k] = unix.RemoteIovec{Base: uintptr(r.Addr), Len: n}
+				k++
+			}
+		}
+		got := 0
+		if k > 0 {
+			n, err := unix.ProcessVMReadv(m.pid, local[:k], remote[:k], 0)
+			if errors.Is(err, unix.ESRCH) {
+				return fmt.Errorf("read %d ranges: %w", k, err)
+			}
+			got = max(n, 0)
+		}
+		// The kernel reads the ranges in order and stops at the first
+		// one it cannot read in full.
+		i := 0
+		for ; i < take; i++ {
+			n := clip(ranges[i].Addr, ranges[i].Len)
+			if got < n {
+				break
+			}
+			counts[i] = n
+			got -= n
+		}
+		if i == take {
+			ranges, counts, offs = ranges[take:], counts[take:], offs[take:]
+			continue
+		}
+		// Range i stopped the call: finish it the slow way, which also
+		// reads pages without read permission, and go on after it.
+		r := ranges[i]
+		counts[i], _ = m.read(r.Addr, dst[offs[i]:offs[i]+r.Len])
+		ranges, counts, offs = ranges[i+1:], counts[i+1:], offs[i+1:]
+	}
+	return nil
+}

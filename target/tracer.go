@@ -444,3 +444,29 @@ func (t *Tracer) ClearBreakpoints(pid int) error {
 		return p.bps.Clear()
 	})
 }
+
+// ReadRanges reads several ranges of process pid with as few
+// process_vm_readv calls as the kernel allows (one, unless a range is
+// unreadable), each into dst at the sum of the lengths before it, with
+// the original bytes shown under breakpoints. It returns per range how
+// many bytes were read from its start; only a process that is gone or
+// running is an error.
+func (t *Tracer) ReadRanges(pid int, ranges []Range, dst []byte) ([]int, error) {
+	counts := make([]int, len(ranges))
+	err := t.th.do(func() error {
+		p, err := t.lookup(pid)
+		if err != nil {
+			return err
+		}
+		if err := p.mem.readRanges(ranges, dst, counts); err != nil {
+			return err
+		}
+		off := 0
+		for i, r := range ranges {
+			p.bps.Shadow(r.Addr, dst[off:off+counts[i]])
+			off += r.Len
+		}
+		return nil
+	})
+	return counts, err
+}

@@ -28,6 +28,7 @@ var (
 	_ rsp.Target      = (*tracee)(nil)
 	_ rsp.Launcher    = (*tracee)(nil)
 	_ rsp.EventTarget = (*tracee)(nil)
+	_ rsp.RangeReader = (*tracee)(nil)
 )
 
 // Launch starts a program stopped at its first instruction, on procgdb's
@@ -93,6 +94,16 @@ func (t *tracee) SetRegisters(id rsp.ThreadID, s *regs.Set) error {
 
 func (t *tracee) ReadMemory(pid int, addr uint64, dst []byte) (int, error) {
 	return t.tr.ReadMemory(pid, addr, dst)
+}
+
+// ReadRanges makes the tracee an rsp.RangeReader: lldb's MultiMemRead
+// becomes one process_vm_readv.
+func (t *tracee) ReadRanges(pid int, ranges []rsp.Range, dst []byte) ([]int, error) {
+	rs := make([]target.Range, len(ranges))
+	for i, r := range ranges {
+		rs[i] = target.Range{Addr: r.Addr, Len: r.Len}
+	}
+	return t.tr.ReadRanges(pid, rs, dst)
 }
 
 func (t *tracee) WriteMemory(pid int, addr uint64, src []byte) (int, error) {

@@ -1,0 +1,170 @@
+package rsp
+
+import (
+	"bytes"
+	"math/rand/v2"
+	"testing"
+)
+
+// naiveEscape escapes p byte by byte, the reference for escapeInPlace.
+func naiveEscape(p []byte) []byte {
+	var out []byte
+	for _, b := range p {
+		if needsEscape[b] {
+			out = append(out, escapeByte, b^escapeXor)
+		} else {
+			out = append(out, b)
+		}
+	}
+	return out
+}
+
+func naiveSum(p []byte) byte {
+	var s byte
+	for _, b := range p {
+		s += b
+	}
+	return s
+}
+
+// testInputs returns byte strings that exercise the word-at-a-time paths:
+// every length up to a few words, each escaped byte at every position,
+// and long random data.
+func testInputs() [][]byte {
+	var ins [][]byte
+	rng := rand.New(rand.NewPCG(1, 2))
+	for n := range 40 {
+		p := make([]byte, n)
+		for i := range p {
+			p[i] = byte(rng.Uint32())
+		}
+		ins = append(ins, p)
+	}
+	for _, e := range []byte{'$', '#', '}', '*', 0x03, 0xff, 0} {
+		for pos := range 17 {
+			p := bytes.Repeat([]byte{'a'}, 17)
+			p[pos] = e
+			ins = append(ins, p)
+		}
+	}
+	big := make([]byte, 100_000)
+	for i := range big {
+		big[i] = byte(rng.Uint32())
+	}
+	ins = append(ins, big, bytes.Repeat([]byte{0xff}, 5000), bytes.Repeat([]byte{'}'}, 1000))
+	return ins
+}
+
+func TestChecksum(t *testing.T) {
+	for _, p := range testInputs() {
+		if got, want := checksum(p), naiveSum(p); got != want {
+			t.Errorf("checksum of %d bytes = %#x, want %#x", len(p), got, want)
+		}
+	}
+}
+
+func TestEscapeInPlace(t *testing.T) {
+	for _, p := range testInputs() {
+		n := len(p)
+		// The layout readReply uses: room for 2n from dst, data at dst+n.
+		const dst = 3
+		buf := make([]byte, dst+2*n)
+		copy(buf[dst+n:], p)
+		end, sum := escapeInPlace(buf, dst, dst+n, n)
+		want := naiveEscape(p)
+		if !bytes.Equal(buf[dst:end], want) {
+			t.Fatalf("escapeInPlace of %d bytes: got %d bytes, want %d", n, end-dst, len(want))
+		}
+		if sum != naiveSum(want) {
+			t.Errorf("escapeInPlace of %d bytes: sum %#x, want %#x", n, sum, naiveSum(want))
+		}
+		if escapedLen(p) != len(want) {
+			t.Errorf("escapedLen = %d, want %d", escapedLen(p), len(want))
+		}
+		if got, err := unescape(bytes.Clone(want)); err != nil || !bytes.Equal(got, p) {
+			t.Errorf("unescape of the escaped bytes differs (%v)", err)
+		}
+	}
+}
+
+func TestHexInPlace(t *testing.T) {
+	for _, p := range testInputs() {
+		n := len(p)
+		const dst = 1
+		buf := make([]byte, dst+2*n)
+		copy(buf[dst+n:], p)
+		sum := hexInPlace(buf, dst, dst+n, n)
+		want := appendHex(nil, p)
+		if !bytes.Equal(buf[dst:], want) {
+			t.Fatalf("hexInPlace of %d bytes = %.40q, want %.40q", n, buf[dst:], want)
+		}
+		if sum != naiveSum(want) {
+			t.Errorf("hexInPlace sum %#x, want %#x", sum, naiveSum(want))
+		}
+	}
+}
+
+func FuzzEscapeInPlace(f *testing.F) {
+	f.Add([]byte("a$b#c}d*e"))
+	f.Fuzz(func(t *testing.T, p []byte) {
+		n := len(p)
+		buf := make([]byte, 1+2*n)
+		copy(buf[1+n:], p)
+		end, sum := escapeInPlace(buf, 1, 1+n, n)
+		want := naiveEscape(p)
+		if !bytes.Equal(buf[1:end], want) || sum != naiveSum(want) || checksum(p) != naiveSum(p) {
+			t.Fatalf("escapeInPlace(%q) = %q, want %q", p, buf[1:end], want)
+		}
+	})
+}
+
+func benchData(n int) []byte {
+	rng := rand.New(rand.NewPCG(3, 4))
+	p := make([]byte, n)
+	for i := range p {
+		p[i] = byte(rng.Uint32())
+	}
+	return p
+}
+
+func BenchmarkHexInPlace(b *testing.B) {
+	const n = 64 << 10
+	p := benchData(n)
+	buf := make([]byte, 1+2*n)
+	b.SetBytes(n)
+	for b.Loop() {
+		copy(buf[1+n:], p)
+		hexInPlace(buf, 1, 1+n, n)
+	}
+}
+
+func BenchmarkEscapeInPlace(b *testing.B) {
+	const n = 64 << 10
+	p := benchData(n)
+	buf := make([]byte, 1+2*n)
+	b.SetBytes(n)
+	for b.Loop() {
+		copy(buf[1+n:], p)
+		escapeInPlace(buf, 1, 1+n, n)
+	}
+}
+
+func BenchmarkChecksum(b *testing.B) {
+	p := benchData(64 << 10)
+	b.SetBytes(int64(len(p)))
+	for b.Loop() {
+		checksum(p)
+	}
+}
+
+func BenchmarkUnescape(b *testing.B) {
+	esc := naiveEscape(benchData(64 << 10))
+	buf := make([]byte, len(esc))
+	b.SetBytes(int64(len(esc)))
+	for b.Loop() {
+		copy(buf, esc)
+		if _, err := unescape(buf); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -1,0 +1,171 @@
+package target
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"procgdb/regs"
+)
+
+// stopAtWork launches basic, stops it at work() with a breakpoint there,
+// and returns its pid, the address of work and the page edge.
+func stopAtWork(t testing.TB, tr *Tracer) (pid int, work, edge uint64) {
+	prog := build(t.(*testing.T), "basic")
+	pid, _ = launch(t.(*testing.T), tr, prog)
+	work = symbol(t.(*testing.T), tr, pid, prog, "work")
+	require.NoError(t, tr.InsertBreakpoint(pid, work))
+	require.NoError(t, tr.Resume(all))
+	require.Equal(t, EventBreakpoint, wait(t.(*testing.T), tr).Kind)
+	var p [8]byte
+	_, err := tr.ReadMemory(pid, symbol(t.(*testing.T), tr, pid, prog, "edge"), p[:])
+	require.NoError(t, err)
+	return pid, work, binary.LittleEndian.Uint64(p[:])
+}
+
+func TestReadRanges(t *testing.T) {
+	tr := newTracer(t)
+	pid, work, edge := stopAtWork(t, tr)
+
+	var code [4]byte
+	_, err := tr.ReadMemory(pid, work, code[:])
+	require.NoError(t, err)
+	require.NotEqual(t, byte(0xcc), code[0], "ReadMemory shows the original byte")
+
+	ranges := []Range{
+		{work, 4},       // code, under a breakpoint
+		{edge, 16},      // 8 readable bytes, then an unmapped page
+		{0, 8},          // unreadable
+		{edge - 8, 0},   // empty
+		{edge - 16, 16}, // readable after the failures
+	}
+	dst := bytes.Repeat([]byte{0x55}, 4+16+8+0+16)
+	counts, err := tr.ReadRanges(pid, ranges, dst)
+	require.NoError(t, err)
+	require.Equal(t, []int{4, 8, 0, 0, 16}, counts)
+	require.Equal(t, code[:], dst[:4], "breakpoint shadowed")
+	require.Equal(t, bytes.Repeat([]byte{0xab}, 8), dst[4:12])
+	require.Equal(t, bytes.Repeat([]byte{0xab}, 16), dst[28:44])
+
+	// Many ranges: more than one process_vm_readv's IOV_MAX.
+	many := make([]Range, 3000)
+	for i := range many {
+		many[i] = Range{edge - 8 + uint64(i%8), 1}
+	}
+	counts, err = tr.ReadRanges(pid, many, make([]byte, len(many)))
+	require.NoError(t, err)
+	for i, n := range counts {
+		require.Equal(t, 1, n, "range %d", i)
+	}
+
+	_, err = tr.ReadRanges(pid+100000, ranges, dst)
+	require.ErrorIs(t, err, ErrNoProcess)
+	require.NoError(t, tr.Kill(pid))
+}
+
+// bigSource maps 64 MiB, fills it and stops with SIGTRAP, for the
+// benchmarks: its address is in rdi at the stop.
+const bigSource = `
+#include <signal.h>
+#include <string.h>
+#include <sys/mman.h>
+int main(void) {
+	char *p = mmap(0, 64 << 20, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	memset(p, 0x5a, 64 << 20);
+	register char *q asm("rdi") = p;
+	asm volatile("int3" : : "r"(q));
+	return 0;
+}
+`
+
+// stoppedBig starts bigSource and returns its pid and the address of its
+// 64 MiB mapping, stopped.
+func stoppedBig(b *testing.B) (*Tracer, int, uint64) {
+	if _, err := exec.LookPath("gcc"); err != nil {
+		b.Skip("gcc not installed")
+	}
+	dir := b.TempDir()
+	src, prog := filepath.Join(dir, "big.c"), filepath.Join(dir, "big")
+	require.NoError(b, os.WriteFile(src, []byte(bigSource), 0o644))
+	out, err := exec.Command("gcc", "-O1", "-o", prog, src).CombinedOutput()
+	require.NoError(b, err, "gcc: %s", out)
+	layout, err := regs.HostLayout()
+	require.NoError(b, err)
+	tr := NewTracer(layout, nil)
+	b.Cleanup(func() { tr.Close() })
+	pid, err := tr.Launch(LaunchOptions{Path: prog, Args: []string{prog}})
+	require.NoError(b, err)
+	require.NoError(b, tr.Resume(all))
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	ev, err := tr.Wait(ctx)
+	require.NoError(b, err)
+	require.Equal(b, EventSignal, ev.Kind)
+	s, err := tr.Registers(pid, pid, false)
+	require.NoError(b, err)
+	return tr, pid, s.GPR.Rdi
+}
+
+// BenchmarkReadMemory reads a stopped child's memory through the tracer,
+// 1 MiB (a packet's worth) per operation: one process_vm_readv on the
+// tracer thread.
+func BenchmarkReadMemory(b *testing.B) {
+	tr, pid, base := stoppedBig(b)
+	buf := make([]byte, 1<<20)
+	b.SetBytes(int64(len(buf)))
+	off := uint64(0)
+	for b.Loop() {
+		n, err := tr.ReadMemory(pid, base+off, buf)
+		if err != nil || n != len(buf) || buf[0] != 0x5a {
+			b.Fatalf("read %d, %v", n, err)
+		}
+		off = (off + uint64(len(buf))) % (64 << 20)
+	}
+}
+
+// BenchmarkReadMemorySmall is one 8-byte read: the cost of a round trip
+// to the tracer thread and one system call.
+func BenchmarkReadMemorySmall(b *testing.B) {
+	tr, pid, base := stoppedBig(b)
+	var buf [8]byte
+	for b.Loop() {
+		if _, err := tr.ReadMemory(pid, base+4096, buf[:]); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkReadRanges reads 1,000 scattered 8-byte ranges per operation
+// with one ReadRanges call.
+func BenchmarkReadRanges(b *testing.B) {
+	tr, pid, base := stoppedBig(b)
+	ranges := make([]Range, 1000)
+	for i := range ranges {
+		ranges[i] = Range{base + uint64(i)*65521%(64<<20-8), 8}
+	}
+	dst := make([]byte, 8*len(ranges))
+	for b.Loop() {
+		if _, err := tr.ReadRanges(pid, ranges, dst); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkRegisters reads the general registers of a stopped thread
+// after a stop: the first read fills the cache (PTRACE_GETREGS), the rest
+// are served from it.
+func BenchmarkRegisters(b *testing.B) {
+	tr, pid, _ := stoppedBig(b)
+	for b.Loop() {
+		if _, err := tr.Registers(pid, pid, false); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
