@@ -155,6 +155,9 @@ type Session struct {
 	// files is the client's host I/O (file.go).
 	files fileState
 
+	// lldb is what the client negotiated of lldb's extensions (lldb.go).
+	lldb lldbState
+
 	// buf builds replies; mem holds memory and register bytes before
 	// they are encoded. Both are reused from packet to packet.
 	buf []byte
@@ -243,6 +246,9 @@ type entry struct {
 	enabled func(*Session) bool
 	// handle answers the packet; args is what follows the prefix.
 	handle func(s *Session, args []byte) reply
+	// anyArgs lets arguments follow the name directly, as in lldb's
+	// qRegisterInfo1a and _M100,rx.
+	anyArgs bool
 }
 
 // match returns the packet's arguments if p is this entry's packet.
@@ -251,7 +257,7 @@ func (e *entry) match(p []byte) ([]byte, bool) {
 		return nil, false
 	}
 	args := p[len(e.prefix):]
-	if len(e.prefix) == 1 || len(args) == 0 || strings.ContainsAny(e.prefix[len(e.prefix)-1:], ":;") {
+	if len(e.prefix) == 1 || e.anyArgs || len(args) == 0 || strings.ContainsAny(e.prefix[len(e.prefix)-1:], ":;") {
 		return args, true
 	}
 	return args, strings.IndexByte(":;,", args[0]) >= 0
@@ -261,7 +267,7 @@ func (e *entry) match(p []byte) ([]byte, bool) {
 // is built from it, so what is advertised is exactly what is handled.
 // (It is a function because qSupported's handler reads the table.)
 func packetTable() []entry {
-	return sortedByPrefix([]entry{
+	return sortedByPrefix(append([]entry{
 		{prefix: "qSupported", handle: (*Session).supported},
 		{prefix: "QStartNoAckMode", feature: "QStartNoAckMode+", handle: (*Session).startNoAck},
 		{prefix: "?", handle: (*Session).haltReason},
@@ -344,7 +350,7 @@ func packetTable() []entry {
 		{prefix: "vFile:readlink:", enabled: hasFiles, handle: (*Session).vFileReadlink},
 		{prefix: "vFile:fstat:", enabled: hasFiles, handle: (*Session).vFileFstat},
 		{prefix: "vFile:stat:", enabled: hasFiles, handle: (*Session).vFileStat},
-	})
+	}, lldbPackets()...))
 }
 
 func sortedByPrefix(es []entry) []entry {
@@ -360,6 +366,11 @@ func (s *Session) offered(e *entry) bool { return e.enabled == nil || e.enabled(
 
 // dispatch answers one packet.
 func (s *Session) dispatch(p []byte) reply {
+	p, restore, err := s.applyThreadSuffix(p)
+	if err != nil {
+		return errorReply(err)
+	}
+	defer restore()
 	for i := range s.packets {
 		e := &s.packets[i]
 		args, ok := e.match(p)
@@ -512,7 +523,11 @@ func (s *Session) send(r reply) error {
 		p = []byte("OK")
 	case replyError:
 		s.log.Debug("error reply", "err", r.err)
-		p = appendError(s.buf[:0], r.err, s.errorText)
+		if s.lldb.errorStrings {
+			p = appendLLDBError(s.buf[:0], r.err)
+		} else {
+			p = appendError(s.buf[:0], r.err, s.errorText)
+		}
 		s.buf = p
 	case replyData:
 		if r.framed {

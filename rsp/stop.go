@@ -118,7 +118,8 @@ func (s *Session) appendStop(dst []byte, ev StopEvent) []byte {
 			core = c
 		}
 	}
-	return appendStopReply(dst, ev, stopFormat{s.multiprocess, s.swbreak}, rs, core)
+	dst = appendStopReply(dst, ev, stopFormat{s.multiprocess, s.swbreak}, rs, core)
+	return s.appendLLDBStop(dst, ev)
 }
 
 // threadStop reports whether events of kind k are T replies: a thread

@@ -57,15 +57,24 @@ func auxvValue(auxv []byte, tag uint64) (uint64, bool) {
 // program headers; it returns 0 before the dynamic linker has set it up
 // and for statically linked programs.
 func rDebugAddr(read readFunc, auxv []byte) (uint64, error) {
+	_, rdebug, err := dtDebug(read, auxv)
+	return rdebug, err
+}
+
+// dtDebug finds the main program's DT_DEBUG entry: slot is the address
+// of its value, where the dynamic linker stores the address of r_debug,
+// and rdebug that value. Both are 0 for a static program; rdebug is 0
+// until the dynamic linker has run.
+func dtDebug(read readFunc, auxv []byte) (slot, rdebug uint64, err error) {
 	const atPhdr, atPhnum = 3, 5
 	phdr, ok1 := auxvValue(auxv, atPhdr)
 	phnum, ok2 := auxvValue(auxv, atPhnum)
 	if !ok1 || !ok2 || phnum == 0 || phnum > 1<<16 {
-		return 0, errors.New("auxv has no program headers")
+		return 0, 0, errors.New("auxv has no program headers")
 	}
 	ph := make([]byte, phnum*phdrSize)
 	if err := read(ph, phdr); err != nil {
-		return 0, fmt.Errorf("program headers: %w", err)
+		return 0, 0, fmt.Errorf("program headers: %w", err)
 	}
 	var bias, dynVaddr, dynSz uint64
 	var haveBias, haveDyn bool
@@ -80,15 +89,15 @@ func rDebugAddr(read readFunc, auxv []byte) (uint64, error) {
 		}
 	}
 	if !haveDyn {
-		return 0, nil // static: no dynamic linker, no libraries
+		return 0, 0, nil // static: no dynamic linker, no libraries
 	}
 	if !haveBias {
-		return 0, errors.New("program headers have no PT_PHDR")
+		return 0, 0, errors.New("program headers have no PT_PHDR")
 	}
 	n := min(dynSz/dynSize, maxDynamic)
 	dyn := make([]byte, n*dynSize)
 	if err := read(dyn, bias+dynVaddr); err != nil {
-		return 0, fmt.Errorf("dynamic section: %w", err)
+		return 0, 0, fmt.Errorf("dynamic section: %w", err)
 	}
 	for i := uint64(0); i < n; i++ {
 		tag := elf.DynTag(binary.LittleEndian.Uint64(dyn[i*dynSize:]))
@@ -96,10 +105,10 @@ func rDebugAddr(read readFunc, auxv []byte) (uint64, error) {
 			break
 		}
 		if tag == elf.DT_DEBUG {
-			return binary.LittleEndian.Uint64(dyn[i*dynSize+8:]), nil
+			return bias + dynVaddr + i*dynSize + 8, binary.LittleEndian.Uint64(dyn[i*dynSize+8:]), nil
 		}
 	}
-	return 0, nil
+	return 0, 0, nil
 }
 
 // readLibraries walks the link_map list. The first entry is the main
