@@ -99,6 +99,28 @@ func (c *Client) Receive() (string, error) {
 	}
 }
 
+// ExchangeBytes is Exchange for binary payloads without copies: it sends
+// payload and returns the reply's payload, run-length expanded and
+// unescaped, in the Client's buffer, valid until the next call. Bulk
+// readers (memory, benchmarks) use it to avoid a string per reply.
+func (c *Client) ExchangeBytes(payload []byte) ([]byte, error) {
+	if err := c.conn.writePacket(payload); err != nil {
+		return nil, err
+	}
+	for {
+		f, err := c.conn.readFrame()
+		if err != nil {
+			return nil, err
+		}
+		switch f.kind {
+		case framePacket:
+			return f.payload, nil
+		case frameRejected:
+			return nil, fmt.Errorf("rsp: reply refused: %w", f.err)
+		}
+	}
+}
+
 // StartNoAck asks the stub to stop acknowledging packets
 // (QStartNoAckMode) and stops acknowledging itself once it agreed.
 func (c *Client) StartNoAck() error {

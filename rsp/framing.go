@@ -173,7 +173,9 @@ func (c *conn) readPacket() (f frame, ok bool, err error) {
 		if end {
 			chunk = chunk[:len(chunk)-1]
 		}
-		if i := bytes.LastIndexByte(chunk, '$'); i >= 0 {
+		// IndexByte first: it is vectorized, and a '$' is rare.
+		if i := bytes.IndexByte(chunk, '$'); i >= 0 {
+			i += bytes.LastIndexByte(chunk[i:], '$')
 			// A '$' cannot occur inside a packet: the one we were reading
 			// was cut short and a new one begins.
 			c.in, sum, wire = c.in[:0], 0, 0
@@ -234,11 +236,8 @@ func (c *conn) decode(p []byte) ([]byte, error) {
 // refusing results longer than limit. A payload without '*' is returned
 // as it is.
 func expandRLE(p []byte, limit int) ([]byte, error) {
-	i := 0
-	for i < len(p) && p[i] != rleByte {
-		i++
-	}
-	if i == len(p) {
+	i := bytes.IndexByte(p, rleByte)
+	if i < 0 {
 		return p, nil
 	}
 	out := make([]byte, 0, len(p))

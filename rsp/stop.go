@@ -114,7 +114,11 @@ func (s *Session) appendStop(dst []byte, ev StopEvent) []byte {
 			s.log.Debug("stop reply without registers", "thread", s.formatThread(t), "err", err)
 			rs = nil
 		}
-		if _, c, ok := s.t.ThreadInfo(t); ok {
+		if cr, ok := s.t.(CoreReader); ok {
+			if c, ok := cr.ThreadCore(t); ok {
+				core = c
+			}
+		} else if _, c, ok := s.t.ThreadInfo(t); ok {
 			core = c
 		}
 	}

@@ -203,6 +203,13 @@ type RangeReader interface {
 	ReadRanges(pid int, ranges []Range, dst []byte) ([]int, error)
 }
 
+// CoreReader is implemented by targets that tell the CPU a thread last
+// ran on more cheaply than ThreadInfo (which also reads its name). Every
+// T stop reply carries it (core:), so the session prefers it.
+type CoreReader interface {
+	ThreadCore(t ThreadID) (core int, ok bool)
+}
+
 // LaunchSpec says how to start a program for vRun and R.
 type LaunchSpec struct {
 	Program string   // path of the program

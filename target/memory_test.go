@@ -169,3 +169,16 @@ func BenchmarkRegisters(b *testing.B) {
 		}
 	}
 }
+
+func TestStatCPU(t *testing.T) {
+	line := "123 (a) b) c) S 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26 27 28 29 30 31 32 33 34 35 7 37 38\n"
+	if got := statCPU([]byte(line)); got != 7 {
+		t.Errorf("statCPU = %d, want 7", got)
+	}
+	if got := statCPU([]byte("1 (x) S 1 2")); got != -1 {
+		t.Errorf("statCPU of a short line = %d, want -1", got)
+	}
+	self, err := os.ReadFile("/proc/self/stat")
+	require.NoError(t, err)
+	require.Equal(t, statProcessor(self), statCPU(self))
+}

@@ -33,6 +33,9 @@ type Tracer struct {
 	pass         [65]bool // by host signal number; Linux has 64
 	lastTID      int      // thread of the last reported event
 	opts         EventOptions
+
+	// cores serves ThreadCore, with its own lock (core.go).
+	cores coreCache
 }
 
 // process is one debugged process.
@@ -119,6 +122,9 @@ func (t *Tracer) Close() error {
 		return errors.Join(errs...)
 	})
 	t.th.close()
+	t.cores.mu.Lock()
+	t.cores.closeAll()
+	t.cores.mu.Unlock()
 	if errors.Is(err, ErrClosed) {
 		return nil
 	}

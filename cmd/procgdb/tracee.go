@@ -29,6 +29,7 @@ var (
 	_ rsp.Launcher    = (*tracee)(nil)
 	_ rsp.EventTarget = (*tracee)(nil)
 	_ rsp.RangeReader = (*tracee)(nil)
+	_ rsp.CoreReader  = (*tracee)(nil)
 )
 
 // Launch starts a program stopped at its first instruction, on procgdb's
@@ -189,6 +190,12 @@ func (t *tracee) Libraries(pid int) (uint64, []rsp.Library, error) {
 }
 
 func (t *tracee) Siginfo(id rsp.ThreadID) ([]byte, error) { return t.tr.Siginfo(id.PID, id.TID) }
+
+// ThreadCore makes the tracee an rsp.CoreReader: the core: of every stop
+// reply costs one pread.
+func (t *tracee) ThreadCore(id rsp.ThreadID) (int, bool) {
+	return t.tr.ThreadCore(id.PID, id.TID)
+}
 
 func (t *tracee) ThreadInfo(id rsp.ThreadID) (string, int, bool) {
 	return t.tr.ThreadInfo(id.PID, id.TID)

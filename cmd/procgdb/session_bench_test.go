@@ -1,0 +1,117 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"procgdb/regs"
+	"procgdb/rsp"
+	"procgdb/target"
+)
+
+// Benchmarks of whole round trips through procgdb's session and tracer
+// against a real child (the bench command's target), over loopback TCP as
+// a client would connect: profile them with
+//
+//	go test ./cmd/procgdb -run X -bench Session -cpuprofile cpu.out
+
+// benchSession serves the bench target under a Session and returns a
+// client stopped at the target's first SIGTRAP, and the thread id.
+func benchSession(b *testing.B, mib int) (*rsp.Client, string) {
+	if _, err := exec.LookPath("gcc"); err != nil {
+		b.Skip("gcc not installed")
+	}
+	dir := b.TempDir()
+	prog := filepath.Join(dir, "target")
+	out, err := exec.Command("gcc", "-O1", "-no-pie", "-o", prog, "../procgdb-bench/csrc/target.c").CombinedOutput()
+	if err != nil {
+		b.Fatalf("gcc: %v\n%s", err, out)
+	}
+	layout, err := regs.HostLayout()
+	if err != nil {
+		b.Fatal(err)
+	}
+	tr := target.NewTracer(layout, nil)
+	b.Cleanup(func() { tr.Close() })
+	tt := &tracee{tr: tr, stderr: io.Discard}
+	if _, err := tt.Launch(rsp.LaunchSpec{Program: prog, Args: []string{fmt.Sprint(mib), "1", "1000000000"}}); err != nil {
+		b.Fatal(err)
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { l.Close() })
+	go func() {
+		c, err := l.Accept()
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		rsp.NewSession(c, tt, rsp.Config{TargetXML: layout.TargetXML()}).Serve(context.Background())
+	}()
+	c, err := rsp.Dial(context.Background(), "tcp", l.Addr().String())
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { c.Close() })
+	if err := c.StartNoAck(); err != nil {
+		b.Fatal(err)
+	}
+	for _, p := range []string{"qSupported:multiprocess-;swbreak+;qRelocInsn+;vContSupported+", "?", "vCont;c"} {
+		if _, err := c.Exchange(p); err != nil {
+			b.Fatal(err)
+		}
+	}
+	r, _ := c.Exchange("?")
+	_, rest, _ := strings.Cut(r, "thread:")
+	tid, _, _ := strings.Cut(rest, ";")
+	return c, tid
+}
+
+func exchangeLoop(b *testing.B, c *rsp.Client, p string, want func(string) bool) {
+	for b.Loop() {
+		r, err := c.Exchange(p)
+		if err != nil || !want(r) {
+			b.Fatalf("%s: %.40q, %v", p, r, err)
+		}
+	}
+}
+
+func BenchmarkSessionStep(b *testing.B) {
+	c, tid := benchSession(b, 1)
+	exchangeLoop(b, c, "vCont;s:"+tid, func(r string) bool { return strings.HasPrefix(r, "T05") })
+}
+
+func BenchmarkSessionG(b *testing.B) {
+	c, _ := benchSession(b, 1)
+	exchangeLoop(b, c, "g", func(r string) bool { return len(r) > 200 })
+}
+
+func BenchmarkSessionP(b *testing.B) {
+	c, _ := benchSession(b, 1)
+	exchangeLoop(b, c, "p10", func(r string) bool { return len(r) == 16 })
+}
+
+func BenchmarkSessionSmallRead(b *testing.B) {
+	c, _ := benchSession(b, 1)
+	exchangeLoop(b, c, "m200000100,8", func(r string) bool { return len(r) == 16 })
+}
+
+func BenchmarkSessionRead(b *testing.B) {
+	c, _ := benchSession(b, 16)
+	b.SetBytes(512 << 10)
+	exchangeLoop(b, c, "m200000000,80000", func(r string) bool { return len(r) == 1<<20 })
+}
+
+func BenchmarkSessionReadBinary(b *testing.B) {
+	c, _ := benchSession(b, 16)
+	b.SetBytes(1<<20 - 64)
+	exchangeLoop(b, c, "x200000000,fffc0", func(r string) bool { return len(r) == 1<<20-64+1 })
+}
