@@ -3,6 +3,7 @@ package rsp
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"slices"
@@ -149,6 +150,9 @@ func lldbPackets() []entry {
 		{prefix: "jModulesInfo:", enabled: isInspector, handle: (*Session).jModulesInfo},
 		{prefix: "_M", anyArgs: true, enabled: isAllocator, handle: (*Session).allocateMemory},
 		{prefix: "_m", anyArgs: true, enabled: isAllocator, handle: (*Session).deallocateMemory},
+		{prefix: "vFile:size:", enabled: hasFiles, handle: (*Session).vFileSize},
+		{prefix: "vFile:mode:", enabled: hasFiles, handle: (*Session).vFileMode},
+		{prefix: "vFile:exists:", enabled: hasFiles, handle: (*Session).vFileExists},
 	}
 }
 
@@ -875,4 +879,51 @@ func (s *Session) layout() *regs.Layout {
 		return rs.Layout
 	}
 	return nil
+}
+
+// lldb's host I/O packets beyond gdb's (lldb's vFile:open flags and
+// errno values are gdb's since lldb 14): vFile:size, vFile:mode and
+// vFile:exists, each on a hex-encoded path, answered from Stat in the
+// FileSystem the session's vFile packets use.
+
+// vFileStatOf stats the path a vFile packet names.
+func (s *Session) vFileStatOf(args []byte) (unix.Stat_t, error) {
+	path, err := parseFilePath(args)
+	if err != nil {
+		return unix.Stat_t{}, err
+	}
+	fs, err := s.fileSystem()
+	if err != nil {
+		return unix.Stat_t{}, err
+	}
+	return fs.Stat(path)
+}
+
+// vFileSize answers vFile:size:HEX-PATH with "F" and the size in hex.
+func (s *Session) vFileSize(args []byte) reply {
+	st, err := s.vFileStatOf(args)
+	if err != nil {
+		return s.fileError("size", err)
+	}
+	return s.fileResult(st.Size)
+}
+
+// vFileMode answers vFile:mode:HEX-PATH with "F" and the mode bits in hex.
+func (s *Session) vFileMode(args []byte) reply {
+	st, err := s.vFileStatOf(args)
+	if err != nil {
+		return s.fileError("mode", err)
+	}
+	return s.fileResult(int64(st.Mode))
+}
+
+// vFileExists answers vFile:exists:HEX-PATH with "F,1" or "F,0".
+func (s *Session) vFileExists(args []byte) reply {
+	if _, err := s.vFileStatOf(args); err != nil {
+		if errors.Is(err, unix.ENOENT) || errors.Is(err, unix.ENOTDIR) {
+			return textReply("F,0")
+		}
+		return s.fileError("exists", err)
+	}
+	return textReply("F,1")
 }

@@ -408,3 +408,19 @@ func FuzzRegionAt(f *testing.F) {
 		}
 	})
 }
+
+func TestLLDBFileQueries(t *testing.T) {
+	fs := newFakeFS()
+	h := startFileSession(t, fs)
+	size := len(fs.files["/bin/prog"])
+	h.expect("vFile:size:"+hexPath("/bin/prog"), fmt.Sprintf("F%x", size))
+	h.expect("vFile:mode:"+hexPath("/bin/prog"), fmt.Sprintf("F%x", unix.S_IFREG|0o4755))
+	h.expect("vFile:exists:"+hexPath("/bin/prog"), "F,1")
+	h.expect("vFile:exists:"+hexPath("/nope"), "F,0")
+	h.expect("vFile:size:"+hexPath("/nope"), "F-1,2")
+	h.expect("vFile:mode:zz", "F-1,16")
+	h.expect("vFile:exists:zz", "F-1,16")
+	// Without host I/O they are not offered.
+	h2 := startSession(t, newFakeTarget(), Config{})
+	h2.expect("vFile:size:"+hexPath("/bin/prog"), "")
+}
