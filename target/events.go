@@ -127,9 +127,63 @@ func (t *Tracer) stopAll() error {
 		}
 		if ok {
 			t.queue = append(t.queue, ev)
+		} else {
+			t.takePendingTrap(ths[0])
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// takePendingTrap makes a thread that stopped for the tracer report the
+// SIGTRAP it may still have pending. A thread that executes an int3 (or
+// ends a single-step) just as PTRACE_INTERRUPT reaches it, typically
+// because it was preempted between the trap and its signal delivery,
+// reports the interrupt first: its SIGTRAP stays queued and its PC stays
+// past the int3. Left there, the trap surfaces on a later resume, after
+// the client may have removed the breakpoint, as a SIGTRAP the program
+// never raised; after a detach it kills the program. Resumed, the thread
+// runs no instruction: the kernel dequeues the pending signal first and
+// stops it again, and stopAll waits for that stop, which trap classifies
+// as any other (a breakpoint hit is rewound and queued).
+// Must run on the tracer thread.
+func (t *Tracer) takePendingTrap(th *thread) {
+	if t.threads[th.tid] != th || th.state != stopped || th.exitPending {
+		return
+	}
+	pending, err := trapPending(th.tid)
+	if err != nil && !errors.Is(err, unix.ESRCH) {
+		t.log.Warn("pending signals", "tid", th.tid, "err", err)
+	}
+	if !pending {
+		return
+	}
+	t.log.Debug("SIGTRAP pending after interrupt", "tid", th.tid)
+	if err := unix.PtraceCont(th.tid, 0); err != nil {
+		if !errors.Is(err, unix.ESRCH) {
+			t.log.Warn("take pending trap", "tid", th.tid, "err", err)
+		}
+		return
+	}
+	th.state = running
+}
+
+// trapPending reports whether a SIGTRAP that the thread does not block
+// waits in its own queue of pending signals (where the kernel puts
+// traps, unblocking them). A blocked one would not stop the thread.
+// Must run on the tracer thread.
+func trapPending(tid int) (bool, error) {
+	var infos [8][siginfoSize]byte
+	n, err := ptracePeekSiginfo(tid, infos[:])
+	if err != nil {
+		return false, err
+	}
+	for _, info := range infos[:n] {
+		if binary.LittleEndian.Uint32(info[:]) == uint32(unix.SIGTRAP) {
+			mask, err := ptraceGetSigmask(tid)
+			return err == nil && mask&(1<<(unix.SIGTRAP-1)) == 0, err
+		}
+	}
+	return false, nil
 }
 
 // waitThread blocks for the next status of th and handles it without

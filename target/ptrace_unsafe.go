@@ -39,6 +39,35 @@ func ptraceGetSiginfo(tid int, info *[siginfoSize]byte) error {
 	return ptrace(unix.PTRACE_GETSIGINFO, tid, 0, uintptr(unsafe.Pointer(info)))
 }
 
+// ptracePeekSiginfo copies the first len(infos) signals pending in
+// tid's own queue (not its process's) into infos and returns how many
+// there were.
+func ptracePeekSiginfo(tid int, infos [][siginfoSize]byte) (int, error) {
+	if len(infos) == 0 {
+		return 0, nil
+	}
+	// struct ptrace_peeksiginfo_args: off u64, flags u32, nr s32.
+	args := struct {
+		off   uint64
+		flags uint32
+		nr    int32
+	}{0, 0, int32(len(infos))}
+	r, _, errno := unix.Syscall6(unix.SYS_PTRACE, unix.PTRACE_PEEKSIGINFO, uintptr(tid),
+		uintptr(unsafe.Pointer(&args)), uintptr(unsafe.Pointer(&infos[0])), 0, 0)
+	if errno != 0 {
+		return 0, errno
+	}
+	return int(r), nil
+}
+
+// ptraceGetSigmask returns tid's mask of blocked signals (bit n-1 for
+// signal n).
+func ptraceGetSigmask(tid int) (uint64, error) {
+	var mask uint64
+	err := ptrace(unix.PTRACE_GETSIGMASK, tid, unsafe.Sizeof(mask), uintptr(unsafe.Pointer(&mask)))
+	return mask, err
+}
+
 // ptraceGetXState reads tid's XSAVE area into buf and returns how many
 // bytes the kernel filled.
 func ptraceGetXState(tid int, buf []byte) (int, error) {
