@@ -213,38 +213,44 @@ func TestExtendedAttach(t *testing.T) {
 	}
 }
 
-// TestExtendedFollowFork follows the child of a fork and keeps the parent:
-// both are inferiors, and both run to their exits with the right codes.
+// TestExtendedFollowFork follows the child of a fork (and of a vfork) and
+// keeps the parent: both are inferiors, and both run to their exits with
+// the right codes.
 func TestExtendedFollowFork(t *testing.T) {
 	prepare(t)
 	childWork := lineOf(t, "forker.c", "child-work")
-	s := startMulti(t, stubOptions{})
-	tr := s.gdbExt(prog("forker"),
-		"set remote exec-file "+prog("forker"),
-		"set follow-fork-mode child",
-		"set detach-on-fork off",
-		"break child_work",
-		"run fork",
-		"info inferiors",
-		"continue",
-		"inferior 1",
-		"continue",
-		"info inferiors",
-	)
-	out := tr.match("run fork", `\[Attaching after (?:Thread|process) (\d+)(?:\.\d+)? fork to child (?:Thread|process) (\d+)(?:\.\d+)?\]`)
-	tr.match("run fork", `\[New inferior 2 \(process \d+\)\]`)
-	tr.match("run fork", `Thread 2\.1 "forker" hit Breakpoint 1(\.\d+)?, child_work \(x=2\) `+atLine("forker.c", childWork))
-	if out == nil {
-		return
+	for _, mode := range []string{"fork", "vfork"} {
+		t.Run(mode, func(t *testing.T) {
+			prepare(t)
+			s := startMulti(t, stubOptions{})
+			tr := s.gdbExt(prog("forker"),
+				"set remote exec-file "+prog("forker"),
+				"set follow-fork-mode child",
+				"set detach-on-fork off",
+				"break child_work",
+				"run "+mode,
+				"info inferiors",
+				"continue",
+				"inferior 1",
+				"continue",
+				"info inferiors",
+			)
+			out := tr.match("run "+mode, `\[Attaching after (?:Thread|process) (\d+)(?:\.\d+)? `+mode+` to child (?:Thread|process) (\d+)(?:\.\d+)?\]`)
+			tr.match("run "+mode, `\[New inferior 2 \(process \d+\)\]`)
+			tr.match("run "+mode, `Thread 2\.1 "forker" hit Breakpoint 1(\.\d+)?, child_work \(x=2\) `+atLine("forker.c", childWork))
+			if out == nil {
+				return
+			}
+			parent, child := out[1], out[2]
+			tr.match("info inferiors", fmt.Sprintf(`(?m)^\s+1\s+process %s\s.*\s\S*/forker\s*$`, parent))
+			tr.match("info inferiors", fmt.Sprintf(`(?m)^\*\s+2\s+process %s\s.*\s\S*/forker\s*$`, child))
+			tr.match("continue", fmt.Sprintf(`\[Inferior 2 \(process %s\) exited with code 03\]`, child))
+			tr.match("inferior 1", fmt.Sprintf(`\[Switching to inferior 1 \[process %s\]`, parent))
+			tr.match("continue", fmt.Sprintf(`\[Inferior 1 \(process %s\) exited with code 015\]`, parent), 2)
+			tr.match("info inferiors", `(?m)^\*\s+1\s+<null>\s`, 2)
+			tr.noMatch("info inferiors", `process`, 2)
+		})
 	}
-	parent, child := out[1], out[2]
-	tr.match("info inferiors", fmt.Sprintf(`(?m)^\s+1\s+process %s\s.*\s\S*/forker\s*$`, parent))
-	tr.match("info inferiors", fmt.Sprintf(`(?m)^\*\s+2\s+process %s\s.*\s\S*/forker\s*$`, child))
-	tr.match("continue", fmt.Sprintf(`\[Inferior 2 \(process %s\) exited with code 03\]`, child))
-	tr.match("inferior 1", fmt.Sprintf(`\[Switching to inferior 1 \[process %s\]`, parent))
-	tr.match("continue", fmt.Sprintf(`\[Inferior 1 \(process %s\) exited with code 015\]`, parent), 2)
-	tr.match("info inferiors", `(?m)^\*\s+1\s+<null>\s`, 2)
-	tr.noMatch("info inferiors", `process`, 2)
 }
 
 // TestExtendedCatchFork stops at a fork and at a vfork with catch fork and
@@ -424,25 +430,66 @@ func TestExtendedTwoClients(t *testing.T) {
 }
 
 // TestExtendedOnce: with --once --multi the server exits when its client
-// disconnects, and the process the client ran does not outlive it.
+// disconnects; a process the client ran does not outlive it, and one it
+// attached to runs on, its breakpoints removed.
 func TestExtendedOnce(t *testing.T) {
 	prepare(t)
-	rep := filepath.Join(t.TempDir(), "report")
-	s := startMulti(t, stubOptions{once: true})
-	tr := s.gdbExt(prog("basic"),
-		"set remote exec-file "+prog("basic"),
-		"break main",
-		"run "+rep,
-		"disconnect",
-	)
-	tr.match("run "+rep, `Breakpoint 1, main \(`)
-	s.waitExit(exitTimeout)
-	pids := s.launched()
-	if len(pids) != 1 {
-		t.Fatalf("the stub reported launching %v, want one process", pids)
-	}
-	waitGone(t, pids[0])
-	if fileExists(rep) {
-		t.Errorf("the program ran on after its server exited:\n%s", readFile(t, rep))
-	}
+	t.Run("launched", func(t *testing.T) {
+		prepare(t)
+		rep := filepath.Join(t.TempDir(), "report")
+		s := startMulti(t, stubOptions{once: true})
+		tr := s.gdbExt(prog("basic"),
+			"set remote exec-file "+prog("basic"),
+			"break main",
+			"run "+rep,
+			"disconnect",
+		)
+		tr.match("run "+rep, `Breakpoint 1, main \(`)
+		s.waitExit(exitTimeout)
+		pids := s.launched()
+		if len(pids) != 1 {
+			t.Fatalf("the stub reported launching %v, want one process", pids)
+		}
+		waitGone(t, pids[0])
+		if fileExists(rep) {
+			t.Errorf("the program ran on after its server exited:\n%s", readFile(t, rep))
+		}
+	})
+	t.Run("attached", func(t *testing.T) {
+		prepare(t)
+		canAttach(t)
+		p := startProcess(t, "named")
+		if _, _, err := p.out.wait(0, regexp.MustCompile(`^ready pid=\d+$`), readyTimeout, p.done); err != nil {
+			t.Fatalf("named: %v", err)
+		}
+		pid := p.cmd.Process.Pid
+		s := startMulti(t, stubOptions{once: true})
+		tr := s.gdbExt(prog("named"),
+			fmt.Sprintf("attach %d", pid),
+			"break tick",
+			"continue",
+			"disconnect",
+		)
+		tr.match("continue", `Thread \d+ "worker-\d" hit Breakpoint 1, tick \(id=\d, i=\d+\) `+atLine("named.c", lineOf(t, "named.c", "tick-body")))
+		s.waitExit(exitTimeout)
+		select {
+		case <-p.done:
+			t.Fatalf("named exited after its server: %v", p.err)
+		case <-time.After(100 * time.Millisecond):
+		}
+		if err := p.stdin.Close(); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case <-p.done:
+		case <-time.After(exitTimeout):
+			t.Fatalf("named did not exit within %v of its stdin closing", exitTimeout)
+		}
+		if p.err != nil {
+			t.Fatalf("named after its server exited: %v (want a normal exit)", p.err)
+		}
+		if _, _, err := p.out.wait(0, regexp.MustCompile(`^done threads=7 ok=1$`), readyTimeout, p.done); err != nil {
+			t.Errorf("named's report: %v", err)
+		}
+	})
 }
