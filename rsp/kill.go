@@ -38,7 +38,7 @@ func (s *Session) kill(args []byte) reply {
 	if s.ext.on {
 		return reply{kind: replyNone}
 	}
-	killed := appendHexByte(append(s.buf[:0], 'X'), byte(gdbSignal(int(unix.SIGKILL))))
+	killed := appendHexByte(append(s.buf[:0], 'X'), byte(s.wireSignal(int(unix.SIGKILL))))
 	s.buf = killed
 	return endReply(dataReply(killed), OutcomeKilled)
 }

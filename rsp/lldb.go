@@ -104,6 +104,9 @@ type lldbState struct {
 	threadSuffix bool // QThreadSuffixSupported
 	listThreads  bool // QListThreadsInStopReply
 	errorStrings bool // QEnableErrorStrings
+	// native: signal numbers on the wire are Linux's, as lldb reads them
+	// for a Linux target, instead of gdb's.
+	native bool
 	// saved holds QSaveRegisterState's snapshots by id; nextSave is
 	// the last id handed out.
 	saved    map[uint64]savedRegisters
@@ -201,7 +204,7 @@ func (s *Session) threadSuffixSupported(args []byte) reply {
 	if err := noArgs(args); err != nil {
 		return errorReply(err)
 	}
-	s.lldb.on, s.lldb.threadSuffix = true, true
+	s.lldb.on, s.lldb.native, s.lldb.threadSuffix = true, true, true
 	return okReply
 }
 
@@ -209,7 +212,7 @@ func (s *Session) listThreadsInStopReply(args []byte) reply {
 	if err := noArgs(args); err != nil {
 		return errorReply(err)
 	}
-	s.lldb.on, s.lldb.listThreads = true, true
+	s.lldb.on, s.lldb.native, s.lldb.listThreads = true, true, true
 	return okReply
 }
 
@@ -217,8 +220,48 @@ func (s *Session) enableErrorStrings(args []byte) reply {
 	if err := noArgs(args); err != nil {
 		return errorReply(err)
 	}
-	s.lldb.on, s.lldb.errorStrings = true, true
+	s.lldb.on, s.lldb.native, s.lldb.errorStrings = true, true, true
 	return okReply
+}
+
+// Signal numbers. gdb numbers signals its own way (signals.go); lldb
+// reads the numbers in stop replies and resume packets as the target's own
+// once it knows the target runs Linux (lldb 14 does so unconditionally;
+// later versions when the stub offers native-signals+). A session uses
+// Linux's numbers from the moment the client shows it is lldb: its
+// qSupported offers xmlRegisters but none of the features every gdb since
+// 7.12 offers (swbreak+, vContSupported+, qRelocInsn+), or it sends one of
+// the lldb-only packets, all of which lldb sends before its first '?'.
+
+// negotiateLLDB recognises lldb's qSupported.
+func (s *Session) negotiateLLDB(f clientFeatures) {
+	_, xml := f["xmlRegisters"]
+	gdb := f.offered("swbreak") || f.offered("vContSupported") || f.offered("qRelocInsn")
+	s.lldb.native = xml && !gdb
+}
+
+// wireSignal returns the number the client uses for host signal sig.
+func (s *Session) wireSignal(sig int) int {
+	if s.lldb.native {
+		return sig
+	}
+	return gdbSignal(sig)
+}
+
+// signalNumber is a signal number from the client and the host signal
+// it stands for; ok is false when it stands for none.
+type signalNumber struct {
+	wire, host int
+	ok         bool
+}
+
+// hostSignalOf translates a signal number from the client.
+func (s *Session) hostSignalOf(sig int) signalNumber {
+	if s.lldb.native {
+		return signalNumber{sig, sig, sig > 0 && sig <= hostSignalMax}
+	}
+	host, ok := hostSignal(sig)
+	return signalNumber{sig, host, ok}
 }
 
 // appendLLDBError appends the error reply for err in lldb's form,
@@ -253,7 +296,7 @@ func (s *Session) hostInfo(args []byte) reply {
 	if err := noArgs(args); err != nil {
 		return errorReply(err)
 	}
-	s.lldb.on = true
+	s.lldb.on, s.lldb.native = true, true
 	dst := kvHex(s.buf[:0], "triple", lldbTriple)
 	dst = kv(dst, "ptrsize", "8")
 	dst = kv(dst, "endian", "little")
@@ -434,9 +477,9 @@ func (s *Session) threadInfoJSON(ev StopEvent, withRegs bool) lldbThreadInfo {
 	info := lldbThreadInfo{TID: ev.TID, Reason: stopReason(ev)}
 	switch ev.Kind {
 	case StopSignal:
-		info.Signal = gdbSignal(ev.Signal)
+		info.Signal = s.wireSignal(ev.Signal)
 	default:
-		info.Signal = gdbSignal(int(unix.SIGTRAP))
+		info.Signal = s.wireSignal(int(unix.SIGTRAP))
 	}
 	if ev.Kind == StopSignal && ev.Signal == 0 {
 		info.Signal = 0

@@ -64,7 +64,9 @@ func startLLDBSession(t *testing.T) (*harness, *lldbTarget) {
 	t.Helper()
 	lt := newLLDBTarget()
 	h := serveTarget(t, lt, lt.fakeTarget, Config{})
-	h.negotiate("qSupported:xmlRegisters=i386,arm,mips,arc;multiprocess+;fork-events+;vfork-events+")
+	if r := h.exchange("qSupported:xmlRegisters=i386,arm,mips,arc;multiprocess+;fork-events+;vfork-events+"); !strings.Contains(r, ";native-signals+") {
+		t.Fatalf("qSupported to lldb: %q", r)
+	}
 	return h, lt
 }
 
@@ -423,4 +425,35 @@ func TestLLDBFileQueries(t *testing.T) {
 	// Without host I/O they are not offered.
 	h2 := startSession(t, newFakeTarget(), Config{})
 	h2.expect("vFile:size:"+hexPath("/bin/prog"), "")
+}
+
+func TestLLDBNativeSignals(t *testing.T) {
+	usr1 := int(unix.SIGUSR1) // 10 on Linux, 30 in gdb's numbering
+	// gdb: gdb's numbers both ways.
+	h := startSession(t, newFakeTarget(), Config{})
+	if r := h.exchange(gdbFeatures); strings.Contains(r, "native-signals+") {
+		t.Errorf("qSupported to gdb: %q", r)
+	}
+	h.ft.stops <- StopEvent{Kind: StopSignal, PID: fakePID, TID: fakePID, Signal: usr1}
+	if r := h.exchange("vCont;C1e:p64.64"); !strings.HasPrefix(r, "T1e") {
+		t.Errorf("gdb: stop with SIGUSR1: %q", r)
+	}
+	if got := h.ft.resumes[len(h.ft.resumes)-1][0].Signal; got != usr1 {
+		t.Errorf("gdb: C1e delivered %d", got)
+	}
+
+	// lldb: Linux's numbers, from its qSupported on.
+	h, _ = startLLDBSession(t)
+	h.ft.stops <- StopEvent{Kind: StopSignal, PID: fakePID, TID: fakePID, Signal: usr1}
+	if r := h.exchange("vCont;C0a:p64.64"); !strings.HasPrefix(r, "T0a") {
+		t.Errorf("lldb: stop with SIGUSR1: %q", r)
+	}
+	if got := h.ft.resumes[len(h.ft.resumes)-1][0].Signal; got != usr1 {
+		t.Errorf("lldb: C0a delivered %d", got)
+	}
+	h.expect("vCont;C41:p64.64", "E02")
+	h.expect("QPassSignals:0e;11", "OK")
+	if got := h.ft.pass; len(got) != 2 || got[0] != int(unix.SIGALRM) || got[1] != int(unix.SIGCHLD) {
+		t.Errorf("lldb: QPassSignals passed %v", got)
+	}
 }

@@ -107,6 +107,7 @@ func (s *Session) supported(args []byte) reply {
 	s.errorText = f.offered("error-message")
 	s.gdbBinary = f.offered("binary-upload") || f.offered("qRelocInsn") || f.offered("vContSupported") || f.offered("swbreak")
 	s.negotiateEvents(f)
+	s.negotiateLLDB(f)
 
 	dst := appendHexUint(append(s.buf[:0], "PacketSize="...), packetSize)
 	for _, on := range []struct {
@@ -120,6 +121,7 @@ func (s *Session) supported(args []byte) reply {
 		{"vfork-events+", s.events.VFork},
 		{"exec-events+", s.events.Exec},
 		{"no-resumed+", s.events.NoResumed},
+		{"native-signals+", s.lldb.native},
 	} {
 		if on.on {
 			dst = append(append(dst, ';'), on.feature...)
@@ -277,8 +279,8 @@ func (s *Session) passSignals(args []byte) reply {
 	}
 	host := make([]int, 0, len(sigs))
 	for _, sig := range sigs {
-		if h, ok := hostSignal(sig); ok {
-			host = append(host, h)
+		if h := s.hostSignalOf(sig); h.ok {
+			host = append(host, h.host)
 		}
 	}
 	s.t.SetPassSignals(host)

@@ -177,7 +177,7 @@ func (s *Session) vCont(args []byte) reply {
 		if err != nil {
 			return errorReply(err)
 		}
-		ra, err := resumeAction(a.step, a.signal, t)
+		ra, err := resumeAction(a.step, s.hostSignalOf(a.signal), t)
 		if err != nil {
 			return errorReply(err)
 		}
@@ -186,18 +186,18 @@ func (s *Session) vCont(args []byte) reply {
 	return reply{kind: replyResume, actions: out}
 }
 
-// resumeAction builds the target's action, translating the signal.
-func resumeAction(step bool, gdbSig int, t ThreadID) (ResumeAction, error) {
+// resumeAction builds the target's action. sig is the client's signal
+// number translated by translate (gdb's numbering, or lldb's native one).
+func resumeAction(step bool, sig signalNumber, t ThreadID) (ResumeAction, error) {
 	a := ResumeAction{Kind: Continue, PID: t.PID, TID: t.TID}
 	if step {
 		a.Kind = Step
 	}
-	if gdbSig != 0 {
-		host, ok := hostSignal(gdbSig)
-		if !ok {
-			return ResumeAction{}, fmt.Errorf("signal %d: %w", gdbSig, errUnknownSignal)
+	if sig.wire != 0 {
+		if !sig.ok {
+			return ResumeAction{}, fmt.Errorf("signal %d: %w", sig.wire, errUnknownSignal)
 		}
-		a.Signal = host
+		a.Signal = sig.host
 	}
 	return a, nil
 }
@@ -226,7 +226,7 @@ func (s *Session) resumeLegacy(args []byte, step, withSignal bool) reply {
 			return errorReply(err)
 		}
 	}
-	a, err := resumeAction(step, r.signal, t)
+	a, err := resumeAction(step, s.hostSignalOf(r.signal), t)
 	if err != nil {
 		return errorReply(err)
 	}

@@ -23,6 +23,15 @@ var expedited = [...]int{regs.RBP, regs.RSP, regs.RIP}
 type stopFormat struct {
 	multiprocess bool // thread ids are pPID.TID; W and X name the process
 	swbreak      bool // the client understands the swbreak stop reason
+	native       bool // signals are Linux's numbers, not gdb's (lldb)
+}
+
+// signal returns the number a stop reply gives host signal sig.
+func (f stopFormat) signal(sig int) int {
+	if f.native {
+		return sig
+	}
+	return gdbSignal(sig)
 }
 
 // appendStopReply appends the stop reply for ev. rs holds the stopped
@@ -34,7 +43,7 @@ func appendStopReply(dst []byte, ev StopEvent, f stopFormat, rs *regs.Set, core 
 		dst = appendHexByte(append(dst, 'W'), byte(ev.ExitCode))
 		return appendProcess(dst, ev.PID, f)
 	case StopKilled:
-		dst = appendHexByte(append(dst, 'X'), byte(gdbSignal(ev.Signal)))
+		dst = appendHexByte(append(dst, 'X'), byte(f.signal(ev.Signal)))
 		return appendProcess(dst, ev.PID, f)
 	case StopThreadExited:
 		dst = append(appendHexByte(append(dst, 'w'), byte(ev.ExitCode)), ';')
@@ -46,7 +55,7 @@ func appendStopReply(dst []byte, ev StopEvent, f stopFormat, rs *regs.Set, core 
 	if ev.Kind == StopSignal {
 		sig = ev.Signal
 	}
-	dst = appendHexByte(append(dst, 'T'), byte(gdbSignal(sig)))
+	dst = appendHexByte(append(dst, 'T'), byte(f.signal(sig)))
 	dst = append(dst, "thread:"...)
 	dst = appendThreadID(dst, ThreadID{ev.PID, ev.TID}, f.multiprocess)
 	dst = append(dst, ';')
@@ -122,7 +131,7 @@ func (s *Session) appendStop(dst []byte, ev StopEvent) []byte {
 			core = c
 		}
 	}
-	dst = appendStopReply(dst, ev, stopFormat{s.multiprocess, s.swbreak}, rs, core)
+	dst = appendStopReply(dst, ev, stopFormat{s.multiprocess, s.swbreak, s.lldb.native}, rs, core)
 	return s.appendLLDBStop(dst, ev)
 }
 
