@@ -24,8 +24,11 @@
 // # Dialects
 //
 // gdb and lldb agree on most packets but not all. Where they differ,
-// procgdb follows gdb and names the difference at the packet: the binary
-// memory read x (memory.go) is the one that matters so far.
+// procgdb follows gdb until the client shows it is lldb (lldb.go says how),
+// and names the difference at the packet: the binary memory read x
+// (memory.go), signal numbers (gdb's own, or Linux's for lldb), thread
+// suffixes on register packets, and what stop replies carry (stop.go,
+// lldb.go).
 //
 // # Files
 //
@@ -59,6 +62,13 @@
 //	                QThreadEvents, QCatchSyscalls, no-resumed
 //	file.go         "Host I/O Packets": vFile:*, with the constants and
 //	                struct stat of "File-I/O Remote Protocol Extension"
+//	lldb.go         lldb's extensions (lldbgdbremote.md): qHostInfo,
+//	                qProcessInfo, QThreadSuffixSupported,
+//	                QListThreadsInStopReply, jThreadsInfo, qThreadStopInfo,
+//	                qRegisterInfo, qMemoryRegionInfo, qShlibInfoAddr,
+//	                qFileLoadAddress, qModuleInfo, jModulesInfo,
+//	                QSave/RestoreRegisterState, _M, _m, vFile:size/mode/
+//	                exists, and lldb's additions to stop replies
 //	client.go       Client, the other end of all of the above
 //
 // Every packet is decoded by a pure function (parseMemRead, parseVCont,
