@@ -245,6 +245,9 @@ func expandRLE(p []byte, limit int) ([]byte, error) {
 	for ; i < len(p); i++ {
 		b := p[i]
 		if b != rleByte {
+			if len(out) >= limit {
+				return nil, errTooLong
+			}
 			out = append(out, b)
 			continue
 		}
