@@ -88,7 +88,22 @@ func (t *Tracer) setPC(th *thread, pc uint64) error {
 // SetRegisters.
 func (t *Tracer) Registers(pid, tid int, ext bool) (*regs.Set, error) {
 	var s *regs.Set
-	err := t.th.do(func() error {
+	// Served from the cache on the caller when it holds what is asked.
+	cached := false
+	err := t.th.read(func() error {
+		th, err := t.lookupThread(pid, tid)
+		if err != nil {
+			return err
+		}
+		if c := &th.regs; c.gprOK && (!ext || c.xOK) {
+			s, cached = &c.set, true
+		}
+		return nil
+	})
+	if err != nil || cached {
+		return s, err
+	}
+	err = t.th.do(func() error {
 		th, err := t.lookupThread(pid, tid)
 		if err != nil {
 			return err

@@ -143,7 +143,7 @@ var ErrRunning = errors.New("process is running")
 // Processes lists the PIDs being debugged, ascending.
 func (t *Tracer) Processes() []int {
 	var pids []int
-	t.th.do(func() error {
+	t.th.read(func() error {
 		for pid := range t.procs {
 			pids = append(pids, pid)
 		}
@@ -156,7 +156,7 @@ func (t *Tracer) Processes() []int {
 // Threads lists the threads of process pid, main thread first.
 func (t *Tracer) Threads(pid int) ([]int, error) {
 	var tids []int
-	err := t.th.do(func() error {
+	err := t.th.read(func() error {
 		if t.procs[pid] == nil {
 			return fmt.Errorf("threads of %d: %w", pid, ErrNoProcess)
 		}
@@ -226,7 +226,7 @@ func (t *Tracer) lookupThread(pid, tid int) (*thread, error) {
 // launching it.
 func (t *Tracer) IsAttached(pid int) bool {
 	var a bool
-	t.th.do(func() error {
+	t.th.read(func() error {
 		if p := t.procs[pid]; p != nil {
 			a = p.attached
 		}
@@ -239,10 +239,11 @@ func (t *Tracer) IsAttached(pid int) bool {
 // original bytes shown under breakpoints. It returns the number of bytes
 // read from the start of the range: short, with a nil error, where the
 // range runs into unreadable memory; 0 with an error when addr is
-// unreadable.
+// unreadable. It runs on the caller (process_vm_readv needs no tracer
+// thread).
 func (t *Tracer) ReadMemory(pid int, addr uint64, dst []byte) (int, error) {
 	var n int
-	err := t.th.do(func() error {
+	err := t.th.read(func() error {
 		p, err := t.lookup(pid)
 		if err != nil {
 			return err
@@ -459,7 +460,7 @@ func (t *Tracer) ClearBreakpoints(pid int) error {
 // running is an error.
 func (t *Tracer) ReadRanges(pid int, ranges []Range, dst []byte) ([]int, error) {
 	counts := make([]int, len(ranges))
-	err := t.th.do(func() error {
+	err := t.th.read(func() error {
 		p, err := t.lookup(pid)
 		if err != nil {
 			return err
