@@ -324,3 +324,27 @@ func TestGDBDebugsDualProgram(t *testing.T) {
 	}
 	tr.match("continue", `exited with code 03`, 5)
 }
+
+// TestSignalNumbersLLDBAndGDB checks that lldb and gdb both see SIGUSR1
+// and SIGUSR2 by name and deliver them: lldb reads Linux's signal numbers,
+// gdb its own, and the two differ for these signals.
+func TestSignalNumbersLLDBAndGDB(t *testing.T) {
+	prepare(t)
+	t.Run("lldb", func(t *testing.T) {
+		onlyProcgdb(t, "lldb's dialect")
+		needTool(t, "lldb")
+		s := startStub(t, stubOptions{prog: prog("usrsig")})
+		// lldb --batch gives up at a stop by a signal, so the signals
+		// only notify: lldb names each and passes it on.
+		handle := "process handle -s false -n true -p true SIGUSR1 SIGUSR2"
+		tr := runLLDB(t, prog("usrsig"), "gdb-remote "+s.target, handle, "continue")
+		tr.match("continue", `received signal: SIGUSR1[\s\S]*received signal: SIGUSR2[\s\S]*exited with status = 2 `)
+	})
+	t.Run("gdb", func(t *testing.T) {
+		s := startStub(t, stubOptions{prog: prog("usrsig")})
+		tr := runGDB(t, prog("usrsig"), "target remote "+s.target, "continue", "continue", "continue")
+		tr.match("continue", `received signal SIGUSR1`)
+		tr.match("continue", `received signal SIGUSR2`, 2)
+		tr.match("continue", `exited with code 02`, 3)
+	})
+}
