@@ -14,6 +14,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"procgdb/internal/corpus"
 )
 
 // The hardening tests (issue: hostile input, vanishing peers, and a
@@ -515,7 +517,11 @@ func TestManyClients(t *testing.T) {
 			t.Errorf("client %d:\n%s", i, out)
 		}
 	}
-	// Each program printed its checksum on procgdb's stdout.
+	// Each program, let go, prints its checksum on procgdb's stdout.
+	okRE := regexp.MustCompile(`^checksum=[0-9a-f]{16} text=ok$`)
+	for deadline := time.Now().Add(exitTimeout); s.stdout.count(okRE) < clients && time.Now().Before(deadline); {
+		time.Sleep(10 * time.Millisecond)
+	}
 	got := map[string]int{}
 	for _, l := range strings.Split(s.stdout.String(), "\n") {
 		if m := checksumRE.FindStringSubmatch(l); m != nil && m[2] == "ok" {
@@ -526,5 +532,110 @@ func TestManyClients(t *testing.T) {
 		if n := (clients - (r - 2) + 2) / 3; got[sum] != n {
 			t.Errorf("%d programs of %d rounds printed checksum=%s text=ok, want %d; output:\n%s", got[sum], r, sum, n, s.stdout)
 		}
+	}
+}
+
+// TestHostileCorpus replays rsp/testdata/hostile-packets.txt against
+// procgdb debugging a live process: every packet gets the empty reply or an
+// error reply (F-1,errno for vFile), every bad packet '-', and the session
+// answers '?' with the same stop after each one. The process must then
+// still run to the right result.
+func TestHostileCorpus(t *testing.T) {
+	prepare(t)
+	onlyProcgdb(t, "the hostile-packet corpus")
+	entries, err := corpus.Parse("../rsp/testdata/hostile-packets.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := expectedChecksum(t, 2)
+	s := startStub(t, stubOptions{prog: prog("checksum"), args: []string{"2"}})
+	c := dialStub(t, s)
+	features := "qSupported:multiprocess+;swbreak+;hwbreak+;fork-events+;vfork-events+;exec-events+;vContSupported+;QThreadEvents+;no-resumed+;xmlRegisters=i386"
+	if r := exchange(t, c, features); !strings.HasPrefix(r, "PacketSize=") {
+		t.Fatalf("qSupported: %q", r)
+	}
+	stop := exchange(t, c, "?")
+	if !strings.HasPrefix(stop, "T05") {
+		t.Fatalf("'?' = %q", stop)
+	}
+	errRE := regexp.MustCompile(`^(E[0-9a-fA-F]{2}|E\..*|F-1,[0-9a-f]+)$`)
+	for _, e := range entries {
+		switch e.Kind {
+		case corpus.Packet:
+			if r := exchange(t, c, string(e.Data)); r != "" && !errRE.MatchString(r) {
+				t.Errorf("line %d %.60q: reply %.60q, want empty or an error", e.Line, e.Data, r)
+			}
+		case corpus.Nak:
+			if err := c.WriteRaw(e.Data); err != nil {
+				t.Fatal(err)
+			}
+			if b, err := c.ReadAck(); err != nil || b != '-' {
+				t.Errorf("line %d %.60q: ack %q, %v; want '-'", e.Line, e.Data, b, err)
+			}
+		case corpus.Raw:
+			if err := c.WriteRaw(e.Data); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if r := exchange(t, c, "?"); r != stop {
+			t.Fatalf("line %d %.60q: then '?' = %.60q, want %.60q", e.Line, e.Data, r, stop)
+		}
+	}
+	// The process is unharmed: it runs to its end.
+	if r := exchange(t, c, "vCont;c"); !strings.HasPrefix(r, "W00") {
+		t.Errorf("vCont;c after the corpus: %q, want W00", r)
+	}
+	if _, m, err := s.stdout.wait(0, checksumRE, exitTimeout, s.done); err != nil || m[1] != want || m[2] != "ok" {
+		t.Errorf("the program printed %q (%v), want checksum=%s text=ok", m, err, want)
+	}
+}
+
+// TestClientsNotBlocked: on a --multi server, a client that sends half a
+// packet and stalls, one that floods requests and never reads the replies,
+// and one that sends an over-long packet hold up no other client.
+func TestClientsNotBlocked(t *testing.T) {
+	prepare(t)
+	onlyProcgdb(t, "clients at once")
+	s := startStub(t, stubOptions{multi: true})
+	stalled := dialStub(t, s)
+	if err := stalled.WriteRaw([]byte("$qSupported:multipro")); err != nil {
+		t.Fatal(err)
+	}
+	flooder := dialStub(t, s)
+	go func() {
+		for range 100000 {
+			if flooder.Send("m0,100000") != nil {
+				return
+			}
+		}
+	}()
+	long := dialStub(t, s)
+	go func() { _ = long.Send("X0,0:" + strings.Repeat("a", 8<<20)) }()
+
+	// Meanwhile other clients run programs to their end.
+	want := expectedChecksum(t, 2)
+	for i := range 3 {
+		c := dialStub(t, s)
+		if err := c.SetDeadline(time.Now().Add(readyTimeout)); err != nil {
+			t.Fatal(err)
+		}
+		exchange(t, c, "qSupported:multiprocess+")
+		exchange(t, c, "!")
+		run := fmt.Sprintf("vRun;%x;%x", prog("checksum"), "2")
+		if r := exchange(t, c, run); !strings.HasPrefix(r, "T05") {
+			t.Fatalf("client %d: %s: %q", i, run, r)
+		}
+		if r := exchange(t, c, "vCont;c"); !strings.HasPrefix(r, "W00") {
+			t.Fatalf("client %d: vCont;c: %q, want W00", i, r)
+		}
+		c.Close()
+	}
+	// The output may reach the test a little after the exit.
+	okRE := regexp.MustCompile(`^checksum=` + want + ` text=ok$`)
+	for deadline := time.Now().Add(exitTimeout); s.stdout.count(okRE) < 3 && time.Now().Before(deadline); {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if n := s.stdout.count(okRE); n != 3 {
+		t.Errorf("%d programs printed the right checksum, want 3:\n%s", n, s.stdout)
 	}
 }
