@@ -67,6 +67,35 @@ func escapeInPlace(buf []byte, dst, src, n int) (end int, sum byte) {
 	return j, sum
 }
 
+// escapes appends the positions of the bytes of p that need escaping to
+// idx.
+func escapes(idx []int, p []byte) []int {
+	for off := 0; off < len(p); {
+		i := plainPrefix(p[off:])
+		if off+i == len(p) {
+			break
+		}
+		idx = append(idx, off+i)
+		off += i + 1
+	}
+	return idx
+}
+
+// escapeBackward escapes, in place, the n bytes at the start of p, whose
+// bytes at positions idx (ascending, from escapes) need escaping; p must
+// be n+len(idx) long. The runs between escaped bytes move right, last
+// first, so nothing is overwritten before it has moved.
+func escapeBackward(p []byte, n int, idx []int) {
+	end := n
+	for k := len(idx) - 1; k >= 0; k-- {
+		at := idx[k]
+		copy(p[at+1+k+1:end+k+1], p[at+1:end])
+		b := p[at]
+		p[at+k], p[at+k+1] = escapeByte, b^escapeXor
+		end = at
+	}
+}
+
 // escapedLen returns how long p is once escaped.
 func escapedLen(p []byte) int {
 	n := len(p)

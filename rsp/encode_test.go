@@ -168,3 +168,44 @@ func BenchmarkUnescape(b *testing.B) {
 		}
 	}
 }
+
+func TestEscapeBackward(t *testing.T) {
+	for _, p := range testInputs() {
+		idx := escapes(nil, p)
+		buf := make([]byte, len(p)+len(idx))
+		copy(buf, p)
+		escapeBackward(buf, len(p), idx)
+		if want := naiveEscape(p); !bytes.Equal(buf, want) {
+			t.Fatalf("escapeBackward of %d bytes: %.40q, want %.40q", len(p), buf, want)
+		}
+	}
+}
+
+func FuzzEscapeBackward(f *testing.F) {
+	f.Add([]byte("a$b#c}d*e"))
+	f.Fuzz(func(t *testing.T, p []byte) {
+		idx := escapes(nil, p)
+		buf := make([]byte, len(p)+len(idx))
+		copy(buf, p)
+		escapeBackward(buf, len(p), idx)
+		if want := naiveEscape(p); !bytes.Equal(buf, want) {
+			t.Fatalf("escapeBackward(%q) = %q, want %q", p, buf, want)
+		}
+	})
+}
+
+// BenchmarkEscapeBackward is the x reply's escaping: find the bytes to
+// escape, move the runs between them, sum the result.
+func BenchmarkEscapeBackward(b *testing.B) {
+	const n = 64 << 10
+	p := benchData(n)
+	buf := make([]byte, n+n/16)
+	var idx []int
+	b.SetBytes(n)
+	for b.Loop() {
+		copy(buf, p)
+		idx = escapes(idx[:0], buf[:n])
+		escapeBackward(buf[:n+len(idx)], n, idx)
+		checksum(buf[:n+len(idx)])
+	}
+}

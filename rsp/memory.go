@@ -57,7 +57,11 @@ func appendMemRead(dst []byte, r memRead) []byte {
 }
 
 // parseMemWrite decodes M's "addr,length:XX...".
-func parseMemWrite(b []byte) (memWrite, error) {
+func parseMemWrite(b []byte) (memWrite, error) { return parseMemWriteInto(nil, b) }
+
+// parseMemWriteInto is parseMemWrite decoding the data into buf, reused
+// from packet to packet.
+func parseMemWriteInto(buf []byte, b []byte) (memWrite, error) {
 	r, data, err := parseWriteHeader(b)
 	if err != nil {
 		return memWrite{}, err
@@ -65,7 +69,7 @@ func parseMemWrite(b []byte) (memWrite, error) {
 	if uint64(len(data)) != 2*r.length {
 		return memWrite{}, fmt.Errorf("data: %d hex digits for length %#x: %w", len(data), r.length, errMalformed)
 	}
-	buf, err := decodeHex(make([]byte, 0, len(data)/2), data)
+	buf, err = decodeHex(buf[:0], data)
 	if err != nil {
 		return memWrite{}, fmt.Errorf("data: %w", err)
 	}
@@ -135,9 +139,11 @@ func (s *Session) readMemoryBinary(args []byte) reply {
 //
 //	'$' prefix payload '#' checksum
 //
-// and the target reads into the second half of the payload's room, which
-// hex encoding or escaping then fills from the front (see encode.go). A
-// read that runs into unreadable memory returns the part that was read.
+// For hex, the target reads into the second half of the payload's room,
+// which the encoder then fills from the front; for binary, it reads where
+// the payload goes, and the few bytes that need escaping (1 in 64 of
+// random data) are escaped in place from the back (see encode.go). A read
+// that runs into unreadable memory returns the part that was read.
 func (s *Session) readReply(r memRead, limit uint64, prefix string, hex bool) reply {
 	pid, err := s.currentProcess()
 	if err != nil {
@@ -145,8 +151,11 @@ func (s *Session) readReply(r memRead, limit uint64, prefix string, hex bool) re
 	}
 	n := int(min(r.length, limit))
 	dst := 1 + len(prefix)
-	src := dst + n
-	pkt := slices.Grow(s.out[:0], dst+2*n+3)[:dst+2*n]
+	src, room := dst+n, 2*n
+	if !hex {
+		src, room = dst, n+n/32
+	}
+	pkt := slices.Grow(s.out[:0], dst+room+3)[:dst+room]
 	s.out = nil // the reply owns the buffer until it is sent
 	pkt[0] = '$'
 	copy(pkt[1:], prefix)
@@ -162,16 +171,19 @@ func (s *Session) readReply(r memRead, limit uint64, prefix string, hex bool) re
 		}
 		// A partial read reports its failure by its length alone.
 	}
-	sum := checksum(pkt[1:dst])
-	end := dst + 2*got
 	if hex {
-		sum += hexInPlace(pkt, dst, src, got)
-	} else {
-		var esum byte
-		end, esum = escapeInPlace(pkt, dst, src, got)
-		sum += esum
+		sum := checksum(pkt[1:dst]) + hexInPlace(pkt, dst, src, got)
+		return framedReply(endFrame(pkt[:dst+2*got], sum))
 	}
-	return framedReply(endFrame(pkt[:end], sum))
+	s.esc = escapes(s.esc[:0], pkt[dst:dst+got])
+	end := dst + got + len(s.esc)
+	if end+3 > cap(pkt) {
+		// More escapes than room: rare, for data full of '$#}*'.
+		pkt = append(make([]byte, 0, end+3), pkt[:dst+got]...)
+	}
+	pkt = pkt[:end]
+	escapeBackward(pkt[dst:], got, s.esc)
+	return framedReply(endFrame(pkt, checksum(pkt[1:])))
 }
 
 // endFrame appends '#' and the checksum to a packet built from '$' on.
@@ -204,10 +216,11 @@ func (s *Session) read(r memRead, limit uint64) ([]byte, error) {
 
 // writeMemory answers M.
 func (s *Session) writeMemory(args []byte) reply {
-	w, err := parseMemWrite(args)
+	w, err := parseMemWriteInto(s.mem, args)
 	if err != nil {
 		return errorReply(err)
 	}
+	s.mem = w.data
 	return s.write(w)
 }
 

@@ -165,6 +165,8 @@ type Session struct {
 	// out is where memory replies are built already framed; it is handed
 	// to the connection, which hands back the previous packet's buffer.
 	out []byte
+	// esc holds the positions of bytes to escape in a binary reply.
+	esc []int
 }
 
 // NewSession returns a session that serves the client on rw, debugging t.
