@@ -267,25 +267,29 @@ func expandRLE(p []byte, limit int) ([]byte, error) {
 	return out, nil
 }
 
-// unescape decodes '}' escapes in place.
+// unescape decodes '}' escapes in place, moving the runs between escapes
+// with copy (escapes are rare: 1 in 64 bytes of random binary data).
 func unescape(p []byte) ([]byte, error) {
-	j := bytes.IndexByte(p, escapeByte)
-	if j < 0 {
+	i := bytes.IndexByte(p, escapeByte)
+	if i < 0 {
 		return p, nil
 	}
-	for i := j; i < len(p); i++ {
-		b := p[i]
-		if b == escapeByte {
-			i++
-			if i == len(p) {
-				return nil, errBadEscape
-			}
-			b = p[i] ^ escapeXor
+	j := i
+	for {
+		// p[i] is an escape byte.
+		if i+1 == len(p) {
+			return nil, errBadEscape
 		}
-		p[j] = b
-		j++
+		p[j] = p[i+1] ^ escapeXor
+		i, j = i+2, j+1
+		k := bytes.IndexByte(p[i:], escapeByte)
+		if k < 0 {
+			j += copy(p[j:], p[i:])
+			return p[:j], nil
+		}
+		copy(p[j:], p[i:i+k])
+		i, j = i+k, j+k
 	}
-	return p[:j], nil
 }
 
 // unexpectedEOF turns io.EOF inside a packet into io.ErrUnexpectedEOF.
