@@ -493,3 +493,43 @@ func TestExtendedOnce(t *testing.T) {
 		}
 	})
 }
+
+// TestExtendedTwoInferiors debugs two programs at once on one connection
+// (add-inferior): each stops at its own breakpoint, both are listed, and
+// each runs to its own exit.
+func TestExtendedTwoInferiors(t *testing.T) {
+	prepare(t)
+	dir := t.TempDir()
+	r1, r2 := filepath.Join(dir, "report1"), filepath.Join(dir, "report2")
+	here, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := startMulti(t, stubOptions{})
+	tr := s.gdbExt(prog("basic"),
+		"set remote exec-file "+prog("basic"),
+		"break add",
+		"run "+r1,
+		"add-inferior -exec "+prog("showargs"),
+		"inferior 2",
+		"set remote exec-file "+prog("showargs"),
+		"break showargs.c:"+strconv.Itoa(lineOf(t, "showargs.c", "showargs-first")),
+		"run "+r2+" q",
+		"info inferiors",
+		"continue",
+		"inferior 1",
+		"bt 1",
+		"continue",
+	)
+	tr.match("run "+r1, `Breakpoint 1, add \(a=42, b=5\) `)
+	tr.match("run "+r2+" q", `Thread 2\.1 "showargs" hit Breakpoint 2, main \(argc=3, `)
+	tr.match("info inferiors", `(?m)^\s+1\s+process \d+\s.*\s\S*/basic\s*$`)
+	tr.match("info inferiors", `(?m)^\*\s+2\s+process \d+\s.*\s\S*/showargs\s*$`)
+	tr.match("continue", inferiorExitedRE(2, 1))
+	tr.match("bt 1", `^#0\s+add \(a=42, b=5\) `+atLine("basic.c", lineOf(t, "basic.c", "add-body")))
+	tr.match("continue", inferiorExitedRE(1, 7), 2)
+	checkReport(t, r2, "argc=3", "arg=q", "set=(unset)", "server=(unset)", "cwd="+here)
+	if got, want := strings.TrimSpace(readFile(t, r1)), "sum=47 counter=5 local=42"; got != want {
+		t.Errorf("basic reported %q, want %q", got, want)
+	}
+}
