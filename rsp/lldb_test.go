@@ -1,6 +1,7 @@
 package rsp
 
 import (
+	"bytes"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -456,4 +457,39 @@ func TestLLDBNativeSignals(t *testing.T) {
 	if got := h.ft.pass; len(got) != 2 || got[0] != int(unix.SIGALRM) || got[1] != int(unix.SIGCHLD) {
 		t.Errorf("lldb: QPassSignals passed %v", got)
 	}
+}
+
+// FuzzLLDBDispatch runs sequences of packets, one per line, through a
+// session on a target with every lldb capability, starting from lldb's
+// own packets: nothing panics and every reply is well formed.
+func FuzzLLDBDispatch(f *testing.F) {
+	triple := hexText("x86_64-pc-linux-gnu")
+	for _, s := range []string{
+		"QThreadSuffixSupported\nQListThreadsInStopReply\n?\np10;thread:65;\ng;thread:p64.64;",
+		"qSupported:xmlRegisters=i386,arm,mips,arc\nQEnableErrorStrings\nmzz,1\nvCont;C0a:p64.64",
+		"qHostInfo\nqProcessInfo\njThreadsInfo\nqThreadStopInfo65\nqRegisterInfo3c\nqRegisterInfo7f",
+		"qMemoryRegionInfo:401000\nqFileLoadAddress:" + hexText("/bin/prog") + "\nqShlibInfoAddr",
+		"qModuleInfo:" + hexText("/bin/prog") + ";" + triple + "\njModulesInfo:[{\"file\":\"/bin/prog\",\"triple\":\"x\"}]",
+		"QThreadSuffixSupported\nQSaveRegisterState;thread:65;\nQRestoreRegisterState:1;thread:65;\nQRestoreRegisterState:1",
+		"_M1000,rwx\n_m7f0000000000\n_m0",
+		"vFile:size:2f62696e2f70726f67\nvFile:mode:00\nvFile:exists:",
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, in []byte) {
+		lt := newLLDBTarget()
+		s := NewSession(nil, lt, Config{Files: func() (FileSystem, error) { return newFakeFS(), nil }})
+		for _, p := range bytes.Split(in, []byte("\n")) {
+			r := s.dispatch(p)
+			if r.kind == replyResume {
+				continue // the fake target does not run
+			}
+			if r.kind == replyError {
+				_ = appendLLDBError(nil, r.err)
+			}
+			if r.kind == replyData && len(r.data) > readLimit+packetSize {
+				t.Fatalf("%q: reply of %d bytes", p, len(r.data))
+			}
+		}
+	})
 }
