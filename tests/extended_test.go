@@ -533,3 +533,50 @@ func TestExtendedTwoInferiors(t *testing.T) {
 		t.Errorf("basic reported %q, want %q", got, want)
 	}
 }
+
+// TestExtendedTwoClientsThreads: the first client attaches to a process
+// with eight threads that all call tick(), stops at a breakpoint there and
+// disconnects; the second finds all eight threads stopped, and the process
+// runs to a normal exit without a trace of the breakpoint.
+func TestExtendedTwoClientsThreads(t *testing.T) {
+	prepare(t)
+	canAttach(t)
+	p := startProcess(t, "named")
+	if _, _, err := p.out.wait(0, regexp.MustCompile(`^ready pid=\d+$`), readyTimeout, p.done); err != nil {
+		t.Fatalf("named: %v", err)
+	}
+	pid := p.cmd.Process.Pid
+	s := startMulti(t, stubOptions{})
+	tr := s.gdbExt(prog("named"),
+		fmt.Sprintf("attach %d", pid),
+		"break tick",
+		"continue",
+		"continue",
+		"disconnect",
+	)
+	tr.match("continue", `Thread \d+ "worker-\d" hit Breakpoint 1, tick \(`)
+	tr.match("continue", `Thread \d+ "worker-\d" hit Breakpoint 1, tick \(`, 2)
+
+	// named ends once its stdin reaches end of file, which it sees when
+	// it runs again.
+	if err := p.stdin.Close(); err != nil {
+		t.Fatal(err)
+	}
+	tr = s.gdbExt(prog("named"),
+		"info threads",
+		"continue",
+	)
+	if n := len(regexp.MustCompile(fmt.Sprintf(`(?m)^\*?\s+\d+\s+Thread %d\.\d+ "`, pid)).FindAllString(tr.out("info threads"), -1)); n != 8 {
+		t.Errorf("the second client sees %d threads, want 8:\n%s", n, indent(tr.out("info threads")))
+	}
+	tr.match("continue", fmt.Sprintf(`\[Inferior 1 \(process %d\) exited normally\]`, pid))
+	tr.noMatch("continue", `SIGTRAP`)
+	select {
+	case <-p.done:
+	case <-time.After(exitTimeout):
+		t.Fatalf("named did not exit within %v", exitTimeout)
+	}
+	if _, _, err := p.out.wait(0, regexp.MustCompile(`^done threads=7 ok=1$`), readyTimeout, p.done); err != nil {
+		t.Errorf("named's report: %v", err)
+	}
+}
