@@ -7,6 +7,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 	"golang.org/x/sys/unix"
@@ -214,4 +215,38 @@ func TestSyscallInjection(t *testing.T) {
 	b, err := os.ReadFile(out.Name())
 	require.NoError(t, err)
 	require.True(t, strings.HasPrefix(string(b), "sum="), "%q", b)
+}
+
+// TestSyscallInjectionInterruptedSleep borrows a thread stopped inside a
+// system call (usleep, interrupted): the kernel must still restart the
+// program's sleep afterwards, and the program must run on as if nothing
+// happened.
+func TestSyscallInjectionInterruptedSleep(t *testing.T) {
+	prog := build(t, "spin")
+	tr := newTracer(t)
+	pid, out := launch(t, tr, prog, "10")
+	require.NoError(t, tr.Resume(all))
+	time.Sleep(50 * time.Millisecond)
+	require.NoError(t, tr.Interrupt())
+	require.Equal(t, EventSignal, wait(t, tr).Kind)
+
+	before, err := tr.Registers(pid, pid, false)
+	require.NoError(t, err)
+	gpr := before.GPR
+	t.Logf("stopped with orig_rax=%d rax=%d", int64(gpr.Orig_rax), int64(gpr.Rax))
+	for range 3 {
+		addr, err := tr.Mmap(pid, pid, 0x1000, unix.PROT_READ|unix.PROT_WRITE|unix.PROT_EXEC)
+		require.NoError(t, err)
+		require.NoError(t, tr.Munmap(pid, pid, addr, 0x1000))
+	}
+	after, err := tr.Registers(pid, pid, false)
+	require.NoError(t, err)
+	require.Equal(t, gpr, after.GPR)
+
+	require.NoError(t, tr.Resume(all))
+	ev := wait(t, tr)
+	require.Equal(t, Event{Kind: EventExited, PID: pid, ExitCode: 0}, ev)
+	b, err := os.ReadFile(out.Name())
+	require.NoError(t, err)
+	require.Equal(t, "1\n2\n3\n4\n5\n6\n7\n8\n9\n10\n", string(b))
 }
