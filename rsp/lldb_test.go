@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -492,4 +493,45 @@ func FuzzLLDBDispatch(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestLLDBStartupSequence replays what lldb 14 sends when it connects (as
+// logged against procgdb) and checks each answer's shape.
+func TestLLDBStartupSequence(t *testing.T) {
+	lt := newLLDBTarget()
+	h := serveTarget(t, lt, lt.fakeTarget, Config{TargetXML: []byte("<target/>")})
+	if err := h.c.StartNoAck(); err != nil {
+		t.Fatal(err)
+	}
+	for _, step := range []struct{ packet, want string }{
+		{"qSupported:xmlRegisters=i386,arm,mips,arc;multiprocess+;fork-events+;vfork-events+", `^PacketSize=.*;multiprocess\+;.*native-signals\+.*qXfer:features:read\+`},
+		{"QThreadSuffixSupported", `^OK$`},
+		{"QListThreadsInStopReply", `^OK$`},
+		{"qHostInfo", `^triple:[0-9a-f]+;ptrsize:8;endian:little;ostype:linux;`},
+		{"vCont?", `^vCont;c;C;s;S`},
+		{"qVAttachOrWaitSupported", `^$`},
+		{"QEnableErrorStrings", `^OK$`},
+		{"qProcessInfo", `^pid:64;parent-pid:1;`},
+		{"qC", `^QCp64\.64$`},
+		{"qfThreadInfo", `^mp64\.64,p64\.65$`},
+		{"qsThreadInfo", `^l$`},
+		{"?", `^T05thread:p64\.64;06:[0-9a-f]{16};07:[0-9a-f]{16};10:[0-9a-f]{16};.*name:w<100>;reason:signal;threads:64,65;thread-pcs:401064,401065;jstopinfo:[0-9a-f]+;$`},
+		{"qXfer:features:read:target.xml:0,fffff", `^l<target/>$`},
+		{"p0;thread:0064;", `^[0-9a-f]{16}$`},
+		{"qStructuredDataPlugins", `^$`},
+		{"qShlibInfoAddr", `^403ff8$`},
+		{"qMemoryRegionInfo:401000", `^start:401000;size:1000;permissions:rx;name:[0-9a-f]+;$`},
+		{"x0,0", `^OK$`},
+		{"jThreadsInfo", `^\[\{"tid":100,.*"reason":"signal","signal":5,"registers":\{`},
+		{"jThreadExtendedInfo:", `^$`},
+		{"qThreadStopInfo65", `^T00thread:p64\.65;`},
+		{"_M1000,rwx", `^7f0000000000$`},
+		{"qWatchpointSupportInfo:", `^num:0;$`},
+		{"mzz,1", `^E01;[0-9a-f]+$`},
+	} {
+		r := h.exchange(step.packet)
+		if !regexp.MustCompile(step.want).MatchString(r) {
+			t.Errorf("%s: %q, want %s", step.packet, r, step.want)
+		}
+	}
 }
