@@ -54,7 +54,11 @@ func main() {
 	flag.DurationVar(&cfg.budget, "budget", 8*time.Second, "time limit of each bulk read or write (slow stubs are measured on part of the region)")
 	flag.BoolVar(&cfg.gdb, "gdb", true, "also time gdb's dump binary memory through procgdb and gdbserver")
 	procgdb := flag.String("procgdb", "", "procgdb binary to measure (default: build ./cmd/procgdb)")
+	env := flag.String("procgdb-env", "", "comma-separated VAR=VALUE added to procgdb's environment, e.g. GOMAXPROCS=1")
 	flag.Parse()
+	if *env != "" {
+		procgdbEnv = strings.Split(*env, ",")
+	}
 	cfg.mib, cfg.scattered, cfg.regOps, cfg.hits, cfg.steps = 64, 10000, 10000, 2000, 5000
 	if *short {
 		if !flagSet("runs") {

@@ -86,8 +86,6 @@ func open(ctx context.Context, p *stubProc) (*session, error) {
 		r, err := s.exchange("x0,0")
 		s.xRead = err == nil && r == "OK"
 	}
-	r, err = s.exchange(fmt.Sprintf("X%x,0:", base))
-	s.xWrite = err == nil && r == "OK"
 	if _, err := s.exchange("?"); err != nil {
 		return nil, err
 	}
@@ -95,6 +93,10 @@ func open(ctx context.Context, p *stubProc) (*session, error) {
 	if err := s.resume("vCont;c"); err != nil {
 		return nil, fmt.Errorf("run to the first stop: %w", err)
 	}
+	// gdb's probe for X, once the region is mapped (gdbserver checks the
+	// address even of an empty write).
+	r, err = s.exchange(fmt.Sprintf("X%x,0:", base))
+	s.xWrite = err == nil && r == "OK"
 	return s, nil
 }
 

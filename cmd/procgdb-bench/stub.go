@@ -18,6 +18,10 @@ import (
 	"procgdb/rsp"
 )
 
+// procgdbEnv is added to procgdb's environment (-procgdb-env), for
+// experiments such as GOMAXPROCS=1.
+var procgdbEnv []string
+
 // stubKind is one of the stubs the bench compares.
 type stubKind struct {
 	name string
@@ -104,6 +108,9 @@ func startStub(k stubKind, prog string, progArgs []string) (*stubProc, error) {
 		return nil, err
 	}
 	cmd := exec.Command(k.path, k.args(addr, prog, progArgs)...)
+	if k.name == "procgdb" && len(procgdbEnv) > 0 {
+		cmd.Env = append(os.Environ(), procgdbEnv...)
+	}
 	out := &lockedBuffer{}
 	cmd.Stdout, cmd.Stderr = out, out
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
