@@ -385,7 +385,8 @@ func (t *Tracer) cont(th *thread) {
 
 // run resumes one thread. Must run on the tracer thread.
 func (t *Tracer) run(th *thread, kind ActionKind, sig unix.Signal) error {
-	if err := th.regs.flush(th.tid); err != nil {
+	// ESRCH: killed from outside, the registers no longer matter.
+	if err := th.regs.flush(th.tid); err != nil && !errors.Is(err, unix.ESRCH) {
 		return err
 	}
 	var err error

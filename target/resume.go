@@ -57,6 +57,11 @@ func (t *Tracer) Resume(actions []Action) error {
 		for i := range plans {
 			pl := &plans[i]
 			pc, err := t.pc(pl.th)
+			if errors.Is(err, unix.ESRCH) {
+				// Killed from outside, and already out of its stop: it
+				// runs to its end, which the wait then reports.
+				continue
+			}
 			if err != nil {
 				return err
 			}
@@ -186,6 +191,15 @@ func (t *Tracer) stepOver(th *thread, sig unix.Signal) (ev Event, ok bool, err e
 func (t *Tracer) kill(p *process) error {
 	if err := unix.Kill(p.pid, unix.SIGKILL); err != nil && !errors.Is(err, unix.ESRCH) {
 		return fmt.Errorf("kill %d: %w", p.pid, err)
+	}
+	// A thread whose stop has already been collected (at its exit event,
+	// above all, where SIGKILL does not wake it) reports nothing more
+	// until it is resumed: let every stopped thread go on to its end.
+	for _, th := range t.sortedThreads(func(th *thread) bool { return th.proc == p && th.state == stopped }) {
+		if err := unix.PtraceCont(th.tid, 0); err != nil && !errors.Is(err, unix.ESRCH) {
+			t.log.Warn("kill", "tid", th.tid, "err", err)
+		}
+		th.state = running
 	}
 	for t.procs[p.pid] == p {
 		ths := t.sortedThreads(func(th *thread) bool { return th.proc == p })
