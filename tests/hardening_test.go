@@ -639,3 +639,54 @@ func TestClientsNotBlocked(t *testing.T) {
 		t.Errorf("%d programs printed the right checksum, want 3:\n%s", n, s.stdout)
 	}
 }
+
+// TestProcessKilledFromOutside kills the debugged program with SIGKILL
+// behind procgdb's back while it is stopped at a breakpoint, while it runs,
+// and while gdb single-steps it for a software watchpoint: gdb hears of
+// it as the program's end, and procgdb exits.
+func TestProcessKilledFromOutside(t *testing.T) {
+	prepare(t)
+	onlyProcgdb(t, "a program killed from outside")
+	for _, tc := range []struct {
+		name string
+		cmds []string // after connecting; the last one resumes
+		// stopped: the program is killed once the last command has
+		// stopped it (gdb then runs "shell true" and continues);
+		// otherwise while the last command runs.
+		stopped bool
+	}{
+		{"stopped", []string{"break mix", "set var go = 1", "continue"}, true},
+		{"running", []string{"break exit", "continue"}, false},
+		{"stepping", []string{"set var go = 1", "break work_round", "continue", "delete", "set can-use-hw-watchpoints 0", "watch go", "continue"}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			prepare(t)
+			s := startStub(t, stubOptions{prog: prog("checksum"), args: []string{"1000", "wait"}, once: true})
+			cmds := append([]string{"target remote " + s.target}, tc.cmds...)
+			if tc.stopped {
+				cmds = append(cmds, "shell true", "continue")
+			}
+			cmds = append(cmds, "info inferiors")
+			g := startGDB(t, prog("checksum"), cmds...)
+			if !g.waitMarker(t, len(cmds)-2) {
+				t.Fatal("gdb ended early")
+			}
+			if !tc.stopped {
+				waitRunning(t, s.pid)
+				if tc.name == "stepping" {
+					time.Sleep(200 * time.Millisecond)
+				}
+			}
+			if err := syscall.Kill(s.pid, syscall.SIGKILL); err != nil {
+				t.Fatal(err)
+			}
+			out := g.wait(t)
+			if !strings.Contains(out, "Program terminated with signal SIGKILL") {
+				t.Errorf("gdb did not report the program killed:\n%s", out)
+			}
+			if err := s.waitExit(exitTimeout); err != nil {
+				t.Errorf("procgdb exited with %v", err)
+			}
+		})
+	}
+}
