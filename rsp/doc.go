@@ -46,7 +46,11 @@
 //	                qC, qfThreadInfo, qsThreadInfo, qThreadExtraInfo, T,
 //	                qAttached, qSymbol, QPassSignals, QProgramSignals
 //	threadid.go     the thread-id syntax of "Packets"
-//	memory.go       "Packets": m, M, x, X
+//	memory.go       "Packets": m, M, x (gdb's and lldb's), X
+//	encode.go       hex and escaping in place, checksums: memory replies
+//	                are built in the buffer they are sent from
+//	multimem.go     lldb's MultiMemRead, one batched read (RangeReader)
+//	search.go       "General Query Packets": qCRC, qSearch:memory
 //	registers.go    "Packets": g, G, p, P
 //	resume.go       "Packets": vCont?, vCont, c, C, s, S, H
 //	breakpoints.go  "Packets": Z0 and z0 (Z1 to Z4 are unsupported)
