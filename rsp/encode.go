@@ -68,17 +68,20 @@ func escapeInPlace(buf []byte, dst, src, n int) (end int, sum byte) {
 }
 
 // escapes appends the positions of the bytes of p that need escaping to
-// idx.
-func escapes(idx []int, p []byte) []int {
+// idx, up to limit of them; ok is false if there are more.
+func escapes(idx []int, p []byte, limit int) (_ []int, ok bool) {
 	for off := 0; off < len(p); {
 		i := plainPrefix(p[off:])
 		if off+i == len(p) {
 			break
 		}
+		if len(idx) == limit {
+			return idx, false
+		}
 		idx = append(idx, off+i)
 		off += i + 1
 	}
-	return idx
+	return idx, true
 }
 
 // escapeBackward escapes, in place, the n bytes at the start of p, whose

@@ -171,7 +171,7 @@ func BenchmarkUnescape(b *testing.B) {
 
 func TestEscapeBackward(t *testing.T) {
 	for _, p := range testInputs() {
-		idx := escapes(nil, p)
+		idx, _ := escapes(nil, p, len(p))
 		buf := make([]byte, len(p)+len(idx))
 		copy(buf, p)
 		escapeBackward(buf, len(p), idx)
@@ -184,7 +184,7 @@ func TestEscapeBackward(t *testing.T) {
 func FuzzEscapeBackward(f *testing.F) {
 	f.Add([]byte("a$b#c}d*e"))
 	f.Fuzz(func(t *testing.T, p []byte) {
-		idx := escapes(nil, p)
+		idx, _ := escapes(nil, p, len(p))
 		buf := make([]byte, len(p)+len(idx))
 		copy(buf, p)
 		escapeBackward(buf, len(p), idx)
@@ -204,7 +204,7 @@ func BenchmarkEscapeBackward(b *testing.B) {
 	b.SetBytes(n)
 	for b.Loop() {
 		copy(buf, p)
-		idx = escapes(idx[:0], buf[:n])
+		idx, _ = escapes(idx[:0], buf[:n], n)
 		escapeBackward(buf[:n+len(idx)], n, idx)
 		checksum(buf[:n+len(idx)])
 	}

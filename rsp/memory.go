@@ -175,13 +175,20 @@ func (s *Session) readReply(r memRead, limit uint64, prefix string, hex bool) re
 		sum := checksum(pkt[1:dst]) + hexInPlace(pkt, dst, src, got)
 		return framedReply(endFrame(pkt[:dst+2*got], sum))
 	}
-	s.esc = escapes(s.esc[:0], pkt[dst:dst+got])
-	end := dst + got + len(s.esc)
-	if end+3 > cap(pkt) {
-		// More escapes than room: rare, for data full of '$#}*'.
-		pkt = append(make([]byte, 0, end+3), pkt[:dst+got]...)
+	var ok bool
+	s.esc, ok = escapes(s.esc[:0], pkt[dst:dst+got], room-n)
+	if !ok {
+		// More bytes to escape than room, in data full of '$#}*': escape
+		// into a buffer of the worst case, and drop the long index.
+		s.esc = nil
+		out := make([]byte, dst+2*got, dst+2*got+3)
+		copy(out, pkt[:dst])
+		copy(out[dst+got:], pkt[dst:dst+got])
+		s.out = pkt
+		end, sum := escapeInPlace(out, dst, dst+got, got)
+		return framedReply(endFrame(out[:end], checksum(out[1:dst])+sum))
 	}
-	pkt = pkt[:end]
+	pkt = pkt[:dst+got+len(s.esc)]
 	escapeBackward(pkt[dst:], got, s.esc)
 	return framedReply(endFrame(pkt, checksum(pkt[1:])))
 }

@@ -3,6 +3,7 @@ package rsp
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -184,6 +185,31 @@ func TestMemoryReadsAreCapped(t *testing.T) {
 			t.Fatalf("x reply byte %d = %#x, want %#x", i, r[i], byte(i-1))
 		}
 	}
+}
+
+// escapingTarget is a fake target whose memory is all '}', which doubles
+// in a binary reply.
+type escapingTarget struct{ *fakeTarget }
+
+func (escapingTarget) ReadMemory(pid int, addr uint64, dst []byte) (int, error) {
+	for i := range dst {
+		dst[i] = '}'
+	}
+	return len(dst), nil
+}
+
+func TestBinaryReadOfBytesThatAllNeedEscaping(t *testing.T) {
+	ft := newFakeTarget()
+	h := serveTarget(t, escapingTarget{ft}, ft, Config{})
+	h.negotiate(gdbFeatures)
+	for _, n := range []int{1, 100, 0x10000, maxBinaryRead} {
+		r := h.exchange(fmt.Sprintf("x10000,%x", n))
+		if r != "b"+strings.Repeat("}", n) {
+			t.Fatalf("x of %d bytes of '}': %d bytes back", n, len(r)-1)
+		}
+	}
+	// A random read after it still works.
+	h.expect("x10000,2", "b}}")
 }
 
 func TestMemoryUsesGeneralProcess(t *testing.T) {
