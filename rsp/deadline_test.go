@@ -156,3 +156,30 @@ func TestFloodBoundedMemory(t *testing.T) {
 			peak>>20, before.HeapInuse>>20, 20*len(long)>>20)
 	}
 }
+
+// Huge lengths in m, x, qXfer and vFile:pread are capped: the reply never
+// exceeds PacketSize and nothing of the asked size is allocated.
+func TestHugeLengths(t *testing.T) {
+	cfg := fuzzConfig()
+	h := startSession(t, newFakeTarget(), cfg)
+	h.negotiate(gdbFeatures + ";binary-upload+")
+	var before runtime.MemStats
+	runtime.ReadMemStats(&before)
+	for _, p := range []string{
+		fmt.Sprintf("m%x,ffffffffffffffff", memBase),
+		fmt.Sprintf("m%x,7fffffff", memBase),
+		fmt.Sprintf("x%x,ffffffffffffffff", memBase),
+		"qXfer:features:read:target.xml:0,ffffffffffffffff",
+		"vFile:open:2f62696e2f70726f67,0,0",
+		"vFile:pread:0,7fffffffffffffff,0",
+	} {
+		if r := h.exchange(p); len(r) > packetSize {
+			t.Errorf("%s: reply of %d bytes, more than PacketSize %d", p, len(r), packetSize)
+		}
+	}
+	var after runtime.MemStats
+	runtime.ReadMemStats(&after)
+	if grown := after.TotalAlloc - before.TotalAlloc; grown > 64<<20 {
+		t.Errorf("%d MiB allocated for six capped replies", grown>>20)
+	}
+}
