@@ -115,3 +115,19 @@ func BenchmarkSessionReadBinary(b *testing.B) {
 	b.SetBytes(1<<20 - 64)
 	exchangeLoop(b, c, "x200000000,fffc0", func(r string) bool { return len(r) == 1<<20-64+1 })
 }
+
+func BenchmarkSessionWriteBinary(b *testing.B) {
+	c, _ := benchSession(b, 16)
+	data := make([]byte, 900<<10)
+	for i := range data {
+		data[i] = byte(i * 7919 >> 3)
+	}
+	req := append([]byte(fmt.Sprintf("X200000000,%x:", len(data))), data...)
+	b.SetBytes(int64(len(data)))
+	for b.Loop() {
+		r, err := c.ExchangeBytes(req)
+		if err != nil || string(r) != "OK" {
+			b.Fatalf("X: %q, %v", r, err)
+		}
+	}
+}
