@@ -2,9 +2,13 @@ package rsp
 
 import (
 	"bytes"
+	"context"
+	"io"
+	"net"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"procgdb/internal/corpus"
 )
@@ -301,4 +305,44 @@ func isErrorReply(r string) bool {
 	}
 	_, err := strconv.ParseUint(r[1:], 16, 8)
 	return err == nil
+}
+
+// autoStopTarget is a launchTarget whose processes stop again as soon as
+// they are resumed, so that a fuzzed session never waits for a stop.
+type autoStopTarget struct{ *launchTarget }
+
+func (a autoStopTarget) Resume([]ResumeAction) error { return nil }
+func (a autoStopTarget) Interrupt() error            { return nil }
+func (a autoStopTarget) Wait(ctx context.Context) (StopEvent, error) {
+	return StopEvent{Kind: StopBreakpoint, PID: fakePID, TID: fakePID}, nil
+}
+
+// FuzzServe feeds arbitrary bytes to a whole session on the wire
+// (framing, acknowledgments, no-ack mode, interrupts, dispatch, resumes)
+// and then ends the connection: Serve must return, promptly, without
+// panicking, whatever came before.
+func FuzzServe(f *testing.F) {
+	f.Add([]byte("+$qSupported:multiprocess+#00$?#3f"))
+	f.Add([]byte("$QStartNoAckMode#b0+$vCont;c#a8\x03$g#67$k#6b"))
+	f.Add([]byte("$m10000,10#bd---$!#21$vRun;#00$$$?#3f\x03\x03$D#44"))
+	f.Fuzz(func(t *testing.T, in []byte) {
+		a, b := socketPair(t)
+		s := NewSession(b, autoStopTarget{newLaunchTarget()}, Config{TargetXML: []byte("<target/>")})
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			_, _ = s.Serve(t.Context())
+		}()
+		// The client's side: read whatever comes, write the input, end.
+		go func() { _, _ = io.Copy(io.Discard, a) }()
+		_, _ = a.Write(in)
+		_ = a.(*net.UnixConn).CloseWrite()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			t.Fatalf("Serve did not return after the input ended: %q", in)
+		}
+		b.Close()
+		a.Close()
+	})
 }
