@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"log/slog"
 	"net"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -327,7 +329,11 @@ func FuzzServe(f *testing.F) {
 	f.Add([]byte("$m10000,10#bd---$!#21$vRun;#00$$$?#3f\x03\x03$D#44"))
 	f.Fuzz(func(t *testing.T, in []byte) {
 		a, b := socketPair(t)
-		s := NewSession(b, autoStopTarget{newLaunchTarget()}, Config{TargetXML: []byte("<target/>")})
+		// Serve turns a handler's panic into an error reply and a log
+		// line (recover.go): the fuzzer must still see it.
+		var logs syncBuffer
+		logger := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelError}))
+		s := NewSession(b, autoStopTarget{newLaunchTarget()}, Config{TargetXML: []byte("<target/>"), Logger: logger})
 		done := make(chan struct{})
 		go func() {
 			defer close(done)
@@ -344,5 +350,26 @@ func FuzzServe(f *testing.F) {
 		}
 		b.Close()
 		a.Close()
+		if strings.Contains(logs.String(), "handler panicked") {
+			t.Fatalf("input %q: %s", in, logs.String())
+		}
 	})
+}
+
+// syncBuffer is a bytes.Buffer safe for concurrent use.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }

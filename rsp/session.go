@@ -444,7 +444,7 @@ func (s *Session) Serve(ctx context.Context) (Outcome, error) {
 		case frameRejected:
 			r = errorReply(ev.frame.err)
 		case framePacket:
-			r = s.dispatch(ev.payload)
+			r = s.serveOne(ev.payload)
 		}
 		var out Outcome
 		var err error
