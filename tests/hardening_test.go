@@ -298,14 +298,15 @@ func TestHardeningScript(t *testing.T) {
 // "--once --attach" procgdb detaches and the program finishes with the
 // right checksum and its code intact; with --multi procgdb keeps the
 // process, stopped and with its code intact, for the next client, which
-// runs it to the right result.
+// runs it to the right result; with "target remote | procgdb -" (stdio)
+// procgdb is left with a closed pipe and must clean up as with --once.
 func TestKillClient(t *testing.T) {
 	prepare(t)
 	onlyProcgdb(t, "killing the client at every moment")
 	canAttach(t)
 	want := expectedChecksum(t, checksumRounds)
 	script := hardeningScript(t)
-	for _, mode := range []string{"once", "multi"} {
+	for _, mode := range []string{"once", "multi", "stdio"} {
 		t.Run(mode, func(t *testing.T) {
 			prepare(t)
 			killed := make(chan bool, len(script)+2)
@@ -314,10 +315,13 @@ func TestKillClient(t *testing.T) {
 			for n := 0; n <= len(script); n++ {
 				t.Run(fmt.Sprintf("at%02d", n), func(t *testing.T) {
 					prepare(t)
-					if mode == "once" {
+					switch mode {
+					case "once":
 						killed <- killOnce(t, script, n, want)
-					} else {
+					case "multi":
 						killed <- killMulti(t, script, n, want)
+					case "stdio":
+						killed <- killStdio(t, script, n, want)
 					}
 				})
 			}
@@ -356,6 +360,36 @@ func killOnce(t *testing.T, script []string, n int, want string) bool {
 	}
 	p.finishes(t, want)
 	return alive
+}
+
+// killStdio kills gdb, and only gdb, at moment n of a session with
+// "target remote | procgdb - --attach PID": procgdb, left with a closed
+// pipe, must clean up as for a lost connection, and the program finish
+// with the right checksum and intact code.
+func killStdio(t *testing.T, script []string, n int, want string) bool {
+	p := startWaiting(t, checksumRounds)
+	connect := fmt.Sprintf("target remote | %s - --attach %d", suite.stubPath, p.cmd.Process.Pid)
+	g := startGDB(t, prog("checksum"), append([]string{connect}, script...)...)
+	alive := g.waitMarker(t, n)
+	if n == 0 {
+		// Once procgdb has attached: killed before, it never traces.
+		waitTraced(t, p.cmd.Process.Pid)
+	}
+	_ = syscall.Kill(g.cmd.Process.Pid, syscall.SIGKILL)
+	p.finishes(t, want)
+	return alive
+}
+
+// waitTraced waits until process pid has a tracer.
+func waitTraced(t *testing.T, pid int) {
+	t.Helper()
+	deadline := time.Now().Add(readyTimeout)
+	for tracerPid(t, pid) == 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("process %d not traced after %v", pid, readyTimeout)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 }
 
 // killMulti kills gdb at moment n of a session with an extended-remote
