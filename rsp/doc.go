@@ -74,10 +74,23 @@
 //	                QSave/RestoreRegisterState, _M, _m, vFile:size/mode/
 //	                exists, and lldb's additions to stop replies
 //	client.go       Client, the other end of all of the above
+//	deadline.go     time limits on the connection: a write deadline, and
+//	                a deadline for the rest of a packet once its '$' came
+//	recover.go      a handler's panic becomes an error reply, not a crash
 //
 // Every packet is decoded by a pure function (parseMemRead, parseVCont,
 // parseBreakpoint, parseThreadID, parseXfer, parseQSupported, ...) into a
 // typed request, and answered by a handler that returns a reply value; only
 // framing.go writes bytes. qSupported is built from the dispatch table, so
 // procgdb advertises exactly the packets it handles.
+//
+// # Hostile input
+//
+// Nothing a client sends may crash the stub, hang it, or grow its memory
+// without bound: each decoder has a fuzz target, FuzzDispatch and FuzzServe
+// fuzz whole sessions, and testdata/hostile-packets.txt is a corpus of
+// malformed packets replayed against a fake target here and against a
+// running procgdb in the end-to-end tests. Packets are at most twice
+// PacketSize on the wire, replies at most PacketSize, and a client that
+// stalls in a packet or stops reading loses its session (deadline.go).
 package rsp
