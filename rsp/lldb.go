@@ -641,6 +641,15 @@ func appendRegion(dst []byte, r MemoryRegion) []byte {
 	return dst
 }
 
+// memoryRegions returns the mappings of the current process.
+func (s *Session) memoryRegions() ([]MemoryRegion, error) {
+	pid, err := s.currentProcess()
+	if err != nil {
+		return nil, err
+	}
+	return s.t.(Inspector).MemoryRegions(pid)
+}
+
 // memoryRegionInfo answers qMemoryRegionInfo:ADDR with the mapping that
 // holds ADDR, or the unmapped gap around it.
 func (s *Session) memoryRegionInfo(args []byte) reply {
@@ -648,11 +657,7 @@ func (s *Session) memoryRegionInfo(args []byte) reply {
 	if err != nil {
 		return errorReply(err)
 	}
-	pid, err := s.currentProcess()
-	if err != nil {
-		return errorReply(err)
-	}
-	rs, err := s.t.(Inspector).MemoryRegions(pid)
+	rs, err := s.memoryRegions()
 	if err != nil {
 		return errorReply(err)
 	}
@@ -679,11 +684,7 @@ func (s *Session) fileLoadAddress(args []byte) reply {
 	if err != nil {
 		return errorReply(err)
 	}
-	pid, err := s.currentProcess()
-	if err != nil {
-		return errorReply(err)
-	}
-	rs, err := s.t.(Inspector).MemoryRegions(pid)
+	rs, err := s.memoryRegions()
 	if err != nil {
 		return errorReply(err)
 	}
