@@ -75,6 +75,7 @@ var eventKindNames = [...]string{"signal", "breakpoint", "step", "exited", "kill
 	"fork", "vfork", "vfork-done", "exec", "syscall-entry", "syscall-return",
 	"thread-created", "thread-exited", "no-resumed"}
 
+// String returns the kind's name, for logs.
 func (k EventKind) String() string {
 	if int(k) < len(eventKindNames) {
 		return eventKindNames[k]
