@@ -99,6 +99,7 @@ func runExample(stdout, stderr io.Writer) error {
 		"print count",
 		"finish",
 		"print total",
+		"delete",
 		"continue",
 	}
 	args := []string{"-batch", "-nx", "-q", prog}
