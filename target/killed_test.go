@@ -34,7 +34,6 @@ func TestKilledFromOutside(t *testing.T) {
 		}},
 		{"running", func(t *testing.T, tr *Tracer, pid int) bool {
 			require.NoError(t, tr.Resume(all))
-			time.Sleep(20 * time.Millisecond)
 			return true
 		}},
 		{"stepping", func(t *testing.T, tr *Tracer, pid int) bool {

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"os"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -226,7 +227,17 @@ func TestSyscallInjectionInterruptedSleep(t *testing.T) {
 	tr := newTracer(t)
 	pid, out := launch(t, tr, prog, "10")
 	require.NoError(t, tr.Resume(all))
-	time.Sleep(50 * time.Millisecond)
+	// Interrupt it once it sleeps: /proc/PID/syscall names the system
+	// call a blocked task is in (clock_nanosleep, for usleep).
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		b, _ := os.ReadFile(procPath(pid, "syscall"))
+		if strings.HasPrefix(string(b), strconv.Itoa(unix.SYS_CLOCK_NANOSLEEP)+" ") {
+			break
+		}
+		require.True(t, time.Now().Before(deadline), "the program never slept: %q", b)
+		time.Sleep(time.Millisecond) // polling a condition, bounded above
+	}
 	require.NoError(t, tr.Interrupt())
 	require.Equal(t, EventSignal, wait(t, tr).Kind)
 

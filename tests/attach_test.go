@@ -9,7 +9,6 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 )
 
 // canAttach skips the test when Yama forbids attaching to a process that is
@@ -64,26 +63,7 @@ func TestAttachDetach(t *testing.T) {
 
 	// The process goes on by itself; end it through its stdin. It calls
 	// tick() once more after that, so a stray int3 there would kill it.
-	select {
-	case <-p.done:
-		t.Fatalf("ticker exited after detach: %v", p.err)
-	default:
-	}
-	if err := p.stdin.Close(); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case <-p.done:
-	case <-time.After(exitTimeout):
-		t.Fatalf("ticker did not exit within %v of its stdin closing", exitTimeout)
-	}
-	if p.err != nil {
-		t.Fatalf("ticker after detach: %v (want a normal exit)", p.err)
-	}
-	_, m, err = p.out.wait(0, regexp.MustCompile(`^done ticks=(\d+) sum=\d+ ok=(\d)$`), readyTimeout, p.done)
-	if err != nil {
-		t.Fatalf("ticker's report: %v", err)
-	}
+	m = p.runsOnToReport(t, "ticker", `^done ticks=(\d+) sum=\d+ ok=(\d)$`)
 	if m[2] != "1" {
 		t.Errorf("ticker's sum is wrong after detach: %q", m[0])
 	}
@@ -114,18 +94,5 @@ func TestAttachThreads(t *testing.T) {
 	}
 	tr.match("detach", fmt.Sprintf(`\[Inferior 1 \(process %d\) detached\]`, p.cmd.Process.Pid))
 
-	if err := p.stdin.Close(); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case <-p.done:
-	case <-time.After(exitTimeout):
-		t.Fatalf("sleepers did not exit within %v of its stdin closing", exitTimeout)
-	}
-	if p.err != nil {
-		t.Fatalf("sleepers after detach: %v (want a normal exit)", p.err)
-	}
-	if _, _, err := p.out.wait(0, regexp.MustCompile(`^done threads=3$`), readyTimeout, p.done); err != nil {
-		t.Errorf("sleepers' report: %v", err)
-	}
+	p.runsOnToReport(t, "sleepers", `^done threads=3$`)
 }

@@ -192,25 +192,7 @@ func TestExtendedAttach(t *testing.T) {
 	}
 	tr.match("detach", fmt.Sprintf(`\[Inferior 1 \(process %d\) detached\]`, pid))
 
-	select {
-	case <-p.done:
-		t.Fatalf("named exited after detach: %v", p.err)
-	default:
-	}
-	if err := p.stdin.Close(); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case <-p.done:
-	case <-time.After(exitTimeout):
-		t.Fatalf("named did not exit within %v of its stdin closing", exitTimeout)
-	}
-	if p.err != nil {
-		t.Fatalf("named after detach: %v (want a normal exit)", p.err)
-	}
-	if _, _, err := p.out.wait(0, regexp.MustCompile(`^done threads=7 ok=1$`), readyTimeout, p.done); err != nil {
-		t.Errorf("named's report: %v", err)
-	}
+	p.runsOnToReport(t, "named", `^done threads=7 ok=1$`)
 }
 
 // TestExtendedFollowFork follows the child of a fork (and of a vfork) and
@@ -472,25 +454,7 @@ func TestExtendedOnce(t *testing.T) {
 		)
 		tr.match("continue", `Thread \d+ "worker-\d" hit Breakpoint 1, tick \(id=\d, i=\d+\) `+atLine("named.c", lineOf(t, "named.c", "tick-body")))
 		s.waitExit(exitTimeout)
-		select {
-		case <-p.done:
-			t.Fatalf("named exited after its server: %v", p.err)
-		case <-time.After(100 * time.Millisecond):
-		}
-		if err := p.stdin.Close(); err != nil {
-			t.Fatal(err)
-		}
-		select {
-		case <-p.done:
-		case <-time.After(exitTimeout):
-			t.Fatalf("named did not exit within %v of its stdin closing", exitTimeout)
-		}
-		if p.err != nil {
-			t.Fatalf("named after its server exited: %v (want a normal exit)", p.err)
-		}
-		if _, _, err := p.out.wait(0, regexp.MustCompile(`^done threads=7 ok=1$`), readyTimeout, p.done); err != nil {
-			t.Errorf("named's report: %v", err)
-		}
+		p.runsOnToReport(t, "named", `^done threads=7 ok=1$`)
 	})
 }
 

@@ -742,6 +742,34 @@ func startProcess(t *testing.T, name string, args ...string) *process {
 	return p
 }
 
+// runsOnToReport checks a process the debugger has let go: it is still
+// running, it ends normally once its stdin is closed, and it prints a line
+// matching report, whose submatches are returned.
+func (p *process) runsOnToReport(t *testing.T, name, report string) []string {
+	t.Helper()
+	select {
+	case <-p.done:
+		t.Fatalf("%s exited after it was let go: %v", name, p.err)
+	default:
+	}
+	if err := p.stdin.Close(); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-p.done:
+	case <-time.After(exitTimeout):
+		t.Fatalf("%s did not exit within %v of its stdin closing", name, exitTimeout)
+	}
+	if p.err != nil {
+		t.Fatalf("%s after it was let go: %v (want a normal exit)", name, p.err)
+	}
+	_, m, err := p.out.wait(0, regexp.MustCompile(report), readyTimeout, p.done)
+	if err != nil {
+		t.Fatalf("%s's report: %v", name, err)
+	}
+	return m
+}
+
 // readFile returns the contents of a file a test program wrote.
 func readFile(t *testing.T, name string) string {
 	t.Helper()
