@@ -42,9 +42,9 @@ func (t *Tracer) Resume(actions []Action) error {
 		if len(plans) == 0 && len(t.sortedThreads((*thread).unstoppable)) > 0 {
 			// Threads that could not be stopped (waiting for a vfork
 			// child, dying) are still running: their next event ends
-			// this resume.
+			// this resume. (A status that came while the tracer was busy
+			// here left its SIGCHLD for the loop, which polls next.)
 			t.running = true
-			t.poll()
 			return nil
 		}
 		if len(plans) == 0 {
@@ -91,9 +91,10 @@ func (t *Tracer) Resume(actions []Action) error {
 				errs = append(errs, err)
 			}
 		}
+		// Statuses that arrive while the tracer is busy here leave their
+		// SIGCHLD for the loop, which polls as soon as this returns: no
+		// poll (a wait4 per thread) is needed on every resume.
 		t.running = true
-		// Statuses may have arrived while the loop was busy here.
-		t.poll()
 		return errors.Join(errs...)
 	})
 }
