@@ -1,8 +1,8 @@
 package rsp
 
 import (
+	"bytes"
 	"encoding/binary"
-	"math/bits"
 )
 
 // Encoders for the hot path: memory replies are built in one buffer that
@@ -48,38 +48,40 @@ func hexInPlace(buf []byte, dst, src, n int) byte {
 // checksum. It needs src >= dst+n (every byte may double); buf must have
 // room for 2n bytes from dst.
 func escapeInPlace(buf []byte, dst, src, n int) (end int, sum byte) {
-	in := buf[src : src+n]
-	j := dst
-	for len(in) > 0 {
-		i := plainPrefix(in)
-		copy(buf[j:], in[:i])
-		sum += checksum(in[:i])
-		j += i
-		if i == len(in) {
-			break
+	out, sum := appendEscaped(buf[:dst], buf[src:src+n])
+	return len(out), sum
+}
+
+// appendEscaped appends p escaped to dst and returns the result and the
+// checksum of what it appended. p may lie in dst's array after its end,
+// at least len(p) bytes after it, if the array has room for the result:
+// the writes then stay behind the reads (see escapeInPlace).
+func appendEscaped(dst, p []byte) (_ []byte, sum byte) {
+	sc := newEscapeScan(p)
+	for off := 0; ; {
+		i := sc.find(off)
+		run := p[off:i]
+		sum += checksum(run)
+		dst = append(dst, run...)
+		if i == len(p) {
+			return dst, sum
 		}
-		e := in[i] ^ escapeXor
-		buf[j], buf[j+1] = escapeByte, e
+		e := p[i] ^ escapeXor
 		sum += escapeByte + e
-		j += 2
-		in = in[i+1:]
+		dst = append(dst, escapeByte, e)
+		off = i + 1
 	}
-	return j, sum
 }
 
 // escapes appends the positions of the bytes of p that need escaping to
 // idx, up to limit of them; ok is false if there are more.
 func escapes(idx []int, p []byte, limit int) (_ []int, ok bool) {
-	for off := 0; off < len(p); {
-		i := plainPrefix(p[off:])
-		if off+i == len(p) {
-			break
-		}
+	sc := newEscapeScan(p)
+	for i := sc.find(0); i < len(p); i = sc.find(i + 1) {
 		if len(idx) == limit {
 			return idx, false
 		}
-		idx = append(idx, off+i)
-		off += i + 1
+		idx = append(idx, i)
 	}
 	return idx, true
 }
@@ -99,71 +101,68 @@ func escapeBackward(p []byte, n int, idx []int) {
 	}
 }
 
-// escapedLen returns how long p is once escaped.
-func escapedLen(p []byte) int {
-	n := len(p)
-	for len(p) > 0 {
-		i := plainPrefix(p)
-		if i == len(p) {
-			break
-		}
-		n++
-		p = p[i+1:]
-	}
-	return n
+// specials are the bytes that need escaping in a payload (needsEscape).
+var specials = [...]byte{'$', '#', escapeByte, rleByte}
+
+// escapeScan finds the bytes of a payload that need escaping, in order.
+// It searches for each special byte on its own with bytes.IndexByte,
+// which is vectorized, and remembers where each occurs next: in random
+// data each occurs once in 256 bytes, so each search skips a long run,
+// and over the whole payload every byte is searched four times at the
+// speed of IndexByte instead of tested one by one or one word at a time.
+type escapeScan struct {
+	p []byte
+	// next[k] is where specials[k] next occurs at or after the last
+	// position asked for, len(p) if nowhere; -1 before the first search.
+	next [len(specials)]int
 }
 
-// Words of eight copies of each byte that needs escaping, for plainPrefix.
-const (
-	lowBits  = 0x0101010101010101
-	highBits = 0x8080808080808080
-	dollar8  = '$' * lowBits
-	hash8    = '#' * lowBits
-	escape8  = escapeByte * lowBits
-	star8    = rleByte * lowBits
-)
-
-// hasZeroByte returns a word with the high bit set in every byte of v that
-// is zero, and possibly in bytes above one that is; the lowest set bit is
-// exact.
-func hasZeroByte(v uint64) uint64 { return (v - lowBits) &^ v & highBits }
-
-// plainPrefix returns the length of the longest prefix of p that needs no
-// escaping, testing eight bytes at a time.
-func plainPrefix(p []byte) int {
-	i := 0
-	for ; i+8 <= len(p); i += 8 {
-		w := binary.LittleEndian.Uint64(p[i:])
-		m := hasZeroByte(w^dollar8) | hasZeroByte(w^hash8) | hasZeroByte(w^escape8) | hasZeroByte(w^star8)
-		if m != 0 {
-			return i + bits.TrailingZeros64(m)/8
-		}
-	}
-	for ; i < len(p); i++ {
-		if needsEscape[p[i]] {
-			return i
-		}
-	}
-	return i
+func newEscapeScan(p []byte) escapeScan {
+	return escapeScan{p: p, next: [len(specials)]int{-1, -1, -1, -1}}
 }
 
-// checksum returns the sum of p's bytes modulo 256, adding eight bytes at
-// a time in four 16-bit lanes, each taking two bytes per word, so that a
-// lane cannot overflow within 128 words.
+// find returns the position of the first byte at or after from that needs
+// escaping, or len(p) if none does. from must not decrease from one call
+// to the next.
+func (s *escapeScan) find(from int) int {
+	at := len(s.p)
+	for k, c := range specials {
+		if s.next[k] < from {
+			s.next[k] = len(s.p)
+			if i := bytes.IndexByte(s.p[from:], c); i >= 0 {
+				s.next[k] = from + i
+			}
+		}
+		at = min(at, s.next[k])
+	}
+	return at
+}
+
+// checksum returns the sum of p's bytes modulo 256. It adds 32 bytes at a
+// time as four words, in 16-bit lanes: a takes the even bytes of each word
+// and b the odd ones, so four independent adds per word keep the
+// processor busy. A block of 32 rounds adds at most 4×32 bytes of 255 to
+// a lane of a or of b, 65,280 once the two are added: no lane overflows.
 func checksum(p []byte) byte {
+	const even = 0x00ff00ff00ff00ff
 	var sum byte
-	for len(p) >= 8 {
-		chunk := min(len(p)/8, 128)
-		var acc uint64
-		for i := range chunk {
-			w := binary.LittleEndian.Uint64(p[8*i:])
-			acc += w&0x00ff00ff00ff00ff + (w>>8)&0x00ff00ff00ff00ff
+	for len(p) >= 32 {
+		q := p[:min(len(p), 32*32)&^31]
+		p = p[len(q):]
+		var a, b uint64
+		for ; len(q) >= 32; q = q[32:] {
+			w0 := binary.LittleEndian.Uint64(q[0:])
+			w1 := binary.LittleEndian.Uint64(q[8:])
+			w2 := binary.LittleEndian.Uint64(q[16:])
+			w3 := binary.LittleEndian.Uint64(q[24:])
+			a += w0&even + w1&even + w2&even + w3&even
+			b += (w0>>8)&even + (w1>>8)&even + (w2>>8)&even + (w3>>8)&even
 		}
-		sum += byte(acc) + byte(acc>>16) + byte(acc>>32) + byte(acc>>48)
-		p = p[8*chunk:]
+		a += b
+		sum += byte(a) + byte(a>>16) + byte(a>>32) + byte(a>>48)
 	}
-	for _, b := range p {
-		sum += b
+	for _, c := range p {
+		sum += c
 	}
 	return sum
 }

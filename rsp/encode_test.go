@@ -3,6 +3,7 @@ package rsp
 import (
 	"bytes"
 	"math/rand/v2"
+	"slices"
 	"testing"
 )
 
@@ -27,9 +28,10 @@ func naiveSum(p []byte) byte {
 	return s
 }
 
-// testInputs returns byte strings that exercise the word-at-a-time paths:
-// every length up to a few words, each escaped byte at every position,
-// and long random data.
+// testInputs returns byte strings that exercise the escape scan and the
+// checksum's blocks: every length up to a few words, each escaped byte at
+// every position, runs of escaped bytes alone, mixed and at both ends,
+// long random data, and all-0xff data around the checksum's block size.
 func testInputs() [][]byte {
 	var ins [][]byte
 	rng := rand.New(rand.NewPCG(1, 2))
@@ -52,7 +54,23 @@ func testInputs() [][]byte {
 		big[i] = byte(rng.Uint32())
 	}
 	ins = append(ins, big, bytes.Repeat([]byte{0xff}, 5000), bytes.Repeat([]byte{'}'}, 1000))
-	return ins
+	for _, n := range []int{31, 32, 33, 1023, 1024, 1025, 1056} {
+		ins = append(ins, bytes.Repeat([]byte{0xff}, n))
+	}
+	ins = append(ins,
+		[]byte("$#}*"), []byte("*}#$"), []byte("}a"), []byte("a}"), []byte("$ab*"),
+		[]byte("ab$$##}}**cd"), bytes.Repeat([]byte("$#}*x"), 300),
+		append(bytes.Repeat([]byte{'*'}, 40), bytes.Repeat([]byte{'$'}, 40)...))
+	mixed := make([]byte, 4000)
+	for i := range mixed {
+		// One byte in two special, in runs of random lengths.
+		if rng.UintN(2) == 0 {
+			mixed[i] = specials[rng.UintN(uint(len(specials)))]
+		} else {
+			mixed[i] = byte(rng.Uint32())
+		}
+	}
+	return append(ins, mixed)
 }
 
 func TestChecksum(t *testing.T) {
@@ -78,11 +96,43 @@ func TestEscapeInPlace(t *testing.T) {
 		if sum != naiveSum(want) {
 			t.Errorf("escapeInPlace of %d bytes: sum %#x, want %#x", n, sum, naiveSum(want))
 		}
-		if escapedLen(p) != len(want) {
-			t.Errorf("escapedLen = %d, want %d", escapedLen(p), len(want))
-		}
 		if got, err := unescape(bytes.Clone(want)); err != nil || !bytes.Equal(got, p) {
 			t.Errorf("unescape of the escaped bytes differs (%v)", err)
+		}
+	}
+}
+
+func TestEscapeScan(t *testing.T) {
+	for _, p := range testInputs() {
+		var want []int
+		for i, b := range p {
+			if needsEscape[b] {
+				want = append(want, i)
+			}
+		}
+		// Asked from every position in turn, and from escape to escape.
+		sc := newEscapeScan(p)
+		k := 0
+		for from := 0; from <= len(p); from++ {
+			for k < len(want) && want[k] < from {
+				k++
+			}
+			next := len(p)
+			if k < len(want) {
+				next = want[k]
+			}
+			if got := sc.find(from); got != next {
+				t.Fatalf("%.40q: find(%d) = %d, want %d", p, from, got, next)
+			}
+		}
+		got, ok := escapes(nil, p, len(p))
+		if !ok || !slices.Equal(got, want) {
+			t.Fatalf("escapes(%.40q) = %v, want %v", p, got, want)
+		}
+		if len(want) > 0 {
+			if got, ok := escapes(nil, p, len(want)-1); ok || !slices.Equal(got, want[:len(want)-1]) {
+				t.Fatalf("escapes(%.40q) with a limit of %d: %v, %v", p, len(want)-1, got, ok)
+			}
 		}
 	}
 }

@@ -343,21 +343,7 @@ var needsEscape = [256]bool{'$': true, '#': true, escapeByte: true, rleByte: tru
 func (c *conn) writePacket(payload []byte) error {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
-	out := append(c.out[:0], '$')
-	var sum byte
-	for len(payload) > 0 {
-		// Copy the run of plain bytes up to the next one to escape.
-		i := plainPrefix(payload)
-		sum += checksum(payload[:i])
-		out = append(out, payload[:i]...)
-		if i == len(payload) {
-			break
-		}
-		e := payload[i] ^ escapeXor
-		sum += escapeByte + e
-		out = append(out, escapeByte, e)
-		payload = payload[i+1:]
-	}
+	out, sum := appendEscaped(append(c.out[:0], '$'), payload)
 	out = append(out, '#', hexDigits[sum>>4], hexDigits[sum&0xf])
 	c.out, c.naks = out, 0
 	c.logWire("out", out)
