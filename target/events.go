@@ -11,8 +11,8 @@ import (
 	"procgdb/breakpoint"
 )
 
-// Event handling on the tracer thread: poll collects wait statuses,
-// handle acts on each classified status once, and finish stops the world
+// Event handling on the tracer thread: onStatus takes the wait statuses
+// the loop collects, handle acts on each classified status once, and finish stops the world
 // before a stop is reported.
 
 // siginfo si_code values the trap classification needs.
@@ -45,38 +45,58 @@ func (t *Tracer) sortedThreads(match func(*thread) bool) []*thread {
 	return ths
 }
 
-// poll collects every pending wait status of the tracer's threads. It
-// runs on the tracer thread when SIGCHLD arrives.
-func (t *Tracer) poll() {
-	for progressed := true; progressed; {
-		progressed = false
-		for _, th := range t.sortedThreads(func(*thread) bool { return true }) {
-			if t.threads[th.tid] != th {
-				continue // gone while handling an earlier status
-			}
-			var ws unix.WaitStatus
-			wpid, err := unix.Wait4(th.tid, &ws, unix.WNOHANG|unix.WALL, nil)
-			if errors.Is(err, unix.EINTR) {
-				progressed = true
-				continue
-			}
-			if errors.Is(err, unix.ECHILD) {
-				t.log.Warn("thread vanished", "tid", th.tid)
-				ws = unix.WaitStatus(0) // treat as exited with status 0
-				wpid = th.tid
-			} else if err != nil || wpid != th.tid {
-				continue
-			}
-			progressed = true
-			we := classify(th.tid, ws)
-			t.log.Debug("wait", "event", we)
-			if ev, ok := t.handle(we, false); ok {
-				if t.running {
-					t.finish(ev)
-				} else {
-					t.queue = append(t.queue, ev)
-				}
-			}
+// onStatus handles a wait status that the tracer thread's loop collected
+// while the processes run.
+// Must run on the tracer thread.
+func (t *Tracer) onStatus(tid int, ws unix.WaitStatus) {
+	if t.threads[tid] == nil {
+		// A new thread or fork child can stop before its parent's clone
+		// or fork event is handled: keep its stop for then. Anything
+		// else (a child procgdb detached from, exiting) is no concern.
+		if ws.Stopped() {
+			t.early[tid] = ws
+		}
+		return
+	}
+	t.dispatch(tid, ws)
+	// A clone event makes a kept first stop a known thread's.
+	for tid, ws := range t.early {
+		if t.threads[tid] != nil {
+			delete(t.early, tid)
+			t.dispatch(tid, ws)
+		}
+	}
+}
+
+// dispatch classifies and handles one status of a known thread; an event
+// ends the run, or waits in the queue when nothing runs.
+// Must run on the tracer thread.
+func (t *Tracer) dispatch(tid int, ws unix.WaitStatus) {
+	we := classify(tid, ws)
+	t.log.Debug("wait", "event", we)
+	ev, ok := t.handle(we, false)
+	if !ok {
+		return
+	}
+	if t.running {
+		t.finish(ev)
+	} else {
+		t.queue = append(t.queue, ev)
+	}
+}
+
+// wait4 blocks for the next status of tid, taking one the loop kept
+// first. Must run on the tracer thread.
+func (t *Tracer) wait4(tid int) (unix.WaitStatus, error) {
+	if ws, ok := t.early[tid]; ok {
+		delete(t.early, tid)
+		return ws, nil
+	}
+	var ws unix.WaitStatus
+	for {
+		_, err := unix.Wait4(tid, &ws, unix.WALL, nil)
+		if !errors.Is(err, unix.EINTR) {
+			return ws, err
 		}
 	}
 }
@@ -189,22 +209,15 @@ func trapPending(tid int) (bool, error) {
 // waitThread blocks for the next status of th and handles it without
 // resuming anything. Must run on the tracer thread.
 func (t *Tracer) waitThread(th *thread) (Event, bool, error) {
-	var ws unix.WaitStatus
-	for {
-		_, err := unix.Wait4(th.tid, &ws, unix.WALL, nil)
-		if errors.Is(err, unix.EINTR) {
-			continue
-		}
-		if errors.Is(err, unix.ECHILD) {
-			// Not waitable any more: count it as gone.
-			t.log.Warn("thread vanished", "tid", th.tid)
-			ev, ok := t.handle(waitEvent{kind: waitExited, tid: th.tid}, true)
-			return ev, ok, nil
-		}
-		if err != nil {
-			return Event{}, false, fmt.Errorf("wait %d: %w", th.tid, err)
-		}
-		break
+	ws, err := t.wait4(th.tid)
+	if errors.Is(err, unix.ECHILD) {
+		// Not waitable any more: count it as gone.
+		t.log.Warn("thread vanished", "tid", th.tid)
+		ev, ok := t.handle(waitEvent{kind: waitExited, tid: th.tid}, true)
+		return ev, ok, nil
+	}
+	if err != nil {
+		return Event{}, false, fmt.Errorf("wait %d: %w", th.tid, err)
 	}
 	we := classify(th.tid, ws)
 	t.log.Debug("wait", "event", we)
@@ -426,15 +439,9 @@ func (t *Tracer) forked(th *thread, vfork bool) (Event, bool, error) {
 	}
 	child := int(msg)
 	// The child starts traced; wait for its first stop before touching it.
-	var ws unix.WaitStatus
-	for {
-		_, err := unix.Wait4(child, &ws, unix.WALL, nil)
-		if !errors.Is(err, unix.EINTR) {
-			if err != nil {
-				return Event{}, false, fmt.Errorf("wait for child %d: %w", child, err)
-			}
-			break
-		}
+	ws, err := t.wait4(child)
+	if err != nil {
+		return Event{}, false, fmt.Errorf("wait for child %d: %w", child, err)
 	}
 	if !ws.Stopped() {
 		return Event{}, false, nil // already gone

@@ -42,8 +42,7 @@ func (t *Tracer) Resume(actions []Action) error {
 		if len(plans) == 0 && len(t.sortedThreads((*thread).unstoppable)) > 0 {
 			// Threads that could not be stopped (waiting for a vfork
 			// child, dying) are still running: their next event ends
-			// this resume. (A status that came while the tracer was busy
-			// here left its SIGCHLD for the loop, which polls next.)
+			// this resume, which the loop waits for once this returns.
 			t.running = true
 			return nil
 		}
@@ -91,9 +90,7 @@ func (t *Tracer) Resume(actions []Action) error {
 				errs = append(errs, err)
 			}
 		}
-		// Statuses that arrive while the tracer is busy here leave their
-		// SIGCHLD for the loop, which polls as soon as this returns: no
-		// poll (a wait4 per thread) is needed on every resume.
+		// The loop waits for the threads' statuses once this returns.
 		t.running = true
 		return errors.Join(errs...)
 	})

@@ -27,11 +27,12 @@ type Tracer struct {
 	// Owned by the tracer thread.
 	procs        map[int]*process
 	threads      map[int]*thread
-	running      bool     // resumed, and the stop not yet reported
-	interrupting bool     // Interrupt was asked while running
-	queue        []Event  // events seen while stopping the world, reported on later resumes
-	pass         [65]bool // by host signal number; Linux has 64
-	lastTID      int      // thread of the last reported event
+	running      bool                    // resumed, and the stop not yet reported
+	interrupting bool                    // Interrupt was asked while running
+	queue        []Event                 // events seen while stopping the world, reported on later resumes
+	early        map[int]unix.WaitStatus // first stops of threads not known yet (onStatus)
+	pass         [65]bool                // by host signal number; Linux has 64
+	lastTID      int                     // thread of the last reported event
 	opts         EventOptions
 
 	// cores serves ThreadCore, with its own lock (core.go).
@@ -95,8 +96,9 @@ func NewTracer(layout *regs.Layout, log *slog.Logger) *Tracer {
 		stops:   make(chan Event, 1),
 		procs:   make(map[int]*process),
 		threads: make(map[int]*thread),
+		early:   make(map[int]unix.WaitStatus),
 	}
-	t.th = startTracerThread(t.poll)
+	t.th = startTracerThread(log, func() bool { return t.running }, t.onStatus)
 	return t
 }
 

@@ -2,10 +2,13 @@ package target
 
 import (
 	"errors"
-	"os"
-	"os/signal"
+	"fmt"
+	"log/slog"
 	"runtime"
 	"sync"
+	"sync/atomic"
+	"time"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -15,8 +18,8 @@ import (
 // exits is detached (or, with PTRACE_O_EXITKILL, killed). So each Tracer
 // owns one goroutine locked to its OS thread for the Tracer's whole life:
 // every ptrace request and every wait4 for its tracees runs there, sent
-// through Do. Functions documented "Must run on the tracer thread" are
-// only called from inside Do or from the loop below.
+// through do. Functions documented "Must run on the tracer thread" are
+// only called from inside do or from the loop below.
 //
 // Handing work to a locked OS thread costs two thread wake-ups (tens of
 // microseconds of CPU on a small VM), so queries that only read the
@@ -24,33 +27,111 @@ import (
 // cached registers, memory through process_vm_readv) run on the caller
 // instead, through read: the loop holds mu while it runs anything, and
 // read holds it shared. Nothing but the loop ever writes the state.
+//
+// While the processes run, the loop blocks in wait4 for any of its own
+// tracees (__WNOTHREAD: never another Tracer's, never a child some other
+// part of the program waits for), so a tracee's stop wakes this thread
+// directly: no SIGCHLD, no os/signal goroutine, no hand-off. Work sent
+// meanwhile (an interrupt, Close) gets the loop out of wait4 with a signal
+// sent to this thread alone (wakeSignal), whose handler runs without
+// SA_RESTART so that wait4 returns EINTR.
 
 // ErrClosed is returned for work sent to a Tracer after Close.
 var ErrClosed = errors.New("tracer closed")
+
+// wNoThread is __WNOTHREAD: wait only for the calling thread's own
+// children and tracees.
+const wNoThread = 0x20000000
+
+// wakeSignal is the real-time signal that gets the tracer thread out of
+// wait4. The Go runtime installs its handler for every real-time signal
+// and ignores those nobody asked for with os/signal; procgdb asks for
+// none of them.
+const wakeSignal = unix.Signal(60)
+
+// wakeRetry is how long a sender of work waits for the loop to take it
+// before it signals again: the signal can arrive just before the loop
+// enters wait4, where it interrupts nothing.
+const wakeRetry = time.Millisecond
+
+// setUpWakeSignal makes wakeSignal interrupt system calls, once per
+// process (signal dispositions are the process's, not a Tracer's): it
+// keeps the handler the Go runtime installed and drops SA_RESTART, which
+// the runtime sets for every signal and which would restart wait4 after
+// the handler instead of returning EINTR.
+var setUpWakeSignal = sync.OnceValue(func() error {
+	const saRestart = 0x10000000
+	var act sigaction
+	if err := rtSigaction(wakeSignal, nil, &act); err != nil {
+		return err
+	}
+	if act.handler == 0 || act.handler == 1 { // SIG_DFL, SIG_IGN
+		return fmt.Errorf("signal %d has no Go handler", wakeSignal)
+	}
+	act.flags &^= saRestart
+	return rtSigaction(wakeSignal, &act, nil)
+})
+
+// sigaction is the kernel's struct sigaction on x86-64.
+type sigaction struct {
+	handler  uintptr
+	flags    uint64
+	restorer uintptr
+	mask     uint64
+}
+
+func rtSigaction(sig unix.Signal, act, old *sigaction) error {
+	_, _, errno := unix.RawSyscall6(unix.SYS_RT_SIGACTION, uintptr(sig),
+		uintptr(unsafe.Pointer(act)), uintptr(unsafe.Pointer(old)), 8, 0, 0)
+	if errno != 0 {
+		return fmt.Errorf("rt_sigaction %d: %w", sig, errno)
+	}
+	return nil
+}
 
 type request struct {
 	fn   func() error
 	done chan error
 }
 
-// thread is the tracer goroutine's end of a Tracer.
+// tracerThread is the tracer goroutine's end of a Tracer.
 type tracerThread struct {
 	// mu is held by the loop while it runs work, and shared by read.
 	mu   sync.RWMutex
 	reqs chan request
 	quit chan struct{}
 	done chan struct{}
-	// onChild runs on the tracer thread whenever SIGCHLD says a tracee
-	// may have changed state.
-	onChild func()
+	log  *slog.Logger
+
+	tid     int  // the locked OS thread, for wakeSignal
+	canWake bool // wakeSignal is set up; without it the loop polls
+	// sending counts work on its way that the loop has not taken yet
+	// (the loop counts it off as it takes it); blocked is set while the
+	// loop is in (or about to enter) wait4.
+	// Each side sets its own flag and then reads the other's, so at
+	// least one of them sees the other.
+	sending atomic.Int32
+	blocked atomic.Bool
+
+	// running reports whether there are tracees to wait for; onStatus
+	// handles one wait status. Both run on the tracer thread.
+	running  func() bool
+	onStatus func(tid int, ws unix.WaitStatus)
 }
 
-func startTracerThread(onChild func()) *tracerThread {
+func startTracerThread(log *slog.Logger, running func() bool, onStatus func(int, unix.WaitStatus)) *tracerThread {
 	th := &tracerThread{
-		reqs:    make(chan request),
-		quit:    make(chan struct{}),
-		done:    make(chan struct{}),
-		onChild: onChild,
+		reqs:     make(chan request),
+		quit:     make(chan struct{}),
+		done:     make(chan struct{}),
+		log:      log,
+		running:  running,
+		onStatus: onStatus,
+	}
+	if err := setUpWakeSignal(); err != nil {
+		log.Warn("tracer falls back to polling its tracees", "err", err)
+	} else {
+		th.canWake = true
 	}
 	ready := make(chan struct{})
 	go th.loop(ready)
@@ -63,41 +144,130 @@ func (th *tracerThread) loop(ready chan<- struct{}) {
 	// with it, which is what we want once every tracee is gone.
 	runtime.LockOSThread()
 	defer close(th.done)
-
-	// SIGCHLD tells the tracer that some tracee stopped or exited. The
-	// loop then polls its own tracees with WNOHANG, so it never reaps a
-	// child that some other part of the program waits for.
-	sigchld := make(chan os.Signal, 1)
-	signal.Notify(sigchld, unix.SIGCHLD)
-	defer signal.Stop(sigchld)
+	th.tid = unix.Gettid()
 	close(ready)
 
 	for {
 		select {
 		case r := <-th.reqs:
-			th.mu.Lock()
-			err := r.fn()
-			th.mu.Unlock()
-			r.done <- err
-		case <-sigchld:
-			th.mu.Lock()
-			th.onChild()
-			th.mu.Unlock()
+			th.serve(r)
+			continue
+		case <-th.quit:
+			return
+		default:
+		}
+		if th.running() && th.sending.Load() == 0 {
+			th.wait()
+			continue
+		}
+		select {
+		case r := <-th.reqs:
+			th.serve(r)
 		case <-th.quit:
 			return
 		}
 	}
 }
 
+func (th *tracerThread) serve(r request) {
+	th.sending.Add(-1) // handed over
+	th.mu.Lock()
+	err := r.fn()
+	th.mu.Unlock()
+	r.done <- err
+}
+
+// wait blocks until one of the tracees changes state, and handles that,
+// or until work arrives.
+func (th *tracerThread) wait() {
+	opts := unix.WALL | wNoThread
+	if !th.canWake {
+		opts |= unix.WNOHANG
+	}
+	th.blocked.Store(true)
+	if th.sending.Load() > 0 {
+		th.blocked.Store(false)
+		return
+	}
+	var ws unix.WaitStatus
+	tid, err := unix.Wait4(-1, &ws, opts, nil)
+	th.blocked.Store(false)
+	switch {
+	case err == nil && tid > 0:
+		th.mu.Lock()
+		th.onStatus(tid, ws)
+		th.mu.Unlock()
+	case errors.Is(err, unix.EINTR):
+		// Work is on its way.
+	case err == nil || !th.canWake:
+		// Polling: nothing yet.
+		th.idle(wakeRetry)
+	default:
+		// ECHILD: nothing left to wait for, although the tracer thinks
+		// something runs; wait for work rather than spin.
+		th.log.Warn("wait", "err", err)
+		th.idle(0)
+	}
+}
+
+// idle waits for work, for at most d when d > 0.
+func (th *tracerThread) idle(d time.Duration) {
+	var timeout <-chan time.Time
+	if d > 0 {
+		t := time.NewTimer(d)
+		defer t.Stop()
+		timeout = t.C
+	}
+	select {
+	case r := <-th.reqs:
+		th.serve(r)
+	case <-th.quit:
+	case <-timeout:
+	}
+}
+
 // do runs fn on the tracer thread and returns its error.
 func (th *tracerThread) do(fn func() error) error {
 	r := request{fn: fn, done: make(chan error, 1)}
-	select {
-	case th.reqs <- r:
-	case <-th.done:
+	th.sending.Add(1)
+	if !th.send(r) {
+		th.sending.Add(-1)
 		return ErrClosed
 	}
 	return <-r.done
+}
+
+// send hands r to the loop, getting it out of wait4 if it is there.
+func (th *tracerThread) send(r request) bool {
+	select {
+	case th.reqs <- r:
+		return true
+	case <-th.done:
+		return false
+	default:
+	}
+	t := time.NewTimer(0)
+	defer t.Stop()
+	for {
+		select {
+		case th.reqs <- r:
+			return true
+		case <-th.done:
+			return false
+		case <-t.C:
+			th.wake()
+			t.Reset(wakeRetry)
+		}
+	}
+}
+
+// wake gets the loop out of wait4 if it is there. A sender calls it
+// again after wakeRetry as long as the loop has not taken its work: the
+// signal may have come just before the loop entered wait4.
+func (th *tracerThread) wake() {
+	if th.canWake && th.blocked.Load() {
+		unix.Tgkill(unix.Getpid(), th.tid, wakeSignal)
+	}
 }
 
 // read runs fn on the calling goroutine while the loop runs nothing, for
@@ -113,17 +283,24 @@ func (th *tracerThread) read(fn func() error) error {
 	return fn()
 }
 
-// poke makes the loop poll its tracees as if SIGCHLD had arrived, for
-// events that the kernel reported before the loop was listening.
-func (th *tracerThread) poke() error {
-	return th.do(func() error { th.onChild(); return nil })
-}
-
 func (th *tracerThread) close() {
+	th.sending.Add(1)
+	defer th.sending.Add(-1)
 	select {
 	case <-th.quit:
 	default:
 		close(th.quit)
 	}
-	<-th.done
+	// The loop may be in wait4: get it out.
+	t := time.NewTimer(0)
+	defer t.Stop()
+	for {
+		select {
+		case <-th.done:
+			return
+		case <-t.C:
+			th.wake()
+			t.Reset(wakeRetry)
+		}
+	}
 }
