@@ -1,6 +1,7 @@
 package rsp
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"slices"
@@ -223,4 +224,56 @@ func TestSearchMemoryAcrossReads(t *testing.T) {
 	h.expect(fmt.Sprintf("qSearch:memory:100000;%x;abcd", 3*bulkChunk), fmt.Sprintf("1,%x", at))
 	h.expect(fmt.Sprintf("qSearch:memory:100000;%x;abcd", bulkChunk+1), "0")
 	h.expect(fmt.Sprintf("qSearch:memory:%x;%x;abcd", at+1, 3*bulkChunk), "0")
+}
+
+// TestPipelinedMemoryPackets keeps two requests in flight, as the bench's
+// bulk transfers do: the replies come back in order and match.
+func TestPipelinedMemoryPackets(t *testing.T) {
+	ft := newFakeTarget()
+	h := startSession(t, ft, Config{})
+	h.negotiate(gdbFeatures)
+	if err := h.c.StartNoAck(); err != nil {
+		t.Fatal(err)
+	}
+	const chunk = 0x8000
+	data := make([]byte, 4*chunk)
+	for i := range data {
+		data[i] = byte(i * 7) // with every byte to escape
+	}
+	var reqs [][]byte
+	for off := 0; off < len(data); off += chunk {
+		req := fmt.Appendf(nil, "X%x,%x:", 0x10000+off, chunk)
+		reqs = append(reqs, append(req, data[off:off+chunk]...))
+	}
+	for off := 0; off < len(data); off += chunk {
+		reqs = append(reqs, fmt.Appendf(nil, "x%x,%x", 0x10000+off, chunk))
+	}
+	var got []byte
+	if err := h.c.SendBytes(reqs[0]); err != nil {
+		t.Fatal(err)
+	}
+	for i := range reqs {
+		if i+1 < len(reqs) {
+			if err := h.c.SendBytes(reqs[i+1]); err != nil {
+				t.Fatal(err)
+			}
+		}
+		r, err := h.c.ReceiveBytes()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if reqs[i][0] == 'X' {
+			if string(r) != "OK" {
+				t.Fatalf("%.10q: %q", reqs[i], r)
+			}
+			continue
+		}
+		if len(r) != chunk+1 || r[0] != 'b' {
+			t.Fatalf("%q: %d bytes back, %.10q", reqs[i], len(r), r)
+		}
+		got = append(got, r[1:]...)
+	}
+	if !bytes.Equal(got, data) {
+		t.Error("data read back differs from data written")
+	}
 }

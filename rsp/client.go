@@ -84,19 +84,8 @@ func (c *Client) Send(payload string) error {
 // unescaped, acknowledging it in acknowledgment mode. Acknowledgments that
 // come before it are consumed: '-' sends the last packet again.
 func (c *Client) Receive() (string, error) {
-	for {
-		f, err := c.conn.readFrame()
-		if err != nil {
-			return "", err
-		}
-		switch f.kind {
-		case framePacket:
-			return string(f.payload), nil
-		case frameRejected:
-			return "", fmt.Errorf("rsp: reply refused: %w", f.err)
-		}
-		// A stub never sends the interrupt byte; skip it like noise.
-	}
+	p, err := c.ReceiveBytes()
+	return string(p), err
 }
 
 // ExchangeBytes is Exchange for binary payloads without copies: it sends
@@ -104,9 +93,22 @@ func (c *Client) Receive() (string, error) {
 // unescaped, in the Client's buffer, valid until the next call. Bulk
 // readers (memory, benchmarks) use it to avoid a string per reply.
 func (c *Client) ExchangeBytes(payload []byte) ([]byte, error) {
-	if err := c.conn.writePacket(payload); err != nil {
+	if err := c.SendBytes(payload); err != nil {
 		return nil, err
 	}
+	return c.ReceiveBytes()
+}
+
+// SendBytes is Send for a binary payload.
+func (c *Client) SendBytes(payload []byte) error {
+	return c.conn.writePacket(payload)
+}
+
+// ReceiveBytes is Receive returning the payload in the Client's buffer,
+// valid until the next call that reads. With SendBytes it lets a client
+// in no-acknowledgment mode keep more than one request in flight: a stub
+// answers packets in the order it received them.
+func (c *Client) ReceiveBytes() ([]byte, error) {
 	for {
 		f, err := c.conn.readFrame()
 		if err != nil {
@@ -118,6 +120,7 @@ func (c *Client) ExchangeBytes(payload []byte) ([]byte, error) {
 		case frameRejected:
 			return nil, fmt.Errorf("rsp: reply refused: %w", f.err)
 		}
+		// A stub never sends the interrupt byte; skip it like noise.
 	}
 }
 

@@ -112,18 +112,6 @@ func (s *session) exchange(p string) (string, error) {
 	return r, nil
 }
 
-// raw sends a packet and returns the reply in the client's buffer.
-func (s *session) raw(p []byte) ([]byte, error) {
-	r, err := s.c.ExchangeBytes(p)
-	if err != nil {
-		return nil, err
-	}
-	if len(r) == 3 && r[0] == 'E' || len(r) > 1 && r[0] == 'E' && r[1] == '.' {
-		return nil, fmt.Errorf("%.30s: %s", p, r)
-	}
-	return r, nil
-}
-
 // resume resumes and checks that the target stopped with SIGTRAP,
 // remembering the thread.
 func (s *session) resume(p string) error {
@@ -160,61 +148,142 @@ func (s *session) measure(op func() error) (wall, cpu time.Duration, err error) 
 	return wall, time.Duration(c1 - c0), err
 }
 
+// inFlight is how many requests a bulk read or write keeps outstanding:
+// with a second request queued, the stub builds one reply while the client
+// takes the last one apart, so the two share the machine's two cores
+// instead of taking turns. gdb and lldb send one request at a time; every
+// stub is measured the same way here.
+const inFlight = 2
+
+// pipeline keeps up to inFlight requests for parts of the region
+// outstanding and returns their replies in order.
+type pipeline struct {
+	s      *session
+	budget time.Duration // 0 for no limit
+	// build returns the request for the bytes from off on, and how many
+	// it covers.
+	build func(off int) (req []byte, n int)
+	// take handles the reply r to the request for n bytes at off. It
+	// returns where to send the next request from, to fill a gap a short
+	// reply left, or -1 to go on.
+	take func(off, n int, r []byte) (restart int, err error)
+}
+
+// run requests the region's bytes [0, size) until budget has passed and
+// hands every reply to take.
+func (p *pipeline) run(size int) error {
+	type pending struct{ off, n int }
+	var queue []pending // oldest first
+	t0 := time.Now()
+	sent := 0
+	for {
+		for len(queue) < inFlight && sent < size && (p.budget == 0 || time.Since(t0) <= p.budget) {
+			req, n := p.build(sent)
+			if err := p.s.c.SendBytes(req); err != nil {
+				return err
+			}
+			queue = append(queue, pending{sent, n})
+			sent += n
+		}
+		if len(queue) == 0 {
+			return nil
+		}
+		q := queue[0]
+		queue = queue[1:]
+		r, err := p.s.receive(fmt.Appendf(nil, "request at %#x", base+q.off))
+		if err != nil {
+			return err
+		}
+		restart, err := p.take(q.off, q.n, r)
+		if err != nil {
+			return err
+		}
+		if restart >= 0 {
+			sent = restart
+		}
+	}
+}
+
+// raw sends a packet and returns the reply in the client's buffer.
+func (s *session) raw(p []byte) ([]byte, error) {
+	if err := s.c.SendBytes(p); err != nil {
+		return nil, err
+	}
+	return s.receive(p)
+}
+
+// receive returns the next reply, to request p, in the client's buffer.
+func (s *session) receive(p []byte) ([]byte, error) {
+	r, err := s.c.ReceiveBytes()
+	if err != nil {
+		return nil, err
+	}
+	if len(r) == 3 && r[0] == 'E' || len(r) > 1 && r[0] == 'E' && r[1] == '.' {
+		return nil, fmt.Errorf("%.30s: %s", p, r)
+	}
+	return r, nil
+}
+
 // readAll reads len(dst) bytes at base with m (binary false) or x, each
-// request as large as the stub allows, into dst.
+// request as large as the stub allows, into dst, inFlight requests at a
+// time.
 //
 // It stops early, returning how much it read, once budget has passed
 // (0 for no limit): slow stubs are measured on part of the region.
 func (s *session) readAll(dst []byte, binary bool, budget time.Duration) (int, error) {
-	t0 := time.Now()
 	chunk := (s.packet - 32) / 2
+	op := byte('m')
 	if binary {
 		chunk = s.packet - 32
+		op = 'x'
 	}
 	chunk &^= 63
 	req := make([]byte, 0, 64)
-	off := 0
-	for off < len(dst) {
+	// done is how much has been read. A short reply leaves a gap before
+	// the replies already requested after it: they are dropped and
+	// reading goes on from done.
+	done := 0
+	p := pipeline{s: s, budget: budget}
+	p.build = func(off int) ([]byte, int) {
 		n := min(chunk, len(dst)-off)
-		op := byte('m')
-		if binary {
-			op = 'x'
-		}
 		req = fmt.Appendf(req[:0], "%c%x,%x", op, base+off, n)
-		r, err := s.raw(req)
-		if err != nil {
-			return off, err
+		return req, n
+	}
+	p.take = func(off, n int, r []byte) (int, error) {
+		if off != done {
+			return -1, nil
 		}
 		var got int
 		if binary {
 			if s.xB {
 				if len(r) == 0 || r[0] != 'b' {
-					return off, fmt.Errorf("x reply %.20q without 'b'", r)
+					return 0, fmt.Errorf("x reply %.20q without 'b'", r)
 				}
 				r = r[1:]
 			}
 			got = copy(dst[off:off+n], r)
 		} else {
-			got, err = hex.Decode(dst[off:off+n], r)
-			if err != nil {
-				return off, fmt.Errorf("m reply: %w", err)
+			var err error
+			if got, err = hex.Decode(dst[off:off+n], r); err != nil {
+				return 0, fmt.Errorf("m reply: %w", err)
 			}
 		}
 		if got == 0 {
-			return off, fmt.Errorf("%s at %#x: empty reply", req, base+off)
+			return 0, fmt.Errorf("%c at %#x: empty reply", op, base+off)
 		}
-		off += got
-		if budget > 0 && time.Since(t0) > budget {
-			return off, nil
+		done += got
+		if got < n {
+			return done, nil
 		}
+		return -1, nil
 	}
-	return off, nil
+	err := p.run(len(dst))
+	return done, err
 }
 
-// writeAll writes src at base with M (binary false) or X.
-// Like readAll, it stops once budget has passed.
+// writeAll writes src at base with M (binary false) or X, inFlight
+// requests at a time. Like readAll, it stops once budget has passed.
 func (s *session) writeAll(src []byte, binary bool, budget time.Duration) (int, error) {
-	t0 := time.Now()
 	chunk := (s.packet - 64) / 2
 	if binary {
 		// Leave room for escapes: X counts its bytes on the wire.
@@ -222,45 +291,37 @@ func (s *session) writeAll(src []byte, binary bool, budget time.Duration) (int, 
 	}
 	chunk &^= 63
 	req := make([]byte, 0, s.packet+64)
-	off := 0
-	for off < len(src) {
+	done := 0
+	p := pipeline{s: s, budget: budget}
+	p.build = func(off int) ([]byte, int) {
 		n := min(chunk, len(src)-off)
 		data := src[off : off+n]
-		if binary {
-			for n > 64 && n+escapes(data) > s.packet-64 {
-				n -= 64
-				data = src[off : off+n]
-			}
-			req = fmt.Appendf(req[:0], "X%x,%x:", base+off, n)
-			req = append(req, data...)
-		} else {
+		if !binary {
 			req = fmt.Appendf(req[:0], "M%x,%x:", base+off, n)
-			req = hex.AppendEncode(req, data)
+			return hex.AppendEncode(req, data), n
 		}
-		r, err := s.raw(req)
-		if err != nil {
-			return off, err
+		for n > 64 && n+escapes(data) > s.packet-64 {
+			n -= 64
+			data = src[off : off+n]
 		}
-		if string(r) != "OK" {
-			return off, fmt.Errorf("%.20s: reply %.20q", req, r)
-		}
-		off += n
-		if budget > 0 && time.Since(t0) > budget {
-			return off, nil
-		}
+		req = fmt.Appendf(req[:0], "X%x,%x:", base+off, n)
+		return append(req, data...), n
 	}
-	return off, nil
+	p.take = func(off, n int, r []byte) (int, error) {
+		if string(r) != "OK" {
+			return 0, fmt.Errorf("write at %#x: reply %.20q", base+off, r)
+		}
+		done += n
+		return -1, nil
+	}
+	err := p.run(len(src))
+	return done, err
 }
 
 // escapes counts the bytes of p that need escaping in a packet.
 func escapes(p []byte) int {
-	n := 0
-	for _, b := range p {
-		if b == '$' || b == '#' || b == '}' || b == '*' {
-			n++
-		}
-	}
-	return n
+	return bytes.Count(p, []byte{'$'}) + bytes.Count(p, []byte{'#'}) +
+		bytes.Count(p, []byte{'}'}) + bytes.Count(p, []byte{'*'})
 }
 
 // scattered reads n 8-byte words at pseudo-random places of the pattern of
