@@ -1,8 +1,8 @@
 package rsp
 
 import (
-	"bytes"
 	"encoding/binary"
+	"math/bits"
 )
 
 // Encoders for the hot path: memory replies are built in one buffer that
@@ -52,38 +52,47 @@ func escapeInPlace(buf []byte, dst, src, n int) (end int, sum byte) {
 	return len(out), sum
 }
 
+// escapeSum is what escaping one byte adds to the checksum: the bytes to
+// escape all have bit 5 set, so b becomes '}' and b-0x20.
+const escapeSum = escapeByte - escapeXor
+
 // appendEscaped appends p escaped to dst and returns the result and the
 // checksum of what it appended. p may lie in dst's array after its end,
 // at least len(p) bytes after it, if the array has room for the result:
 // the writes then stay behind the reads (see escapeInPlace).
 func appendEscaped(dst, p []byte) (_ []byte, sum byte) {
 	sc := newEscapeScan(p)
+	var n byte // bytes escaped, modulo 256
 	for off := 0; ; {
 		i := sc.find(off)
-		run := p[off:i]
-		sum += checksum(run)
-		dst = append(dst, run...)
+		dst = append(dst, p[off:i]...)
 		if i == len(p) {
-			return dst, sum
+			return dst, sc.sum + n*escapeSum
 		}
-		e := p[i] ^ escapeXor
-		sum += escapeByte + e
-		dst = append(dst, escapeByte, e)
+		dst = append(dst, escapeByte, p[i]^escapeXor)
+		n++
 		off = i + 1
 	}
 }
 
 // escapes appends the positions of the bytes of p that need escaping to
-// idx, up to limit of them; ok is false if there are more.
-func escapes(idx []int, p []byte, limit int) (_ []int, ok bool) {
+// idx, up to limit of them; ok is false if there are more. sum is the
+// checksum of p escaped, valid when ok.
+func escapes(idx []int, p []byte, limit int) (_ []int, sum byte, ok bool) {
 	sc := newEscapeScan(p)
-	for i := sc.find(0); i < len(p); i = sc.find(i + 1) {
-		if len(idx) == limit {
-			return idx, false
+	n := len(idx)
+	for start := 0; start < len(p); start += 64 * len(sc.masks) {
+		sc.load(start)
+		for k, m := range sc.masks[:sc.n] {
+			for ; m != 0; m &= m - 1 {
+				if len(idx) == limit {
+					return idx, 0, false
+				}
+				idx = append(idx, start+64*k+bits.TrailingZeros64(m))
+			}
 		}
-		idx = append(idx, i)
 	}
-	return idx, true
+	return idx, sc.sum + byte(len(idx)-n)*escapeSum, true
 }
 
 // escapeBackward escapes, in place, the n bytes at the start of p, whose
@@ -101,41 +110,74 @@ func escapeBackward(p []byte, n int, idx []int) {
 	}
 }
 
-// specials are the bytes that need escaping in a payload (needsEscape).
-var specials = [...]byte{'$', '#', escapeByte, rleByte}
-
 // escapeScan finds the bytes of a payload that need escaping, in order.
-// It searches for each special byte on its own with bytes.IndexByte,
-// which is vectorized, and remembers where each occurs next: in random
-// data each occurs once in 256 bytes, so each search skips a long run,
-// and over the whole payload every byte is searched four times at the
-// speed of IndexByte instead of tested one by one or one word at a time.
+// It works on bitmaps of 64-byte blocks, a window of them at a time,
+// which escapeMasks computes with vector instructions: in random data one
+// byte in 64 needs escaping, so a byte-by-byte test is slow, and even
+// bytes.IndexByte for each special byte in turn stops too often to be
+// fast.
 type escapeScan struct {
-	p []byte
-	// next[k] is where specials[k] next occurs at or after the last
-	// position asked for, len(p) if nowhere; -1 before the first search.
-	next [len(specials)]int
+	p     []byte
+	start int  // where the block of masks[0] starts in p, -1 for none yet
+	n     int  // how many masks hold blocks of p
+	sum   byte // checksum of the blocks loaded so far
+	masks [64]uint64
 }
 
 func newEscapeScan(p []byte) escapeScan {
-	return escapeScan{p: p, next: [len(specials)]int{-1, -1, -1, -1}}
+	return escapeScan{p: p, start: -1}
 }
 
 // find returns the position of the first byte at or after from that needs
 // escaping, or len(p) if none does. from must not decrease from one call
-// to the next.
+// to the next; once find has returned len(p), sum is p's checksum.
 func (s *escapeScan) find(from int) int {
-	at := len(s.p)
-	for k, c := range specials {
-		if s.next[k] < from {
-			s.next[k] = len(s.p)
-			if i := bytes.IndexByte(s.p[from:], c); i >= 0 {
-				s.next[k] = from + i
-			}
+	// Bytes before the window, if from lies there, were skipped on the
+	// way to it: none needs escaping.
+	from = max(from, s.start)
+	for from < len(s.p) {
+		if s.start < 0 || from >= s.start+64*s.n {
+			s.load(from &^ 63)
 		}
-		at = min(at, s.next[k])
+		k := (from - s.start) / 64
+		m := s.masks[k] &^ (1<<(from%64) - 1)
+		for m == 0 && k+1 < s.n {
+			k++
+			m = s.masks[k]
+		}
+		if m != 0 {
+			return s.start + 64*k + bits.TrailingZeros64(m)
+		}
+		from = s.start + 64*s.n
 	}
-	return at
+	return len(s.p)
+}
+
+// load fills masks with the blocks of p from start on, as many as fit,
+// and adds them to sum; the last block of p may be short. Loading every
+// window once, in order, sums all of p.
+func (s *escapeScan) load(start int) {
+	end := min(len(s.p), start+64*len(s.masks))
+	full := (end - start) / 64
+	s.sum += escapeMasks(s.p[start:start+64*full], s.masks[:full])
+	s.start, s.n = start, full
+	if start+64*full < end {
+		s.masks[full] = blockMask(s.p[start+64*full : end])
+		s.sum += checksum(s.p[start+64*full : end])
+		s.n++
+	}
+}
+
+// blockMask returns the bitmap of the bytes of p, at most 64, that need
+// escaping.
+func blockMask(p []byte) uint64 {
+	var m uint64
+	for i, b := range p {
+		if needsEscape[b] {
+			m |= 1 << i
+		}
+	}
+	return m
 }
 
 // checksum returns the sum of p's bytes modulo 256. It adds 32 bytes at a

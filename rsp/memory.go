@@ -175,8 +175,11 @@ func (s *Session) readReply(r memRead, limit uint64, prefix string, hex bool) re
 		sum := checksum(pkt[1:dst]) + hexInPlace(pkt, dst, src, got)
 		return framedReply(endFrame(pkt[:dst+2*got], sum))
 	}
-	var ok bool
-	s.esc, ok = escapes(s.esc[:0], pkt[dst:dst+got], room-n)
+	var (
+		sum byte
+		ok  bool
+	)
+	s.esc, sum, ok = escapes(s.esc[:0], pkt[dst:dst+got], room-n)
 	if !ok {
 		// More bytes to escape than room, in data full of '$#}*': escape
 		// into a buffer of the worst case, and drop the long index.
@@ -190,7 +193,7 @@ func (s *Session) readReply(r memRead, limit uint64, prefix string, hex bool) re
 	}
 	pkt = pkt[:dst+got+len(s.esc)]
 	escapeBackward(pkt[dst:], got, s.esc)
-	return framedReply(endFrame(pkt, checksum(pkt[1:])))
+	return framedReply(endFrame(pkt, checksum(pkt[1:dst])+sum))
 }
 
 // endFrame appends '#' and the checksum to a packet built from '$' on.
