@@ -88,8 +88,7 @@ func (t *Tracer) attach(pid int) error {
 func (t *Tracer) release(tids []int) {
 	for _, tid := range tids {
 		unix.PtraceInterrupt(tid)
-		var ws unix.WaitStatus
-		unix.Wait4(tid, &ws, unix.WALL, nil)
+		t.wait4(tid)
 		ptraceDetach(tid, 0)
 	}
 }

@@ -86,7 +86,9 @@ func (t *Tracer) dispatch(tid int, ws unix.WaitStatus) {
 }
 
 // wait4 blocks for the next status of tid, taking one the loop kept
-// first. Must run on the tracer thread.
+// first. It goes on after EINTR: the loop's wake signal can arrive late,
+// while the tracer thread is already waiting here.
+// Must run on the tracer thread.
 func (t *Tracer) wait4(tid int) (unix.WaitStatus, error) {
 	if ws, ok := t.early[tid]; ok {
 		delete(t.early, tid)

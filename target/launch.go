@@ -1,7 +1,6 @@
 package target
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -148,8 +147,7 @@ func (t *Tracer) launch(path string, args []string, execs int, o LaunchOptions) 
 	readyW.Close()
 	fail := func(err error) (int, error) {
 		unix.Kill(pid, unix.SIGKILL)
-		var ws unix.WaitStatus
-		unix.Wait4(pid, &ws, unix.WALL, nil)
+		t.wait4(pid)
 		return 0, fmt.Errorf("launch %s: %w", path, err)
 	}
 	// The shell's own exec is over once it writes; if it died instead,
@@ -161,11 +159,7 @@ func (t *Tracer) launch(path string, args []string, execs int, o LaunchOptions) 
 	}
 	w.Close() // the shell reads end-of-file and execs the program
 	for {
-		var ws unix.WaitStatus
-		_, err := unix.Wait4(pid, &ws, unix.WALL, nil)
-		if errors.Is(err, unix.EINTR) {
-			continue
-		}
+		ws, err := t.wait4(pid)
 		if err != nil {
 			return fail(err)
 		}
@@ -182,8 +176,7 @@ func (t *Tracer) launch(path string, args []string, execs int, o LaunchOptions) 
 		case waitFork, waitVFork, waitClone:
 			// The shell's own children are not the program: let them go.
 			if msg, err := unix.PtraceGetEventMsg(pid); err == nil {
-				var cws unix.WaitStatus
-				unix.Wait4(int(msg), &cws, unix.WALL, nil)
+				t.wait4(int(msg))
 				ptraceDetach(int(msg), 0)
 			}
 		}

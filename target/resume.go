@@ -81,6 +81,9 @@ func (t *Tracer) Resume(actions []Action) error {
 				pl.th = nil // it exited during the step
 			}
 		}
+		if pl, ok := t.loneStep(plans); ok {
+			return t.stepNow(pl)
+		}
 		var errs []error
 		for _, pl := range plans {
 			if pl.th == nil {
@@ -150,17 +153,27 @@ func (t *Tracer) stepOver(th *thread, sig unix.Signal) (ev Event, ok bool, err e
 	if err := p.bps.Remove(pc); err != nil {
 		return Event{}, false, err
 	}
+	defer func() {
+		if t.procs[p.pid] == p {
+			if ierr := p.bps.Insert(pc); ierr != nil && err == nil {
+				err = ierr
+			}
+		}
+	}()
+	return t.stepAlone(th, sig)
+}
+
+// stepAlone single-steps th, delivering sig, while the other threads stay
+// stopped, and waits for the step's end. It returns the event the step
+// ended with; none when th is gone or stopped at its exit.
+// Must run on the tracer thread.
+func (t *Tracer) stepAlone(th *thread, sig unix.Signal) (Event, bool, error) {
 	// A signal that passes silently while the instruction is pending
 	// waits for the resume after the step.
 	var held unix.Signal
 	defer func() {
 		if held != 0 && t.threads[th.tid] == th {
 			th.deliver = held
-		}
-		if t.procs[p.pid] == p {
-			if ierr := p.bps.Insert(pc); ierr != nil && err == nil {
-				err = ierr
-			}
 		}
 	}()
 	for {
@@ -182,6 +195,87 @@ func (t *Tracer) stepOver(th *thread, sig unix.Signal) (ev Event, ok bool, err e
 			held, th.deliver = th.deliver, 0
 		}
 	}
+}
+
+// loneStep returns the plan of a resume that single-steps one thread
+// while every other thread stays stopped, when that step cannot block:
+// the tracer then waits for it at once, on this thread, rather than
+// going back to its loop and being woken. A step that could wait for
+// something (a system call, or one the kernel restarts when the thread
+// resumes) goes the usual way, so that an interrupt can still reach it.
+// Must run on the tracer thread.
+func (t *Tracer) loneStep(plans []plan) (plan, bool) {
+	var lone *plan
+	for i := range plans {
+		if plans[i].th == nil {
+			continue
+		}
+		if lone != nil {
+			return plan{}, false
+		}
+		lone = &plans[i]
+	}
+	if lone == nil || lone.act.Kind != ActionStep {
+		return plan{}, false
+	}
+	for _, o := range t.threads {
+		if o.state == running {
+			return plan{}, false
+		}
+	}
+	return *lone, t.quickStep(lone.th)
+}
+
+// quickStep reports whether single-stepping th ends without waiting on
+// anything: its next instruction is no system call (syscall, sysenter,
+// int 0x80, with at most one prefix byte), and it is not in a system
+// call that the kernel restarts when it resumes (rax holds one of the
+// -ERESTART* codes). Must run on the tracer thread.
+func (t *Tracer) quickStep(th *thread) bool {
+	pc, err := t.pc(th)
+	if err != nil {
+		return false
+	}
+	g := &th.regs.set.GPR
+	if int64(g.Orig_rax) >= 0 {
+		switch int64(g.Rax) {
+		case -512, -513, -514, -516: // ERESTARTSYS, NOINTR, NOHAND, _RESTARTBLOCK
+			return false
+		}
+	}
+	var insn [3]byte
+	n, _ := th.proc.mem.read(pc, insn[:])
+	if n < len(insn) {
+		return false
+	}
+	th.proc.bps.Shadow(pc, insn[:])
+	for _, op := range [][2]byte{{insn[0], insn[1]}, {insn[1], insn[2]}} {
+		switch op {
+		case [2]byte{0x0f, 0x05}, [2]byte{0x0f, 0x34}, [2]byte{0xcd, 0x80}:
+			return false
+		}
+	}
+	return true
+}
+
+// stepNow single-steps the thread of a lone step and reports how the
+// step ended. Must run on the tracer thread.
+func (t *Tracer) stepNow(pl plan) error {
+	th := pl.th
+	ev, ok, err := t.stepAlone(th, t.signalFor(&pl))
+	if err != nil {
+		return err
+	}
+	if ok {
+		t.report(ev)
+		return nil
+	}
+	// At its exit event: it goes on to its end, which the loop reports.
+	if t.threads[th.tid] == th && th.state == stopped {
+		t.cont(th)
+	}
+	t.running = true
+	return nil
 }
 
 // kill kills a process and reaps all of its threads.
