@@ -5,10 +5,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"os"
-	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/require"
 	"golang.org/x/sys/unix"
@@ -227,17 +225,8 @@ func TestSyscallInjectionInterruptedSleep(t *testing.T) {
 	tr := newTracer(t)
 	pid, out := launch(t, tr, prog, "10")
 	require.NoError(t, tr.Resume(all))
-	// Interrupt it once it sleeps: /proc/PID/syscall names the system
-	// call a blocked task is in (clock_nanosleep, for usleep).
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		b, _ := os.ReadFile(procPath(pid, "syscall"))
-		if strings.HasPrefix(string(b), strconv.Itoa(unix.SYS_CLOCK_NANOSLEEP)+" ") {
-			break
-		}
-		require.True(t, time.Now().Before(deadline), "the program never slept: %q", b)
-		time.Sleep(time.Millisecond) // polling a condition, bounded above
-	}
+	// Interrupt it once it sleeps (clock_nanosleep, for usleep).
+	blockedIn(t, pid, unix.SYS_CLOCK_NANOSLEEP)
 	require.NoError(t, tr.Interrupt())
 	require.Equal(t, EventSignal, wait(t, tr).Kind)
 

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -298,4 +299,46 @@ func testLogger() *slog.Logger {
 		return nil
 	}
 	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}
+
+// A single step of a thread that the kernel will put back into a blocking
+// system call (it was interrupted in read) cannot be waited for on the
+// spot: Resume returns at once and an interrupt still ends the step.
+func TestStepIntoBlockedReadInterrupted(t *testing.T) {
+	cat, err := exec.LookPath("cat")
+	if err != nil {
+		t.Skip("cat not installed")
+	}
+	r, w, err := os.Pipe()
+	require.NoError(t, err)
+	t.Cleanup(func() { r.Close(); w.Close() })
+	tr := newTracer(t)
+	pid, err := tr.Launch(LaunchOptions{Path: cat, Args: []string{cat}, Stdin: r})
+	require.NoError(t, err)
+
+	require.NoError(t, tr.Resume(all))
+	blockedIn(t, pid, unix.SYS_READ)
+	require.NoError(t, tr.Interrupt())
+	require.Equal(t, int(unix.SIGINT), wait(t, tr).Signal)
+
+	require.NoError(t, tr.Resume([]Action{{Kind: ActionStep, PID: pid, TID: pid}}))
+	blockedIn(t, pid, unix.SYS_READ)
+	require.NoError(t, tr.Interrupt())
+	ev := wait(t, tr)
+	require.Equal(t, pid, ev.TID)
+}
+
+// blockedIn waits until the process blocks in system call nr:
+// /proc/PID/syscall names the call a blocked task is in.
+func blockedIn(t *testing.T, pid, nr int) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		b, _ := os.ReadFile(procPath(pid, "syscall"))
+		if strings.HasPrefix(string(b), strconv.Itoa(nr)+" ") {
+			return
+		}
+		require.True(t, time.Now().Before(deadline), "never blocked in system call %d: %q", nr, b)
+		time.Sleep(time.Millisecond) // polling a condition, bounded above
+	}
 }
