@@ -2,6 +2,7 @@ package rsp
 
 import (
 	"encoding/binary"
+	"iter"
 	"math/bits"
 )
 
@@ -81,16 +82,11 @@ func appendEscaped(dst, p []byte) (_ []byte, sum byte) {
 func escapes(idx []int, p []byte, limit int) (_ []int, sum byte, ok bool) {
 	sc := newEscapeScan(p)
 	n := len(idx)
-	for start := 0; start < len(p); start += 64 * len(sc.masks) {
-		sc.load(start)
-		for k, m := range sc.masks[:sc.n] {
-			for ; m != 0; m &= m - 1 {
-				if len(idx) == limit {
-					return idx, 0, false
-				}
-				idx = append(idx, start+64*k+bits.TrailingZeros64(m))
-			}
+	for i := range sc.all() {
+		if len(idx) == limit {
+			return idx, 0, false
 		}
+		idx = append(idx, i)
 	}
 	return idx, sc.sum + byte(len(idx)-n)*escapeSum, true
 }
@@ -151,6 +147,24 @@ func (s *escapeScan) find(from int) int {
 		from = s.start + 64*s.n
 	}
 	return len(s.p)
+}
+
+// all yields the positions of the bytes that need escaping, in order,
+// from the start; once it has yielded them all, sum is p's checksum. The
+// loop over it may write to p behind the position it was given.
+func (s *escapeScan) all() iter.Seq[int] {
+	return func(yield func(int) bool) {
+		for start := 0; start < len(s.p); start += 64 * len(s.masks) {
+			s.load(start)
+			for k, m := range s.masks[:s.n] {
+				for ; m != 0; m &= m - 1 {
+					if !yield(start + 64*k + bits.TrailingZeros64(m)) {
+						return
+					}
+				}
+			}
+		}
+	}
 }
 
 // load fills masks with the blocks of p from start on, as many as fit,

@@ -268,28 +268,32 @@ func expandRLE(p []byte, limit int) ([]byte, error) {
 }
 
 // unescape decodes '}' escapes in place, moving the runs between escapes
-// with copy (escapes are rare: 1 in 64 bytes of random binary data).
+// with copy. escapeScan finds them: escapes are 1 in 64 bytes of random
+// binary data, and one vector pass over the payload costs less than a
+// bytes.IndexByte that starts again after each of them.
 func unescape(p []byte) ([]byte, error) {
-	i := bytes.IndexByte(p, escapeByte)
-	if i < 0 {
-		return p, nil
-	}
-	j := i
-	for {
-		// p[i] is an escape byte.
-		if i+1 == len(p) {
+	sc := newEscapeScan(p)
+	i, j := 0, 0 // read and write positions; writes stay behind reads
+	for at := range sc.all() {
+		if at < i || p[at] != escapeByte {
+			// The byte after an escape, or '$', '#' or '*', which are
+			// plain data once the framing is undone.
+			continue
+		}
+		if at+1 == len(p) {
 			return nil, errBadEscape
 		}
-		p[j] = p[i+1] ^ escapeXor
-		i, j = i+2, j+1
-		k := bytes.IndexByte(p[i:], escapeByte)
-		if k < 0 {
-			j += copy(p[j:], p[i:])
-			return p[:j], nil
+		if j < i {
+			copy(p[j:], p[i:at])
 		}
-		copy(p[j:], p[i:i+k])
-		i, j = i+k, j+k
+		j += at - i
+		p[j] = p[at+1] ^ escapeXor
+		i, j = at+2, j+1
 	}
+	if j < i {
+		copy(p[j:], p[i:])
+	}
+	return p[:j+len(p)-i], nil
 }
 
 // unexpectedEOF turns io.EOF inside a packet into io.ErrUnexpectedEOF.

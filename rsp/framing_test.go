@@ -348,3 +348,51 @@ func BenchmarkReadFrame(b *testing.B) {
 		}
 	}
 }
+
+// naiveUnescape decodes escapes byte by byte, the reference for unescape.
+func naiveUnescape(p []byte) ([]byte, bool) {
+	var out []byte
+	for i := 0; i < len(p); i++ {
+		if p[i] == escapeByte {
+			if i+1 == len(p) {
+				return nil, false
+			}
+			i++
+			out = append(out, p[i]^escapeXor)
+			continue
+		}
+		out = append(out, p[i])
+	}
+	return out, true
+}
+
+func TestUnescape(t *testing.T) {
+	ins := [][]byte{
+		nil, []byte("}"), []byte("a}"), []byte("}}"), []byte("}}}"), []byte("}}}}"),
+		[]byte("}]a}"), []byte("$#*}\x04"), []byte("}\x04}\x03}]}\x0a"),
+	}
+	for _, p := range testInputs() {
+		// Each input as it is (escape bytes in it taken as escapes, '$',
+		// '#' and '*' as data) and escaped.
+		ins = append(ins, p, naiveEscape(p))
+	}
+	// An escape across every position of two vector blocks, and across
+	// the end of a window of escapeScan's masks.
+	for pos := range 130 {
+		p := bytes.Repeat([]byte{'a'}, 130)
+		p[pos] = escapeByte
+		ins = append(ins, p)
+	}
+	for _, at := range []int{64*64 - 2, 64*64 - 1, 64 * 64} {
+		p := bytes.Repeat([]byte{'b'}, 64*64+10)
+		p[at] = escapeByte
+		ins = append(ins, p)
+	}
+	for _, in := range ins {
+		want, ok := naiveUnescape(in)
+		got, err := unescape(bytes.Clone(in))
+		if ok != (err == nil) || !bytes.Equal(got, want) {
+			t.Fatalf("unescape(%.40q) = %.40q, %v; want %.40q, ok %v", in, got, err, want, ok)
+		}
+	}
+}
