@@ -2,9 +2,10 @@ package target
 
 import (
 	"bytes"
-	"os"
 	"strconv"
 	"sync"
+
+	"golang.org/x/sys/unix"
 )
 
 // coreCache answers "which CPU did this thread last run on" (field 39 of
@@ -14,7 +15,7 @@ import (
 // name, costs six system calls and a few allocations instead.
 type coreCache struct {
 	mu    sync.Mutex
-	files map[int]*os.File // by TID
+	files map[int]int // file descriptors, by TID
 	buf   [1024]byte
 }
 
@@ -25,27 +26,29 @@ const maxCoreFiles = 256
 func (c *coreCache) core(pid, tid int) (int, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	f := c.files[tid]
-	if f == nil {
+	fd, ok := c.files[tid]
+	if !ok {
 		if len(c.files) >= maxCoreFiles {
 			c.closeAll()
 		}
 		var err error
-		f, err = os.Open(procPath(pid, "task", strconv.Itoa(tid), "stat"))
+		fd, err = unix.Open(procPath(pid, "task", strconv.Itoa(tid), "stat"), unix.O_RDONLY|unix.O_CLOEXEC, 0)
 		if err != nil {
 			return -1, false
 		}
 		if c.files == nil {
-			c.files = map[int]*os.File{}
+			c.files = map[int]int{}
 		}
-		c.files[tid] = f
+		c.files[tid] = fd
 	}
-	n, err := f.ReadAt(c.buf[:], 0)
-	if n == 0 {
+	// One pread: a stat line is far shorter than the buffer, and the
+	// kernel makes it whole on every read from offset 0 (os.File.ReadAt
+	// would read again to fill the buffer).
+	n, err := unix.Pread(fd, c.buf[:], 0)
+	if n <= 0 || err != nil {
 		// The thread is gone (or its TID was reused by another process's
 		// thread, which the next open sees afresh).
-		_ = err
-		f.Close()
+		unix.Close(fd)
 		delete(c.files, tid)
 		return -1, false
 	}
@@ -54,8 +57,8 @@ func (c *coreCache) core(pid, tid int) (int, bool) {
 }
 
 func (c *coreCache) closeAll() {
-	for tid, f := range c.files {
-		f.Close()
+	for tid, fd := range c.files {
+		unix.Close(fd)
 		delete(c.files, tid)
 	}
 }
