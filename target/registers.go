@@ -120,7 +120,7 @@ func (t *Tracer) Registers(pid, tid int, ext bool) (*regs.Set, error) {
 // SetRegisters makes s the registers of a stopped thread. They are
 // written to the thread before it runs again.
 func (t *Tracer) SetRegisters(pid, tid int, s *regs.Set) error {
-	return t.th.do(func() error {
+	return t.th.write(func() error {
 		th, err := t.lookupThread(pid, tid)
 		if err != nil {
 			return err

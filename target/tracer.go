@@ -261,7 +261,7 @@ func (t *Tracer) ReadMemory(pid int, addr uint64, dst []byte) (int, error) {
 // included, keeping breakpoints in place; src itself is not changed.
 func (t *Tracer) WriteMemory(pid int, addr uint64, src []byte) (int, error) {
 	var n int
-	err := t.th.do(func() error {
+	err := t.change(func() error {
 		p, err := t.lookup(pid)
 		if err != nil {
 			return err
@@ -280,9 +280,23 @@ func (t *Tracer) WriteMemory(pid int, addr uint64, src []byte) (int, error) {
 	return n, err
 }
 
+// change runs fn, which writes to a stopped process's memory, on the
+// caller (write), and again on the tracer thread if that failed: where the
+// kernel lets only the tracer thread itself write through /proc/PID/mem
+// (proc_mem.force_override=ptrace), writes to code succeed only there.
+// fn must leave the state as it was when it fails.
+func (t *Tracer) change(fn func() error) error {
+	err := t.th.write(fn)
+	if err == nil || errors.Is(err, ErrClosed) || errors.Is(err, ErrRunning) ||
+		errors.Is(err, ErrNoProcess) || errors.Is(err, breakpoint.ErrNotInserted) {
+		return err
+	}
+	return t.th.do(fn)
+}
+
 // InsertBreakpoint inserts a software breakpoint at addr in process pid.
 func (t *Tracer) InsertBreakpoint(pid int, addr uint64) error {
-	return t.th.do(func() error {
+	return t.change(func() error {
 		p, err := t.lookup(pid)
 		if err != nil {
 			return err
@@ -293,7 +307,7 @@ func (t *Tracer) InsertBreakpoint(pid int, addr uint64) error {
 
 // RemoveBreakpoint removes the software breakpoint at addr.
 func (t *Tracer) RemoveBreakpoint(pid int, addr uint64) error {
-	return t.th.do(func() error {
+	return t.change(func() error {
 		p, err := t.lookup(pid)
 		if err != nil {
 			return err
@@ -445,7 +459,7 @@ func (t *Tracer) Running() bool {
 // ClearBreakpoints removes every breakpoint from process pid, as when the
 // client that inserted them goes away.
 func (t *Tracer) ClearBreakpoints(pid int) error {
-	return t.th.do(func() error {
+	return t.change(func() error {
 		p, err := t.lookup(pid)
 		if err != nil {
 			return err

@@ -21,12 +21,15 @@ import (
 // through do. Functions documented "Must run on the tracer thread" are
 // only called from inside do or from the loop below.
 //
-// Handing work to a locked OS thread costs two thread wake-ups (tens of
-// microseconds of CPU on a small VM), so queries that only read the
-// Tracer's state and need no ptrace (the process and thread lists,
-// cached registers, memory through process_vm_readv) run on the caller
-// instead, through read: the loop holds mu while it runs anything, and
-// read holds it shared. Nothing but the loop ever writes the state.
+// Handing work to a locked OS thread costs two thread wake-ups each way
+// (tens of microseconds of CPU on a small VM), so work that needs no
+// ptrace runs on the caller instead, under mu: queries that only read the
+// Tracer's state (the process and thread lists, cached registers, memory
+// through process_vm_readv) hold it shared, through read; changes made
+// while the processes are stopped (breakpoints, memory writes, registers
+// kept for the next resume) hold it exclusively, through write. The loop
+// holds mu while it runs anything, so the state is never written by two
+// goroutines at once.
 //
 // While the processes run, the loop blocks in wait4 for any of its own
 // tracees (__WNOTHREAD: never another Tracer's, never a child some other
@@ -275,6 +278,19 @@ func (th *tracerThread) wake() {
 func (th *tracerThread) read(fn func() error) error {
 	th.mu.RLock()
 	defer th.mu.RUnlock()
+	select {
+	case <-th.done:
+		return ErrClosed
+	default:
+	}
+	return fn()
+}
+
+// write runs fn on the calling goroutine while the loop runs nothing, for
+// work that changes the Tracer's state but makes no ptrace request.
+func (th *tracerThread) write(fn func() error) error {
+	th.mu.Lock()
+	defer th.mu.Unlock()
 	select {
 	case <-th.done:
 		return ErrClosed
