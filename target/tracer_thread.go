@@ -278,12 +278,7 @@ func (th *tracerThread) wake() {
 func (th *tracerThread) read(fn func() error) error {
 	th.mu.RLock()
 	defer th.mu.RUnlock()
-	select {
-	case <-th.done:
-		return ErrClosed
-	default:
-	}
-	return fn()
+	return th.unlessClosed(fn)
 }
 
 // write runs fn on the calling goroutine while the loop runs nothing, for
@@ -291,12 +286,16 @@ func (th *tracerThread) read(fn func() error) error {
 func (th *tracerThread) write(fn func() error) error {
 	th.mu.Lock()
 	defer th.mu.Unlock()
+	return th.unlessClosed(fn)
+}
+
+func (th *tracerThread) unlessClosed(fn func() error) error {
 	select {
 	case <-th.done:
 		return ErrClosed
 	default:
+		return fn()
 	}
-	return fn()
 }
 
 func (th *tracerThread) close() {
