@@ -455,6 +455,7 @@ func (t *Tracer) forked(th *thread, vfork bool) (Event, bool, error) {
 			return Event{}, false, err
 		}
 		cp := t.procs[child]
+		cp.forkHeld = true
 		cp.bps = p.bps.Clone(cp.mem)
 		if vfork {
 			// One address space: one set of breakpoints.

@@ -31,6 +31,7 @@ func (t *Tracer) Resume(actions []Action) error {
 			for _, a := range actions {
 				if a.matches(th.proc.pid, th.tid) {
 					plans = append(plans, plan{th, a})
+					th.proc.forkHeld = false
 					break
 				}
 			}

@@ -43,6 +43,9 @@ type Tracer struct {
 type process struct {
 	pid      int
 	attached bool // attached to, rather than launched
+	// forkHeld: a fork or vfork child, reported and kept stopped, that no
+	// resume has reached yet (HeldForks).
+	forkHeld bool
 	mem      *memory
 	bps      *breakpoint.Table
 }
@@ -131,6 +134,24 @@ func (t *Tracer) Close() error {
 		return nil
 	}
 	return err
+}
+
+// HeldForks lists the fork and vfork children that were reported to the
+// client and have not run since. gdb decides about a new child (follow
+// it, keep it, detach it) at its next resume; a client that goes away
+// before that leaves the child held, and a parent that waits for it (or,
+// after vfork, cannot run without it) held with it.
+func (t *Tracer) HeldForks() []int {
+	var pids []int
+	t.th.read(func() error {
+		for _, p := range t.procList() {
+			if p.forkHeld {
+				pids = append(pids, p.pid)
+			}
+		}
+		return nil
+	})
+	return pids
 }
 
 // ErrNoProcess is returned for a PID the tracer does not debug.

@@ -258,6 +258,33 @@ func TestExtendedCatchFork(t *testing.T) {
 	}
 }
 
+// TestExtendedCatchForkDisconnect: a client that leaves at a fork
+// catchpoint has not decided about the child; the next client's continue
+// must not wait for ever for a parent that waits for a held child.
+func TestExtendedCatchForkDisconnect(t *testing.T) {
+	onlyProcgdb(t, "letting a fork child go when its client leaves")
+	prepare(t)
+	for _, mode := range []string{"fork", "vfork"} {
+		t.Run(mode, func(t *testing.T) {
+			prepare(t)
+			s := startMulti(t, stubOptions{})
+			tr := s.gdbExt(prog("forker"),
+				"set remote exec-file "+prog("forker"),
+				"catch "+mode,
+				"run "+mode,
+				"disconnect",
+			)
+			tr.match("run "+mode, fmt.Sprintf(`Catchpoint 1 \(%sed process \d+\)`, mode))
+			tr = s.gdbExt(prog("forker"),
+				"info inferiors",
+				"continue",
+			)
+			tr.match("info inferiors", `(?m)^\*\s+1\s+process \d+\s`)
+			tr.match("continue", inferiorExitedRE(1, 13))
+		})
+	}
+}
+
 // TestExtendedCatchExec stops at an exec with catch exec; gdb then debugs
 // the new program, breakpoints and all.
 func TestExtendedCatchExec(t *testing.T) {

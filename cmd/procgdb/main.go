@@ -218,7 +218,7 @@ func serve(o options, stderr io.Writer) error {
 		}
 		// The client left without a word: leave its processes stopped
 		// where they are and clean for the next client, as gdbserver does.
-		if err := quiesce(ctx, tr); err != nil {
+		if err := quiesce(ctx, tr, log); err != nil {
 			return err
 		}
 		if !o.multi && len(tr.Processes()) == 0 {
@@ -233,7 +233,7 @@ func serve(o options, stderr io.Writer) error {
 
 // quiesce stops a process its client left running and removes the
 // client's breakpoints.
-func quiesce(ctx context.Context, tr *target.Tracer) error {
+func quiesce(ctx context.Context, tr *target.Tracer, log *slog.Logger) error {
 	if tr.Running() {
 		if err := tr.Interrupt(); err != nil {
 			return err
@@ -248,6 +248,13 @@ func quiesce(ctx context.Context, tr *target.Tracer) error {
 	var errs []error
 	for _, pid := range tr.Processes() {
 		errs = append(errs, tr.ClearBreakpoints(pid))
+	}
+	// A fork child the client heard of but never decided about would
+	// hold its parent (which waits for it) for ever: let it go, as gdb's
+	// default (detach-on-fork) would have at the next resume.
+	for _, pid := range tr.HeldForks() {
+		log.Info("detaching a fork child the client left undecided", "pid", pid)
+		errs = append(errs, tr.Detach(pid))
 	}
 	return errors.Join(errs...)
 }

@@ -103,7 +103,7 @@ func serveClient(ctx context.Context, c conn, tt *tracee, cfg rsp.Config, log *s
 	}
 	// The next client chooses its own events.
 	tt.SetEventOptions(rsp.EventOptions{})
-	if err := quiesce(ctx, tt.tr); err != nil {
+	if err := quiesce(ctx, tt.tr, log); err != nil {
 		log.Warn("stopping the processes the client left", "err", err)
 		return false
 	}
