@@ -236,52 +236,41 @@ func TestExtendedFollowFork(t *testing.T) {
 }
 
 // TestExtendedCatchFork stops at a fork and at a vfork with catch fork and
-// catch vfork; the child is then detached and both run to their exits.
+// catch vfork; the child is then detached and both run to their exits. A
+// client that leaves at the catchpoint has not decided about the child:
+// the next client's continue must not wait for ever for a parent that
+// waits for a held child.
 func TestExtendedCatchFork(t *testing.T) {
 	prepare(t)
 	for _, mode := range []string{"fork", "vfork"} {
-		t.Run(mode, func(t *testing.T) {
-			prepare(t)
-			s := startMulti(t, stubOptions{})
-			tr := s.gdbExt(prog("forker"),
-				"set remote exec-file "+prog("forker"),
-				"catch "+mode,
-				"run "+mode,
-				"info inferiors",
-				"continue",
-			)
-			tr.match("run "+mode, fmt.Sprintf(`Catchpoint 1 \(%sed process \d+\)`, mode))
-			tr.match("info inferiors", `(?m)^\*\s+1\s+process \d+\s.*\s\S*/forker\s*$`)
-			tr.noMatch("info inferiors", `(?m)^\s*2\s`)
-			tr.match("continue", inferiorExitedRE(1, 13))
-		})
-	}
-}
-
-// TestExtendedCatchForkDisconnect: a client that leaves at a fork
-// catchpoint has not decided about the child; the next client's continue
-// must not wait for ever for a parent that waits for a held child.
-func TestExtendedCatchForkDisconnect(t *testing.T) {
-	onlyProcgdb(t, "letting a fork child go when its client leaves")
-	prepare(t)
-	for _, mode := range []string{"fork", "vfork"} {
-		t.Run(mode, func(t *testing.T) {
-			prepare(t)
-			s := startMulti(t, stubOptions{})
-			tr := s.gdbExt(prog("forker"),
-				"set remote exec-file "+prog("forker"),
-				"catch "+mode,
-				"run "+mode,
-				"disconnect",
-			)
-			tr.match("run "+mode, fmt.Sprintf(`Catchpoint 1 \(%sed process \d+\)`, mode))
-			tr = s.gdbExt(prog("forker"),
-				"info inferiors",
-				"continue",
-			)
-			tr.match("info inferiors", `(?m)^\*\s+1\s+process \d+\s`)
-			tr.match("continue", inferiorExitedRE(1, 13))
-		})
+		for _, leave := range []bool{false, true} {
+			name := mode
+			if leave {
+				name += "-disconnect"
+			}
+			t.Run(name, func(t *testing.T) {
+				if leave {
+					onlyProcgdb(t, "letting a fork child go when its client leaves")
+				}
+				prepare(t)
+				s := startMulti(t, stubOptions{})
+				cmds := []string{"set remote exec-file " + prog("forker"), "catch " + mode, "run " + mode}
+				after := []string{"info inferiors", "continue"}
+				if leave {
+					cmds = append(cmds, "disconnect")
+				} else {
+					cmds = append(cmds, after...)
+				}
+				tr := s.gdbExt(prog("forker"), cmds...)
+				tr.match("run "+mode, fmt.Sprintf(`Catchpoint 1 \(%sed process \d+\)`, mode))
+				if leave {
+					tr = s.gdbExt(prog("forker"), after...)
+				}
+				tr.match("info inferiors", `(?m)^\*\s+1\s+process \d+\s.*\s\S*/forker\s*$`)
+				tr.noMatch("info inferiors", `(?m)^\s*2\s`)
+				tr.match("continue", inferiorExitedRE(1, 13))
+			})
+		}
 	}
 }
 
