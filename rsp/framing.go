@@ -181,10 +181,11 @@ func (c *conn) readPacket() (f frame, ok bool, err error) {
 			c.in, sum, wire = c.in[:0], 0, 0
 			chunk = chunk[i+1:]
 		}
-		sum += checksum(chunk)
-		if room := c.limit - wire; room > 0 {
-			c.in = append(c.in, chunk[:min(room, len(chunk))]...)
-		}
+		// What fits is summed when it is decoded, in the same pass; the
+		// rest of an over-long packet only counts for the checksum.
+		keep := min(max(c.limit-wire, 0), len(chunk))
+		c.in = append(c.in, chunk[:keep]...)
+		sum += checksum(chunk[keep:])
 		wire += len(chunk)
 		if end {
 			break
@@ -198,38 +199,49 @@ func (c *conn) readPacket() (f frame, ok bool, err error) {
 	if err != nil {
 		return frame{}, false, unexpectedEOF(err)
 	}
+	raw := c.in
+	if c.log != nil {
+		raw = bytes.Clone(c.in) // decode works in place
+	}
+	// A packet is decoded before its checksum is known: the decoding sums
+	// the bytes as it goes, and a packet with a bad checksum is dropped
+	// whatever its decoding gave.
+	payload, psum, derr := c.decode(c.in)
 	want, herr := parseHexByte(hi, lo)
-	if herr != nil || want != sum {
-		c.logWire("in-bad-checksum", c.in)
+	if herr != nil || want != sum+psum {
+		c.logWire("in-bad-checksum", raw)
 		return frame{}, false, c.writeAck('-')
 	}
 	// The packet arrived intact even if its acknowledgment cannot be
 	// sent (a stub may close the connection after its last reply); a
 	// broken connection shows at the next read or write.
 	_ = c.writeAck('+')
-	c.logWire("in", c.in)
+	c.logWire("in", raw)
 	if wire > c.limit {
 		return frame{kind: frameRejected, err: errTooLong}, true, nil
 	}
-	payload, derr := c.decode(c.in)
 	if derr != nil {
 		return frame{kind: frameRejected, err: derr}, true, nil
 	}
 	return frame{kind: framePacket, payload: payload}, true, nil
 }
 
-// decode undoes run-length encoding (when c.rle) and escapes. Run-length
-// encoding applies to the bytes on the wire, so it is expanded first;
-// the result never exceeds c.limit bytes.
-func (c *conn) decode(p []byte) ([]byte, error) {
-	if c.rle {
-		var err error
+// decode undoes run-length encoding (when c.rle) and escapes, in place
+// unless run-length encoding makes p longer, and returns the checksum of
+// p as it came, whether or not it decodes. Run-length encoding applies to
+// the bytes on the wire, so it is expanded first; the result never
+// exceeds c.limit bytes.
+func (c *conn) decode(p []byte) (_ []byte, sum byte, err error) {
+	if c.rle && bytes.IndexByte(p, rleByte) >= 0 {
+		sum = checksum(p)
 		if p, err = expandRLE(p, c.limit); err != nil {
-			return nil, err
+			return nil, sum, err
 		}
 		c.in = p
+		p, err = unescape(p)
+		return p, sum, err
 	}
-	return unescape(p)
+	return unescapeSum(p)
 }
 
 // expandRLE expands each "X*n" into X followed by n-29 more copies of X,
@@ -267,11 +279,19 @@ func expandRLE(p []byte, limit int) ([]byte, error) {
 	return out, nil
 }
 
-// unescape decodes '}' escapes in place, moving the runs between escapes
-// with copy. escapeScan finds them: escapes are 1 in 64 bytes of random
-// binary data, and one vector pass over the payload costs less than a
-// bytes.IndexByte that starts again after each of them.
+// unescape decodes '}' escapes in place.
 func unescape(p []byte) ([]byte, error) {
+	p, _, err := unescapeSum(p)
+	return p, err
+}
+
+// unescapeSum decodes '}' escapes in place, moving the runs between
+// escapes with copy, and returns the checksum of p as it came, even when
+// it ends inside an escape. escapeScan finds the escapes and sums the
+// bytes in one pass: escapes are 1 in 64 bytes of random binary data, and
+// the vector pass costs less than a bytes.IndexByte that starts again
+// after each of them.
+func unescapeSum(p []byte) (_ []byte, sum byte, err error) {
 	sc := newEscapeScan(p)
 	i, j := 0, 0 // read and write positions; writes stay behind reads
 	for at := range sc.all() {
@@ -281,7 +301,8 @@ func unescape(p []byte) ([]byte, error) {
 			continue
 		}
 		if at+1 == len(p) {
-			return nil, errBadEscape
+			// The last byte: its window, and so all of p, is summed.
+			return nil, sc.sum, errBadEscape
 		}
 		if j < i {
 			copy(p[j:], p[i:at])
@@ -293,7 +314,7 @@ func unescape(p []byte) ([]byte, error) {
 	if j < i {
 		copy(p[j:], p[i:])
 	}
-	return p[:j+len(p)-i], nil
+	return p[:j+len(p)-i], sc.sum, nil
 }
 
 // unexpectedEOF turns io.EOF inside a packet into io.ErrUnexpectedEOF.

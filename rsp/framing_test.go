@@ -161,6 +161,48 @@ func TestReadFrame(t *testing.T) {
 			frames: []string{"rejected " + errTooLong.Error()},
 			acks:   "+",
 		},
+		// The checksum is summed while the payload is decoded: it covers
+		// the bytes as they came, whatever the decoding does.
+		{
+			name:   "bad checksum of an escaped packet",
+			input:  "$a}\x03#00" + wire("a}\x03"),
+			frames: []string{"packet a#"},
+			acks:   "-+",
+		},
+		{
+			name:   "bad checksum of a packet with a dangling escape",
+			input:  "$a}#00" + wire("?"),
+			frames: []string{"packet ?"},
+			acks:   "-+",
+		},
+		{
+			name:   "bad checksum of a run-length encoded reply",
+			input:  "$0* #00" + wire("0* "),
+			rle:    true,
+			frames: []string{"packet 0000"},
+			acks:   "-+",
+		},
+		{
+			name:   "bad checksum of a bad run-length encoding",
+			input:  "$* #00" + wire("g"),
+			rle:    true,
+			frames: []string{"packet g"},
+			acks:   "-+",
+		},
+		{
+			name:   "bad checksum of an over-long packet",
+			input:  "$m00,1234#00" + wire("g"),
+			limit:  4,
+			frames: []string{"packet g"},
+			acks:   "-+",
+		},
+		{
+			name:   "over-long packet whose kept part ends in an escape",
+			input:  wire("ab}]cdef") + wire("g"),
+			limit:  3,
+			frames: []string{"rejected " + errTooLong.Error(), "packet g"},
+			acks:   "++",
+		},
 		{
 			name:   "stub side keeps * literal",
 			input:  wire("0*!"),
