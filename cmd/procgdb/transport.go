@@ -119,7 +119,7 @@ func (t *tcpTransport) accept(ctx context.Context) (conn, string, error) {
 			tc.SetNoDelay(true)
 		}
 		host, port, _ := net.SplitHostPort(r.c.RemoteAddr().String())
-		return r.c, fmt.Sprintf("Remote debugging from host %s, port %s", host, port), nil
+		return newSockConn(r.c), fmt.Sprintf("Remote debugging from host %s, port %s", host, port), nil
 	case <-ctx.Done():
 		return nil, "", ctx.Err()
 	}
@@ -175,7 +175,7 @@ func (t *unixTransport) accept(ctx context.Context) (conn, string, error) {
 		}
 		return nil, "", err
 	}
-	return c, "Remote debugging from unix socket " + t.path, nil
+	return newSockConn(c), "Remote debugging from unix socket " + t.path, nil
 }
 
 func (t *unixTransport) ready() string { return "Listening on unix socket " + t.path }
