@@ -3,6 +3,7 @@ package target
 import (
 	"errors"
 	"fmt"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -96,8 +97,38 @@ func (t *Tracer) Resume(actions []Action) error {
 		}
 		// The loop waits for the threads' statuses once this returns.
 		t.running = true
+		t.settle()
 		return errors.Join(errs...)
 	})
+}
+
+// settleTime is how long Resume watches the threads it resumed before it
+// leaves them to the loop. gdb resumes for a few instructions at a time
+// more often than not (over a breakpoint it lifted, to a breakpoint it
+// set at the end of a line or a call, to a conditional breakpoint it
+// then finds false), and a stop that comes within this time is ready
+// when Resume returns: the loop is never woken and the stop crosses no
+// thread. A run that goes on longer costs this much CPU, once.
+const settleTime = 50 * time.Microsecond
+
+// settle polls, for at most settleTime, for the statuses of the threads
+// just resumed, handling them as the loop would; it yields the CPU
+// between polls, which is where a tracee sharing it runs.
+// Must run on the tracer thread.
+func (t *Tracer) settle() {
+	deadline := time.Now().Add(settleTime)
+	for t.running && time.Now().Before(deadline) {
+		var ws unix.WaitStatus
+		tid, err := unix.Wait4(-1, &ws, unix.WALL|wNoThread|unix.WNOHANG, nil)
+		switch {
+		case err != nil && !errors.Is(err, unix.EINTR):
+			return
+		case tid > 0:
+			t.onStatus(tid, ws)
+		default:
+			unix.RawSyscall(unix.SYS_SCHED_YIELD, 0, 0, 0)
+		}
+	}
 }
 
 // signalFor returns the signal a planned thread gets: the client's, or
