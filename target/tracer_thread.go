@@ -99,7 +99,8 @@ type request struct {
 
 // tracerThread is the tracer goroutine's end of a Tracer.
 type tracerThread struct {
-	// mu is held by the loop while it runs work, and shared by read.
+	// mu is held by the loop while it runs work, by write, and shared
+	// by read.
 	mu   sync.RWMutex
 	reqs chan request
 	quit chan struct{}
