@@ -21,7 +21,7 @@ import (
 )
 
 // build compiles testdata/name.c into a temporary directory.
-func build(t *testing.T, name string, flags ...string) string {
+func build(t testing.TB, name string, flags ...string) string {
 	t.Helper()
 	if _, err := exec.LookPath("gcc"); err != nil {
 		t.Skip("gcc not installed")
@@ -33,7 +33,7 @@ func build(t *testing.T, name string, flags ...string) string {
 	return out
 }
 
-func newTracer(t *testing.T) *Tracer {
+func newTracer(t testing.TB) *Tracer {
 	t.Helper()
 	layout, err := regs.HostLayout()
 	require.NoError(t, err)
@@ -42,7 +42,7 @@ func newTracer(t *testing.T) *Tracer {
 	return tr
 }
 
-func wait(t *testing.T, tr *Tracer) Event {
+func wait(t testing.TB, tr *Tracer) Event {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -53,7 +53,7 @@ func wait(t *testing.T, tr *Tracer) Event {
 
 // symbol returns the run-time address of a function or variable of the
 // program, from its ELF symbols and the load bias the auxv entry shows.
-func symbol(t *testing.T, tr *Tracer, pid int, prog, name string) uint64 {
+func symbol(t testing.TB, tr *Tracer, pid int, prog, name string) uint64 {
 	t.Helper()
 	f, err := elf.Open(prog)
 	require.NoError(t, err)
