@@ -194,11 +194,12 @@ func blockMask(p []byte) uint64 {
 	return m
 }
 
-// checksum returns the sum of p's bytes modulo 256. It adds 32 bytes at a
-// time as four words, in 16-bit lanes: a takes the even bytes of each word
-// and b the odd ones, so four independent adds per word keep the
-// processor busy. A block of 32 rounds adds at most 4×32 bytes of 255 to
-// a lane of a or of b, 65,280 once the two are added: no lane overflows.
+// checksum returns the sum of p's bytes modulo 256. It adds 32 bytes a
+// round as four words, in 16-bit lanes: a takes the even bytes of each
+// word and b the odd ones, and the words' terms do not wait for each other
+// as one running sum would. A block of 32 rounds adds at most 4×32 bytes
+// of 255 to a lane of a or of b, 65,280 once the two are added: no lane
+// overflows.
 func checksum(p []byte) byte {
 	const even = 0x00ff00ff00ff00ff
 	var sum byte
