@@ -49,6 +49,8 @@
 //	memory.go       "Packets": m, M, x (gdb's and lldb's), X
 //	encode.go       hex and escaping in place, checksums: memory replies
 //	                are built in the buffer they are sent from
+//	encode_amd64.s  the escape scan in SSE2, 64 bytes at a time, summing
+//	                as it goes (encode_other.go: the same in Go)
 //	multimem.go     lldb's MultiMemRead, one batched read (RangeReader)
 //	search.go       "General Query Packets": qCRC, qSearch:memory
 //	registers.go    "Packets": g, G, p, P
