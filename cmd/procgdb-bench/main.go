@@ -3,8 +3,8 @@
 // stub's dialect through rsp.Client, and prints one table: memory read and
 // write bandwidth, scattered reads, breakpoint hits, single steps, g and p,
 // each stub's own CPU time per operation and its peak RSS, beside the
-// machine's limits (process_vm_readv and loopback TCP) measured in the
-// same run, and gdb's `dump binary memory` through procgdb and gdbserver.
+// machine's limits (process_vm_readv and loopback TCP bandwidth, and the
+// least CPU a tracer spends on a single step) measured in the same run, and gdb's `dump binary memory` through procgdb and gdbserver.
 //
 //	go run ./cmd/procgdb-bench            # five runs per stub
 //	go run ./cmd/procgdb-bench -short     # one quick run, under a minute
@@ -128,6 +128,11 @@ func run(cfg config, procgdb string) error {
 			return fmt.Errorf("loopback limit: %w", err)
 		}
 		res.add("limit", "loopback TCP", tcp)
+		floor, err := stepFloor(prog, 20000)
+		if err != nil {
+			return fmt.Errorf("single-step floor: %w", err)
+		}
+		res.add("limit", "single step", floor)
 		for i := range stubs {
 			k := stubs[(i+r)%len(stubs)]
 			fmt.Fprintf(os.Stderr, "run %d/%d: %s\n", r+1, cfg.runs, k.name)

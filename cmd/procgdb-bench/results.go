@@ -124,12 +124,13 @@ func (r *results) print(w io.Writer, stubs []stubKind, cfg config) {
 		fmt.Fprintf(w, " %14s |\n", ratio)
 	}
 	fmt.Fprintln(w)
-	for _, l := range []struct{ label, metric string }{
-		{"process_vm_readv of the region, 1 MiB per call", "process_vm_readv 64 MiB"},
-		{"loopback TCP, 1 MiB writes", "loopback TCP"},
+	for _, l := range []struct{ label, metric, unit string }{
+		{"process_vm_readv of the region, 1 MiB per call", "process_vm_readv 64 MiB", "MB/s"},
+		{"loopback TCP, 1 MiB writes", "loopback TCP", "MB/s"},
+		{"tracer CPU per single step (ptrace, wait4, regs)", "single step", "µs"},
 	} {
 		if v, ok := r.median("limit", l.metric); ok {
-			fmt.Fprintf(w, "limit: %-48s %10s MB/s\n", l.label, format(v))
+			fmt.Fprintf(w, "limit: %-48s %10s %s\n", l.label, format(v), l.unit)
 		}
 	}
 	fmt.Fprintln(w, "\n\"procgdb vs best\": procgdb's figure over the best other stub's, inverted for")
