@@ -375,6 +375,10 @@ func (t *Tracer) trap(th *thread) (Event, bool) {
 		}
 		ev.Kind, ev.Signal = EventBreakpoint, 0
 		return ev, true
+	case (code == trapHWBreakpoint || code == trapTrace) && th.proc.hw.Len() > 0 && t.hwHit(th, &ev):
+		// A watchpoint that a single-step tripped says so with
+		// TRAP_TRACE; only DR6 tells.
+		return ev, true
 	case th.stepping && code > 0:
 		ev.Kind, ev.Signal = EventStep, 0
 		return ev, true
@@ -401,6 +405,9 @@ func (t *Tracer) cont(th *thread) {
 // run resumes one thread. Must run on the tracer thread.
 func (t *Tracer) run(th *thread, kind ActionKind, sig unix.Signal) error {
 	// ESRCH: killed from outside, the registers no longer matter.
+	if err := t.writeDebugRegs(th); err != nil && !errors.Is(err, unix.ESRCH) {
+		return err
+	}
 	if err := th.regs.flush(th.tid); err != nil && !errors.Is(err, unix.ESRCH) {
 		return err
 	}
@@ -456,6 +463,7 @@ func (t *Tracer) forked(th *thread, vfork bool) (Event, bool, error) {
 		}
 		cp := t.procs[child]
 		cp.forkHeld = true
+		cp.hw = p.hw.Clone() // a child's threads start with none set
 		cp.bps = p.bps.Clone(cp.mem)
 		if vfork {
 			// One address space: one set of breakpoints.
@@ -533,6 +541,7 @@ func (t *Tracer) execed(th *thread) error {
 	p.mem.close()
 	p.mem = mem
 	p.bps = breakpoint.New(mem)
+	p.hw = &breakpoint.HWTable{} // exec clears the debug registers
 	return nil
 }
 

@@ -117,3 +117,18 @@ func ptraceSyscallOp(tid int) (op uint8, nr uint64, err error) {
 }
 
 const ptraceGetSyscallInfo = 0x420e
+
+// debugRegOffset is offsetof(struct user, u_debugreg) on x86-64.
+const debugRegOffset = 848
+
+// ptracePeekDebugReg reads debug register n of tid.
+func ptracePeekDebugReg(tid, n int) (uint64, error) {
+	var v uint64
+	err := ptrace(unix.PTRACE_PEEKUSR, tid, uintptr(debugRegOffset+8*n), uintptr(unsafe.Pointer(&v)))
+	return v, err
+}
+
+// ptracePokeDebugReg writes debug register n of tid.
+func ptracePokeDebugReg(tid, n int, v uint64) error {
+	return ptrace(unix.PTRACE_POKEUSR, tid, uintptr(debugRegOffset+8*n), uintptr(v))
+}

@@ -379,6 +379,9 @@ func (t *Tracer) detach(p *process) error {
 		if err := th.regs.flush(th.tid); err != nil {
 			errs = append(errs, err)
 		}
+		if err := clearDebugRegs(th); err != nil {
+			errs = append(errs, err)
+		}
 		sig := th.deliver
 		if s, ok := held[th.tid]; ok {
 			sig = s

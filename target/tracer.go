@@ -48,6 +48,7 @@ type process struct {
 	forkHeld bool
 	mem      *memory
 	bps      *breakpoint.Table
+	hw       *breakpoint.HWTable // hardware breakpoints and watchpoints
 }
 
 type threadState int
@@ -78,6 +79,7 @@ type thread struct {
 	// then, so nobody waits for it to stop.
 	vforking bool
 	regs     regCache
+	hwGen    uint64 // the proc.hw.Gen its debug registers hold
 }
 
 // unstoppable reports whether the thread cannot be stopped now: it is
@@ -477,14 +479,15 @@ func (t *Tracer) Running() bool {
 	return r
 }
 
-// ClearBreakpoints removes every breakpoint from process pid, as when the
-// client that inserted them goes away.
+// ClearBreakpoints removes every breakpoint and watchpoint from process
+// pid, as when the client that inserted them goes away.
 func (t *Tracer) ClearBreakpoints(pid int) error {
 	return t.change(func() error {
 		p, err := t.lookup(pid)
 		if err != nil {
 			return err
 		}
+		p.hw.Clear()
 		return p.bps.Clear()
 	})
 }

@@ -1,6 +1,10 @@
 package target
 
-import "fmt"
+import (
+	"fmt"
+
+	"procgdb/breakpoint"
+)
 
 // All matches every process or every thread in an Action.
 const All = -1
@@ -69,11 +73,17 @@ const (
 	// EventNoResumed: a resume found no thread to run. Only with
 	// NoResumed.
 	EventNoResumed
+	// EventHWBreakpoint: the thread is about to run the instruction of
+	// hardware breakpoint HW; it runs when the thread resumes.
+	EventHWBreakpoint
+	// EventWatchpoint: an instruction of the thread wrote (or, for an
+	// access watchpoint, read or wrote) bytes that watchpoint HW watches.
+	EventWatchpoint
 )
 
 var eventKindNames = [...]string{"signal", "breakpoint", "step", "exited", "killed",
 	"fork", "vfork", "vfork-done", "exec", "syscall-entry", "syscall-return",
-	"thread-created", "thread-exited", "no-resumed"}
+	"thread-created", "thread-exited", "no-resumed", "hw-breakpoint", "watchpoint"}
 
 // String returns the kind's name, for logs.
 func (k EventKind) String() string {
@@ -94,6 +104,9 @@ type Event struct {
 	ChildTID int    // EventFork, EventVFork
 	ExecPath string // EventExec
 	Syscall  int    // EventSyscallEntry, EventSyscallReturn
+	// HW is the hardware breakpoint or watchpoint, as inserted, of
+	// EventHWBreakpoint and EventWatchpoint.
+	HW breakpoint.HWPoint
 }
 
 // EventOptions says which optional events are reported. Without them the

@@ -1,0 +1,219 @@
+package breakpoint
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+)
+
+// Hardware breakpoints and watchpoints use the x86 debug registers: four
+// address registers (DR0-DR3), each watching 1, 2, 4 or 8 bytes aligned
+// to their size, for instruction fetches, writes, or reads and writes;
+// DR7 enables them and says how; DR6 says which one trapped. The
+// registers belong to each thread, so the tracer writes the values a
+// HWTable computes into every thread of the process before it runs
+// (Gen tells which threads are behind).
+
+// HWSlots is the number of debug address registers.
+const HWSlots = 4
+
+// HWKind says what a hardware breakpoint or watchpoint traps on.
+type HWKind int
+
+// Hardware breakpoint and watchpoint kinds. x86 has no watchpoint for
+// reads alone.
+const (
+	HWExec   HWKind = iota // executing the instruction at the address
+	HWWrite                // writing the watched bytes
+	HWAccess               // reading or writing them
+)
+
+func (k HWKind) String() string {
+	switch k {
+	case HWExec:
+		return "hardware breakpoint"
+	case HWWrite:
+		return "write watchpoint"
+	case HWAccess:
+		return "access watchpoint"
+	}
+	return fmt.Sprintf("HWKind(%d)", int(k))
+}
+
+// ErrNoSlots reports a hardware breakpoint or watchpoint that does not fit
+// in the debug registers left free.
+var ErrNoSlots = errors.New("no free debug register")
+
+// ErrNotSet reports the removal of a hardware breakpoint or watchpoint
+// that is not there.
+var ErrNotSet = errors.New("no such hardware breakpoint or watchpoint")
+
+// HWPoint is one hardware breakpoint or watchpoint as the client asked
+// for it: a kind and a range of any length and alignment.
+type HWPoint struct {
+	Kind HWKind
+	Addr uint64
+	Len  int
+}
+
+// hwSlot is one debug address register in use.
+type hwSlot struct {
+	addr  uint64
+	size  int // 1, 2, 4 or 8, and addr is a multiple of it
+	kind  HWKind
+	point int // index in HWTable.points
+}
+
+// HWTable holds one process's hardware breakpoints and watchpoints and
+// the debug registers they take. The zero value is an empty table.
+type HWTable struct {
+	points []HWPoint
+	slots  []hwSlot
+	gen    uint64
+}
+
+// pieces splits [addr, addr+n) into the aligned pieces of 8, 4, 2 or 1
+// bytes that debug registers can watch.
+func pieces(addr uint64, n int) []hwSlot {
+	var ps []hwSlot
+	for n > 0 {
+		size := 8
+		for size > 1 && (addr%uint64(size) != 0 || size > n) {
+			size /= 2
+		}
+		ps = append(ps, hwSlot{addr: addr, size: size})
+		addr += uint64(size)
+		n -= size
+	}
+	return ps
+}
+
+// Insert adds a hardware breakpoint (HWExec, one byte) or a watchpoint
+// over [addr, addr+n), which takes as many debug registers as aligned
+// pieces cover it. The same point inserted twice counts twice: each
+// insertion takes registers and needs its own Remove.
+func (t *HWTable) Insert(p HWPoint) error {
+	if p.Len <= 0 || p.Addr+uint64(p.Len)-1 < p.Addr {
+		return fmt.Errorf("%v at %#x, %d bytes: bad length", p.Kind, p.Addr, p.Len)
+	}
+	if p.Kind == HWExec && p.Len != 1 {
+		return fmt.Errorf("%v at %#x: length %d, not 1", p.Kind, p.Addr, p.Len)
+	}
+	ps := pieces(p.Addr, p.Len)
+	if len(t.slots)+len(ps) > HWSlots {
+		return fmt.Errorf("%v at %#x, %d bytes: %w", p.Kind, p.Addr, p.Len, ErrNoSlots)
+	}
+	for i := range ps {
+		ps[i].kind, ps[i].point = p.Kind, len(t.points)
+	}
+	t.points = append(t.points, p)
+	t.slots = append(t.slots, ps...)
+	t.gen++
+	return nil
+}
+
+// Remove removes a point that Insert added, freeing its registers.
+func (t *HWTable) Remove(p HWPoint) error {
+	i := slices.Index(t.points, p)
+	if i < 0 {
+		return fmt.Errorf("%v at %#x, %d bytes: %w", p.Kind, p.Addr, p.Len, ErrNotSet)
+	}
+	t.points = slices.Delete(t.points, i, i+1)
+	t.slots = slices.DeleteFunc(t.slots, func(s hwSlot) bool { return s.point == i })
+	for j := range t.slots {
+		if t.slots[j].point > i {
+			t.slots[j].point--
+		}
+	}
+	t.gen++
+	return nil
+}
+
+// Clear removes every point.
+func (t *HWTable) Clear() {
+	if len(t.points) > 0 {
+		t.points, t.slots = nil, nil
+		t.gen++
+	}
+}
+
+// Has reports whether p is in the table.
+func (t *HWTable) Has(p HWPoint) bool { return slices.Contains(t.points, p) }
+
+// Used returns the number of debug registers the points take: Registers
+// fills DR0 up to DR(Used-1).
+func (t *HWTable) Used() int { return len(t.slots) }
+
+// Len returns the number of points.
+func (t *HWTable) Len() int { return len(t.points) }
+
+// Gen counts the table's changes: a thread whose debug registers were
+// written at another Gen must have them written again before it runs.
+// An empty table that never changed has Gen 0, which needs no writing.
+func (t *HWTable) Gen() uint64 { return t.gen }
+
+// Clone returns a copy of the table, for a forked child (whose threads
+// start with clear debug registers, so the copy starts at a new Gen).
+func (t *HWTable) Clone() *HWTable {
+	c := &HWTable{points: slices.Clone(t.points), slots: slices.Clone(t.slots), gen: t.gen}
+	if len(c.points) > 0 {
+		c.gen++
+	}
+	return c
+}
+
+// DR7 bits: a local enable bit per register, and per register two bits
+// of condition and two of length from bit 16 on.
+const (
+	dr7RWShift  = 16
+	dr7LenShift = 18
+	dr7Stride   = 4
+)
+
+// Registers returns the values of DR0-DR3 and DR7 for the table.
+func (t *HWTable) Registers() (addrs [HWSlots]uint64, dr7 uint64) {
+	for i, s := range t.slots {
+		addrs[i] = s.addr
+		var rw uint64
+		switch s.kind {
+		case HWWrite:
+			rw = 0b01
+		case HWAccess:
+			rw = 0b11
+		}
+		var ln uint64
+		switch s.size {
+		case 2:
+			ln = 0b01
+		case 4:
+			ln = 0b11
+		case 8:
+			ln = 0b10
+		}
+		if s.kind == HWExec {
+			ln = 0 // instruction breakpoints always say one byte
+		}
+		dr7 |= 1 << (2 * i)
+		dr7 |= rw << (dr7RWShift + dr7Stride*i)
+		dr7 |= ln << (dr7LenShift + dr7Stride*i)
+	}
+	return addrs, dr7
+}
+
+// Hit returns the point that a debug trap with status dr6 (DR6, whose
+// bits 0-3 say which registers' conditions were met) belongs to. With
+// several, a watchpoint is preferred to a breakpoint, since the
+// instruction that tripped it has already run.
+func (t *HWTable) Hit(dr6 uint64) (HWPoint, bool) {
+	found, ok := HWPoint{}, false
+	for i, s := range t.slots {
+		if dr6&(1<<i) == 0 {
+			continue
+		}
+		p := t.points[s.point]
+		if !ok || found.Kind == HWExec && p.Kind != HWExec {
+			found, ok = p, true
+		}
+	}
+	return found, ok
+}

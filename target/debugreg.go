@@ -1,0 +1,133 @@
+package target
+
+import (
+	"errors"
+	"fmt"
+
+	"golang.org/x/sys/unix"
+
+	"procgdb/breakpoint"
+)
+
+// Hardware breakpoints and watchpoints. A process's breakpoint.HWTable
+// says what its debug registers hold; each thread has its own registers,
+// written from the table just before the thread runs whenever the table
+// changed since they were last written (thread.hwGen), which also covers
+// threads born since.
+
+// Debug register numbers.
+const (
+	dr6 = 6 // status: which condition was met
+	dr7 = 7 // control: which registers are on, and how
+)
+
+// trapHWBreakpoint is si_code TRAP_HWBKPT: a debug register's condition
+// was met.
+const trapHWBreakpoint = 4
+
+// eflagsRF is the resume flag: the instruction at the PC runs once
+// without its instruction breakpoint trapping again.
+const eflagsRF = 1 << 16
+
+// writeDebugRegs brings th's debug registers up to its process's table,
+// and sets the resume flag when th sits on one of its instruction
+// breakpoints. Must run on the tracer thread.
+func (t *Tracer) writeDebugRegs(th *thread) error {
+	hw := th.proc.hw
+	if th.hwGen != hw.Gen() {
+		addrs, ctl := hw.Registers()
+		// Off first: the kernel checks each enabled register's address
+		// as DR7 is written.
+		if err := ptracePokeDebugReg(th.tid, dr7, 0); err != nil {
+			return fmt.Errorf("debug registers of %d: %w", th.tid, err)
+		}
+		for i := range hw.Used() {
+			if err := ptracePokeDebugReg(th.tid, i, addrs[i]); err != nil {
+				return fmt.Errorf("debug register %d of %d: %w", i, th.tid, err)
+			}
+		}
+		if ctl != 0 {
+			if err := ptracePokeDebugReg(th.tid, dr7, ctl); err != nil {
+				return fmt.Errorf("debug registers of %d: %w", th.tid, err)
+			}
+		}
+		th.hwGen = hw.Gen()
+	}
+	if hw.Len() == 0 {
+		return nil
+	}
+	pc, err := t.pc(th)
+	if err != nil {
+		return err
+	}
+	if hw.Has(breakpoint.HWPoint{Kind: breakpoint.HWExec, Addr: pc, Len: 1}) {
+		th.regs.set.GPR.Eflags |= eflagsRF
+		th.regs.gprDirty = true
+	}
+	return nil
+}
+
+// hwTrap says which hardware breakpoint or watchpoint a debug trap of th
+// belongs to, and clears the status for the next one.
+// Must run on the tracer thread.
+func (t *Tracer) hwTrap(th *thread) (breakpoint.HWPoint, bool) {
+	status, err := ptracePeekDebugReg(th.tid, dr6)
+	if err != nil {
+		t.log.Warn("debug status", "tid", th.tid, "err", err)
+		return breakpoint.HWPoint{}, false
+	}
+	if err := ptracePokeDebugReg(th.tid, dr6, 0); err != nil && !errors.Is(err, unix.ESRCH) {
+		t.log.Warn("debug status", "tid", th.tid, "err", err)
+	}
+	return th.proc.hw.Hit(status)
+}
+
+// hwHit fills ev in when th's debug trap belongs to one of its process's
+// hardware breakpoints or watchpoints. Must run on the tracer thread.
+func (t *Tracer) hwHit(th *thread, ev *Event) bool {
+	p, ok := t.hwTrap(th)
+	if !ok {
+		return false
+	}
+	ev.Kind, ev.Signal, ev.HW = EventWatchpoint, 0, p
+	if p.Kind == breakpoint.HWExec {
+		ev.Kind = EventHWBreakpoint
+	}
+	return true
+}
+
+// clearDebugRegs turns off the debug registers of a thread about to be
+// let go, so that it does not trap without a tracer (which kills it).
+// Must run on the tracer thread.
+func clearDebugRegs(th *thread) error {
+	if th.hwGen == 0 {
+		return nil
+	}
+	if err := ptracePokeDebugReg(th.tid, dr7, 0); err != nil && !errors.Is(err, unix.ESRCH) {
+		return fmt.Errorf("debug registers of %d: %w", th.tid, err)
+	}
+	return nil
+}
+
+// InsertHWPoint adds a hardware breakpoint or watchpoint to process pid;
+// its threads get it when they next run.
+func (t *Tracer) InsertHWPoint(pid int, p breakpoint.HWPoint) error {
+	return t.th.write(func() error {
+		pr, err := t.lookup(pid)
+		if err != nil {
+			return err
+		}
+		return pr.hw.Insert(p)
+	})
+}
+
+// RemoveHWPoint removes a hardware breakpoint or watchpoint.
+func (t *Tracer) RemoveHWPoint(pid int, p breakpoint.HWPoint) error {
+	return t.th.write(func() error {
+		pr, err := t.lookup(pid)
+		if err != nil {
+			return err
+		}
+		return pr.hw.Remove(p)
+	})
+}
