@@ -112,22 +112,22 @@ func clearDebugRegs(th *thread) error {
 // InsertHWPoint adds a hardware breakpoint or watchpoint to process pid;
 // its threads get it when they next run.
 func (t *Tracer) InsertHWPoint(pid int, p breakpoint.HWPoint) error {
-	return t.th.write(func() error {
-		pr, err := t.lookup(pid)
-		if err != nil {
-			return err
-		}
-		return pr.hw.Insert(p)
-	})
+	return t.changeHW(pid, func(hw *breakpoint.HWTable) error { return hw.Insert(p) })
 }
 
 // RemoveHWPoint removes a hardware breakpoint or watchpoint.
 func (t *Tracer) RemoveHWPoint(pid int, p breakpoint.HWPoint) error {
+	return t.changeHW(pid, func(hw *breakpoint.HWTable) error { return hw.Remove(p) })
+}
+
+// changeHW applies op to the table of stopped process pid: no ptrace, so
+// on the caller.
+func (t *Tracer) changeHW(pid int, op func(*breakpoint.HWTable) error) error {
 	return t.th.write(func() error {
 		pr, err := t.lookup(pid)
 		if err != nil {
 			return err
 		}
-		return pr.hw.Remove(p)
+		return op(pr.hw)
 	})
 }
