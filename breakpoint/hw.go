@@ -44,6 +44,11 @@ func (k HWKind) String() string {
 // in the debug registers left free.
 var ErrNoSlots = errors.New("no free debug register")
 
+// hwTop bounds the addresses debug registers may hold: the kernel
+// refuses any outside user space (below 1<<47 less a page, with the
+// usual four-level page tables).
+const hwTop = 1<<47 - 4096
+
 // ErrNotSet reports the removal of a hardware breakpoint or watchpoint
 // that is not there.
 var ErrNotSet = errors.New("no such hardware breakpoint or watchpoint")
@@ -95,6 +100,9 @@ func pieces(addr uint64, n int) []hwSlot {
 func (t *HWTable) Insert(p HWPoint) error {
 	if p.Len <= 0 || p.Addr+uint64(p.Len)-1 < p.Addr {
 		return fmt.Errorf("%v at %#x, %d bytes: bad length", p.Kind, p.Addr, p.Len)
+	}
+	if p.Addr+uint64(p.Len) > hwTop {
+		return fmt.Errorf("%v at %#x: not a user-space address", p.Kind, p.Addr)
 	}
 	if p.Kind == HWExec && p.Len != 1 {
 		return fmt.Errorf("%v at %#x: length %d, not 1", p.Kind, p.Addr, p.Len)

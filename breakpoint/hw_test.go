@@ -76,6 +76,7 @@ func TestHWTableRejects(t *testing.T) {
 	require.Error(t, tb.Insert(HWPoint{HWExec, 0x1000, 2}))
 	require.Error(t, tb.Insert(HWPoint{HWWrite, 0x1000, 0}))
 	require.Error(t, tb.Insert(HWPoint{HWWrite, ^uint64(0), 2}))
+	require.Error(t, tb.Insert(HWPoint{HWWrite, 0xffffffffff600000, 8}), "kernel address")
 	require.ErrorIs(t, tb.Insert(HWPoint{HWWrite, 0x1001, 40}), ErrNoSlots)
 	require.Zero(t, tb.Gen())
 }

@@ -1,5 +1,7 @@
 // Package breakpoint keeps the software breakpoints of one address space:
-// which addresses hold an int3 and which original bytes it replaced.
+// which addresses hold an int3 and which original bytes it replaced
+// (Table); and the hardware breakpoints and watchpoints of a process,
+// with the debug register values they take (HWTable, hw.go).
 //
 // The table never touches a process itself: it is given a Memory to read
 // and write, so it can be tested without one, and the target decides how

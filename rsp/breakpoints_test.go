@@ -2,6 +2,7 @@ package rsp
 
 import (
 	"errors"
+	"strings"
 	"testing"
 )
 
@@ -43,6 +44,60 @@ func FuzzParseBreakpoint(f *testing.F) {
 			t.Fatalf("round trip of %q: %+v, %v; want %+v", in, again, err, bp)
 		}
 	})
+}
+
+// hwTarget is a fakeTarget with two debug registers and no read
+// watchpoints.
+type hwTarget struct {
+	*fakeTarget
+	used int
+}
+
+var _ HWPointer = (*hwTarget)(nil)
+
+func (ht *hwTarget) HWSupport(kind HWKind) bool { return kind != HWRead }
+func (ht *hwTarget) HWSlots() int               { return 2 }
+
+func (ht *hwTarget) InsertHWPoint(pid int, kind HWKind, addr uint64, n int) error {
+	ht.mu.Lock()
+	defer ht.mu.Unlock()
+	if ht.used == ht.HWSlots() {
+		return errors.New("no free debug register")
+	}
+	ht.used++
+	ht.record("InsertHWPoint %d %d %#x %d", pid, kind, addr, n)
+	return nil
+}
+
+func (ht *hwTarget) RemoveHWPoint(pid int, kind HWKind, addr uint64, n int) error {
+	ht.mu.Lock()
+	defer ht.mu.Unlock()
+	ht.used--
+	ht.record("RemoveHWPoint %d %d %#x %d", pid, kind, addr, n)
+	return nil
+}
+
+func TestHWPointPackets(t *testing.T) {
+	ht := &hwTarget{fakeTarget: newFakeTarget()}
+	h := serveTarget(t, ht, ht.fakeTarget, Config{})
+	r := h.exchange("qSupported:multiprocess+;swbreak+;hwbreak+;vContSupported+")
+	if !strings.Contains(r, ";hwbreak+") {
+		t.Errorf("qSupported reply %q lacks hwbreak+", r)
+	}
+	h.expect("Z1,401136,1", "OK")
+	h.expect("Z2,601041,3", "OK")
+	h.expect("Z3,601040,4", "")    // x86 has no read watchpoints
+	h.expect("Z4,601040,8", "E0f") // no register left
+	h.expect("z1,401136,1", "OK")
+	h.expect("Z4,601040,8", "OK")
+	h.expect("Z1,401136,2", "E02")
+	h.expect("Z2,601040,0", "E02")
+	h.expect("qWatchpointSupportInfo:", "num:2;")
+	want := "InsertHWPoint 100 1 0x401136 1\nInsertHWPoint 100 2 0x601041 3\n" +
+		"RemoveHWPoint 100 1 0x401136 1\nInsertHWPoint 100 4 0x601040 8"
+	if calls := ht.called(); calls != want {
+		t.Errorf("calls = %q, want %q", calls, want)
+	}
 }
 
 func TestBreakpointPackets(t *testing.T) {

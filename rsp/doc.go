@@ -55,7 +55,8 @@
 //	search.go       "General Query Packets": qCRC, qSearch:memory
 //	registers.go    "Packets": g, G, p, P
 //	resume.go       "Packets": vCont?, vCont, c, C, s, S, H
-//	breakpoints.go  "Packets": Z0 and z0 (Z1 to Z4 are unsupported)
+//	breakpoints.go  "Packets": Z and z, software breakpoints (0) and
+//	                hardware breakpoints and watchpoints (1 to 4, HWPointer)
 //	xfer.go         qXfer reads; "Thread List Format", "Library List
 //	                Format for SVR4 Targets"
 //	stop.go         "Stop Reply Packets": T with its stop reasons, W, X,

@@ -365,10 +365,15 @@ func (s *Session) serverVersion(args []byte) reply {
 	return textReply("name:procgdb;version:1;")
 }
 
-// watchpointSupportInfo answers qWatchpointSupportInfo: procgdb has no
-// hardware watchpoints yet, so lldb must not try Z2-Z4.
+// watchpointSupportInfo answers qWatchpointSupportInfo with the number
+// of debug registers, which lldb's watchpoints share; 0 without hardware
+// points, so that lldb does not try Z2-Z4.
 func (s *Session) watchpointSupportInfo([]byte) reply {
-	return textReply("num:0;")
+	n := 0
+	if hp, ok := s.t.(HWPointer); ok && hp.HWSupport(HWWrite) {
+		n = hp.HWSlots()
+	}
+	return textReply(fmt.Sprintf("num:%d;", n))
 }
 
 // setDisableASLR answers QSetDisableASLR, lldb's name for
@@ -385,8 +390,10 @@ func (s *Session) setDisableASLR(args []byte) reply {
 // stopReason returns the reason: lldb is told for ev, or "".
 func stopReason(ev StopEvent) string {
 	switch ev.Kind {
-	case StopBreakpoint:
+	case StopBreakpoint, StopHWBreakpoint:
 		return "breakpoint"
+	case StopWatchpoint:
+		return "watchpoint"
 	case StopStep:
 		return "trace"
 	case StopSignal:
@@ -397,6 +404,16 @@ func stopReason(ev StopEvent) string {
 		return "exec"
 	}
 	return ""
+}
+
+// stopDescription returns the description: lldb is told with a
+// watchpoint reason: the watched address (decimal, as lldb-server
+// writes it), which lldb matches to its watchpoint.
+func stopDescription(ev StopEvent) string {
+	if ev.Kind != StopWatchpoint {
+		return ""
+	}
+	return strconv.FormatUint(ev.HWAddr, 10)
 }
 
 // appendThreadName appends the thread's name as name: when it is plain
@@ -425,6 +442,9 @@ func (s *Session) appendLLDBStop(dst []byte, ev StopEvent) []byte {
 	}
 	if r := stopReason(ev); r != "" {
 		dst = kv(dst, "reason", r)
+	}
+	if d := stopDescription(ev); d != "" {
+		dst = kvHex(dst, "description", d)
 	}
 	if !s.lldb.listThreads {
 		return dst
@@ -466,6 +486,7 @@ type lldbThreadInfo struct {
 	TID       int               `json:"tid"`
 	Name      string            `json:"name,omitempty"`
 	Reason    string            `json:"reason,omitempty"`
+	Desc      string            `json:"description,omitempty"`
 	Signal    int               `json:"signal"`
 	Registers map[string]string `json:"registers,omitempty"`
 }
@@ -474,7 +495,7 @@ type lldbThreadInfo struct {
 // when withRegs is set.
 func (s *Session) threadInfoJSON(ev StopEvent, withRegs bool) lldbThreadInfo {
 	t := ThreadID{ev.PID, ev.TID}
-	info := lldbThreadInfo{TID: ev.TID, Reason: stopReason(ev)}
+	info := lldbThreadInfo{TID: ev.TID, Reason: stopReason(ev), Desc: stopDescription(ev)}
 	switch ev.Kind {
 	case StopSignal:
 		info.Signal = s.wireSignal(ev.Signal)

@@ -111,10 +111,16 @@ func TestLLDBStopReasons(t *testing.T) {
 		{StopEvent{Kind: StopSignal}, ""},
 		{StopEvent{Kind: StopExec}, "exec"},
 		{StopEvent{Kind: StopFork}, ""},
+		{StopEvent{Kind: StopHWBreakpoint}, "breakpoint"},
+		{StopEvent{Kind: StopWatchpoint, HWKind: HWWrite, HWAddr: 0x601040}, "watchpoint"},
 	} {
 		if got := stopReason(c.ev); got != c.want {
 			t.Errorf("stopReason(%+v) = %q, want %q", c.ev, got, c.want)
 		}
+	}
+	// lldb finds its watchpoint by the address in the description.
+	if d := stopDescription(StopEvent{Kind: StopWatchpoint, HWAddr: 0x601040}); d != "6295616" {
+		t.Errorf("watchpoint description %q, want the address in decimal", d)
 	}
 }
 

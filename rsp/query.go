@@ -104,6 +104,9 @@ func (s *Session) supported(args []byte) reply {
 	}
 	s.multiprocess = f.offered("multiprocess")
 	s.swbreak = f.offered("swbreak")
+	if hp, ok := s.t.(HWPointer); ok {
+		s.hwbreak = f.offered("hwbreak") && hp.HWSupport(HWBreakpoint)
+	}
 	s.errorText = f.offered("error-message")
 	s.gdbBinary = f.offered("binary-upload") || f.offered("qRelocInsn") || f.offered("vContSupported") || f.offered("swbreak")
 	s.negotiateEvents(f)
@@ -116,6 +119,7 @@ func (s *Session) supported(args []byte) reply {
 	}{
 		{"multiprocess+", s.multiprocess},
 		{"swbreak+", s.swbreak},
+		{"hwbreak+", s.hwbreak},
 		{"error-message+", s.errorText},
 		{"fork-events+", s.events.Fork},
 		{"vfork-events+", s.events.VFork},

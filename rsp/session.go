@@ -125,6 +125,7 @@ type Session struct {
 	// Features negotiated with qSupported.
 	multiprocess bool // thread ids are pPID.TID; W and X name the process
 	swbreak      bool // stop replies say swbreak at software breakpoints
+	hwbreak      bool // and hwbreak at hardware breakpoints
 	gdbBinary    bool // x replies in gdb's dialect, with 'b' (memory.go)
 	errorText    bool // error replies may be E.text
 	// events are the optional events the client asked for (events.go).

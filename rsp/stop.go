@@ -23,6 +23,7 @@ var expedited = [...]int{regs.RBP, regs.RSP, regs.RIP}
 type stopFormat struct {
 	multiprocess bool // thread ids are pPID.TID; W and X name the process
 	swbreak      bool // the client understands the swbreak stop reason
+	hwbreak      bool // the client understands the hwbreak stop reason
 	native       bool // signals are Linux's numbers, not gdb's (lldb)
 }
 
@@ -75,6 +76,19 @@ func appendStopReply(dst []byte, ev StopEvent, f stopFormat, rs *regs.Set, core 
 		if f.swbreak {
 			dst = append(dst, "swbreak:;"...)
 		}
+	case StopHWBreakpoint:
+		if f.hwbreak {
+			dst = append(dst, "hwbreak:;"...)
+		}
+	case StopWatchpoint:
+		reason := "watch:"
+		switch ev.HWKind {
+		case HWRead:
+			reason = "rwatch:"
+		case HWAccess:
+			reason = "awatch:"
+		}
+		dst = append(appendHexUint(append(dst, reason...), ev.HWAddr), ';')
 	case StopFork, StopVFork:
 		reason := "fork:"
 		if ev.Kind == StopVFork {
@@ -131,7 +145,7 @@ func (s *Session) appendStop(dst []byte, ev StopEvent) []byte {
 			core = c
 		}
 	}
-	dst = appendStopReply(dst, ev, stopFormat{s.multiprocess, s.swbreak, s.lldb.native}, rs, core)
+	dst = appendStopReply(dst, ev, stopFormat{s.multiprocess, s.swbreak, s.hwbreak, s.lldb.native}, rs, core)
 	return s.appendLLDBStop(dst, ev)
 }
 

@@ -44,6 +44,36 @@ func TestAppendStopReply(t *testing.T) {
 			want: "T05thread:1f3;" + rbp + rsp + rip,
 		},
 		{
+			name: "hardware breakpoint",
+			ev:   StopEvent{Kind: StopHWBreakpoint, PID: 0x1f2, TID: 0x1f3, HWAddr: 0x401136},
+			f:    stopFormat{multiprocess: true, hwbreak: true}, core: -1,
+			want: "T05thread:p1f2.1f3;hwbreak:;",
+		},
+		{
+			name: "hardware breakpoint, hwbreak not negotiated",
+			ev:   StopEvent{Kind: StopHWBreakpoint, PID: 0x1f2, TID: 0x1f3, HWAddr: 0x401136},
+			f:    mp, core: -1,
+			want: "T05thread:p1f2.1f3;",
+		},
+		{
+			name: "write, read and access watchpoints",
+			ev:   StopEvent{Kind: StopWatchpoint, PID: 0x1f2, TID: 0x1f3, HWKind: HWWrite, HWAddr: 0x601040},
+			f:    mp, core: -1,
+			want: "T05thread:p1f2.1f3;watch:601040;",
+		},
+		{
+			name: "read watchpoint",
+			ev:   StopEvent{Kind: StopWatchpoint, PID: 0x1f2, TID: 0x1f3, HWKind: HWRead, HWAddr: 0x601040},
+			f:    mp, core: -1,
+			want: "T05thread:p1f2.1f3;rwatch:601040;",
+		},
+		{
+			name: "access watchpoint",
+			ev:   StopEvent{Kind: StopWatchpoint, PID: 0x1f2, TID: 0x1f3, HWKind: HWAccess, HWAddr: 0x601040},
+			f:    mp, core: -1,
+			want: "T05thread:p1f2.1f3;awatch:601040;",
+		},
+		{
 			name: "single step",
 			ev:   StopEvent{Kind: StopStep, PID: 0x1f2, TID: 0x1f3},
 			f:    mp, rs: testRegs(), core: 0,

@@ -80,6 +80,12 @@ const (
 	// StopNoResumed: the resume left no thread running (they all exited
 	// or none could be resumed). Only if the client offered no-resumed+.
 	StopNoResumed
+	// StopHWBreakpoint: the thread reached the hardware breakpoint at
+	// HWAddr; the instruction there has not run yet.
+	StopHWBreakpoint
+	// StopWatchpoint: the thread accessed bytes that the watchpoint of
+	// kind HWKind at HWAddr (as inserted) watches.
+	StopWatchpoint
 )
 
 // StopEvent is what Target.Wait reports: why the target stopped.
@@ -95,6 +101,8 @@ type StopEvent struct {
 	ChildTID int    // for StopFork and StopVFork
 	ExecPath string // for StopExec
 	Syscall  int    // for StopSyscallEntry and StopSyscallReturn
+	HWKind   HWKind // for StopWatchpoint
+	HWAddr   uint64 // for StopHWBreakpoint and StopWatchpoint
 }
 
 // Library is one entry of the dynamic linker's list of loaded objects
@@ -201,6 +209,32 @@ type RangeReader interface {
 	// unreadable. The error is for the request as a whole (no such
 	// process), not for unreadable ranges.
 	ReadRanges(pid int, ranges []Range, dst []byte) ([]int, error)
+}
+
+// HWKind is the type of a Z or z packet for hardware points.
+type HWKind int
+
+// Hardware point kinds, numbered as the Z packets' types.
+const (
+	HWBreakpoint HWKind = 1 // Z1: a hardware breakpoint
+	HWWrite      HWKind = 2 // Z2: a write watchpoint
+	HWRead       HWKind = 3 // Z3: a read watchpoint
+	HWAccess     HWKind = 4 // Z4: an access (read or write) watchpoint
+)
+
+// HWPointer is implemented by targets with hardware breakpoints and
+// watchpoints (Z1 to Z4). Without it, or for a kind it does not
+// support, Z and z get the empty reply and gdb uses software
+// watchpoints.
+type HWPointer interface {
+	// HWSupport reports whether points of kind can be set, and how many
+	// debug registers there are (lldb's qWatchpointSupportInfo).
+	HWSupport(kind HWKind) bool
+	HWSlots() int
+	// InsertHWPoint sets a point over [addr, addr+length) in process
+	// pid, RemoveHWPoint removes one set the same way.
+	InsertHWPoint(pid int, kind HWKind, addr uint64, length int) error
+	RemoveHWPoint(pid int, kind HWKind, addr uint64, length int) error
 }
 
 // CoreReader is implemented by targets that tell the CPU a thread last

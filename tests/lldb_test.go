@@ -251,6 +251,28 @@ func TestLLDBDebugsProgram(t *testing.T) {
 	}
 }
 
+// TestLLDBWatchpoint: lldb's watchpoints are the debug registers (Z2),
+// and lldb finds which one stopped the program from the stop reply.
+func TestLLDBWatchpoint(t *testing.T) {
+	prepare(t)
+	onlyProcgdb(t, "lldb's dialect")
+	needTool(t, "lldb")
+	prog := needDual(t)
+	s := startStub(t, stubOptions{prog: prog})
+	tr := runLLDB(t, prog,
+		"gdb-remote "+s.target,
+		"breakpoint set -n square",
+		"continue",
+		"watchpoint set variable global_counter",
+		"continue",
+		"continue",
+	)
+	tr.match("watchpoint set variable global_counter", `Watchpoint created: Watchpoint 1: addr = 0x[0-9a-f]+ size = 4 state = enabled type = w`)
+	// The program stops just after the write (global_counter += scaled).
+	tr.match("continue", `Watchpoint 1 hit:\s+old value: 5\s+new value: 152[\s\S]*stop reason = watchpoint 1[\s\S]*dual`+"`"+`main at dual\.c`, 2)
+	tr.match("continue", `exited with status = 3 \(0x00000003\)`, 3)
+}
+
 func indexOf(cmds []string, c string) int {
 	for i, x := range cmds {
 		if x == c {

@@ -256,6 +256,37 @@ func TestSoftwareWatchpoint(t *testing.T) {
 	tr.match("continue", exitedRE(7), 4)
 }
 
+// TestHardwareWatchpoint: gdb's watch, awatch and hbreak use the debug
+// registers (Z2, Z4, Z1), and each stops where the hardware says.
+func TestHardwareWatchpoint(t *testing.T) {
+	prepare(t)
+	watchSet := lineOf(t, "basic.c", "watch-set")
+	addBody := lineOf(t, "basic.c", "add-body")
+	s, _ := startBasic(t)
+	tr := s.gdb(
+		"break main",
+		"continue",
+		"watch watched",
+		"continue",
+		"delete 2",
+		"awatch watched",
+		"continue",
+		"delete",
+		"hbreak add",
+		"continue",
+		"delete",
+		"continue",
+	)
+	tr.match("watch watched", `^Hardware watchpoint 2: watched$`)
+	tr.match("continue", `Hardware watchpoint 2: watched\s+Old value = 0\s+New value = 1\s+`+
+		fmt.Sprintf(`main \(.*\) at \S*basic\.c:%d\n`, watchSet+1), 2)
+	tr.match("awatch watched", `^Hardware access \(read/write\) watchpoint 3: watched$`)
+	tr.match("continue", `Hardware access \(read/write\) watchpoint 3: watched\s+Old value = 1\s+New value = 2\s`, 3)
+	tr.match("hbreak add", `^Hardware assisted breakpoint 4 at 0x[0-9a-f]+: file \S*basic\.c, line \d+\.$`)
+	tr.match("continue", `Breakpoint 4, add \(a=42, b=5\) at \S*basic\.c:`+fmt.Sprint(addBody), 4)
+	tr.match("continue", exitedRE(7), 5)
+}
+
 func TestExitCode(t *testing.T) {
 	prepare(t)
 	s, _ := startBasic(t)

@@ -8,6 +8,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"procgdb/breakpoint"
 	"procgdb/regs"
 	"procgdb/rsp"
 	"procgdb/target"
@@ -151,6 +152,7 @@ func (t *tracee) Wait(ctx context.Context) (rsp.StopEvent, error) {
 	return rsp.StopEvent{
 		Kind: kind, PID: ev.PID, TID: ev.TID, Signal: ev.Signal, ExitCode: ev.ExitCode,
 		ChildPID: ev.ChildPID, ChildTID: ev.ChildTID, ExecPath: ev.ExecPath, Syscall: ev.Syscall,
+		HWKind: hwKinds[ev.HW.Kind], HWAddr: ev.HW.Addr,
 	}, nil
 }
 
@@ -170,6 +172,39 @@ var stopKinds = map[target.EventKind]rsp.StopKind{
 	target.EventThreadCreated: rsp.StopThreadCreated,
 	target.EventThreadExited:  rsp.StopThreadExited,
 	target.EventNoResumed:     rsp.StopNoResumed,
+	target.EventHWBreakpoint:  rsp.StopHWBreakpoint,
+	target.EventWatchpoint:    rsp.StopWatchpoint,
+}
+
+// hwKinds maps the debug registers' kinds to the protocol's. x86 has no
+// watchpoint for reads alone: Z3 is not offered.
+var hwKinds = map[breakpoint.HWKind]rsp.HWKind{
+	breakpoint.HWExec:   rsp.HWBreakpoint,
+	breakpoint.HWWrite:  rsp.HWWrite,
+	breakpoint.HWAccess: rsp.HWAccess,
+}
+
+func (t *tracee) HWSupport(kind rsp.HWKind) bool { return kind != rsp.HWRead }
+func (t *tracee) HWSlots() int                   { return breakpoint.HWSlots }
+
+func (t *tracee) InsertHWPoint(pid int, kind rsp.HWKind, addr uint64, n int) error {
+	return t.tr.InsertHWPoint(pid, hwPoint(kind, addr, n))
+}
+
+func (t *tracee) RemoveHWPoint(pid int, kind rsp.HWKind, addr uint64, n int) error {
+	return t.tr.RemoveHWPoint(pid, hwPoint(kind, addr, n))
+}
+
+// hwPoint is the inverse of hwKinds, for what HWSupport allows.
+func hwPoint(kind rsp.HWKind, addr uint64, n int) breakpoint.HWPoint {
+	k := breakpoint.HWAccess
+	switch kind {
+	case rsp.HWBreakpoint:
+		k = breakpoint.HWExec
+	case rsp.HWWrite:
+		k = breakpoint.HWWrite
+	}
+	return breakpoint.HWPoint{Kind: k, Addr: addr, Len: n}
 }
 
 func (t *tracee) Interrupt() error       { return t.tr.Interrupt() }
