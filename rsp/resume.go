@@ -9,7 +9,8 @@ import (
 )
 
 // Resume packets, per the manual's "Packets" section: "vCont;action[:thread-id]..."
-// with actions c, C sig, s and S sig (vCont? lists them), the older
+// with actions c, C sig, s, S sig and r start,end (range stepping: step
+// while the PC stays in [start, end); vCont? lists them), the older
 // c [addr], C sig[;addr], s [addr] and S sig[;addr] that act on the Hc
 // thread, and "H op thread-id" that selects the thread for g-like (Hg)
 // and c-like (Hc) packets. Every resume becomes one list of ResumeAction,
@@ -19,6 +20,10 @@ import (
 type vContAction struct {
 	step   bool
 	signal int // gdb's signal number, 0 for none
+	// ranged marks an r action (step is set too), whose range is
+	// [rangeStart, rangeEnd).
+	ranged               bool
+	rangeStart, rangeEnd uint64
 	// thread is the thread id after the action; {AllThreads, AllThreads}
 	// when the action names none.
 	thread ThreadID
@@ -57,11 +62,24 @@ func parseVContAction(b []byte) (vContAction, error) {
 			return vContAction{}, fmt.Errorf("%q: %w", act, err)
 		}
 		a.signal = sig
+	case 'r':
+		start, end, ok := bytes.Cut(act[1:], []byte(","))
+		if !ok {
+			return vContAction{}, fmt.Errorf("%q: want rSTART,END: %w", act, errMalformed)
+		}
+		a.ranged = true
+		var err error
+		if a.rangeStart, err = parseHexUint(start); err != nil {
+			return vContAction{}, fmt.Errorf("range start %q: %w", start, err)
+		}
+		if a.rangeEnd, err = parseHexUint(end); err != nil {
+			return vContAction{}, fmt.Errorf("range end %q: %w", end, err)
+		}
 	default:
-		// t (stop) and r (range step) are not offered by vCont?.
+		// t (stop) is not offered by vCont?.
 		return vContAction{}, fmt.Errorf("action %q: %w", act, errUnsupported)
 	}
-	a.step = act[0] == 's' || act[0] == 'S'
+	a.step = act[0] == 's' || act[0] == 'S' || act[0] == 'r'
 	if hasThread {
 		t, err := parseThreadID(thread)
 		if err != nil {
@@ -77,6 +95,9 @@ func appendVCont(dst []byte, actions []vContAction) []byte {
 	for _, a := range actions {
 		dst = append(dst, ';')
 		switch {
+		case a.ranged:
+			dst = append(appendHexUint(append(dst, 'r'), a.rangeStart), ',')
+			dst = appendHexUint(dst, a.rangeEnd)
 		case a.step && a.signal != 0:
 			dst = appendHexByte(append(dst, 'S'), byte(a.signal))
 		case a.step:
@@ -159,7 +180,7 @@ func (s *Session) vContSupported(args []byte) reply {
 	if err := noArgs(args); err != nil {
 		return errorReply(err)
 	}
-	return textReply("vCont;c;C;s;S")
+	return textReply("vCont;c;C;s;S;r")
 }
 
 // vCont answers vCont;... by resuming; the reply is the stop.
@@ -181,6 +202,7 @@ func (s *Session) vCont(args []byte) reply {
 		if err != nil {
 			return errorReply(err)
 		}
+		ra.RangeStart, ra.RangeEnd = a.rangeStart, a.rangeEnd
 		out = append(out, ra)
 	}
 	return reply{kind: replyResume, actions: out}

@@ -31,7 +31,13 @@ func TestParseVCont(t *testing.T) {
 		{"c", nil, errMalformed},
 		{";cc", nil, errMalformed},
 		{";t", nil, errUnsupported},
-		{";r1000,2000:p1.1", nil, errUnsupported},
+		{";r1000,2000:p1.1;c", []vContAction{
+			{step: true, ranged: true, rangeStart: 0x1000, rangeEnd: 0x2000, thread: ThreadID{1, 1}},
+			{thread: all},
+		}, nil},
+		{";r1000", nil, errMalformed},
+		{";r1000,", nil, errHexEmpty},
+		{";rzz,1000", nil, errHexDigit},
 		{";C", nil, errHexEmpty},
 		{";C100", nil, errHexOverflow},
 		{";c:", nil, errHexEmpty},
@@ -48,6 +54,7 @@ func TestParseVCont(t *testing.T) {
 func FuzzParseVCont(f *testing.F) {
 	f.Add([]byte(";s:p1f2.1f3;c"))
 	f.Add([]byte(";C0b:-1"))
+	f.Add([]byte(";r401000,401010:p1.1;c"))
 	f.Fuzz(func(t *testing.T, in []byte) {
 		actions, err := parseVCont(in)
 		if err != nil {
@@ -197,7 +204,7 @@ func TestResumeErrors(t *testing.T) {
 	ft := newFakeTarget()
 	h := startSession(t, ft, Config{})
 	h.negotiate(gdbFeatures)
-	h.expect("vCont?", "vCont;c;C;s;S")
+	h.expect("vCont?", "vCont;c;C;s;S;r")
 	h.expect("vCont;c:p64.99", "E02")
 	h.expect("vCont;C07", "E02") // SIGEMT: no Linux signal
 	h.expect("vCont;t", "E02")

@@ -37,6 +37,11 @@ type ResumeAction struct {
 	Signal int // host signal number to deliver on resume, 0 for none
 	PID    int
 	TID    int
+	// RangeStart and RangeEnd, for a Step (vCont's r action): the thread
+	// steps for as long as its PC stays in [RangeStart, RangeEnd), and the
+	// step that leaves the range (or any other event first) is reported.
+	// An empty range is a single step.
+	RangeStart, RangeEnd uint64
 }
 
 // StopKind classifies a stop event.

@@ -258,7 +258,11 @@ func (t *Tracer) handle(we waitEvent, stopping bool) (Event, bool) {
 	case waitSignal:
 		th.state = stopped
 		if we.sig == unix.SIGTRAP {
-			return t.trap(th)
+			ev, ok := t.trap(th)
+			if !ok && resume {
+				t.cont(th) // a range step goes on
+			}
+			return ev, ok
 		}
 		if int(we.sig) < len(t.pass) && t.pass[we.sig] {
 			th.deliver = we.sig
@@ -355,8 +359,10 @@ func (t *Tracer) handle(we waitEvent, stopping bool) (Event, bool) {
 	return Event{}, false
 }
 
-// trap classifies a SIGTRAP stop: our breakpoint, the end of a
-// single-step, or a SIGTRAP the program gets for its own reasons.
+// trap classifies a SIGTRAP stop: our breakpoint, a hardware breakpoint
+// or watchpoint, the end of a single-step (none to report while a range
+// step stays in its range), or a SIGTRAP the program gets for its own
+// reasons.
 // Must run on the tracer thread.
 func (t *Tracer) trap(th *thread) (Event, bool) {
 	ev := Event{Kind: EventSignal, PID: th.proc.pid, TID: th.tid, Signal: int(unix.SIGTRAP)}
@@ -379,6 +385,8 @@ func (t *Tracer) trap(th *thread) (Event, bool) {
 		// A watchpoint that a single-step tripped says so with
 		// TRAP_TRACE; only DR6 tells.
 		return ev, true
+	case th.stepping && code > 0 && th.inRange(pc):
+		return Event{}, false
 	case th.stepping && code > 0:
 		ev.Kind, ev.Signal = EventStep, 0
 		return ev, true

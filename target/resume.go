@@ -33,6 +33,10 @@ func (t *Tracer) Resume(actions []Action) error {
 				if a.matches(th.proc.pid, th.tid) {
 					plans = append(plans, plan{th, a})
 					th.proc.forkHeld = false
+					th.rangeStart, th.rangeEnd = 0, 0
+					if a.Kind == ActionStep {
+						th.rangeStart, th.rangeEnd = a.RangeStart, a.RangeEnd
+					}
 					break
 				}
 			}
@@ -75,6 +79,9 @@ func (t *Tracer) Resume(actions []Action) error {
 			}
 			// The client's signal, if any, went with the step.
 			pl.act.Signal = 0
+			if ok && ev.Kind == EventStep && ev.TID == pl.th.tid && t.stillInRange(pl.th) {
+				ok = false // a range step goes on, below
+			}
 			if ok && (ev.Kind != EventStep || ev.TID != pl.th.tid || pl.act.Kind == ActionStep) {
 				t.report(ev)
 				return nil
@@ -185,7 +192,12 @@ func (t *Tracer) stepOver(th *thread, sig unix.Signal) (ev Event, ok bool, err e
 	if err := p.bps.Remove(pc); err != nil {
 		return Event{}, false, err
 	}
+	// One step, even of a range step: the breakpoint must be back before
+	// the thread can come round to it again.
+	start, end := th.rangeStart, th.rangeEnd
+	th.rangeStart, th.rangeEnd = 0, 0
 	defer func() {
+		th.rangeStart, th.rangeEnd = start, end
 		if t.procs[p.pid] == p {
 			if ierr := p.bps.Insert(pc); ierr != nil && err == nil {
 				err = ierr
@@ -193,6 +205,13 @@ func (t *Tracer) stepOver(th *thread, sig unix.Signal) (ev Event, ok bool, err e
 		}
 	}()
 	return t.stepAlone(th, sig)
+}
+
+// stillInRange reports whether a thread that has just stepped is still in
+// the range of its range step. Must run on the tracer thread.
+func (t *Tracer) stillInRange(th *thread) bool {
+	pc, err := t.pc(th)
+	return err == nil && th.inRange(pc)
 }
 
 // stepAlone single-steps th, delivering sig, while the other threads stay
@@ -290,24 +309,50 @@ func (t *Tracer) quickStep(th *thread) bool {
 	return true
 }
 
-// stepNow single-steps the thread of a lone step and reports how the
-// step ended. Must run on the tracer thread.
+// rangeSyncTime bounds how long a lone range step runs on the spot
+// before the loop takes it over, where an interrupt can reach it.
+const rangeSyncTime = 10 * time.Millisecond
+
+// stepNow single-steps the thread of a lone step, to the end of its range
+// for a range step, and reports how the step ended.
+// Must run on the tracer thread.
 func (t *Tracer) stepNow(pl plan) error {
 	th := pl.th
-	ev, ok, err := t.stepAlone(th, t.signalFor(&pl))
-	if err != nil {
-		return err
+	start, end := th.rangeStart, th.rangeEnd
+	sig := t.signalFor(&pl)
+	deadline := time.Now().Add(rangeSyncTime)
+	for {
+		// One instruction at a time: the range is checked here.
+		th.rangeStart, th.rangeEnd = 0, 0
+		ev, ok, err := t.stepAlone(th, sig)
+		sig = 0
+		if err != nil {
+			return err
+		}
+		if !ok {
+			// At its exit event: it goes on to its end, which the loop
+			// reports.
+			if t.threads[th.tid] == th && th.state == stopped {
+				t.cont(th)
+			}
+			t.running = true
+			return nil
+		}
+		th.rangeStart, th.rangeEnd = start, end
+		if ev.Kind != EventStep || ev.TID != th.tid || !t.stillInRange(th) {
+			t.report(ev)
+			return nil
+		}
+		if time.Now().After(deadline) || !t.quickStep(th) {
+			// Long, or about to wait in a system call: the loop takes
+			// the range step over.
+			if err := t.run(th, ActionStep, 0); err != nil {
+				return err
+			}
+			t.running = true
+			return nil
+		}
 	}
-	if ok {
-		t.report(ev)
-		return nil
-	}
-	// At its exit event: it goes on to its end, which the loop reports.
-	if t.threads[th.tid] == th && th.state == stopped {
-		t.cont(th)
-	}
-	t.running = true
-	return nil
 }
 
 // kill kills a process and reaps all of its threads.

@@ -1,6 +1,7 @@
 package target
 
 import (
+	"debug/elf"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -50,4 +51,72 @@ func BenchmarkBreakpointHit(b *testing.B) {
 			b.Fatalf("stopped with %+v", ev)
 		}
 	}
+}
+
+// symbolSize returns the size of a function of the program.
+func symbolSize(t testing.TB, prog, name string) uint64 {
+	t.Helper()
+	f, err := elf.Open(prog)
+	require.NoError(t, err)
+	defer f.Close()
+	syms, err := f.Symbols()
+	require.NoError(t, err)
+	for _, s := range syms {
+		if s.Name == name {
+			return s.Size
+		}
+	}
+	t.Fatalf("no symbol %s", name)
+	return 0
+}
+
+// A range step over hit's body reports one stop, back in main, however
+// many instructions it took; the breakpoint at hit's start, stepped over
+// on the way out, is still there for the next call.
+func TestRangeStep(t *testing.T) {
+	prog := build(t, "loop")
+	tr := newTracer(t)
+	pid, _ := launch(t, tr, prog)
+	hit := symbol(t, tr, pid, prog, "hit")
+	size := symbolSize(t, prog, "hit")
+	main := symbol(t, tr, pid, prog, "main")
+	require.NoError(t, tr.InsertBreakpoint(pid, hit))
+	require.NoError(t, tr.Resume(all))
+	require.Equal(t, EventBreakpoint, wait(t, tr).Kind)
+
+	for range 2 {
+		require.NoError(t, tr.Resume([]Action{{Kind: ActionStep, PID: pid, TID: pid, RangeStart: hit, RangeEnd: hit + size}}))
+		ev := wait(t, tr)
+		require.Equal(t, Event{Kind: EventStep, PID: pid, TID: pid}, ev)
+		s, err := tr.Registers(pid, pid, false)
+		require.NoError(t, err)
+		pc := s.GPR.Rip
+		require.True(t, pc >= main && pc < main+symbolSize(t, prog, "main"), "stopped at %#x, outside main", pc)
+		// On to the breakpoint again.
+		require.NoError(t, tr.Resume(all))
+		require.Equal(t, Event{Kind: EventBreakpoint, PID: pid, TID: pid}, wait(t, tr))
+	}
+}
+
+// A range the thread never leaves goes on past the time it may take on
+// the spot, and an interrupt still ends it.
+func TestRangeStepInterrupted(t *testing.T) {
+	prog := build(t, "loop")
+	tr := newTracer(t)
+	pid, _ := launch(t, tr, prog)
+	hit := symbol(t, tr, pid, prog, "hit")
+	main := symbol(t, tr, pid, prog, "main")
+	lo, hi := min(hit, main), max(hit+symbolSize(t, prog, "hit"), main+symbolSize(t, prog, "main"))
+	require.NoError(t, tr.InsertBreakpoint(pid, hit))
+	require.NoError(t, tr.Resume(all))
+	require.Equal(t, EventBreakpoint, wait(t, tr).Kind)
+	require.NoError(t, tr.RemoveBreakpoint(pid, hit))
+	require.Less(t, hi-lo, uint64(4096), "hit and main lie together")
+
+	require.NoError(t, tr.Resume([]Action{{Kind: ActionStep, PID: pid, TID: pid, RangeStart: lo, RangeEnd: hi}}))
+	require.True(t, tr.Running(), "the range step went on in the loop")
+	require.NoError(t, tr.Interrupt())
+	ev := wait(t, tr)
+	require.Equal(t, pid, ev.TID)
+	require.Contains(t, []EventKind{EventSignal, EventStep}, ev.Kind)
 }

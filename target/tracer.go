@@ -64,7 +64,10 @@ type thread struct {
 	proc     *process
 	state    threadState
 	stepping bool // resumed with PTRACE_SINGLESTEP
-	newborn  bool // auto-attached by a clone event; its first stop is still due
+	// rangeStart and rangeEnd: a range step goes on while the PC is in
+	// [rangeStart, rangeEnd) (Action).
+	rangeStart, rangeEnd uint64
+	newborn              bool // auto-attached by a clone event; its first stop is still due
 	// sig is the signal the thread stopped with and the client was told
 	// about, delivered on resume only if the client asks for it.
 	sig unix.Signal
@@ -80,6 +83,12 @@ type thread struct {
 	vforking bool
 	regs     regCache
 	hwGen    uint64 // the proc.hw.Gen its debug registers hold
+}
+
+// inRange reports whether a range-stepping thread's PC is still in its
+// range. Must run on the tracer thread.
+func (th *thread) inRange(pc uint64) bool {
+	return th.stepping && pc >= th.rangeStart && pc < th.rangeEnd
 }
 
 // unstoppable reports whether the thread cannot be stopped now: it is

@@ -26,6 +26,11 @@ type Action struct {
 	Signal int // host signal to deliver, 0 for none
 	PID    int
 	TID    int
+	// RangeStart and RangeEnd make an ActionStep a range step: the
+	// thread steps for as long as its PC stays in [RangeStart, RangeEnd),
+	// and only the step that leaves the range (or another event) is
+	// reported. An empty range is one step.
+	RangeStart, RangeEnd uint64
 }
 
 func (a Action) matches(pid, tid int) bool {

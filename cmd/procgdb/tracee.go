@@ -129,7 +129,8 @@ func (t *tracee) Resume(actions []rsp.ResumeAction) error {
 		}
 		// rsp.AllThreads and target.All are both -1, rsp.AnyThread and a
 		// zero id both mean any.
-		as[i] = target.Action{Kind: kind, Signal: a.Signal, PID: a.PID, TID: a.TID}
+		as[i] = target.Action{Kind: kind, Signal: a.Signal, PID: a.PID, TID: a.TID,
+			RangeStart: a.RangeStart, RangeEnd: a.RangeEnd}
 	}
 	return t.tr.Resume(as)
 }
