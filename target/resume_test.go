@@ -1,7 +1,6 @@
 package target
 
 import (
-	"debug/elf"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -56,18 +55,8 @@ func BenchmarkBreakpointHit(b *testing.B) {
 // symbolSize returns the size of a function of the program.
 func symbolSize(t testing.TB, prog, name string) uint64 {
 	t.Helper()
-	f, err := elf.Open(prog)
-	require.NoError(t, err)
-	defer f.Close()
-	syms, err := f.Symbols()
-	require.NoError(t, err)
-	for _, s := range syms {
-		if s.Name == name {
-			return s.Size
-		}
-	}
-	t.Fatalf("no symbol %s", name)
-	return 0
+	s, _ := elfSymbol(t, prog, name)
+	return s.Size
 }
 
 // A range step over hit's body reports one stop, back in main, however

@@ -55,22 +55,29 @@ func wait(t testing.TB, tr *Tracer) Event {
 // program, from its ELF symbols and the load bias the auxv entry shows.
 func symbol(t testing.TB, tr *Tracer, pid int, prog, name string) uint64 {
 	t.Helper()
+	s, fileEntry := elfSymbol(t, prog, name)
+	auxv, err := tr.Auxv(pid)
+	require.NoError(t, err)
+	entry, ok := auxvValue(auxv, 9) // AT_ENTRY
+	require.True(t, ok)
+	return s.Value + entry - fileEntry
+}
+
+// elfSymbol returns the program's symbol name and its entry point.
+func elfSymbol(t testing.TB, prog, name string) (elf.Symbol, uint64) {
+	t.Helper()
 	f, err := elf.Open(prog)
 	require.NoError(t, err)
 	defer f.Close()
 	syms, err := f.Symbols()
 	require.NoError(t, err)
-	auxv, err := tr.Auxv(pid)
-	require.NoError(t, err)
-	entry, ok := auxvValue(auxv, 9) // AT_ENTRY
-	require.True(t, ok)
 	for _, s := range syms {
 		if s.Name == name {
-			return s.Value + entry - f.Entry
+			return s, f.Entry
 		}
 	}
 	t.Fatalf("no symbol %s", name)
-	return 0
+	return elf.Symbol{}, 0
 }
 
 func launch(t *testing.T, tr *Tracer, prog string, args ...string) (pid int, out *os.File) {
