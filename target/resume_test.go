@@ -109,3 +109,15 @@ func TestRangeStepInterrupted(t *testing.T) {
 	require.Equal(t, pid, ev.TID)
 	require.Contains(t, []EventKind{EventSignal, EventStep}, ev.Kind)
 }
+
+// BenchmarkHandOff is a request that does nothing, sent to the ptrace
+// thread and answered: the cost of crossing to the locked thread and
+// back, which every resume pays once.
+func BenchmarkHandOff(b *testing.B) {
+	tr, _, _ := stoppedInLoop(b)
+	for b.Loop() {
+		if tr.Running() {
+			b.Fatal("running")
+		}
+	}
+}
