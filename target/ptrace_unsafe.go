@@ -7,8 +7,9 @@ import (
 )
 
 // The raw ptrace requests that golang.org/x/sys/unix lacks, or offers
-// without an argument we need. Every unsafe.Pointer of the package is in
-// this file. Each wrapper must run on the tracer thread (see tracer.go).
+// without an argument we need, and a raw process_vm_readv. Every
+// unsafe.Pointer of the package is in this file. Each ptrace wrapper must
+// run on the tracer thread (see tracer_thread.go).
 
 func ptrace(req int, tid int, addr, data uintptr) error {
 	_, _, errno := unix.Syscall6(unix.SYS_PTRACE, uintptr(req), uintptr(tid), addr, data, 0, 0)
@@ -131,4 +132,18 @@ func ptracePeekDebugReg(tid, n int) (uint64, error) {
 // ptracePokeDebugReg writes debug register n of tid.
 func ptracePokeDebugReg(tid, n int, v uint64) error {
 	return ptrace(unix.PTRACE_POKEUSR, tid, uintptr(debugRegOffset+8*n), uintptr(v))
+}
+
+// processVMReadvRaw reads dst from addr in process pid with one
+// process_vm_readv made as a raw system call, unseen by the Go scheduler
+// (memory.readv says when that is worth it). It may run on any thread.
+func processVMReadvRaw(pid int, dst []byte, addr uint64) (int, error) {
+	local := unix.Iovec{Base: &dst[0], Len: uint64(len(dst))}
+	remote := unix.RemoteIovec{Base: uintptr(addr), Len: len(dst)}
+	r, _, errno := unix.RawSyscall6(unix.SYS_PROCESS_VM_READV, uintptr(pid),
+		uintptr(unsafe.Pointer(&local)), 1, uintptr(unsafe.Pointer(&remote)), 1, 0)
+	if errno != 0 {
+		return 0, errno
+	}
+	return int(r), nil
 }
