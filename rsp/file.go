@@ -298,11 +298,11 @@ func parseFilePath(b []byte) (string, error) {
 	if len(b) == 0 {
 		return "", fmt.Errorf("empty path: %w", errMalformed)
 	}
-	p, err := decodeHex(nil, b)
+	p, err := parseHexString(b)
 	if err != nil {
 		return "", fmt.Errorf("path %q: %w", b, err)
 	}
-	return string(p), nil
+	return p, nil
 }
 
 // appendFilePath encodes a path as parseFilePath decodes it.

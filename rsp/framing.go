@@ -112,13 +112,6 @@ func (c *conn) setAck(on bool) {
 	c.wmu.Unlock()
 }
 
-// acking reports whether acknowledgments are on.
-func (c *conn) acking() bool {
-	c.wmu.Lock()
-	defer c.wmu.Unlock()
-	return c.ack
-}
-
 // readFrame reads until the next packet or interrupt byte. On the way it
 // skips '+' and bytes that belong to no packet, sends the last packet again
 // on '-', and answers a packet with a bad checksum with '-' (in
@@ -424,7 +417,7 @@ func (c *conn) logWire(dir string, p []byte) {
 		return
 	}
 	if len(p) > wireLogMax {
-		c.log.Info("rsp", "dir", dir, "len", len(p), "packet", string(p[:wireLogMax])+"…")
+		c.log.Info("rsp", "dir", dir, "len", len(p), "packet", truncate(p, wireLogMax))
 		return
 	}
 	c.log.Info("rsp", "dir", dir, "packet", string(p))

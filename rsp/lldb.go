@@ -242,10 +242,7 @@ func (s *Session) negotiateLLDB(f clientFeatures) {
 
 // wireSignal returns the number the client uses for host signal sig.
 func (s *Session) wireSignal(sig int) int {
-	if s.lldb.native {
-		return sig
-	}
-	return gdbSignal(sig)
+	return stopFormat{native: s.lldb.native}.signal(sig)
 }
 
 // signalNumber is a signal number from the client and the host signal
@@ -687,23 +684,15 @@ func (s *Session) memoryRegionInfo(args []byte) reply {
 }
 
 // decodeHexString decodes a hex-encoded text argument.
-func decodeHexString(b []byte) (string, error) {
-	d, err := decodeHex(nil, b)
-	if err != nil {
-		return "", fmt.Errorf("%q: %w", b, err)
-	}
-	return string(d), nil
-}
-
 // errNotLoaded is qFileLoadAddress's E01: the file is not mapped.
 var errNotLoaded = &protoError{codeMalformed, "file not loaded"}
 
 // fileLoadAddress answers qFileLoadAddress:HEX-PATH with the lowest
 // address the file is mapped at.
 func (s *Session) fileLoadAddress(args []byte) reply {
-	path, err := decodeHexString(args)
+	path, err := parseHexString(args)
 	if err != nil {
-		return errorReply(err)
+		return errorReply(fmt.Errorf("path %q: %w", args, err))
 	}
 	rs, err := s.memoryRegions()
 	if err != nil {
@@ -754,13 +743,13 @@ func parseModuleInfo(b []byte) (moduleSpec, error) {
 	if !ok {
 		return moduleSpec{}, fmt.Errorf("%q: want path;triple: %w", b, errMalformed)
 	}
-	path, err := decodeHexString(p)
+	path, err := parseHexString(p)
 	if err != nil {
-		return moduleSpec{}, fmt.Errorf("path: %w", err)
+		return moduleSpec{}, fmt.Errorf("path %q: %w", p, err)
 	}
-	triple, err := decodeHexString(t)
+	triple, err := parseHexString(t)
 	if err != nil {
-		return moduleSpec{}, fmt.Errorf("triple: %w", err)
+		return moduleSpec{}, fmt.Errorf("triple %q: %w", t, err)
 	}
 	return moduleSpec{File: path, Triple: triple}, nil
 }

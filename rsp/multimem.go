@@ -85,7 +85,8 @@ func (s *Session) multiMemRead(args []byte) reply {
 		ranges[i].Len = min(ranges[i].Len, budget)
 		budget -= ranges[i].Len
 		total += ranges[i].Len
-		header += len(appendHexUint(nil, uint64(ranges[i].Len))) + 1
+		var digits [16]byte
+		header += len(appendHexUint(digits[:0], uint64(ranges[i].Len))) + 1
 	}
 	// Layout: '$', the counts (at most header bytes), the escaped data
 	// (at most 2*total); the target reads at src, behind both.

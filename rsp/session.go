@@ -551,7 +551,7 @@ func (s *Session) run(ctx context.Context, actions []ResumeAction, events <-chan
 		return 0, s.send(errorReply(fmt.Errorf("resume: %w", err)))
 	}
 	// Documents and lists read in windows describe one stop only.
-	s.xferKey, s.xferDoc, s.threadList = "", nil, nil
+	s.dropSnapshots()
 
 	waitCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
