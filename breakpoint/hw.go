@@ -69,12 +69,24 @@ type hwSlot struct {
 	point int // index in HWTable.points
 }
 
-// HWTable holds one process's hardware breakpoints and watchpoints and
-// the debug registers they take. The zero value is an empty table.
+// HWTable holds one process's hardware breakpoints and watchpoints; the
+// debug registers they take follow from them (slots). The zero value is
+// an empty table.
 type HWTable struct {
 	points []HWPoint
-	slots  []hwSlot
 	gen    uint64
+}
+
+// slots lists the debug registers the points take, in order.
+func (t *HWTable) slots() []hwSlot {
+	var ss []hwSlot
+	for i, p := range t.points {
+		for _, s := range pieces(p.Addr, p.Len) {
+			s.kind, s.point = p.Kind, i
+			ss = append(ss, s)
+		}
+	}
+	return ss
 }
 
 // pieces splits [addr, addr+n) into the aligned pieces of 8, 4, 2 or 1
@@ -107,15 +119,10 @@ func (t *HWTable) Insert(p HWPoint) error {
 	if p.Kind == HWExec && p.Len != 1 {
 		return fmt.Errorf("%v at %#x: length %d, not 1", p.Kind, p.Addr, p.Len)
 	}
-	ps := pieces(p.Addr, p.Len)
-	if len(t.slots)+len(ps) > HWSlots {
+	if t.Used()+len(pieces(p.Addr, p.Len)) > HWSlots {
 		return fmt.Errorf("%v at %#x, %d bytes: %w", p.Kind, p.Addr, p.Len, ErrNoSlots)
 	}
-	for i := range ps {
-		ps[i].kind, ps[i].point = p.Kind, len(t.points)
-	}
 	t.points = append(t.points, p)
-	t.slots = append(t.slots, ps...)
 	t.gen++
 	return nil
 }
@@ -127,12 +134,6 @@ func (t *HWTable) Remove(p HWPoint) error {
 		return fmt.Errorf("%v at %#x, %d bytes: %w", p.Kind, p.Addr, p.Len, ErrNotSet)
 	}
 	t.points = slices.Delete(t.points, i, i+1)
-	t.slots = slices.DeleteFunc(t.slots, func(s hwSlot) bool { return s.point == i })
-	for j := range t.slots {
-		if t.slots[j].point > i {
-			t.slots[j].point--
-		}
-	}
 	t.gen++
 	return nil
 }
@@ -140,7 +141,7 @@ func (t *HWTable) Remove(p HWPoint) error {
 // Clear removes every point.
 func (t *HWTable) Clear() {
 	if len(t.points) > 0 {
-		t.points, t.slots = nil, nil
+		t.points = nil
 		t.gen++
 	}
 }
@@ -148,9 +149,14 @@ func (t *HWTable) Clear() {
 // Has reports whether p is in the table.
 func (t *HWTable) Has(p HWPoint) bool { return slices.Contains(t.points, p) }
 
+// HasExec reports whether the table holds a hardware breakpoint.
+func (t *HWTable) HasExec() bool {
+	return slices.ContainsFunc(t.points, func(p HWPoint) bool { return p.Kind == HWExec })
+}
+
 // Used returns the number of debug registers the points take: Registers
 // fills DR0 up to DR(Used-1).
-func (t *HWTable) Used() int { return len(t.slots) }
+func (t *HWTable) Used() int { return len(t.slots()) }
 
 // Len returns the number of points.
 func (t *HWTable) Len() int { return len(t.points) }
@@ -163,7 +169,7 @@ func (t *HWTable) Gen() uint64 { return t.gen }
 // Clone returns a copy of the table, for a forked child (whose threads
 // start with clear debug registers, so the copy starts at a new Gen).
 func (t *HWTable) Clone() *HWTable {
-	c := &HWTable{points: slices.Clone(t.points), slots: slices.Clone(t.slots), gen: t.gen}
+	c := &HWTable{points: slices.Clone(t.points), gen: t.gen}
 	if len(c.points) > 0 {
 		c.gen++
 	}
@@ -180,7 +186,7 @@ const (
 
 // Registers returns the values of DR0-DR3 and DR7 for the table.
 func (t *HWTable) Registers() (addrs [HWSlots]uint64, dr7 uint64) {
-	for i, s := range t.slots {
+	for i, s := range t.slots() {
 		addrs[i] = s.addr
 		var rw uint64
 		switch s.kind {
@@ -214,7 +220,7 @@ func (t *HWTable) Registers() (addrs [HWSlots]uint64, dr7 uint64) {
 // instruction that tripped it has already run.
 func (t *HWTable) Hit(dr6 uint64) (HWPoint, bool) {
 	found, ok := HWPoint{}, false
-	for i, s := range t.slots {
+	for i, s := range t.slots() {
 		if dr6&(1<<i) == 0 {
 			continue
 		}

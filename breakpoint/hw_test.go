@@ -36,6 +36,8 @@ func TestHWTableRegisters(t *testing.T) {
 	want := uint64(1|1<<2|1<<4) | 0b01<<16 | 0b11<<18 | 0b00<<20 | 0b00<<22 | 0b11<<24 | 0b10<<26
 	require.Equal(t, want, dr7, "dr7 %#x, want %#x", dr7, want)
 	require.Equal(t, uint64(3), tb.Gen())
+	require.True(t, tb.HasExec())
+	require.Equal(t, 3, tb.Used())
 
 	// An unaligned watch takes several registers; one too many fails and
 	// changes nothing.

@@ -53,8 +53,8 @@ func (t *Tracer) writeDebugRegs(th *thread) error {
 		}
 		th.hwGen = hw.Gen()
 	}
-	if hw.Len() == 0 {
-		return nil
+	if !hw.HasExec() {
+		return nil // only instruction breakpoints need the resume flag
 	}
 	pc, err := t.pc(th)
 	if err != nil {
