@@ -472,10 +472,11 @@ func (t *Tracer) forked(th *thread, vfork bool) (Event, bool, error) {
 		cp := t.procs[child]
 		cp.forkHeld = true
 		cp.hw = p.hw.Clone() // a child's threads start with none set
-		cp.bps = p.bps.Clone(cp.mem)
 		if vfork {
 			// One address space: one set of breakpoints.
 			cp.bps = p.bps
+		} else {
+			cp.bps = p.bps.Clone(cp.mem)
 		}
 		kind := EventFork
 		if vfork {

@@ -3,6 +3,7 @@ package target
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -45,7 +46,7 @@ func (t *Tracer) Resume(actions []Action) error {
 			t.report(ev)
 			return nil
 		}
-		if len(plans) == 0 && len(t.sortedThreads((*thread).unstoppable)) > 0 {
+		if len(plans) == 0 && t.anyUnstoppable() {
 			// Threads that could not be stopped (waiting for a vfork
 			// child, dying) are still running: their next event ends
 			// this resume, which the loop waits for once this returns.
@@ -138,6 +139,17 @@ func (t *Tracer) settle() {
 	}
 }
 
+// anyUnstoppable reports whether a thread is running that cannot be
+// stopped (unstoppable). Must run on the tracer thread.
+func (t *Tracer) anyUnstoppable() bool {
+	for _, th := range t.threads {
+		if th.unstoppable() {
+			return true
+		}
+	}
+	return false
+}
+
 // signalFor returns the signal a planned thread gets: the client's, or
 // else one that passed silently while the thread was being stopped.
 func (t *Tracer) signalFor(pl *plan) unix.Signal {
@@ -153,6 +165,9 @@ func (t *Tracer) signalFor(pl *plan) unix.Signal {
 // are dropped: the thread's PC is already back on the instruction, which
 // simply runs. Must run on the tracer thread.
 func (t *Tracer) takeQueued(plans []plan) (Event, bool) {
+	if len(t.queue) == 0 {
+		return Event{}, false
+	}
 	resumed := make(map[int]bool, len(plans))
 	for _, pl := range plans {
 		resumed[pl.th.tid] = true
@@ -391,18 +406,8 @@ func (t *Tracer) kill(p *process) error {
 		}
 	}
 	// Its end is not news to the client that asked for it.
-	t.queue = dropEnd(t.queue, p.pid)
+	t.queue = slices.DeleteFunc(t.queue, func(ev Event) bool { return ev.PID == p.pid })
 	return nil
-}
-
-func dropEnd(q []Event, pid int) []Event {
-	out := q[:0]
-	for _, ev := range q {
-		if ev.PID != pid {
-			out = append(out, ev)
-		}
-	}
-	return out
 }
 
 // detach takes the breakpoints out of a stopped process, writes back its
@@ -436,6 +441,6 @@ func (t *Tracer) detach(p *process) error {
 		}
 	}
 	t.dropProcess(p)
-	t.queue = dropEnd(t.queue, p.pid)
+	t.queue = slices.DeleteFunc(t.queue, func(ev Event) bool { return ev.PID == p.pid })
 	return errors.Join(errs...)
 }

@@ -448,7 +448,8 @@ func (t *Tracer) Libraries(pid int) (mainLM uint64, libs []Library, err error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	err = t.th.do(func() error {
+	// Memory reads need no ptrace: on the caller.
+	err = t.th.read(func() error {
 		p, err := t.lookup(pid)
 		if err != nil {
 			return err
