@@ -410,21 +410,16 @@ func killMulti(t *testing.T, script []string, n int, want string) bool {
 	s.waitStderr(`^Remote side has terminated connection`)
 	if tracerPid(t, pid) == 0 {
 		// The client's D was served before it died, or it died before
-		// the attach: the program runs, or waits for go.
-		select {
-		case <-p.done:
-			p.finishes(t, want)
-			return alive
-		case <-time.After(200 * time.Millisecond):
-		}
+		// the attach: the program runs, or waits for go, which
+		// finishes sets.
+		p.finishes(t, want)
+		return alive
 	}
 	checkText(t, pid)
-	cmds = []string{"target extended-remote " + s.target}
-	if held := tracerPid(t, pid); held == 0 {
-		cmds = append(cmds, fmt.Sprintf("attach %d", pid))
-	} else if st := procState(pid); !strings.Contains(st, "(tracing stop)") {
+	if st := procState(pid); !strings.Contains(st, "(tracing stop)") {
 		t.Errorf("process left by the client: %s, want it stopped", st)
 	}
+	cmds = []string{"target extended-remote " + s.target}
 	// The program checks its code as it exits, which it does once
 	// detached: gdb keeps a breakpoint of its own in the dynamic linker.
 	cmds = append(cmds, "set var go = 1", "break work_round", "continue", "delete", "detach")
@@ -553,8 +548,8 @@ func TestManyClients(t *testing.T) {
 	}
 	// Each program, let go, prints its checksum on procgdb's stdout.
 	okRE := regexp.MustCompile(`^checksum=[0-9a-f]{16} text=ok$`)
-	for deadline := time.Now().Add(exitTimeout); s.stdout.count(okRE) < clients && time.Now().Before(deadline); {
-		time.Sleep(10 * time.Millisecond)
+	if err := s.stdout.waitCount(okRE, clients, exitTimeout, s.done); err != nil {
+		t.Errorf("procgdb's stdout: %v", err)
 	}
 	got := map[string]int{}
 	for _, l := range strings.Split(s.stdout.String(), "\n") {
@@ -666,13 +661,17 @@ func TestClientsNotBlocked(t *testing.T) {
 	}
 	// The output may reach the test a little after the exit.
 	okRE := regexp.MustCompile(`^checksum=` + want + ` text=ok$`)
-	for deadline := time.Now().Add(exitTimeout); s.stdout.count(okRE) < 3 && time.Now().Before(deadline); {
-		time.Sleep(10 * time.Millisecond)
+	if err := s.stdout.waitCount(okRE, 3, exitTimeout, s.done); err != nil {
+		t.Errorf("procgdb's stdout: %v", err)
 	}
 	if n := s.stdout.count(okRE); n != 3 {
 		t.Errorf("%d programs printed the right checksum, want 3:\n%s", n, s.stdout)
 	}
 }
+
+// vContStepRE matches procgdb's --remote-debug line for a vCont packet
+// with a step action from the client.
+var vContStepRE = regexp.MustCompile(`dir=in packet="?vCont(;[^;]+)*;s(:|;|"|$)`)
 
 // TestProcessKilledFromOutside kills the debugged program with SIGKILL
 // behind procgdb's back while it is stopped at a breakpoint, while it runs,
@@ -695,7 +694,12 @@ func TestProcessKilledFromOutside(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			prepare(t)
-			s := startStub(t, stubOptions{prog: prog("checksum"), args: []string{"1000", "wait"}, once: true})
+			o := stubOptions{prog: prog("checksum"), args: []string{"1000", "wait"}, once: true}
+			if tc.name == "stepping" {
+				// Its packet log shows when gdb single-steps.
+				o.flags = []string{"--remote-debug"}
+			}
+			s := startStub(t, o)
 			cmds := append([]string{"target remote " + s.target}, tc.cmds...)
 			if tc.stopped {
 				cmds = append(cmds, "shell true", "continue")
@@ -705,11 +709,16 @@ func TestProcessKilledFromOutside(t *testing.T) {
 			if !g.waitMarker(t, len(cmds)-2) {
 				t.Fatal("gdb ended early")
 			}
-			if !tc.stopped {
-				waitRunning(t, s.pid)
-				if tc.name == "stepping" {
-					time.Sleep(200 * time.Millisecond)
+			from := s.stderr.lineCount()
+			if tc.name == "stepping" {
+				// The last command's marker is printed before gdb
+				// sends anything for it: a step from here on is the
+				// watchpoint's.
+				if _, _, err := s.stderr.wait(from, vContStepRE, gdbTimeout, s.done); err != nil {
+					t.Fatalf("gdb does not single-step the program: %v", err)
 				}
+			} else if !tc.stopped {
+				waitRunning(t, s.pid)
 			}
 			if err := syscall.Kill(s.pid, syscall.SIGKILL); err != nil {
 				t.Fatal(err)

@@ -270,6 +270,13 @@ func (l *lineLog) count(re *regexp.Regexp) int {
 	return n
 }
 
+// lineCount returns how many complete lines were written so far.
+func (l *lineLog) lineCount() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return len(l.lines)
+}
+
 // errStopped is returned by lineLog.wait when the writer went away first.
 var errStopped = errors.New("process exited")
 
@@ -302,6 +309,42 @@ func (l *lineLog) wait(from int, re *regexp.Regexp, timeout time.Duration, stopp
 			stopped = nil
 		case <-deadline.C:
 			return -1, nil, fmt.Errorf("no line matching %q within %v", re, timeout)
+		}
+	}
+}
+
+// waitCount waits until at least n complete lines match re. It gives up
+// after timeout or, with errStopped, when stopped is closed and there are
+// still fewer.
+func (l *lineLog) waitCount(re *regexp.Regexp, n int, timeout time.Duration, stopped <-chan struct{}) error {
+	deadline := time.NewTimer(timeout)
+	defer deadline.Stop()
+	final := false
+	for {
+		l.mu.Lock()
+		got := 0
+		for _, s := range l.lines {
+			if re.MatchString(s) {
+				got++
+			}
+		}
+		changed := l.changed
+		l.mu.Unlock()
+		if got >= n {
+			return nil
+		}
+		if final {
+			return errStopped
+		}
+		select {
+		case <-changed:
+		case <-stopped:
+			// Count once more: the last lines may have arrived together
+			// with the exit.
+			final = true
+			stopped = nil
+		case <-deadline.C:
+			return fmt.Errorf("%d lines matching %q within %v, want %d", got, re, timeout, n)
 		}
 	}
 }
