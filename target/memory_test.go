@@ -7,6 +7,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -181,4 +183,24 @@ func TestStatCPU(t *testing.T) {
 	self, err := os.ReadFile("/proc/self/stat")
 	require.NoError(t, err)
 	require.Equal(t, statProcessor(self), statCPU(self))
+}
+
+// statProcessor, the test's reference for statCPU, returns field 39 (processor) of a /proc stat line, or -1.
+// The comm field may hold spaces and parentheses, so fields are counted
+// from the last ')'.
+func statProcessor(stat []byte) int {
+	i := bytes.LastIndexByte(stat, ')')
+	if i < 0 {
+		return -1
+	}
+	f := strings.Fields(string(stat[i+1:]))
+	// f[0] is field 3 (state); processor is field 39.
+	if len(f) < 37 {
+		return -1
+	}
+	n, err := strconv.Atoi(f[36])
+	if err != nil {
+		return -1
+	}
+	return n
 }

@@ -1,7 +1,6 @@
 package target
 
 import (
-	"bytes"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -50,36 +49,11 @@ func listTasks(pid int) ([]int, error) {
 	return tids, nil
 }
 
-// threadName returns a thread's comm and the CPU it last ran on.
-func threadName(pid, tid int) (name string, core int, ok bool) {
+// threadName returns a thread's comm.
+func threadName(pid, tid int) (string, bool) {
 	comm, err := os.ReadFile(procPath(pid, "task", strconv.Itoa(tid), "comm"))
 	if err != nil {
-		return "", 0, false
+		return "", false
 	}
-	core = -1
-	stat, err := os.ReadFile(procPath(pid, "task", strconv.Itoa(tid), "stat"))
-	if err == nil {
-		core = statProcessor(stat)
-	}
-	return strings.TrimSuffix(string(comm), "\n"), core, true
-}
-
-// statProcessor returns field 39 (processor) of a /proc stat line, or -1.
-// The comm field may hold spaces and parentheses, so fields are counted
-// from the last ')'.
-func statProcessor(stat []byte) int {
-	i := bytes.LastIndexByte(stat, ')')
-	if i < 0 {
-		return -1
-	}
-	f := strings.Fields(string(stat[i+1:]))
-	// f[0] is field 3 (state); processor is field 39.
-	if len(f) < 37 {
-		return -1
-	}
-	n, err := strconv.Atoi(f[36])
-	if err != nil {
-		return -1
-	}
-	return n
+	return strings.TrimSuffix(string(comm), "\n"), true
 }

@@ -436,9 +436,16 @@ func (t *Tracer) Auxv(pid int) ([]byte, error) { return readAuxv(pid) }
 // ExecFile returns the path of the executable of process pid.
 func (t *Tracer) ExecFile(pid int) (string, error) { return execFile(pid) }
 
-// ThreadInfo returns the name and last CPU of a thread.
+// ThreadInfo returns the name and last CPU of a thread (-1 when unknown).
 func (t *Tracer) ThreadInfo(pid, tid int) (name string, core int, ok bool) {
-	return threadName(pid, tid)
+	name, ok = threadName(pid, tid)
+	if !ok {
+		return "", 0, false
+	}
+	if core, ok = t.cores.core(pid, tid); !ok {
+		core = -1
+	}
+	return name, core, true
 }
 
 // Libraries returns the dynamic linker's list of loaded objects: the
