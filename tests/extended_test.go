@@ -443,7 +443,9 @@ func TestExtendedOnce(t *testing.T) {
 			"disconnect",
 		)
 		tr.match("run "+rep, `Breakpoint 1, main \(`)
-		s.waitExit(exitTimeout)
+		if err := s.waitExit(exitTimeout); err != nil {
+			t.Errorf("%s --once --multi exited with %v after its client disconnected", suite.stub, err)
+		}
 		pids := s.launched()
 		if len(pids) != 1 {
 			t.Fatalf("the stub reported launching %v, want one process", pids)
@@ -469,7 +471,9 @@ func TestExtendedOnce(t *testing.T) {
 			"disconnect",
 		)
 		tr.match("continue", `Thread \d+ "worker-\d" hit Breakpoint 1, tick \(id=\d, i=\d+\) `+atLine("named.c", lineOf(t, "named.c", "tick-body")))
-		s.waitExit(exitTimeout)
+		if err := s.waitExit(exitTimeout); err != nil {
+			t.Errorf("%s --once --multi exited with %v after its client disconnected", suite.stub, err)
+		}
 		p.runsOnToReport(t, "named", `^done threads=7 ok=1$`)
 	})
 }

@@ -77,7 +77,9 @@ func TestTransports(t *testing.T) {
 		tr := s.gdb(basicSession...)
 		checkBasicSession(t, tr, report)
 		// The process is gone, so the stub ends and removes its socket.
-		s.waitExit(exitTimeout)
+		if err := s.waitExit(exitTimeout); err != nil {
+			t.Errorf("%s exited with %v after the program exited", suite.stub, err)
+		}
 		if _, err := os.Lstat(sock); !os.IsNotExist(err) {
 			t.Errorf("%s still exists after the stub exited (%v)", sock, err)
 		}
@@ -139,7 +141,9 @@ func TestOnce(t *testing.T) {
 	s := startStub(t, stubOptions{once: true, prog: prog("basic"), args: []string{report}})
 	tr := s.gdb("break main", "continue", "disconnect")
 	tr.match("continue", `Breakpoint 1, main \(`)
-	s.waitExit(exitTimeout)
+	if err := s.waitExit(exitTimeout); err != nil {
+		t.Errorf("%s --once exited with %v after its client disconnected", suite.stub, err)
+	}
 	waitGone(t, s.pid)
 }
 
