@@ -34,14 +34,7 @@ func TestAttachDetach(t *testing.T) {
 	prepare(t)
 	canAttach(t)
 	tickBody := lineOf(t, "ticker.c", "tick-body")
-	p := startProcess(t, "ticker")
-	_, m, err := p.out.wait(0, regexp.MustCompile(`^ready pid=(\d+)$`), readyTimeout, p.done)
-	if err != nil {
-		t.Fatalf("ticker: %v", err)
-	}
-	if m[1] != strconv.Itoa(p.cmd.Process.Pid) {
-		t.Fatalf("ticker says pid %s, started as %d", m[1], p.cmd.Process.Pid)
-	}
+	p := startReady(t, "ticker")
 
 	s := startStub(t, stubOptions{attach: p.cmd.Process.Pid, prog: prog("ticker")})
 	if s.pid != p.cmd.Process.Pid {
@@ -63,7 +56,7 @@ func TestAttachDetach(t *testing.T) {
 
 	// The process goes on by itself; end it through its stdin. It calls
 	// tick() once more after that, so a stray int3 there would kill it.
-	m = p.runsOnToReport(t, "ticker", `^done ticks=(\d+) sum=\d+ ok=(\d)$`)
+	m := p.runsOnToReport(t, "ticker", `^done ticks=(\d+) sum=\d+ ok=(\d)$`)
 	if m[2] != "1" {
 		t.Errorf("ticker's sum is wrong after detach: %q", m[0])
 	}
@@ -74,10 +67,7 @@ func TestAttachDetach(t *testing.T) {
 func TestAttachThreads(t *testing.T) {
 	prepare(t)
 	canAttach(t)
-	p := startProcess(t, "sleepers")
-	if _, _, err := p.out.wait(0, regexp.MustCompile(`^ready pid=\d+$`), readyTimeout, p.done); err != nil {
-		t.Fatalf("sleepers: %v", err)
-	}
+	p := startReady(t, "sleepers")
 	s := startStub(t, stubOptions{attach: p.cmd.Process.Pid, prog: prog("sleepers")})
 	tr := s.gdb("info threads", "thread apply all print $pc != 0", "detach")
 	var listed int

@@ -152,10 +152,7 @@ func TestExtendedRun(t *testing.T) {
 func TestExtendedAttach(t *testing.T) {
 	prepare(t)
 	canAttach(t)
-	p := startProcess(t, "named")
-	if _, _, err := p.out.wait(0, regexp.MustCompile(`^ready pid=\d+$`), readyTimeout, p.done); err != nil {
-		t.Fatalf("named: %v", err)
-	}
+	p := startReady(t, "named")
 	pid := p.cmd.Process.Pid
 	s := startMulti(t, stubOptions{})
 	tr := s.gdbExt("",
@@ -458,10 +455,7 @@ func TestExtendedOnce(t *testing.T) {
 	t.Run("attached", func(t *testing.T) {
 		prepare(t)
 		canAttach(t)
-		p := startProcess(t, "named")
-		if _, _, err := p.out.wait(0, regexp.MustCompile(`^ready pid=\d+$`), readyTimeout, p.done); err != nil {
-			t.Fatalf("named: %v", err)
-		}
+		p := startReady(t, "named")
 		pid := p.cmd.Process.Pid
 		s := startMulti(t, stubOptions{once: true})
 		tr := s.gdbExt(prog("named"),
@@ -525,10 +519,7 @@ func TestExtendedTwoInferiors(t *testing.T) {
 func TestExtendedTwoClientsThreads(t *testing.T) {
 	prepare(t)
 	canAttach(t)
-	p := startProcess(t, "named")
-	if _, _, err := p.out.wait(0, regexp.MustCompile(`^ready pid=\d+$`), readyTimeout, p.done); err != nil {
-		t.Fatalf("named: %v", err)
-	}
+	p := startReady(t, "named")
 	pid := p.cmd.Process.Pid
 	s := startMulti(t, stubOptions{})
 	tr := s.gdbExt(prog("named"),

@@ -48,11 +48,7 @@ func expectedChecksum(t *testing.T, rounds int) string {
 // is ready to be attached to.
 func startWaiting(t *testing.T, rounds int) *process {
 	t.Helper()
-	p := startProcess(t, "checksum", strconv.Itoa(rounds), "wait")
-	if _, _, err := p.out.wait(0, regexp.MustCompile(`^ready pid=\d+$`), readyTimeout, p.done); err != nil {
-		t.Fatalf("checksum: %v", err)
-	}
-	return p
+	return startReady(t, "checksum", strconv.Itoa(rounds), "wait")
 }
 
 // finishes checks that the program runs to its end with the checksum

@@ -785,6 +785,26 @@ func startProcess(t *testing.T, name string, args ...string) *process {
 	return p
 }
 
+// readyRE is the line a test program that waits to be attached to prints
+// once it is ready.
+var readyRE = regexp.MustCompile(`^ready pid=(\d+)$`)
+
+// startReady starts a test program that prints "ready pid=N" when it is
+// ready to be attached to, and returns it once it has said so, with its
+// own PID.
+func startReady(t *testing.T, name string, args ...string) *process {
+	t.Helper()
+	p := startProcess(t, name, args...)
+	_, m, err := p.out.wait(0, readyRE, readyTimeout, p.done)
+	if err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	if m[1] != strconv.Itoa(p.cmd.Process.Pid) {
+		t.Fatalf("%s says pid %s, started as %d", name, m[1], p.cmd.Process.Pid)
+	}
+	return p
+}
+
 // runsOnToReport checks a process the debugger has let go: it is still
 // running, it ends normally once its stdin is closed, and it prints a line
 // matching report, whose submatches are returned.
