@@ -536,11 +536,12 @@ func (s *stub) gdb(cmds ...string) *transcript {
 	return runGDB(s.t, s.opts.prog, "target remote "+s.target, cmds...)
 }
 
-// transcript is the output of a gdb batch session, cut per command.
+// transcript is the output of a gdb (or lldb) batch session, cut per
+// command.
 type transcript struct {
 	t     *testing.T
 	all   string
-	cmds  []string // cmds[0] is the target command
+	cmds  []string // cmds[0] is the command that connects
 	parts []string // parts[i] is what cmds[i] printed
 }
 

@@ -68,17 +68,9 @@ func needTool(t *testing.T, tool string) string {
 	return p
 }
 
-// lldbTranscript is the output of an lldb batch session, cut per command.
-type lldbTranscript struct {
-	t     *testing.T
-	all   string
-	cmds  []string
-	parts []string
-}
-
 // runLLDB runs "lldb --batch" on file with cmds, with a bounded time, and
 // returns what each command printed.
-func runLLDB(t *testing.T, file string, cmds ...string) *lldbTranscript {
+func runLLDB(t *testing.T, file string, cmds ...string) *transcript {
 	t.Helper()
 	lldb := needTool(t, "lldb")
 	args := []string{"--batch", "--no-lldbinit"}
@@ -94,8 +86,8 @@ func runLLDB(t *testing.T, file string, cmds ...string) *lldbTranscript {
 	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
 	cmd.WaitDelay = 5 * time.Second
 	out, runErr := cmd.CombinedOutput()
-	tr := &lldbTranscript{t: t, all: string(out), cmds: cmds}
-	tr.split()
+	tr := &transcript{t: t, all: string(out), cmds: cmds}
+	splitLLDB(tr)
 	t.Cleanup(func() {
 		if t.Failed() {
 			t.Logf("lldb session:\n%s", tr.all)
@@ -111,9 +103,9 @@ func runLLDB(t *testing.T, file string, cmds ...string) *lldbTranscript {
 	return tr
 }
 
-// split cuts the output at the "(lldb) CMD" lines lldb echoes for each -o
-// command, in order.
-func (tr *lldbTranscript) split() {
+// splitLLDB cuts the output of an lldb batch session into tr.parts at the
+// "(lldb) CMD" lines lldb echoes for each -o command, in order.
+func splitLLDB(tr *transcript) {
 	tr.parts = make([]string, len(tr.cmds))
 	rest := tr.all
 	starts := make([]int, len(tr.cmds))
@@ -145,31 +137,6 @@ func (tr *lldbTranscript) split() {
 		}
 		tr.parts[i] = strings.TrimSpace(tr.all[s:end])
 	}
-}
-
-// match fails the test unless what the n-th (1-based; default 1) command
-// equal to cmd printed matches re.
-func (tr *lldbTranscript) match(cmd, re string, n ...int) []string {
-	tr.t.Helper()
-	want := 1
-	if len(n) > 0 {
-		want = n[0]
-	}
-	seen := 0
-	for i, c := range tr.cmds {
-		if c != cmd {
-			continue
-		}
-		if seen++; seen == want {
-			m := regexp.MustCompile(re).FindStringSubmatch(tr.parts[i])
-			if m == nil {
-				tr.t.Errorf("lldb %q printed:\n%s\nwant a match for %q", cmd, indent(tr.parts[i]), re)
-			}
-			return m
-		}
-	}
-	tr.t.Fatalf("lldb transcript has no command %q number %d", cmd, want)
-	return nil
 }
 
 // TestLLDBDebugsProgram drives lldb through a whole session: breakpoints
@@ -241,7 +208,7 @@ func TestLLDBDebugsProgram(t *testing.T) {
 	tr.match("continue", `stop reason = breakpoint 4\.1[\s\S]*all_started`, 4)
 	m := tr.match("thread list", `(?m)^\* thread #1: tid = \d+, .*all_started`)
 	if m != nil {
-		if n := len(regexp.MustCompile(`(?m)^[ *] thread #\d+: tid = \d+`).FindAllString(tr.parts[indexOf(tr.cmds, "thread list")], -1)); n != 4 {
+		if n := len(regexp.MustCompile(`(?m)^[ *] thread #\d+: tid = \d+`).FindAllString(tr.out("thread list"), -1)); n != 4 {
 			t.Errorf("thread list shows %d threads, want 4", n)
 		}
 	}
@@ -271,15 +238,6 @@ func TestLLDBWatchpoint(t *testing.T) {
 	// The program stops just after the write (global_counter += scaled).
 	tr.match("continue", `Watchpoint 1 hit:\s+old value: 5\s+new value: 152[\s\S]*stop reason = watchpoint 1[\s\S]*dual`+"`"+`main at dual\.c`, 2)
 	tr.match("continue", `exited with status = 3 \(0x00000003\)`, 3)
-}
-
-func indexOf(cmds []string, c string) int {
-	for i, x := range cmds {
-		if x == c {
-			return i
-		}
-	}
-	return -1
 }
 
 // TestGDBDebugsDualProgram runs TestLLDBDebugsProgram's steps with gdb on
