@@ -21,6 +21,15 @@ func startBasic(t *testing.T) (*stub, string) {
 	return s, report
 }
 
+// checkBasicReport fails the test unless testdata/basic.c, run to its end
+// undisturbed, wrote its report to file.
+func checkBasicReport(t *testing.T, file string) {
+	t.Helper()
+	if got, want := strings.TrimSpace(readFile(t, file)), "sum=47 counter=5 local=42"; got != want {
+		t.Errorf("the program reported %q, want %q", got, want)
+	}
+}
+
 // atLine returns a pattern for gdb's "at FILE:LINE" of a stop location.
 func atLine(file string, line int) string {
 	return fmt.Sprintf(`at \S*%s:%d(\n|$)`, regexp.QuoteMeta(file), line)
@@ -208,9 +217,7 @@ func TestStepping(t *testing.T) {
 	tr.match("next", fmt.Sprintf(`^%d\s+FILE \*out = stdout;`, afterAdd), 2)
 	tr.match("print sum", `^\$\d+ = 47$`, 2)
 	tr.match("continue", exitedRE(7), 2)
-	if got, want := strings.TrimSpace(readFile(t, report)), "sum=47 counter=5 local=42"; got != want {
-		t.Errorf("the program reported %q, want %q", got, want)
-	}
+	checkBasicReport(t, report)
 }
 
 func TestExamineMemory(t *testing.T) {
@@ -325,7 +332,5 @@ func TestRegisters(t *testing.T) {
 	tr.match("print/x $rax", `^\$\d+ = 0x1122334455667788$`)
 	tr.match("print/x $eax", `^\$\d+ = 0x55667788$`)
 	tr.match("continue", exitedRE(7), 2)
-	if got, want := strings.TrimSpace(readFile(t, report)), "sum=47 counter=5 local=42"; got != want {
-		t.Errorf("the program reported %q, want %q", got, want)
-	}
+	checkBasicReport(t, report)
 }
