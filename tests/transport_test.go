@@ -154,21 +154,14 @@ func TestOnce(t *testing.T) {
 }
 
 // waitGone waits, bounded, until process pid no longer exists or is a
-// zombie (it may take its new parent a moment to reap it).
+// zombie (it may take its new parent a moment to reap it). Nothing tells
+// another process's end, so it polls.
 func waitGone(t *testing.T, pid int) {
 	t.Helper()
 	deadline := time.Now().Add(exitTimeout)
-	for {
-		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-		if err != nil {
-			return
-		}
-		// The state follows the command name in parentheses.
-		if f := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+1:])); len(f) > 0 && f[0] == "Z" {
-			return
-		}
+	for !processGone(pid) {
 		if time.Now().After(deadline) {
-			t.Fatalf("process %d still exists %v after its stub exited: %s", pid, exitTimeout, b)
+			t.Fatalf("process %d still exists %v after its stub exited: %s", pid, exitTimeout, procState(pid))
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
