@@ -250,7 +250,8 @@ func (th *tracerThread) send(r request) bool {
 		return false
 	default:
 	}
-	t := time.NewTimer(0)
+	th.wake()
+	t := time.NewTicker(wakeRetry)
 	defer t.Stop()
 	for {
 		select {
@@ -260,13 +261,12 @@ func (th *tracerThread) send(r request) bool {
 			return false
 		case <-t.C:
 			th.wake()
-			t.Reset(wakeRetry)
 		}
 	}
 }
 
 // wake gets the loop out of wait4 if it is there. A sender calls it
-// again after wakeRetry as long as the loop has not taken its work: the
+// again every wakeRetry as long as the loop has not taken its work: the
 // signal may have come just before the loop entered wait4.
 func (th *tracerThread) wake() {
 	if th.canWake && th.blocked.Load() {
@@ -300,23 +300,13 @@ func (th *tracerThread) unlessClosed(fn func() error) error {
 }
 
 func (th *tracerThread) close() {
-	th.sending.Add(1)
-	defer th.sending.Add(-1)
 	select {
 	case <-th.quit:
 	default:
 		close(th.quit)
 	}
-	// The loop may be in wait4: get it out.
-	t := time.NewTimer(0)
-	defer t.Stop()
-	for {
-		select {
-		case <-th.done:
-			return
-		case <-t.C:
-			th.wake()
-			t.Reset(wakeRetry)
-		}
-	}
+	// Any work gets the loop out of wait4 or its wait for work, and then
+	// it sees quit.
+	th.do(func() error { return nil })
+	<-th.done
 }
