@@ -626,15 +626,7 @@ func (s *Session) vFileFstat(args []byte) reply {
 
 // vFileStat answers vFile:stat.
 func (s *Session) vFileStat(args []byte) reply {
-	path, err := parseFilePath(args)
-	if err != nil {
-		return s.fileError("stat", err)
-	}
-	fs, err := s.fileSystem()
-	if err != nil {
-		return s.fileError("stat", err)
-	}
-	st, err := fs.Stat(path)
+	st, err := s.vFileStatOf(args)
 	if err != nil {
 		return s.fileError("stat", err)
 	}

@@ -428,13 +428,14 @@ func appendThreadName(dst []byte, name string) []byte {
 }
 
 // appendLLDBStop appends what lldb's T replies carry beyond gdb's: the
-// thread's name, the stop reason and, with QListThreadsInStopReply, the
-// threads of the process with their PCs and jstopinfo.
-func (s *Session) appendLLDBStop(dst []byte, ev StopEvent) []byte {
+// thread's name (when named: appendStop read it with the core), the stop
+// reason and, with QListThreadsInStopReply, the threads of the process
+// with their PCs and jstopinfo.
+func (s *Session) appendLLDBStop(dst []byte, ev StopEvent, name string, named bool) []byte {
 	if !s.lldb.on || !threadStop(ev.Kind) {
 		return dst
 	}
-	if name, _, ok := s.t.ThreadInfo(ThreadID{ev.PID, ev.TID}); ok {
+	if named {
 		dst = appendThreadName(dst, name)
 	}
 	if r := stopReason(ev); r != "" {
@@ -470,7 +471,7 @@ func (s *Session) appendLLDBStop(dst []byte, ev StopEvent) []byte {
 	}
 	dst = append(dst, ';')
 	if len(threads) > 1 {
-		info := []lldbThreadInfo{s.threadInfoJSON(ev, false)}
+		info := []lldbThreadInfo{s.threadInfoJSON(ev, name, false)}
 		if js, err := json.Marshal(info); err == nil {
 			dst = append(appendHex(append(dst, "jstopinfo:"...), js), ';')
 		}
@@ -488,9 +489,9 @@ type lldbThreadInfo struct {
 	Registers map[string]string `json:"registers,omitempty"`
 }
 
-// threadInfoJSON describes the thread of ev, with its expedited registers
-// when withRegs is set.
-func (s *Session) threadInfoJSON(ev StopEvent, withRegs bool) lldbThreadInfo {
+// threadInfoJSON describes the thread of ev, named name, with its
+// expedited registers when withRegs is set.
+func (s *Session) threadInfoJSON(ev StopEvent, name string, withRegs bool) lldbThreadInfo {
 	t := ThreadID{ev.PID, ev.TID}
 	info := lldbThreadInfo{TID: ev.TID, Reason: stopReason(ev), Desc: stopDescription(ev)}
 	switch ev.Kind {
@@ -502,7 +503,7 @@ func (s *Session) threadInfoJSON(ev StopEvent, withRegs bool) lldbThreadInfo {
 	if ev.Kind == StopSignal && ev.Signal == 0 {
 		info.Signal = 0
 	}
-	info.Name, _, _ = s.t.ThreadInfo(t)
+	info.Name = name
 	if withRegs {
 		if rs, err := s.t.Registers(t, false); err == nil {
 			info.Registers = map[string]string{}
@@ -542,7 +543,8 @@ func (s *Session) jThreadsInfo(args []byte) reply {
 	}
 	infos := make([]lldbThreadInfo, 0, len(threads))
 	for _, tid := range threads {
-		infos = append(infos, s.threadInfoJSON(s.threadEvent(ThreadID{pid, tid}), true))
+		name, _, _ := s.t.ThreadInfo(ThreadID{pid, tid})
+		infos = append(infos, s.threadInfoJSON(s.threadEvent(ThreadID{pid, tid}), name, true))
 	}
 	js, err := json.Marshal(infos)
 	if err != nil {

@@ -130,6 +130,7 @@ func appendProcess(dst []byte, pid int, f stopFormat) []byte {
 func (s *Session) appendStop(dst []byte, ev StopEvent) []byte {
 	var rs *regs.Set
 	core := -1
+	name, named := "", false
 	if threadStop(ev.Kind) {
 		t := ThreadID{ev.PID, ev.TID}
 		var err error
@@ -137,16 +138,18 @@ func (s *Session) appendStop(dst []byte, ev StopEvent) []byte {
 			s.log.Debug("stop reply without registers", "thread", s.formatThread(t), "err", err)
 			rs = nil
 		}
-		if cr, ok := s.t.(CoreReader); ok {
+		// lldb also wants the name, which comes with the core.
+		cr, cheap := s.t.(CoreReader)
+		if cheap && !s.lldb.on {
 			if c, ok := cr.ThreadCore(t); ok {
 				core = c
 			}
-		} else if _, c, ok := s.t.ThreadInfo(t); ok {
-			core = c
+		} else if n, c, ok := s.t.ThreadInfo(t); ok {
+			name, named, core = n, true, c
 		}
 	}
 	dst = appendStopReply(dst, ev, stopFormat{s.multiprocess, s.swbreak, s.hwbreak, s.lldb.native}, rs, core)
-	return s.appendLLDBStop(dst, ev)
+	return s.appendLLDBStop(dst, ev, name, named)
 }
 
 // threadStop reports whether events of kind k are T replies: a thread
