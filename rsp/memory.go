@@ -161,15 +161,10 @@ func (s *Session) readReply(r memRead, limit uint64, prefix string, hex bool) re
 	copy(pkt[1:], prefix)
 	got := 0
 	if n > 0 {
-		got, err = s.t.ReadMemory(pid, r.addr, pkt[src:src+n])
-		if got == 0 {
+		if got, err = s.readSome(pid, r.addr, pkt[src:src+n]); err != nil {
 			s.out = pkt
-			if err == nil {
-				err = errMemory
-			}
-			return errorReply(fmt.Errorf("read %#x+%d: %w", r.addr, n, err))
+			return errorReply(err)
 		}
-		// A partial read reports its failure by its length alone.
 	}
 	if hex {
 		sum := checksum(pkt[1:dst]) + hexInPlace(pkt, dst, src, got)
@@ -213,15 +208,25 @@ func (s *Session) read(r memRead, limit uint64) ([]byte, error) {
 	if n == 0 {
 		return s.mem, nil
 	}
-	got, err := s.t.ReadMemory(pid, r.addr, s.mem)
+	got, err := s.readSome(pid, r.addr, s.mem)
+	if err != nil {
+		return nil, err
+	}
+	return s.mem[:got], nil
+}
+
+// readSome reads into dst (not empty) at addr: a prefix of it where the
+// range runs into unreadable memory, which reports its failure by its
+// length alone; an error only when nothing could be read.
+func (s *Session) readSome(pid int, addr uint64, dst []byte) (int, error) {
+	got, err := s.t.ReadMemory(pid, addr, dst)
 	if got == 0 {
 		if err == nil {
 			err = errMemory
 		}
-		return nil, fmt.Errorf("read %#x+%d: %w", r.addr, n, err)
+		return 0, fmt.Errorf("read %#x+%d: %w", addr, len(dst), err)
 	}
-	// A partial read reports its failure by its length alone.
-	return s.mem[:got], nil
+	return got, nil
 }
 
 // writeMemory answers M.
