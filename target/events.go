@@ -12,8 +12,8 @@ import (
 )
 
 // Event handling on the tracer thread: onStatus takes the wait statuses
-// the loop collects, handle acts on each classified status once, and finish stops the world
-// before a stop is reported.
+// the loop collects, handle acts on each classified status once, and
+// finish stops the world before a stop is reported.
 
 // siginfo si_code values the trap classification needs.
 const (

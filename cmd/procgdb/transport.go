@@ -114,10 +114,6 @@ func (t *tcpTransport) accept(ctx context.Context) (conn, string, error) {
 		if r.err != nil {
 			return nil, "", r.err
 		}
-		if tc, ok := r.c.(*net.TCPConn); ok {
-			// Packets are small and latency-bound: send them at once.
-			tc.SetNoDelay(true)
-		}
 		host, port, _ := net.SplitHostPort(r.c.RemoteAddr().String())
 		return newSockConn(r.c), fmt.Sprintf("Remote debugging from host %s, port %s", host, port), nil
 	case <-ctx.Done():
