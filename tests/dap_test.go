@@ -64,7 +64,7 @@ func startDAP(t *testing.T, name string, argv ...string) *dapClient {
 	t.Helper()
 	c := &dapClient{t: t, name: name, msgs: make(chan dapMessage, 256), done: make(chan struct{})}
 	c.cmd = exec.Command(argv[0], argv[1:]...)
-	c.cmd.Env = append(os.Environ(), "LC_ALL=C", "DEBUGINFOD_URLS=")
+	c.cmd.Env = debuggerEnv()
 	c.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	c.cmd.WaitDelay = time.Second
 	stderr := newLineLog()

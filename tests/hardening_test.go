@@ -147,61 +147,17 @@ func checkText(t *testing.T, pid int) {
 	}
 }
 
-// gdbArgs are the options every gdb of these tests gets; the sysroot is
-// the local one, so that gdb does not read libraries through the stub.
-func gdbArgs(file string) []string {
-	return []string{"-batch", "-nx", "-q",
-		"-iex", "set debuginfod enabled off",
-		"-iex", "set pagination off",
-		"-iex", "set confirm off",
-		"-iex", "set width 0",
-		"-iex", "set sysroot /",
-		file,
-	}
-}
-
 // gdbRun is a gdb batch session started in the background.
-type gdbRun struct {
-	cmd  *exec.Cmd
-	out  *lineLog
-	done chan struct{}
-}
+type gdbRun struct{ *gdbProc }
 
 // startGDB starts gdb on file with the commands cmds (the first one
-// connects), each preceded by the transcript marker of its index.
+// connects), each preceded by the transcript marker of its index. Its
+// sysroot is the local one, so that gdb does not read libraries through
+// the stub.
 func startGDB(t *testing.T, file string, cmds ...string) *gdbRun {
 	t.Helper()
-	args := gdbArgs(file)
-	for i, c := range cmds {
-		args = append(args, "-ex", "echo \\n"+fmt.Sprintf(markerFmt, i)+"\\n", "-ex", c)
-	}
-	g := &gdbRun{out: newLineLog(), done: make(chan struct{})}
-	g.cmd = exec.Command("gdb", args...)
-	g.cmd.Env = append(os.Environ(), "LC_ALL=C", "DEBUGINFOD_URLS=")
-	g.cmd.Stdout = g.out
-	g.cmd.Stderr = g.out
-	g.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	g.cmd.WaitDelay = time.Second
-	if err := g.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() {
-		_ = g.cmd.Wait()
-		close(g.done)
-	}()
-	t.Cleanup(func() {
-		g.kill()
-		if t.Failed() {
-			t.Logf("gdb session:\n%s", g.out)
-		}
-	})
-	return g
-}
-
-// kill kills gdb with SIGKILL and waits for it.
-func (g *gdbRun) kill() {
-	_ = syscall.Kill(-g.cmd.Process.Pid, syscall.SIGKILL)
-	<-g.done
+	args := gdbBatchArgs(file, []string{"set sysroot /"}, cmds)
+	return &gdbRun{startGDBProc(t, "gdb session", args, false)}
 }
 
 // waitMarker waits until gdb has printed the marker of command n, and

@@ -13,6 +13,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -549,6 +550,36 @@ const markerFmt = "@@procgdb-test cmd %d@@"
 
 var markerRE = regexp.MustCompile(`(?m)^@@procgdb-test cmd (\d+)@@\n`)
 
+// debuggerEnv is the environment of the debuggers the tests run: their
+// output in English, and no debuginfod downloads.
+func debuggerEnv() []string {
+	return append(os.Environ(), "LC_ALL=C", "DEBUGINFOD_URLS=")
+}
+
+// gdbSettings are the settings every gdb of the tests starts with.
+var gdbSettings = []string{
+	"set debuginfod enabled off",
+	"set pagination off",
+	"set confirm off",
+}
+
+// gdbBatchArgs returns the arguments of "gdb -batch" on program file (none
+// when empty) with gdbSettings, "set width 0" and more settings iex, that
+// runs cmds, each preceded by the transcript marker of its index.
+func gdbBatchArgs(file string, iex []string, cmds []string) []string {
+	args := []string{"-batch", "-nx", "-q"}
+	for _, set := range slices.Concat(gdbSettings, []string{"set width 0"}, iex) {
+		args = append(args, "-iex", set)
+	}
+	if file != "" {
+		args = append(args, file)
+	}
+	for i, c := range cmds {
+		args = append(args, "-ex", "echo \\n"+fmt.Sprintf(markerFmt, i)+"\\n", "-ex", c)
+	}
+	return args
+}
+
 // runGDB runs "gdb -batch" on program file with the commands connect (such
 // as "target remote ADDR") and cmds, with a bounded time, and returns what
 // each command printed. gdb's stdout and stderr go to one file so that
@@ -556,18 +587,7 @@ var markerRE = regexp.MustCompile(`(?m)^@@procgdb-test cmd (\d+)@@\n`)
 func runGDB(t *testing.T, file, connect string, cmds ...string) *transcript {
 	t.Helper()
 	all := append([]string{connect}, cmds...)
-	args := []string{"-batch", "-nx", "-q",
-		"-iex", "set debuginfod enabled off",
-		"-iex", "set pagination off",
-		"-iex", "set confirm off",
-		"-iex", "set width 0",
-	}
-	if file != "" {
-		args = append(args, file)
-	}
-	for i, c := range all {
-		args = append(args, "-ex", "echo \\n"+fmt.Sprintf(markerFmt, i)+"\\n", "-ex", c)
-	}
+	args := gdbBatchArgs(file, nil, all)
 	out, err := os.CreateTemp(t.TempDir(), "gdb-*.log")
 	if err != nil {
 		t.Fatal(err)
@@ -577,7 +597,7 @@ func runGDB(t *testing.T, file, connect string, cmds ...string) *transcript {
 	ctx, cancel := context.WithTimeout(context.Background(), gdbTimeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "gdb", args...)
-	cmd.Env = append(os.Environ(), "LC_ALL=C", "DEBUGINFOD_URLS=")
+	cmd.Env = debuggerEnv()
 	cmd.Stdout = out
 	cmd.Stderr = out
 	// gdb and what it starts (a stub over stdio) form one process group,
@@ -670,35 +690,32 @@ func indent(s string) string {
 	return "\t" + strings.ReplaceAll(s, "\n", "\n\t")
 }
 
-// mi drives gdb through its machine interface, for sessions that need to
-// act while the program runs.
-type mi struct {
-	t      *testing.T
-	cmd    *exec.Cmd
-	stdin  io.WriteCloser
-	log    *lineLog
-	done   chan struct{}
-	token  int
-	cursor int // async records are searched from this line on
+// gdbProc is a gdb running in the background.
+type gdbProc struct {
+	cmd   *exec.Cmd
+	stdin io.WriteCloser // nil unless asked for
+	out   *lineLog       // its stdout and stderr
+	done  chan struct{}  // closed once it has exited
 }
 
-// startMI starts "gdb -i=mi" on file.
-func startMI(t *testing.T, file string) *mi {
+// startGDBProc starts gdb with args in a process group of its own, with a
+// pipe as its stdin if withStdin. When the test ends, gdb and what it
+// started are killed, and, if the test failed, what gdb printed is logged
+// as name.
+func startGDBProc(t *testing.T, name string, args []string, withStdin bool) *gdbProc {
 	t.Helper()
-	g := &mi{t: t, log: newLineLog(), done: make(chan struct{})}
-	g.cmd = exec.Command("gdb", "-i=mi", "-nx", "-q",
-		"-iex", "set debuginfod enabled off",
-		"-iex", "set pagination off",
-		"-iex", "set confirm off",
-		file)
-	g.cmd.Env = append(os.Environ(), "LC_ALL=C", "DEBUGINFOD_URLS=")
-	g.cmd.Stdout = g.log
-	g.cmd.Stderr = g.log
+	g := &gdbProc{out: newLineLog(), done: make(chan struct{})}
+	g.cmd = exec.Command("gdb", args...)
+	g.cmd.Env = debuggerEnv()
+	g.cmd.Stdout = g.out
+	g.cmd.Stderr = g.out
 	g.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	g.cmd.WaitDelay = time.Second
-	var err error
-	if g.stdin, err = g.cmd.StdinPipe(); err != nil {
-		t.Fatal(err)
+	if withStdin {
+		var err error
+		if g.stdin, err = g.cmd.StdinPipe(); err != nil {
+			t.Fatal(err)
+		}
 	}
 	if err := g.cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -708,13 +725,38 @@ func startMI(t *testing.T, file string) *mi {
 		close(g.done)
 	}()
 	t.Cleanup(func() {
-		_ = syscall.Kill(-g.cmd.Process.Pid, syscall.SIGKILL)
-		<-g.done
+		g.kill()
 		if t.Failed() {
-			t.Logf("gdb/MI session:\n%s", g.log)
+			t.Logf("%s:\n%s", name, g.out)
 		}
 	})
 	return g
+}
+
+// kill kills gdb's process group with SIGKILL and waits for gdb.
+func (g *gdbProc) kill() {
+	_ = syscall.Kill(-g.cmd.Process.Pid, syscall.SIGKILL)
+	<-g.done
+}
+
+// mi drives gdb through its machine interface, for sessions that need to
+// act while the program runs.
+type mi struct {
+	*gdbProc
+	t      *testing.T
+	token  int
+	cursor int // async records are searched from this line on
+}
+
+// startMI starts "gdb -i=mi" on file.
+func startMI(t *testing.T, file string) *mi {
+	t.Helper()
+	args := []string{"-i=mi", "-nx", "-q"}
+	for _, set := range gdbSettings {
+		args = append(args, "-iex", set)
+	}
+	args = append(args, file)
+	return &mi{gdbProc: startGDBProc(t, "gdb/MI session", args, true), t: t}
 }
 
 // run sends an MI command and waits for its result record, which must be of
@@ -727,7 +769,7 @@ func (g *mi) run(command, want string) string {
 		g.t.Fatalf("gdb/MI: send %q: %v", command, err)
 	}
 	re := regexp.MustCompile(fmt.Sprintf(`^%d\^(\w+)(,.*)?$`, tok))
-	_, m, err := g.log.wait(0, re, gdbTimeout, g.done)
+	_, m, err := g.out.wait(0, re, gdbTimeout, g.done)
 	if err != nil {
 		g.t.Fatalf("gdb/MI %q: %v", command, err)
 	}
@@ -741,7 +783,7 @@ func (g *mi) run(command, want string) string {
 // returned, that matches re, and returns it.
 func (g *mi) expect(re string) string {
 	g.t.Helper()
-	i, m, err := g.log.wait(g.cursor, regexp.MustCompile(re), gdbTimeout, g.done)
+	i, m, err := g.out.wait(g.cursor, regexp.MustCompile(re), gdbTimeout, g.done)
 	if err != nil {
 		g.t.Fatalf("gdb/MI: %v", err)
 	}

@@ -81,7 +81,7 @@ func runLLDB(t *testing.T, file string, cmds ...string) *transcript {
 	ctx, cancel := context.WithTimeout(context.Background(), gdbTimeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, lldb, args...)
-	cmd.Env = append(os.Environ(), "LC_ALL=C", "DEBUGINFOD_URLS=")
+	cmd.Env = debuggerEnv()
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
 	cmd.WaitDelay = 5 * time.Second
