@@ -5,6 +5,7 @@ package tests
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -166,7 +167,7 @@ func (g *gdbRun) waitMarker(t *testing.T, n int) bool {
 	t.Helper()
 	re := regexp.MustCompile("^" + regexp.QuoteMeta(fmt.Sprintf(markerFmt, n)) + "$")
 	_, _, err := g.out.wait(0, re, gdbTimeout, g.done)
-	if err == errStopped {
+	if errors.Is(err, errStopped) {
 		return false
 	}
 	if err != nil {

@@ -285,21 +285,60 @@ var errStopped = errors.New("process exited")
 // after index from that matches re. It gives up after timeout or, with
 // errStopped, when stopped is closed and no such line arrived.
 func (l *lineLog) wait(from int, re *regexp.Regexp, timeout time.Duration, stopped <-chan struct{}) (int, []string, error) {
+	at, match := -1, []string(nil)
+	err := l.waitUntil(timeout, stopped, func(lines []string) bool {
+		for i := from; i < len(lines); i++ {
+			if m := re.FindStringSubmatch(lines[i]); m != nil {
+				at, match = i, m
+				return true
+			}
+		}
+		return false
+	})
+	if err != nil {
+		return -1, nil, fmt.Errorf("no line matching %q: %w", re, err)
+	}
+	return at, match, nil
+}
+
+// waitCount waits until at least n complete lines match re. It gives up
+// after timeout or, with errStopped, when stopped is closed and there are
+// still fewer.
+func (l *lineLog) waitCount(re *regexp.Regexp, n int, timeout time.Duration, stopped <-chan struct{}) error {
+	got := 0
+	err := l.waitUntil(timeout, stopped, func(lines []string) bool {
+		got = 0
+		for _, s := range lines {
+			if re.MatchString(s) {
+				got++
+			}
+		}
+		return got >= n
+	})
+	if err != nil {
+		return fmt.Errorf("%d lines matching %q, want %d: %w", got, re, n, err)
+	}
+	return nil
+}
+
+// waitUntil waits until done, called with the complete lines so far
+// (under the log's lock) whenever they change, reports true. It gives up
+// after timeout or, with errStopped, when stopped is closed and done
+// still says no once more after that.
+func (l *lineLog) waitUntil(timeout time.Duration, stopped <-chan struct{}, done func([]string) bool) error {
 	deadline := time.NewTimer(timeout)
 	defer deadline.Stop()
 	final := false
 	for {
 		l.mu.Lock()
-		for i := from; i < len(l.lines); i++ {
-			if m := re.FindStringSubmatch(l.lines[i]); m != nil {
-				l.mu.Unlock()
-				return i, m, nil
-			}
-		}
+		ok := done(l.lines)
 		changed := l.changed
 		l.mu.Unlock()
+		if ok {
+			return nil
+		}
 		if final {
-			return -1, nil, errStopped
+			return errStopped
 		}
 		select {
 		case <-changed:
@@ -309,43 +348,7 @@ func (l *lineLog) wait(from int, re *regexp.Regexp, timeout time.Duration, stopp
 			final = true
 			stopped = nil
 		case <-deadline.C:
-			return -1, nil, fmt.Errorf("no line matching %q within %v", re, timeout)
-		}
-	}
-}
-
-// waitCount waits until at least n complete lines match re. It gives up
-// after timeout or, with errStopped, when stopped is closed and there are
-// still fewer.
-func (l *lineLog) waitCount(re *regexp.Regexp, n int, timeout time.Duration, stopped <-chan struct{}) error {
-	deadline := time.NewTimer(timeout)
-	defer deadline.Stop()
-	final := false
-	for {
-		l.mu.Lock()
-		got := 0
-		for _, s := range l.lines {
-			if re.MatchString(s) {
-				got++
-			}
-		}
-		changed := l.changed
-		l.mu.Unlock()
-		if got >= n {
-			return nil
-		}
-		if final {
-			return errStopped
-		}
-		select {
-		case <-changed:
-		case <-stopped:
-			// Count once more: the last lines may have arrived together
-			// with the exit.
-			final = true
-			stopped = nil
-		case <-deadline.C:
-			return fmt.Errorf("%d lines matching %q within %v, want %d", got, re, timeout, n)
+			return fmt.Errorf("not within %v", timeout)
 		}
 	}
 }
