@@ -32,6 +32,9 @@ import (
 //go:embed csrc/target.c
 var targetSource string
 
+//go:embed csrc/gdbtarget.c
+var gdbTargetSource string
+
 type config struct {
 	runs      int
 	mib       int // size of the memory region, MiB
@@ -39,8 +42,11 @@ type config struct {
 	regOps    int
 	hits      int
 	steps     int
-	gdb       bool
-	stubs     string
+	// The gdb-driven rows: stepi count, breakpoint hits with a false
+	// condition (and with 64 busy threads), dprintf calls.
+	gdbSteps, gdbHits, busyHits int
+	gdb                         bool
+	stubs                       string
 	// budget bounds each bulk read or write; a slow stub is measured on
 	// the part of the region it gets through.
 	budget time.Duration
@@ -60,11 +66,13 @@ func main() {
 		procgdbEnv = strings.Split(*env, ",")
 	}
 	cfg.mib, cfg.scattered, cfg.regOps, cfg.hits, cfg.steps = 64, 10000, 10000, 2000, 5000
+	cfg.gdbSteps, cfg.gdbHits, cfg.busyHits = 2000, 2000, 20
 	if *short {
 		if !flagSet("runs") {
 			cfg.runs = 1
 		}
 		cfg.scattered, cfg.regOps, cfg.hits, cfg.steps = 10000, 5000, 1000, 2000
+		cfg.gdbSteps, cfg.gdbHits, cfg.busyHits = 1000, 500, 10
 		if !flagSet("budget") {
 			cfg.budget = 3 * time.Second
 		}
@@ -101,6 +109,10 @@ func run(cfg config, procgdb string) error {
 	if err != nil {
 		return err
 	}
+	gdbProg, err := compileGDBTarget(dir)
+	if err != nil {
+		return err
+	}
 	stubs := findStubs(procgdb, cfg.stubs)
 	fmt.Printf("procgdb-bench: %d run(s); stubs:", cfg.runs)
 	for _, s := range stubs {
@@ -133,14 +145,23 @@ func run(cfg config, procgdb string) error {
 			return fmt.Errorf("single-step floor: %w", err)
 		}
 		res.add("limit", "single step", floor)
+		if err := gdbNative(res, gdbProg, cfg); err != nil {
+			return err
+		}
 		for i := range stubs {
 			k := stubs[(i+r)%len(stubs)]
 			fmt.Fprintf(os.Stderr, "run %d/%d: %s\n", r+1, cfg.runs, k.name)
 			if err := runStub(cfg, res, k, prog, bp, hits, want, wantW, got); err != nil {
 				return fmt.Errorf("run %d, %s: %w", r+1, k.name, err)
 			}
+			if err := threadRows(res, k, gdbProg, cfg); err != nil {
+				return fmt.Errorf("run %d, %s: %w", r+1, k.name, err)
+			}
 			if cfg.gdb && !k.lldb {
 				if err := gdbDump(res, k, prog, cfg, want, dir); err != nil {
+					return fmt.Errorf("run %d, gdb with %s: %w", r+1, k.name, err)
+				}
+				if err := gdbRows(res, k, gdbProg, cfg); err != nil {
 					return fmt.Errorf("run %d, gdb with %s: %w", r+1, k.name, err)
 				}
 			}

@@ -71,7 +71,20 @@ var rows = []row{
 	{"p (rip)", "p", "packets/s", true},
 	{"  stub CPU", "p cpu", "µs/p", false},
 	{"peak RSS (VmHWM)", "peak RSS", "MiB", false},
+	{"breakpoint hit, 8 sleeping threads", "breakpoint hit, 8 threads", "hits/s", true},
+	{"  stub CPU", "breakpoint hit, 8 threads cpu", "µs/hit", false},
+	{"breakpoint hit, 64 sleeping threads", "breakpoint hit, 64 threads", "hits/s", true},
+	{"  stub CPU", "breakpoint hit, 64 threads cpu", "µs/hit", false},
+	{"breakpoint hit, 512 sleeping threads", "breakpoint hit, 512 threads", "hits/s", true},
+	{"  stub CPU", "breakpoint hit, 512 threads cpu", "µs/hit", false},
 	{"gdb dump binary memory 64 MiB", "gdb dump binary memory", "MB/s", true},
+	{"gdb stepi", "gdb stepi", "steps/s", true},
+	{"gdb condition (false), evaluated by gdb", "gdb condition, evaluated by gdb", "hits/s", true},
+	{"gdb condition (false), by the target", "gdb condition, evaluated by the target", "hits/s", true},
+	{"gdb condition (false), 64 busy threads", "gdb condition, 64 busy threads", "hits/s", true},
+	{"gdb dprintf, agent style", "gdb dprintf, agent style", "prints/s", true},
+	{"gdb next, line looping 5,000 times", smallNext, "iter/s", true},
+	{"gdb next, line looping 1,000,000 times", bigNext, "iter/s", true},
 }
 
 // print writes the table of medians, with procgdb's ratio to the best
@@ -128,13 +141,16 @@ func (r *results) print(w io.Writer, stubs []stubKind, cfg config) {
 		{"process_vm_readv of the region, 1 MiB per call", "process_vm_readv 64 MiB", "MB/s"},
 		{"loopback TCP, 1 MiB writes", "loopback TCP", "MB/s"},
 		{"tracer CPU per single step (ptrace, wait4, regs)", "single step", "µs"},
+		{"the 5,000-iteration line without a debugger", smallNext, "iter/s"},
+		{"the 1,000,000-iteration line without a debugger", bigNext, "iter/s"},
 	} {
 		if v, ok := r.median("limit", l.metric); ok {
 			fmt.Fprintf(w, "limit: %-48s %10s %s\n", l.label, format(v), l.unit)
 		}
 	}
 	fmt.Fprintln(w, "\n\"procgdb vs best\": procgdb's figure over the best other stub's, inverted for")
-	fmt.Fprintln(w, "CPU time and RSS, so above 1× means procgdb is better. n/a: the stub lacks the packet.")
+	fmt.Fprintln(w, "CPU time and RSS, so above 1× means procgdb is better. n/a: the stub lacks the")
+	fmt.Fprintln(w, "packet, or (the million-iteration next) would take over 30 s with it.")
 }
 
 // format prints v with three significant digits or as an integer.

@@ -1,0 +1,206 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"time"
+)
+
+// The gdb-driven rows: gdb 13 runs a command against the target through
+// each stub, and gdb's own Python times that command alone, so what is
+// measured is what a gdb user waits for.
+
+// gdbCase is one gdb-driven row.
+type gdbCase struct {
+	metric string
+	args   func(cfg config) []string // gdbtarget's arguments
+	// setup runs before the timed command, which does count units of
+	// work (steps, breakpoint hits, iterations).
+	setup []string
+	timed func(cfg config) (cmd string, count int)
+	// check runs after the timed command; its output must match want,
+	// so that a command that ended early is not taken for a fast one.
+	check []string
+	want  func(cfg config) string
+	// native, when set, also times the program without a debugger
+	// (the row's limit), with these gdbtarget arguments.
+	native func(cfg config) []string
+}
+
+// exitedNormally is what gdb says when a program runs to its end.
+func exitedNormally(config) string { return `exited normally` }
+
+var gdbCases = []gdbCase{
+	{
+		metric: "gdb stepi",
+		args:   func(config) []string { return []string{"spin"} },
+		// The breakpoint sits in the loop: gone before the steps.
+		setup: []string{"break spin", "continue", "delete"},
+		timed: func(cfg config) (string, int) { return fmt.Sprintf("stepi %d", cfg.gdbSteps), cfg.gdbSteps },
+		// Still in spin, and stopped by the last step, not by anything else.
+		check: []string{"print $_siginfo.si_code", "print $pc >= spin && $pc < loop"},
+		want:  func(config) string { return `\$1 = 2\s+\$2 = 1` },
+	},
+	{
+		metric: "gdb condition, evaluated by gdb",
+		args:   func(cfg config) []string { return []string{"calls", fmt.Sprint(cfg.gdbHits), "0"} },
+		setup:  []string{"set breakpoint condition-evaluation host", "break hit if v == -1"},
+		timed:  func(cfg config) (string, int) { return "continue", cfg.gdbHits },
+		want:   exitedNormally,
+	},
+	{
+		metric: "gdb condition, evaluated by the target",
+		args:   func(cfg config) []string { return []string{"calls", fmt.Sprint(cfg.gdbHits), "0"} },
+		setup:  []string{"set breakpoint condition-evaluation target", "break hit if v == -1"},
+		timed:  func(cfg config) (string, int) { return "continue", cfg.gdbHits },
+		want:   exitedNormally,
+	},
+	{
+		metric: "gdb condition, 64 busy threads",
+		args:   func(cfg config) []string { return []string{"calls", fmt.Sprint(cfg.busyHits), "64"} },
+		setup:  []string{"set breakpoint condition-evaluation host", "break hit if v == -1"},
+		timed:  func(cfg config) (string, int) { return "continue", cfg.busyHits },
+		want:   exitedNormally,
+	},
+	{
+		metric: "gdb dprintf, agent style",
+		args:   func(cfg config) []string { return []string{"calls", fmt.Sprint(cfg.gdbHits), "0"} },
+		setup:  []string{"set dprintf-style agent", `dprintf hit,"v=%d\n",v`},
+		timed:  func(cfg config) (string, int) { return "continue", cfg.gdbHits },
+		want:   exitedNormally,
+	},
+	{
+		metric: smallNext,
+		args:   func(config) []string { return []string{"loop", "5000"} },
+		setup:  []string{"break loop", "continue"},
+		timed:  func(config) (string, int) { return "next", 5000 },
+		check:  []string{"print sink"},
+		want:   func(config) string { return `\$1 = 37492500\b` },
+		native: func(config) []string { return []string{"loop", "5000", "time"} },
+	},
+	{
+		metric: bigNext,
+		args:   func(config) []string { return []string{"loop", "1000000"} },
+		setup:  []string{"break loop", "continue"},
+		timed:  func(config) (string, int) { return "next", 1000000 },
+		check:  []string{"print sink"},
+		want:   func(config) string { return `\$1 = 1499998500000\b` },
+		native: func(config) []string { return []string{"loop", "1000000", "time"} },
+	},
+}
+
+var (
+	timedRE  = regexp.MustCompile(`TIMED ([0-9.]+)`)
+	nativeRE = regexp.MustCompile(`LOOP ([0-9.]+)`)
+)
+
+// gdbRows measures every gdb-driven row with stub k.
+func gdbRows(res *results, k stubKind, prog string, cfg config) error {
+	nextRate := 0.0 // of the 5,000-iteration next, to predict the long one
+	for _, c := range gdbCases {
+		_, count := c.timed(cfg)
+		if c.metric == bigNext && (nextRate == 0 || float64(count)/nextRate > slowestRow.Seconds()) {
+			// Single-stepping a million iterations takes many minutes.
+			res.markNA(k.name, c.metric)
+			continue
+		}
+		secs, count, err := gdbTimed(k, prog, cfg, c)
+		if err != nil {
+			return fmt.Errorf("%s: %w", c.metric, err)
+		}
+		res.add(k.name, c.metric, float64(count)/secs)
+		if c.metric == smallNext {
+			nextRate = float64(count) / secs
+		}
+	}
+	return nil
+}
+
+// The next rows: the long one runs only where the short one's rate says
+// it ends within slowestRow.
+const (
+	smallNext  = "gdb next over a 5,000-iteration line"
+	bigNext    = "gdb next over a 1,000,000-iteration line"
+	slowestRow = 30 * time.Second
+)
+
+// gdbNative times the rows' programs without a debugger, once a run.
+func gdbNative(res *results, prog string, cfg config) error {
+	for _, c := range gdbCases {
+		if c.native == nil {
+			continue
+		}
+		out, err := exec.Command(prog, c.native(cfg)...).CombinedOutput()
+		if err != nil {
+			return fmt.Errorf("%s without a debugger: %v\n%s", c.metric, err, out)
+		}
+		m := nativeRE.FindSubmatch(out)
+		if m == nil {
+			return fmt.Errorf("%s without a debugger printed no time:\n%s", c.metric, out)
+		}
+		secs, _ := strconv.ParseFloat(string(m[1]), 64)
+		_, count := c.timed(cfg)
+		res.add("limit", c.metric, float64(count)/secs)
+	}
+	return nil
+}
+
+// gdbTimed runs case c with stub k and returns the timed command's
+// seconds and units of work.
+func gdbTimed(k stubKind, prog string, cfg config, c gdbCase) (float64, int, error) {
+	p, err := startStub(k, prog, c.args(cfg))
+	if err != nil {
+		return 0, 0, err
+	}
+	defer p.stop()
+	if err := waitListening(p); err != nil {
+		return 0, 0, err
+	}
+	cmd, count := c.timed(cfg)
+	// The local files are the target's: no transfers before the timing.
+	args := []string{"-nx", "-batch", "-ex", "set confirm off", "-ex", "set pagination off",
+		"-ex", "set sysroot /", "-ex", "target remote " + p.addr}
+	for _, s := range c.setup {
+		args = append(args, "-ex", s)
+	}
+	args = append(args,
+		"-ex", "python import time; t0 = time.perf_counter()",
+		"-ex", cmd,
+		"-ex", `python print("TIMED %f" % (time.perf_counter() - t0))`)
+	for _, s := range c.check {
+		args = append(args, "-ex", s)
+	}
+	args = append(args, prog) // gdb kills what is left of the program as it exits
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	b, err := exec.CommandContext(ctx, "gdb", args...).CombinedOutput()
+	if err != nil {
+		return 0, 0, fmt.Errorf("gdb: %v\n%s", err, b)
+	}
+	m := timedRE.FindSubmatch(b)
+	if m == nil {
+		return 0, 0, fmt.Errorf("gdb printed no time:\n%s", b)
+	}
+	secs, _ := strconv.ParseFloat(string(m[1]), 64)
+	if want := c.want(cfg); !regexp.MustCompile(want).Match(b) {
+		return 0, 0, fmt.Errorf("gdb's output does not match %q:\n%s", want, b)
+	}
+	return secs, count, nil
+}
+
+// compileGDBTarget compiles gdbtarget.c for the gdb-driven rows.
+func compileGDBTarget(dir string) (string, error) {
+	src, prog := filepath.Join(dir, "gdbtarget.c"), filepath.Join(dir, "gdbtarget")
+	if err := os.WriteFile(src, []byte(gdbTargetSource), 0o644); err != nil {
+		return "", err
+	}
+	if out, err := exec.Command("gcc", "-O0", "-g", "-no-pie", "-pthread", "-o", prog, src).CombinedOutput(); err != nil {
+		return "", fmt.Errorf("gcc: %v\n%s", err, out)
+	}
+	return prog, nil
+}
