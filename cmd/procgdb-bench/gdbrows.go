@@ -94,10 +94,7 @@ var gdbCases = []gdbCase{
 	},
 }
 
-var (
-	timedRE  = regexp.MustCompile(`TIMED ([0-9.]+)`)
-	nativeRE = regexp.MustCompile(`LOOP ([0-9.]+)`)
-)
+var nativeRE = regexp.MustCompile(`LOOP ([0-9.]+)`)
 
 // gdbRows measures every gdb-driven row with stub k.
 func gdbRows(res *results, k stubKind, prog string, cfg config) error {
@@ -153,44 +150,57 @@ func gdbNative(res *results, prog string, cfg config) error {
 // gdbTimed runs case c with stub k and returns the timed command's
 // seconds and units of work.
 func gdbTimed(k stubKind, prog string, cfg config, c gdbCase) (float64, int, error) {
-	p, err := startStub(k, prog, c.args(cfg))
+	cmd, count := c.timed(cfg)
+	secs, out, err := runGDB(k, prog, c.args(cfg), c.setup, cmd, c.check)
 	if err != nil {
 		return 0, 0, err
 	}
+	if want := c.want(cfg); !regexp.MustCompile(want).Match(out) {
+		return 0, 0, fmt.Errorf("gdb's output does not match %q:\n%s", want, out)
+	}
+	return secs, count, nil
+}
+
+var timedRE = regexp.MustCompile(`TIMED ([0-9.]+)`)
+
+// runGDB serves prog (with progArgs) with stub k and runs gdb in batch
+// mode: the setup commands, then cmd, timed by gdb's own Python, then
+// the check commands. It returns cmd's seconds and gdb's output.
+func runGDB(k stubKind, prog string, progArgs, setup []string, cmd string, check []string) (float64, []byte, error) {
+	p, err := startStub(k, prog, progArgs)
+	if err != nil {
+		return 0, nil, err
+	}
 	defer p.stop()
 	if err := waitListening(p); err != nil {
-		return 0, 0, err
+		return 0, nil, err
 	}
-	cmd, count := c.timed(cfg)
 	// The local files are the target's: no transfers before the timing.
 	args := []string{"-nx", "-batch", "-ex", "set confirm off", "-ex", "set pagination off",
 		"-ex", "set sysroot /", "-ex", "target remote " + p.addr}
-	for _, s := range c.setup {
+	for _, s := range setup {
 		args = append(args, "-ex", s)
 	}
 	args = append(args,
 		"-ex", "python import time; t0 = time.perf_counter()",
 		"-ex", cmd,
 		"-ex", `python print("TIMED %f" % (time.perf_counter() - t0))`)
-	for _, s := range c.check {
+	for _, s := range check {
 		args = append(args, "-ex", s)
 	}
 	args = append(args, prog) // gdb kills what is left of the program as it exits
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
-	b, err := exec.CommandContext(ctx, "gdb", args...).CombinedOutput()
+	out, err := exec.CommandContext(ctx, "gdb", args...).CombinedOutput()
 	if err != nil {
-		return 0, 0, fmt.Errorf("gdb: %v\n%s", err, b)
+		return 0, nil, fmt.Errorf("gdb: %v\n%s", err, out)
 	}
-	m := timedRE.FindSubmatch(b)
+	m := timedRE.FindSubmatch(out)
 	if m == nil {
-		return 0, 0, fmt.Errorf("gdb printed no time:\n%s", b)
+		return 0, nil, fmt.Errorf("gdb printed no time:\n%s", out)
 	}
-	secs, _ := strconv.ParseFloat(string(m[1]), 64)
-	if want := c.want(cfg); !regexp.MustCompile(want).Match(b) {
-		return 0, 0, fmt.Errorf("gdb's output does not match %q:\n%s", want, b)
-	}
-	return secs, count, nil
+	secs, err := strconv.ParseFloat(string(m[1]), 64)
+	return secs, out, err
 }
 
 // compileGDBTarget compiles gdbtarget.c for the gdb-driven rows.

@@ -77,6 +77,9 @@ func main() {
 			cfg.budget = 3 * time.Second
 		}
 	}
+	if _, err := exec.LookPath("gdb"); err != nil {
+		cfg.gdb = false
+	}
 	if err := run(cfg, *procgdb); err != nil {
 		fmt.Fprintln(os.Stderr, "procgdb-bench:", err)
 		os.Exit(1)
@@ -219,15 +222,9 @@ func symbols(prog string) (bp, hits uint64, err error) {
 func runStub(cfg config, res *results, k stubKind, prog string, bp, hitsAddr uint64, want, wantW, got []byte) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
-	args := []string{fmt.Sprint(cfg.mib), fmt.Sprint(seedRead), fmt.Sprint(cfg.hits)}
-	p, err := startStub(k, prog, args)
+	s, err := startSession(ctx, k, prog, []string{fmt.Sprint(cfg.mib), fmt.Sprint(seedRead), fmt.Sprint(cfg.hits)})
 	if err != nil {
 		return err
-	}
-	defer p.stop()
-	s, err := open(ctx, p)
-	if err != nil {
-		return fmt.Errorf("%w\n%s", err, p.out.String())
 	}
 	defer s.close()
 	size := len(want)
@@ -333,18 +330,8 @@ func runStub(cfg config, res *results, k stubKind, prog string, bp, hitsAddr uin
 	if err := rec("breakpoint hit", count(cfg.hits, func() error { return s.breakpointHits(bp, cfg.hits) })); err != nil {
 		return err
 	}
-	if r, err := s.exchange(fmt.Sprintf("z0,%x,1", bp)); err != nil || r != "OK" {
-		return fmt.Errorf("z0: %q, %v", r, err)
-	}
-	if err := s.resume("vCont;c"); err != nil {
+	if err := s.checkHits(bp, hitsAddr, cfg.hits); err != nil {
 		return err
-	}
-	hits, err := s.readWord(hitsAddr)
-	if err != nil {
-		return err
-	}
-	if hits != uint64(cfg.hits) {
-		return fmt.Errorf("target counted %d calls, want %d", hits, cfg.hits)
 	}
 	if err := rec("single step", count(cfg.steps, func() error { return s.steps(cfg.steps) })); err != nil {
 		return err

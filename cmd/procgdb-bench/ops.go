@@ -132,10 +132,27 @@ func (s *session) resume(p string) error {
 	return nil
 }
 
+// startSession starts stub k serving prog with progArgs and opens a
+// session with it; close ends both.
+func startSession(ctx context.Context, k stubKind, prog string, progArgs []string) (*session, error) {
+	p, err := startStub(k, prog, progArgs)
+	if err != nil {
+		return nil, err
+	}
+	s, err := open(ctx, p)
+	if err != nil {
+		p.stop()
+		return nil, fmt.Errorf("%w\n%s", err, p.out.String())
+	}
+	return s, nil
+}
+
+// close kills the target and ends the session and its stub.
 func (s *session) close() {
 	s.c.SetDeadline(time.Now().Add(2 * time.Second))
 	s.c.Send("k")
 	s.c.Close()
+	s.stub.stop()
 }
 
 // measure runs op and returns its wall time and the stub's CPU time.
@@ -408,6 +425,25 @@ func (s *session) breakpointHits(addr uint64, n int) error {
 		if err := s.resume("vCont;c"); err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+// checkHits removes the breakpoint at bp, runs the target to its next
+// stop, and checks that it counted n calls in the word at hitsAddr.
+func (s *session) checkHits(bp, hitsAddr uint64, n int) error {
+	if r, err := s.exchange(fmt.Sprintf("z0,%x,1", bp)); err != nil || r != "OK" {
+		return fmt.Errorf("z0: %q, %v", r, err)
+	}
+	if err := s.resume("vCont;c"); err != nil {
+		return err
+	}
+	hits, err := s.readWord(hitsAddr)
+	if err != nil {
+		return err
+	}
+	if hits != uint64(n) {
+		return fmt.Errorf("target counted %d calls, want %d", hits, n)
 	}
 	return nil
 }

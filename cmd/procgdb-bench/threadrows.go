@@ -32,28 +32,17 @@ func threadRows(res *results, k stubKind, prog string, cfg config) error {
 func threadRow(res *results, k stubKind, prog string, threads, hits int, bp, hitsAddr uint64) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	p, err := startStub(k, prog, []string{"sleepers", fmt.Sprint(threads), fmt.Sprint(hits)})
+	s, err := startSession(ctx, k, prog, []string{"sleepers", fmt.Sprint(threads), fmt.Sprint(hits)})
 	if err != nil {
 		return err
-	}
-	defer p.stop()
-	s, err := open(ctx, p)
-	if err != nil {
-		return fmt.Errorf("%w\n%s", err, p.out.String())
 	}
 	defer s.close()
 	wall, cpu, err := s.measure(func() error { return s.breakpointHits(bp, hits) })
 	if err != nil {
 		return err
 	}
-	if r, err := s.exchange(fmt.Sprintf("z0,%x,1", bp)); err != nil || r != "OK" {
-		return fmt.Errorf("z0: %q, %v", r, err)
-	}
-	if err := s.resume("vCont;c"); err != nil {
+	if err := s.checkHits(bp, hitsAddr, hits); err != nil {
 		return err
-	}
-	if got, err := s.readWord(hitsAddr); err != nil || got != uint64(hits) {
-		return fmt.Errorf("target counted %d calls, want %d (%v)", got, hits, err)
 	}
 	m := threadMetric(threads)
 	res.add(k.name, m, float64(hits)/wall.Seconds())
