@@ -11,8 +11,9 @@ import (
 
 // regCache holds one thread's registers for the length of one stop: read
 // at most once (general registers with one PTRACE_GETREGS, the XSAVE area
-// with one PTRACE_GETREGSET, and only when asked for), written back only
-// if changed, just before the thread runs again.
+// with one PTRACE_GETREGSET, or the FXSAVE image with one
+// PTRACE_GETFPREGS for an FXSAVE layout, and only when asked for),
+// written back only if changed, just before the thread runs again.
 type regCache struct {
 	set              regs.Set
 	gprOK, xOK       bool
@@ -37,7 +38,7 @@ func (c *regCache) load(tid int, layout *regs.Layout, ext bool) error {
 		if len(c.set.XSave) != layout.Size {
 			c.set.XSave = make([]byte, layout.Size)
 		}
-		if _, err := ptraceGetXState(tid, c.set.XSave); err != nil {
+		if err := getFPState(tid, layout, c.set.XSave); err != nil {
 			return fmt.Errorf("xsave registers of %d: %w", tid, err)
 		}
 		c.xOK = true
@@ -55,12 +56,32 @@ func (c *regCache) flush(tid int) error {
 		c.gprDirty = false
 	}
 	if c.xDirty {
-		if err := ptraceSetXState(tid, c.set.XSave); err != nil {
+		if err := setFPState(tid, c.set.Layout, c.set.XSave); err != nil {
 			errs = append(errs, fmt.Errorf("set xsave registers of %d: %w", tid, err))
 		}
 		c.xDirty = false
 	}
 	return errors.Join(errs...)
+}
+
+// getFPState reads tid's x87, SSE and AVX state into buf in the layout's
+// format: the XSAVE area, or the FXSAVE image on kernels without XSAVE,
+// which have no NT_X86_XSTATE regset. Must run on the tracer thread.
+func getFPState(tid int, layout *regs.Layout, buf []byte) error {
+	if layout.FXSaveOnly {
+		return ptraceGetFPRegs(tid, buf)
+	}
+	_, err := ptraceGetXState(tid, buf)
+	return err
+}
+
+// setFPState writes buf, as getFPState read it, back to tid. Must run on
+// the tracer thread.
+func setFPState(tid int, layout *regs.Layout, buf []byte) error {
+	if layout.FXSaveOnly {
+		return ptraceSetFPRegs(tid, buf)
+	}
+	return ptraceSetXState(tid, buf)
 }
 
 // pc returns the thread's program counter. Must run on the tracer thread.
@@ -127,6 +148,9 @@ func (t *Tracer) SetRegisters(pid, tid int, s *regs.Set) error {
 		}
 		c := &th.regs
 		if s != &c.set {
+			// flush chooses the request by the layout (setFPState),
+			// which a cache never loaded has not got yet.
+			c.set.Layout = t.layout
 			c.set.GPR = s.GPR
 			if s.XSave != nil {
 				c.set.XSave = append(c.set.XSave[:0], s.XSave...)

@@ -99,7 +99,10 @@ func (th *thread) unstoppable() bool {
 }
 
 // NewTracer starts a tracer with its own ptrace thread. layout describes
-// the XSAVE area of this machine (regs.HostLayout). log may be nil.
+// the XSAVE area of this machine (regs.HostLayout); with an FXSAVE layout
+// (regs.FXSaveLayout, as on kernels without XSAVE) the x87 and SSE
+// registers are read and written with PTRACE_GETFPREGS and SETFPREGS.
+// log may be nil.
 func NewTracer(layout *regs.Layout, log *slog.Logger) *Tracer {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
