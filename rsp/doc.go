@@ -67,6 +67,7 @@
 //	                QStartupWithShell, QDisableRandomization
 //	events.go       optional events: fork, vfork and exec events,
 //	                QThreadEvents, QCatchSyscalls, no-resumed
+//	tls.go          "General Query Packets": qGetTLSAddr (TLSLocator)
 //	file.go         "Host I/O Packets": vFile:*, with the constants and
 //	                struct stat of "File-I/O Remote Protocol Extension"
 //	lldb.go         lldb's extensions (lldbgdbremote.md): qHostInfo,

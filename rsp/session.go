@@ -353,6 +353,9 @@ func packetTable() []entry {
 		{prefix: "vFile:readlink:", enabled: hasFiles, handle: (*Session).vFileReadlink},
 		{prefix: "vFile:fstat:", enabled: hasFiles, handle: (*Session).vFileFstat},
 		{prefix: "vFile:stat:", enabled: hasFiles, handle: (*Session).vFileStat},
+
+		// tls.go
+		{prefix: "qGetTLSAddr:", enabled: isTLSLocator, handle: (*Session).getTLSAddr},
 	}, lldbPackets()...))
 }
 

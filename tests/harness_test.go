@@ -135,15 +135,51 @@ func compilePrograms(src, dst string) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			out := filepath.Join(dst, strings.TrimSuffix(filepath.Base(f), ".c"))
-			cmd := exec.Command("gcc", "-g", "-O0", "-pthread", "-Wall", "-o", out, f)
-			if b, err := cmd.CombinedOutput(); err != nil {
-				errs[i] = fmt.Errorf("gcc %s: %v\n%s", filepath.Base(f), err, b)
-			}
+			errs[i] = gcc(filepath.Join(dst, strings.TrimSuffix(filepath.Base(f), ".c")), f)
 		}()
 	}
 	wg.Wait()
 	return errors.Join(errs...)
+}
+
+// gcc compiles and links the test program (or library) out from args
+// (sources and options), with debug information and no optimisation.
+func gcc(out string, args ...string) error {
+	cmd := exec.Command("gcc", append([]string{"-g", "-O0", "-pthread", "-Wall", "-o", out}, args...)...)
+	if b, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("gcc %s: %v\n%s", filepath.Base(out), err, b)
+	}
+	return nil
+}
+
+// sharedLib is a shared library a test program comes with: file (such as
+// libfoo.so) built from src.
+type sharedLib struct{ file, src string }
+
+// buildWithLibs compiles the program testdata/dir/name.c with the shared
+// libraries it links with (linked) and those it loads itself with dlopen
+// (loaded), all from testdata/dir into one directory of that name, where
+// the program finds its libraries (-rpath). It returns the program's path.
+func buildWithLibs(dir, name string, linked, loaded []sharedLib) (string, error) {
+	out := filepath.Join(suite.progDir, dir)
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		return "", err
+	}
+	src := filepath.Join(suite.srcDir, dir)
+	args := []string{filepath.Join(src, name+".c"), "-L" + out, "-Wl,-rpath," + out}
+	for _, l := range slices.Concat(linked, loaded) {
+		if err := gcc(filepath.Join(out, l.file), "-shared", "-fPIC", filepath.Join(src, l.src)); err != nil {
+			return "", err
+		}
+	}
+	for _, l := range linked {
+		args = append(args, "-l"+strings.TrimSuffix(strings.TrimPrefix(l.file, "lib"), ".so"))
+	}
+	if len(loaded) > 0 {
+		args = append(args, "-ldl") // dlopen's library before glibc 2.34
+	}
+	prog := filepath.Join(out, name)
+	return prog, gcc(prog, args...)
 }
 
 // buildProcgdb builds ./cmd/procgdb of the module containing this package.

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -25,22 +24,7 @@ import (
 // dualProgram builds testdata/dual/dual.c against libdual.so (from
 // dual_lib.c) once per run, and returns the program's path.
 var dualProgram = sync.OnceValues(func() (string, error) {
-	dir := filepath.Join(suite.progDir, "dual")
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return "", err
-	}
-	src := filepath.Join(suite.srcDir, "dual")
-	lib := exec.Command("gcc", "-g", "-O0", "-shared", "-fPIC", "-Wall", "-o", filepath.Join(dir, "libdual.so"), filepath.Join(src, "dual_lib.c"))
-	if b, err := lib.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("gcc libdual.so: %v\n%s", err, b)
-	}
-	prog := filepath.Join(dir, "dual")
-	cmd := exec.Command("gcc", "-g", "-O0", "-pthread", "-Wall", "-o", prog, filepath.Join(src, "dual.c"),
-		"-L"+dir, "-ldual", "-Wl,-rpath,"+dir)
-	if b, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("gcc dual: %v\n%s", err, b)
-	}
-	return prog, nil
+	return buildWithLibs("dual", "dual", []sharedLib{{"libdual.so", "dual_lib.c"}}, nil)
 })
 
 // needDual returns the dual program, failing the test if it cannot be built.

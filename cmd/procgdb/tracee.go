@@ -31,6 +31,7 @@ var (
 	_ rsp.EventTarget = (*tracee)(nil)
 	_ rsp.RangeReader = (*tracee)(nil)
 	_ rsp.CoreReader  = (*tracee)(nil)
+	_ rsp.TLSLocator  = (*tracee)(nil)
 )
 
 // Launch starts a program stopped at its first instruction, on procgdb's
@@ -235,4 +236,10 @@ func (t *tracee) ThreadCore(id rsp.ThreadID) (int, bool) {
 
 func (t *tracee) ThreadInfo(id rsp.ThreadID) (string, int, bool) {
 	return t.tr.ThreadInfo(id.PID, id.TID)
+}
+
+// TLSAddress makes the tracee an rsp.TLSLocator: gdb's thread-local
+// variables (qGetTLSAddr).
+func (t *tracee) TLSAddress(id rsp.ThreadID, offset, lm uint64) (uint64, error) {
+	return t.tr.TLSAddress(id.PID, id.TID, lm, offset)
 }
