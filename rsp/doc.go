@@ -67,6 +67,8 @@
 //	                QStartupWithShell, QDisableRandomization
 //	events.go       optional events: fork, vfork and exec events,
 //	                QThreadEvents, QCatchSyscalls, no-resumed
+//	osdata.go       qXfer:osdata:read; "Operating System Information"
+//	                (OSDataSource)
 //	tls.go          "General Query Packets": qGetTLSAddr (TLSLocator)
 //	file.go         "Host I/O Packets": vFile:*, with the constants and
 //	                struct stat of "File-I/O Remote Protocol Extension"

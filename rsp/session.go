@@ -321,6 +321,7 @@ func packetTable() []entry {
 		{prefix: "qXfer:threads:read:", feature: "qXfer:threads:read+", handle: (*Session).xferThreads},
 		{prefix: "qXfer:libraries-svr4:read:", feature: "qXfer:libraries-svr4:read+", handle: (*Session).xferLibraries},
 		{prefix: "qXfer:siginfo:read:", feature: "qXfer:siginfo:read+", handle: (*Session).xferSiginfo},
+		{prefix: "qXfer:osdata:read:", feature: "qXfer:osdata:read+", enabled: isOSDataSource, handle: (*Session).xferOSData},
 
 		// kill.go
 		{prefix: "k", handle: (*Session).kill},

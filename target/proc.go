@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"sort"
 	"strconv"
 	"strings"
 )
@@ -35,17 +34,10 @@ func execFile(pid int) (string, error) {
 
 // listTasks returns the thread ids of a process, ascending.
 func listTasks(pid int) ([]int, error) {
-	ents, err := os.ReadDir(procPath(pid, "task"))
+	tids, err := numericEntries(procPath(pid, "task"))
 	if err != nil {
 		return nil, fmt.Errorf("threads of %d: %w", pid, err)
 	}
-	tids := make([]int, 0, len(ents))
-	for _, e := range ents {
-		if tid, err := strconv.Atoi(e.Name()); err == nil {
-			tids = append(tids, tid)
-		}
-	}
-	sort.Ints(tids)
 	return tids, nil
 }
 

@@ -26,12 +26,13 @@ type tracee struct {
 }
 
 var (
-	_ rsp.Target      = (*tracee)(nil)
-	_ rsp.Launcher    = (*tracee)(nil)
-	_ rsp.EventTarget = (*tracee)(nil)
-	_ rsp.RangeReader = (*tracee)(nil)
-	_ rsp.CoreReader  = (*tracee)(nil)
-	_ rsp.TLSLocator  = (*tracee)(nil)
+	_ rsp.Target       = (*tracee)(nil)
+	_ rsp.Launcher     = (*tracee)(nil)
+	_ rsp.EventTarget  = (*tracee)(nil)
+	_ rsp.RangeReader  = (*tracee)(nil)
+	_ rsp.CoreReader   = (*tracee)(nil)
+	_ rsp.TLSLocator   = (*tracee)(nil)
+	_ rsp.OSDataSource = (*tracee)(nil)
 )
 
 // Launch starts a program stopped at its first instruction, on procgdb's
@@ -242,4 +243,18 @@ func (t *tracee) ThreadInfo(id rsp.ThreadID) (string, int, bool) {
 // variables (qGetTLSAddr).
 func (t *tracee) TLSAddress(id rsp.ThreadID, offset, lm uint64) (uint64, error) {
 	return t.tr.TLSAddress(id.PID, id.TID, lm, offset)
+}
+
+// OSDataTypes and OSData make the tracee an rsp.OSDataSource: gdb's
+// `info os`, from this machine's /proc.
+func (t *tracee) OSDataTypes() []rsp.OSDataType {
+	var types []rsp.OSDataType
+	for _, d := range target.OSDataTypes() {
+		types = append(types, rsp.OSDataType{Type: d.Type, Title: d.Title, Description: d.Description})
+	}
+	return types
+}
+
+func (t *tracee) OSData(typ string, item func(columns, values []string) bool) error {
+	return target.OSData(typ, item)
 }
