@@ -26,13 +26,11 @@ type tracee struct {
 }
 
 var (
-	_ rsp.Target       = (*tracee)(nil)
-	_ rsp.Launcher     = (*tracee)(nil)
-	_ rsp.EventTarget  = (*tracee)(nil)
-	_ rsp.RangeReader  = (*tracee)(nil)
-	_ rsp.CoreReader   = (*tracee)(nil)
-	_ rsp.TLSLocator   = (*tracee)(nil)
-	_ rsp.OSDataSource = (*tracee)(nil)
+	_ rsp.Target      = (*tracee)(nil)
+	_ rsp.Launcher    = (*tracee)(nil)
+	_ rsp.EventTarget = (*tracee)(nil)
+	_ rsp.RangeReader = (*tracee)(nil)
+	_ rsp.CoreReader  = (*tracee)(nil)
 )
 
 // Launch starts a program stopped at its first instruction, on procgdb's
@@ -239,11 +237,15 @@ func (t *tracee) ThreadInfo(id rsp.ThreadID) (string, int, bool) {
 	return t.tr.ThreadInfo(id.PID, id.TID)
 }
 
+var _ rsp.TLSLocator = (*tracee)(nil)
+
 // TLSAddress makes the tracee an rsp.TLSLocator: gdb's thread-local
 // variables (qGetTLSAddr).
 func (t *tracee) TLSAddress(id rsp.ThreadID, offset, lm uint64) (uint64, error) {
 	return t.tr.TLSAddress(id.PID, id.TID, lm, offset)
 }
+
+var _ rsp.OSDataSource = (*tracee)(nil)
 
 // OSDataTypes and OSData make the tracee an rsp.OSDataSource: gdb's
 // `info os`, from this machine's /proc.
