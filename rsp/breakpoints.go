@@ -14,9 +14,14 @@ import (
 // support gets the empty reply, which makes gdb fall back to software
 // breakpoints or watchpoints.
 //
-// Conditions and commands after the kind (";X...", ";cmds:...") are only
-// sent to a stub that advertises ConditionalBreakpoints or
-// BreakpointCommands, which procgdb does not; they are ignored.
+// After the kind, gdb may send target-side conditions and commands (agent
+// expression bytecode, see package agentexpr): ";X LEN,BYTES" once per
+// condition, the conditions ORed, then ";cmds:PERSIST," and "X LEN,BYTES"
+// once per command. gdb 13 writes the X items back to back
+// ("X3,220127X3,220227"); gdbserver also accepts ';' between them.
+// gdb sends them only to a stub that advertises ConditionalBreakpoints or
+// BreakpointCommands, which procgdb does not yet: they are decoded and
+// not acted on.
 
 // Breakpoint types.
 const (
@@ -32,11 +37,16 @@ type breakpoint struct {
 	typ  int
 	addr uint64
 	kind int
+	// conds are the conditions' bytecodes; cmds the commands', which
+	// persist past gdb's disconnection when persist is set.
+	conds   [][]byte
+	cmds    [][]byte
+	persist bool
 }
 
-// parseBreakpoint decodes "type,addr,kind[;...]".
+// parseBreakpoint decodes "type,addr,kind[;conditions][;cmds:...]".
 func parseBreakpoint(b []byte) (breakpoint, error) {
-	b, _, _ = bytes.Cut(b, []byte(";"))
+	b, opts, hasOpts := bytes.Cut(b, []byte(";"))
 	fields := bytes.Split(b, []byte(","))
 	if len(fields) != 3 {
 		return breakpoint{}, fmt.Errorf("%q: want type,addr,kind: %w", b, errMalformed)
@@ -53,14 +63,100 @@ func parseBreakpoint(b []byte) (breakpoint, error) {
 	if err != nil {
 		return breakpoint{}, fmt.Errorf("kind %q: %w", fields[2], err)
 	}
-	return breakpoint{typ: typ, addr: addr, kind: kind}, nil
+	bp := breakpoint{typ: typ, addr: addr, kind: kind}
+	if hasOpts {
+		if err := bp.parseOptions(opts); err != nil {
+			return breakpoint{}, err
+		}
+	}
+	return bp, nil
 }
 
-// appendBreakpoint encodes bp as parseBreakpoint decodes it.
+// parseOptions decodes the conditions and commands after the kind.
+func (bp *breakpoint) parseOptions(b []byte) error {
+	inCmds := false
+	for len(b) > 0 {
+		switch {
+		case b[0] == ';':
+			b = b[1:]
+		case b[0] == 'X':
+			expr, rest, err := parseAgentExpr(b[1:])
+			if err != nil {
+				return err
+			}
+			if inCmds {
+				bp.cmds = append(bp.cmds, expr)
+			} else {
+				bp.conds = append(bp.conds, expr)
+			}
+			b = rest
+		case bytes.HasPrefix(b, []byte("cmds:")) && !inCmds:
+			if len(b) < 7 || b[5] != '0' && b[5] != '1' || b[6] != ',' {
+				return fmt.Errorf("%q: want cmds:PERSIST,: %w", b[:min(len(b), 7)], errMalformed)
+			}
+			bp.persist = b[5] == '1'
+			inCmds = true
+			b = b[7:]
+			if len(b) == 0 || b[0] != 'X' {
+				return fmt.Errorf("cmds: no command: %w", errMalformed)
+			}
+		default:
+			return fmt.Errorf("option %q: %w", b[:min(len(b), 16)], errMalformed)
+		}
+	}
+	return nil
+}
+
+// parseAgentExpr decodes "LEN,BYTES" (the length in bytes, the bytes in
+// hex) at the start of b and returns the bytes and what follows them.
+func parseAgentExpr(b []byte) (expr, rest []byte, err error) {
+	field, rest, ok := bytes.Cut(b, []byte(","))
+	if !ok {
+		return nil, nil, fmt.Errorf("agent expression %q: want LEN,BYTES: %w", b[:min(len(b), 16)], errMalformed)
+	}
+	n, err := parseHexInt(field)
+	if err != nil {
+		return nil, nil, fmt.Errorf("agent expression length %q: %w", field, err)
+	}
+	if len(rest) < 2*n {
+		return nil, nil, fmt.Errorf("agent expression of %d bytes: %d hex digits: %w", n, len(rest), errMalformed)
+	}
+	expr, err = decodeHex(make([]byte, 0, n), rest[:2*n])
+	if err != nil {
+		return nil, nil, fmt.Errorf("agent expression: %w", err)
+	}
+	return expr, rest[2*n:], nil
+}
+
+// appendBreakpoint encodes bp as parseBreakpoint decodes it, and as gdb
+// writes it.
 func appendBreakpoint(dst []byte, bp breakpoint) []byte {
 	dst = append(appendHexUint(dst, uint64(bp.typ)), ',')
 	dst = append(appendHexUint(dst, bp.addr), ',')
-	return appendHexUint(dst, uint64(bp.kind))
+	dst = appendHexUint(dst, uint64(bp.kind))
+	if len(bp.conds) > 0 {
+		dst = append(dst, ';')
+		for _, c := range bp.conds {
+			dst = appendAgentExpr(dst, c)
+		}
+	}
+	if len(bp.cmds) > 0 {
+		persist := byte('0')
+		if bp.persist {
+			persist = '1'
+		}
+		dst = append(append(dst, ";cmds:"...), persist, ',')
+		for _, c := range bp.cmds {
+			dst = appendAgentExpr(dst, c)
+		}
+	}
+	return dst
+}
+
+// appendAgentExpr encodes expr as "XLEN,BYTES".
+func appendAgentExpr(dst, expr []byte) []byte {
+	dst = appendHexUint(append(dst, 'X'), uint64(len(expr)))
+	return appendHex(append(dst, ','), expr)
 }
 
 // insertBreakpoint answers Z.

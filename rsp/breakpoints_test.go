@@ -2,6 +2,7 @@ package rsp
 
 import (
 	"errors"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -12,20 +13,47 @@ func TestParseBreakpoint(t *testing.T) {
 		want breakpoint
 		err  error
 	}{
-		{"0,401136,1", breakpoint{0, 0x401136, 1}, nil},
-		{"2,7ffe0000,8", breakpoint{2, 0x7ffe0000, 8}, nil},
-		{"0,401136,1;X3,220c05", breakpoint{0, 0x401136, 1}, nil},
-		{"0,401136,1;cmds:0,X3,220c05", breakpoint{0, 0x401136, 1}, nil},
+		{"0,401136,1", breakpoint{typ: 0, addr: 0x401136, kind: 1}, nil},
+		{"2,7ffe0000,8", breakpoint{typ: 2, addr: 0x7ffe0000, kind: 8}, nil},
+		{"0,401136,1;X3,220c05", breakpoint{typ: 0, addr: 0x401136, kind: 1,
+			conds: [][]byte{{0x22, 0x0c, 0x05}}}, nil},
+		// gdb 13: two conditions back to back (ORed).
+		{"0,555555555141,1;X4,22021327X4,22011327", breakpoint{typ: 0, addr: 0x555555555141, kind: 1,
+			conds: [][]byte{{0x22, 0x02, 0x13, 0x27}, {0x22, 0x01, 0x13, 0x27}}}, nil},
+		// gdbserver also takes a ';' between them.
+		{"1,10,1;X1,27;X1,27", breakpoint{typ: 1, addr: 0x10, kind: 1,
+			conds: [][]byte{{0x27}, {0x27}}}, nil},
+		// gdb 13: two dprintfs at one address (dprintf-style agent).
+		{"0,55555555513d,1;cmds:1,X1e,26000622100222dc1608021916202200220034010007612025645c6e0027" +
+			"X1c,2500005555555580181916202200220034010007622025645c6e0027",
+			breakpoint{typ: 0, addr: 0x55555555513d, kind: 1, persist: true, cmds: [][]byte{
+				[]byte("\x26\x00\x06\x22\x10\x02\x22\xdc\x16\x08\x02\x19\x16\x20\x22\x00\x22\x00\x34\x01\x00\x07a %d\\n\x00\x27"),
+				[]byte("\x25\x00\x00\x55\x55\x55\x55\x80\x18\x19\x16\x20\x22\x00\x22\x00\x34\x01\x00\x07b %d\\n\x00\x27"),
+			}}, nil},
+		{"0,10,1;X1,27;cmds:0,X1,27", breakpoint{typ: 0, addr: 0x10, kind: 1,
+			conds: [][]byte{{0x27}}, cmds: [][]byte{{0x27}}}, nil},
+		{"0,10,1;X0,", breakpoint{typ: 0, addr: 0x10, kind: 1, conds: [][]byte{{}}}, nil},
+		{"0,10,1;", breakpoint{typ: 0, addr: 0x10, kind: 1}, nil},
 		{"0,401136", breakpoint{}, errMalformed},
 		{"0,401136,1,2", breakpoint{}, errMalformed},
 		{"", breakpoint{}, errMalformed},
 		{"z,401136,1", breakpoint{}, errHexDigit},
 		{"0,,1", breakpoint{}, errHexEmpty},
 		{"0,1,", breakpoint{}, errHexEmpty},
+		{"0,1,1;X3,2201", breakpoint{}, errMalformed},
+		{"0,1,1;X3", breakpoint{}, errMalformed},
+		{"0,1,1;X,27", breakpoint{}, errHexEmpty},
+		{"0,1,1;X1,zz", breakpoint{}, errHexDigit},
+		{"0,1,1;Y1,27", breakpoint{}, errMalformed},
+		{"0,1,1;cmds:2,X1,27", breakpoint{}, errMalformed},
+		{"0,1,1;cmds:1,", breakpoint{}, errMalformed},
+		{"0,1,1;cmds:1X1,27", breakpoint{}, errMalformed},
+		{"0,1,1;cmds:1,X1,27;cmds:1,X1,27", breakpoint{}, errMalformed},
+		{"0,1,1;X7fffffff,27", breakpoint{}, errMalformed},
 	}
 	for _, tt := range tests {
 		got, err := parseBreakpoint([]byte(tt.in))
-		if !errors.Is(err, tt.err) || got != tt.want {
+		if !errors.Is(err, tt.err) || !reflect.DeepEqual(got, tt.want) {
 			t.Errorf("parseBreakpoint(%q) = %+v, %v; want %+v, %v", tt.in, got, err, tt.want, tt.err)
 		}
 	}
@@ -34,14 +62,17 @@ func TestParseBreakpoint(t *testing.T) {
 func FuzzParseBreakpoint(f *testing.F) {
 	f.Add([]byte("0,401136,1"))
 	f.Add([]byte("0,401136,1;X3,220c05"))
+	f.Add([]byte("0,555555555141,1;X4,22021327X4,22011327"))
+	f.Add([]byte("0,10,1;X1,27;cmds:1,X1,27X2,2727"))
 	f.Fuzz(func(t *testing.T, in []byte) {
 		bp, err := parseBreakpoint(in)
 		if err != nil {
 			return
 		}
-		again, err := parseBreakpoint(appendBreakpoint(nil, bp))
-		if err != nil || again != bp {
-			t.Fatalf("round trip of %q: %+v, %v; want %+v", in, again, err, bp)
+		enc := appendBreakpoint(nil, bp)
+		again, err := parseBreakpoint(enc)
+		if err != nil || !reflect.DeepEqual(again, bp) {
+			t.Fatalf("round trip of %q via %q: %+v, %v; want %+v", in, enc, again, err, bp)
 		}
 	})
 }
