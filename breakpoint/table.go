@@ -1,7 +1,11 @@
 // Package breakpoint keeps the software breakpoints of one address space:
 // which addresses hold an int3 and which original bytes it replaced
-// (Table); and the hardware breakpoints and watchpoints of a process,
-// with the debug register values they take (HWTable, hw.go).
+// (Table); the hardware breakpoints and watchpoints of a process, with
+// the debug register values they take (HWTable, hw.go); and, as pure
+// functions over code bytes, the x86-64 analysis stepping needs: where a
+// range step must stop so the thread can run free inside the range
+// (RangeExits, rangestep.go), and how to single-step one instruction out
+// of line while its breakpoint stays in place (Displace, displaced.go).
 //
 // The table never touches a process itself: it is given a Memory to read
 // and write, so it can be tested without one, and the target decides how
