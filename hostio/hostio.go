@@ -243,14 +243,15 @@ func retry(fn func() (int, error)) (int, error) {
 	}
 }
 
-// openPath opens path O_PATH (following symbolic links), resolved as the
-// selected file system and confinement say.
-func (f *Files) openPath(op, path string) (int, error) {
+// openPath opens path O_PATH, resolved as the selected file system and
+// confinement say: following a symbolic link in its last element, or,
+// with O_NOFOLLOW in flags, opening the link itself.
+func (f *Files) openPath(op, path string, flags int) (int, error) {
 	rel, err := f.relative(op, path)
 	if err != nil {
 		return -1, err
 	}
-	fd, err := openat2(f.dir, rel, unix.O_PATH, 0, f.resolve)
+	fd, err := openat2(f.dir, rel, unix.O_PATH|flags, 0, f.resolve)
 	if err != nil {
 		return -1, &os.PathError{Op: op, Path: path, Err: err}
 	}
@@ -480,17 +481,30 @@ func (f *Files) Fstat(fd int) (unix.Stat_t, error) {
 // Stat returns the status of the file path names, following symbolic
 // links.
 func (f *Files) Stat(path string) (unix.Stat_t, error) {
+	return f.stat("stat", path, 0)
+}
+
+// Lstat is Stat, except that a symbolic link in the last element of path
+// is not followed: its own status is returned. Links before it are
+// followed, within the confinement.
+func (f *Files) Lstat(path string) (unix.Stat_t, error) {
+	return f.stat("lstat", path, unix.O_NOFOLLOW)
+}
+
+// stat opens path as openPath does with flags, and returns the status
+// of what it opened: the file, or, with O_NOFOLLOW, a link itself.
+func (f *Files) stat(op, path string, flags int) (unix.Stat_t, error) {
 	var st unix.Stat_t
 	if f.closed {
-		return st, &os.PathError{Op: "stat", Path: path, Err: unix.EBADF}
+		return st, &os.PathError{Op: op, Path: path, Err: unix.EBADF}
 	}
-	fd, err := f.openPath("stat", path)
+	fd, err := f.openPath(op, path, flags)
 	if err != nil {
 		return st, err
 	}
 	defer unix.Close(fd)
 	if err := unix.Fstat(fd, &st); err != nil {
-		return st, &os.PathError{Op: "stat", Path: path, Err: err}
+		return st, &os.PathError{Op: op, Path: path, Err: err}
 	}
 	return st, nil
 }

@@ -138,6 +138,15 @@ func TestReadWrite(t *testing.T) {
 	if st, err := f.Stat(filepath.Join(dir, "link")); err != nil || st.Size != 13 {
 		t.Errorf("Stat through a link = size %d, %v", st.Size, err)
 	}
+	if st, err := f.Lstat(filepath.Join(dir, "link")); err != nil || st.Mode&unix.S_IFMT != unix.S_IFLNK || st.Size != 1 {
+		t.Errorf("Lstat of a link = mode %#o size %d, %v; want a link of 1 byte", st.Mode, st.Size, err)
+	}
+	if st, err := f.Lstat(p); err != nil || st.Mode&unix.S_IFMT != unix.S_IFREG || st.Size != 13 {
+		t.Errorf("Lstat of a file = mode %#o size %d, %v", st.Mode, st.Size, err)
+	}
+	if st, err := f.Lstat(dir + "/."); err != nil || st.Mode&unix.S_IFMT != unix.S_IFDIR {
+		t.Errorf("Lstat of a directory's . = mode %#o, %v", st.Mode, err)
+	}
 	_, err = f.Readlink(p)
 	wantErrno(t, "Readlink of a file", err, unix.EINVAL)
 
@@ -151,6 +160,8 @@ func TestReadWrite(t *testing.T) {
 	wantErrno(t, "Unlink twice", f.Unlink(p), unix.ENOENT)
 	_, err = f.Stat(p)
 	wantErrno(t, "Stat after unlink", err, unix.ENOENT)
+	_, err = f.Lstat(p)
+	wantErrno(t, "Lstat after unlink", err, unix.ENOENT)
 	_, err = f.Open(p, unix.O_RDONLY, 0)
 	wantErrno(t, "Open after unlink", err, unix.ENOENT)
 	if err := f.Unlink(filepath.Join(dir, "link")); err != nil {
@@ -458,6 +469,18 @@ func TestConfinement(t *testing.T) {
 	wantErrno(t, "Readlink through an escaping link", err, unix.EACCES)
 	_, err = f.Readlink(root + "/../root/abs-out")
 	wantErrno(t, "Readlink with ..", err, unix.EACCES)
+
+	// Lstat too: of a link inside, whatever it points to; never of
+	// something a path leads to outside.
+	for _, link := range []string{"abs-out", "rel-out", "sub/deep-out", "proc", "loop1"} {
+		if st, err := f.Lstat(root + "/" + link); err != nil || st.Mode&unix.S_IFMT != unix.S_IFLNK {
+			t.Errorf("Lstat %s = mode %#o, %v; want the link", link, st.Mode, err)
+		}
+	}
+	for _, path := range []string{base + "/secret", root + "/../secret", root + "/chain/secret", root + "/dirlink/../../secret", "/proc/self/root" + base + "/secret", root + "/rel-out/x"} {
+		_, err := f.Lstat(path)
+		wantErrno(t, "Lstat "+path, err, unix.EACCES)
+	}
 	wantErrno(t, "Unlink outside", f.Unlink(base+"/secret"), unix.EACCES)
 	wantErrno(t, "Unlink with ..", f.Unlink(root+"/../secret"), unix.EACCES)
 	wantErrno(t, "Unlink through a link", f.Unlink(root+"/chain/secret"), unix.EACCES)

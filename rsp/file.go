@@ -21,7 +21,9 @@ import (
 //	vFile:unlink:PATH
 //	vFile:readlink:PATH         reply: F<n>;<the link's n bytes>
 //	vFile:fstat:FD              reply: F40;<64-byte struct stat>
-//	vFile:stat:PATH             as fstat (lldb's; gdb 13 opens and fstats)
+//	vFile:stat:PATH             as fstat, following symbolic links (lldb's,
+//	                            and gdb's since 16; gdb 13 opens and fstats)
+//	vFile:lstat:PATH            as stat, of a symbolic link itself (gdb 17)
 //
 // Numbers are hex, negative ones with a minus sign. Every reply is
 // "F result[,errno][;attachment]": result -1 and gdb's errno number on
@@ -54,9 +56,11 @@ type FileSystem interface {
 	Unlink(path string) error
 	// Readlink returns the target of a symbolic link.
 	Readlink(path string) (string, error)
-	// Fstat and Stat return a file's status; Stat follows symbolic links.
+	// Fstat, Stat and Lstat return a file's status; Stat follows a
+	// symbolic link in the last element of the path, Lstat does not.
 	Fstat(fd int) (unix.Stat_t, error)
 	Stat(path string) (unix.Stat_t, error)
+	Lstat(path string) (unix.Stat_t, error)
 	// CloseAll closes every descriptor; the session calls it when it
 	// ends.
 	CloseAll() error
@@ -626,11 +630,34 @@ func (s *Session) vFileFstat(args []byte) reply {
 
 // vFileStat answers vFile:stat.
 func (s *Session) vFileStat(args []byte) reply {
-	st, err := s.vFileStatOf(args)
+	st, err := s.vFileStatOf(args, FileSystem.Stat)
 	if err != nil {
 		return s.fileError("stat", err)
 	}
 	return s.fileStat(&st)
+}
+
+// vFileLstat answers vFile:lstat.
+func (s *Session) vFileLstat(args []byte) reply {
+	st, err := s.vFileStatOf(args, FileSystem.Lstat)
+	if err != nil {
+		return s.fileError("lstat", err)
+	}
+	return s.fileStat(&st)
+}
+
+// vFileStatOf decodes the path a vFile packet names and stats it with
+// stat (FileSystem.Stat or Lstat).
+func (s *Session) vFileStatOf(args []byte, stat func(FileSystem, string) (unix.Stat_t, error)) (unix.Stat_t, error) {
+	path, err := parseFilePath(args)
+	if err != nil {
+		return unix.Stat_t{}, err
+	}
+	fs, err := s.fileSystem()
+	if err != nil {
+		return unix.Stat_t{}, err
+	}
+	return stat(fs, path)
 }
 
 // fileStat replies with st as the protocol's struct stat.

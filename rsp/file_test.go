@@ -184,6 +184,21 @@ func (f *fakeFS) Stat(path string) (unix.Stat_t, error) {
 	return f.stat(path), nil
 }
 
+func (f *fakeFS) Lstat(path string) (unix.Stat_t, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.record("Lstat(%q)", path)
+	if t, ok := f.links[path]; ok {
+		st := f.stat(path)
+		st.Mode, st.Size = unix.S_IFLNK|0o777, int64(len(t))
+		return st, nil
+	}
+	if _, ok := f.files[path]; !ok {
+		return unix.Stat_t{}, unix.ENOENT
+	}
+	return f.stat(path), nil
+}
+
 func (f *fakeFS) CloseAll() error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -258,6 +273,7 @@ func TestFileSession(t *testing.T) {
 		t.Errorf("pread of ffffffff bytes: got %d bytes starting %q, want %q and %d bytes of the file", len(r), r[:min(len(r), 12)], head, maxFileData)
 	}
 
+	fs.called()
 	st := h.exchange("vFile:fstat:3")
 	if !strings.HasPrefix(st, "F40;") || len(st) != 4+fioStatSize {
 		t.Fatalf("fstat: %q", st)
@@ -268,6 +284,21 @@ func TestFileSession(t *testing.T) {
 		t.Fatalf("stat: %q", st)
 	}
 	checkStat(t, []byte(st[4:]), 13)
+	if lst := h.exchange("vFile:lstat:" + hexPath("/bin/prog")); lst != st {
+		t.Errorf("lstat of a file: %q, want the stat %q", lst, st)
+	}
+	// A link's own status: its size, and no type gdb knows of (the
+	// protocol's mode has regular files and directories only).
+	st = h.exchange("vFile:lstat:" + hexPath("/lib/link"))
+	if !strings.HasPrefix(st, "F40;") || len(st) != 4+fioStatSize {
+		t.Fatalf("lstat: %q", st)
+	}
+	if mode, size := binary.BigEndian.Uint32([]byte(st[4+8:])), binary.BigEndian.Uint64([]byte(st[4+28:])); mode != 0o777 || size != 14 {
+		t.Errorf("lstat of a link: mode %#o size %d, want 0777 and 14", mode, size)
+	}
+	if got, want := fs.called(), `Fstat(3) Stat("/bin/prog") Lstat("/bin/prog") Lstat("/lib/link")`; got != want {
+		t.Errorf("calls: %s\nwant:  %s", got, want)
+	}
 
 	h.expect("vFile:readlink:"+hexPath("/lib/link"), "Fe;/lib/target.so")
 	h.expect("vFile:close:3", "F0")
@@ -379,6 +410,9 @@ func TestFileErrors(t *testing.T) {
 		{"vFile:fstat:-1", "F-1,9"},
 		{"vFile:stat:", "F-1,16"},
 		{"vFile:stat:" + hexPath("/missing"), "F-1,2"},
+		{"vFile:lstat:", "F-1,16"},
+		{"vFile:lstat:zz", "F-1,16"},
+		{"vFile:lstat:" + hexPath("/missing"), "F-1,2"},
 		{"vFile:frobnicate:0", ""}, // unknown operation: not supported
 	}
 	for _, tt := range tests {
@@ -579,7 +613,7 @@ func FuzzParseFilePath(f *testing.F) {
 // answer each with an F reply (or the empty one for an unknown
 // operation) and never stop.
 func FuzzFileSession(f *testing.F) {
-	for _, s := range []string{"open:2f62696e2f70726f67,0,0", "pread:3,10,0", "pwrite:3,0,abc", "fstat:3", "stat:2f", "setfs:64", "close:3", "readlink:2f6c69622f6c696e6b", "unlink:2f"} {
+	for _, s := range []string{"open:2f62696e2f70726f67,0,0", "pread:3,10,0", "pwrite:3,0,abc", "fstat:3", "stat:2f", "lstat:2f6c69622f6c696e6b", "setfs:64", "close:3", "readlink:2f6c69622f6c696e6b", "unlink:2f"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, in string) {

@@ -942,22 +942,9 @@ func (s *Session) layout() *regs.Layout {
 // vFile:exists, each on a hex-encoded path, answered from Stat in the
 // FileSystem the session's vFile packets use.
 
-// vFileStatOf stats the path a vFile packet names.
-func (s *Session) vFileStatOf(args []byte) (unix.Stat_t, error) {
-	path, err := parseFilePath(args)
-	if err != nil {
-		return unix.Stat_t{}, err
-	}
-	fs, err := s.fileSystem()
-	if err != nil {
-		return unix.Stat_t{}, err
-	}
-	return fs.Stat(path)
-}
-
 // vFileSize answers vFile:size:HEX-PATH with "F" and the size in hex.
 func (s *Session) vFileSize(args []byte) reply {
-	st, err := s.vFileStatOf(args)
+	st, err := s.vFileStatOf(args, FileSystem.Stat)
 	if err != nil {
 		return s.fileError("size", err)
 	}
@@ -966,7 +953,7 @@ func (s *Session) vFileSize(args []byte) reply {
 
 // vFileMode answers vFile:mode:HEX-PATH with "F" and the mode bits in hex.
 func (s *Session) vFileMode(args []byte) reply {
-	st, err := s.vFileStatOf(args)
+	st, err := s.vFileStatOf(args, FileSystem.Stat)
 	if err != nil {
 		return s.fileError("mode", err)
 	}
@@ -975,7 +962,7 @@ func (s *Session) vFileMode(args []byte) reply {
 
 // vFileExists answers vFile:exists:HEX-PATH with "F,1" or "F,0".
 func (s *Session) vFileExists(args []byte) reply {
-	if _, err := s.vFileStatOf(args); err != nil {
+	if _, err := s.vFileStatOf(args, FileSystem.Stat); err != nil {
 		if errors.Is(err, unix.ENOENT) || errors.Is(err, unix.ENOTDIR) {
 			return textReply("F,0")
 		}

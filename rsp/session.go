@@ -354,6 +354,7 @@ func packetTable() []entry {
 		{prefix: "vFile:readlink:", enabled: hasFiles, handle: (*Session).vFileReadlink},
 		{prefix: "vFile:fstat:", enabled: hasFiles, handle: (*Session).vFileFstat},
 		{prefix: "vFile:stat:", enabled: hasFiles, handle: (*Session).vFileStat},
+		{prefix: "vFile:lstat:", enabled: hasFiles, handle: (*Session).vFileLstat},
 
 		// tls.go
 		{prefix: "qGetTLSAddr:", enabled: isTLSLocator, handle: (*Session).getTLSAddr},

@@ -154,6 +154,21 @@ func vfileTree(t *testing.T) (base, root string) {
 	return base, root
 }
 
+// vfileEscapes returns paths that lead out of the tree vfileTree made,
+// each in its own way.
+func vfileEscapes(base, root string) []string {
+	return []string{
+		base + "/secret",
+		"/etc/passwd",
+		root + "/../secret",
+		root + "/abs/secret",
+		root + "/rel/secret",
+		root + "/proc" + base + "/secret",
+		"/proc/self/root" + base + "/secret",
+		"../secret",
+	}
+}
+
 // TestVFileRoot: with --vfile-root, gdb reads and writes inside the tree
 // and nothing outside it, however the path is spelled.
 func TestVFileRoot(t *testing.T) {
@@ -167,16 +182,7 @@ func TestVFileRoot(t *testing.T) {
 	}
 	s := startStub(t, stubOptions{prog: prog("basic"), flags: []string{"--vfile-root=" + root}})
 
-	escapes := []string{
-		base + "/secret",
-		"/etc/passwd",
-		root + "/../secret",
-		root + "/abs/secret",
-		root + "/rel/secret",
-		root + "/proc" + base + "/secret",
-		"/proc/self/root" + base + "/secret",
-		"../secret",
-	}
+	escapes := vfileEscapes(base, root)
 	var cmds []string
 	for i, p := range escapes {
 		cmds = append(cmds, fmt.Sprintf("remote get %s %s/got%d", p, local, i))
@@ -215,6 +221,41 @@ func TestVFileRoot(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(root, "new")); !os.IsNotExist(err) {
 		t.Errorf("remote put then delete inside the root left %v", err)
 	}
+}
+
+// TestVFileRootStat: vFile:stat (gdb 16) and vFile:lstat (gdb 17) are
+// confined as the other vFile packets are. lstat shows a link inside the
+// tree, wherever it points, and nothing a path leads to outside.
+func TestVFileRootStat(t *testing.T) {
+	prepare(t)
+	onlyProcgdb(t, "--vfile-root")
+	base, root := vfileTree(t)
+	s := startStub(t, stubOptions{prog: prog("basic"), flags: []string{"--vfile-root=" + root}})
+	c := dialStub(t, s)
+	const eacces = "F-1,d"
+	for _, p := range vfileEscapes(base, root) {
+		for _, op := range []string{"stat", "lstat"} {
+			if r := exchange(t, c, "vFile:"+op+":"+hexPath(p)); r != eacces {
+				t.Errorf("vFile:%s %s: %q, want %q", op, p, r, eacces)
+			}
+		}
+	}
+	// stat follows the links out and is refused; lstat shows the links.
+	for _, link := range []string{"abs", "rel", "proc"} {
+		p := root + "/" + link
+		if r := exchange(t, c, "vFile:stat:"+hexPath(p)); r != eacces {
+			t.Errorf("vFile:stat %s: %q, want %q", p, r, eacces)
+		}
+		if r := exchange(t, c, "vFile:lstat:"+hexPath(p)); !strings.HasPrefix(r, "F40;") {
+			t.Errorf("vFile:lstat %s: %q, want the link's status", p, r)
+		}
+	}
+	for _, op := range []string{"stat", "lstat"} {
+		if r := exchange(t, c, "vFile:"+op+":"+hexPath(root+"/file")); !strings.HasPrefix(r, "F40;") || len(r) != 4+64 || r[4+35] != 6 {
+			t.Errorf("vFile:%s of a file inside: %q, want the status of 6 bytes", op, r)
+		}
+	}
+	stillAnswers(t, c)
 }
 
 // TestNoVFileWrite: --no-vfile-write lets gdb read but not write, create
@@ -310,6 +351,15 @@ func TestVFilePackets(t *testing.T) {
 	if st2 := x("vFile:stat:" + hexPath(filepath.Join(dir, "link"))); st2 != st {
 		t.Errorf("stat through a link: %q, want the fstat %q", st2, st)
 	}
+	if st2 := x("vFile:lstat:" + hexPath(f)); st2 != st {
+		t.Errorf("lstat of a file: %q, want the fstat %q", st2, st)
+	}
+	// gdb 17's lstat of a link: the link's own size, and a mode with no
+	// type the protocol knows.
+	if l := x("vFile:lstat:" + hexPath(filepath.Join(dir, "link"))); !strings.HasPrefix(l, "F40;") || len(l) != 4+64 ||
+		!bytes.Equal([]byte(l[4+8:4+12]), []byte{0, 0, 0x01, 0xff}) || !bytes.Equal([]byte(l[4+28:4+36]), []byte{0, 0, 0, 0, 0, 0, 0, 1}) {
+		t.Errorf("lstat of a link: %q, want F40; and a struct stat of mode 0777 and size 1", l)
+	}
 	expect("vFile:readlink:"+hexPath(filepath.Join(dir, "link")), "F1;f")
 
 	type call struct{ packet, want string }
@@ -354,6 +404,11 @@ func TestVFilePackets(t *testing.T) {
 		{"vFile:stat:" + hexPath(dir+"/missing"), "F-1,2"},
 		{"vFile:stat:" + hexPath(f+"/x"), "F-1,14"},
 		{"vFile:stat:", "F-1,16"},
+		// lstat
+		{"vFile:lstat:" + hexPath(dir+"/missing"), "F-1,2"},
+		{"vFile:lstat:" + hexPath(f+"/x"), "F-1,14"},
+		{"vFile:lstat:" + hexPath(f) + "00", "F-1,16"},
+		{"vFile:lstat:", "F-1,16"},
 	}
 	for _, e := range errs {
 		expect(e.packet, e.want)
