@@ -97,6 +97,7 @@
 // fuzz whole sessions, and testdata/hostile-packets.txt is a corpus of
 // malformed packets replayed against a fake target here and against a
 // running procgdb in the end-to-end tests. Packets are at most twice
-// PacketSize on the wire, replies at most PacketSize, and a client that
+// PacketSize on the wire, replies carry at most PacketSize bytes of data
+// (a binary one is longer on the wire by its escapes), and a client that
 // stalls in a packet or stops reading loses its session (deadline.go).
 package rsp

@@ -100,11 +100,16 @@ func parseWriteHeader(b []byte) (memRead, []byte, error) {
 	return r, data, err
 }
 
-// Read limits: a reply carries at most this many bytes of memory, so that
-// it stays near PacketSize on the wire (binary data may grow by escapes).
+// Read limits: a reply carries at most this many bytes of memory. A hex
+// reply stays within PacketSize. A binary one carries as many bytes as
+// PacketSize, the most a client asks for at once (gdb 16 asks for exactly
+// that many), so that a read of any size the client may ask for comes
+// back whole: the 'b' and the escapes make it longer on the wire than
+// PacketSize, which bounds only what the stub accepts, and clients read
+// replies of any length (gdb grows its buffer; Client takes 4 MiB).
 const (
 	maxHexRead    = packetSize / 2
-	maxBinaryRead = packetSize - 1
+	maxBinaryRead = packetSize
 )
 
 // readMemory answers m: as many bytes as can be read, up to what fits in a

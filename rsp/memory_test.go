@@ -176,14 +176,21 @@ func TestMemoryReadsAreCapped(t *testing.T) {
 	if r := h.exchange("m10000,ffffffff"); len(r) != packetSize {
 		t.Errorf("m reply of %d hex digits, want %d", len(r), packetSize)
 	}
-	r := h.exchange("x10000,ffffffffffffffff")
-	if len(r) != packetSize || r[0] != 'b' {
-		t.Fatalf("x reply of %d bytes, want %d", len(r), packetSize)
-	}
-	for i := 1; i < len(r); i++ {
-		if r[i] != byte(i-1) {
-			t.Fatalf("x reply byte %d = %#x, want %#x", i, r[i], byte(i-1))
+	// x returns PacketSize bytes, however many more were asked for, and
+	// all of a request of exactly PacketSize (gdb 16's largest).
+	for _, req := range []string{"x10000,ffffffffffffffff", fmt.Sprintf("x10000,%x", packetSize)} {
+		r := h.exchange(req)
+		if len(r) != 1+packetSize || r[0] != 'b' {
+			t.Fatalf("%s: reply of %d bytes, want 'b' and %d", req, len(r), packetSize)
 		}
+		for i := 1; i < len(r); i++ {
+			if r[i] != byte(i-1) {
+				t.Fatalf("%s: reply byte %d = %#x, want %#x", req, i, r[i], byte(i-1))
+			}
+		}
+	}
+	if r := h.exchange(fmt.Sprintf("x10000,%x", packetSize-1)); len(r) != packetSize {
+		t.Errorf("x of PacketSize-1 bytes: reply of %d bytes, want %d", len(r), packetSize)
 	}
 }
 

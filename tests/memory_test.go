@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -32,11 +33,90 @@ func memStub(t *testing.T, features string) (*rsp.Client, uint64) {
 	prepare(t)
 	onlyProcgdb(t, "binary reads and MultiMemRead")
 	s, _ := startBasic(t)
+	c, _ := negotiate(t, s, features)
+	return c, stackEnd(t, s.pid)
+}
+
+// negotiate connects to s and sends qSupported with features; it returns
+// the client and the stub's reply.
+func negotiate(t *testing.T, s *stub, features string) (*rsp.Client, string) {
+	t.Helper()
 	c := dialStub(t, s)
-	if r := exchange(t, c, features); !strings.Contains(r, "MultiMemRead+") || !strings.Contains(r, "binary-upload+") {
+	r := exchange(t, c, features)
+	if !strings.Contains(r, "MultiMemRead+") || !strings.Contains(r, "binary-upload+") {
 		t.Fatalf("qSupported: %q lacks MultiMemRead+ or binary-upload+", r)
 	}
-	return c, stackEnd(t, s.pid)
+	return c, r
+}
+
+// packetSize returns the PacketSize in the stub's qSupported reply r.
+func packetSize(t *testing.T, r string) int {
+	t.Helper()
+	for f := range strings.SplitSeq(r, ";") {
+		if v, ok := strings.CutPrefix(f, "PacketSize="); ok {
+			n, err := strconv.ParseUint(v, 16, 32)
+			if err != nil {
+				t.Fatalf("qSupported: %q: %v", f, err)
+			}
+			return int(n)
+		}
+	}
+	t.Fatalf("qSupported: %q has no PacketSize", r)
+	return 0
+}
+
+// TestBinaryReadWholePacket: an x read of exactly PacketSize bytes, the
+// most gdb 16 asks for at once, comes back whole in both dialects, even
+// when most bytes must be escaped and the reply is twice as long on the
+// wire; what it reads is what m reads.
+func TestBinaryReadWholePacket(t *testing.T) {
+	for _, tt := range []struct{ name, features, prefix string }{
+		{"gdb", gdbQSupported, "b"},
+		{"lldb", lldbQSupported, ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			prepare(t)
+			onlyProcgdb(t, "binary reads")
+			s := startStub(t, stubOptions{prog: prog("bigdata")})
+			c, features := negotiate(t, s, tt.features)
+			size := packetSize(t, features)
+			start, end := dataMapping(t, s.pid, prog("bigdata"))
+			if end-start < uint64(size) {
+				t.Fatalf("bigdata's data mapping %#x-%#x is smaller than PacketSize %#x", start, end, size)
+			}
+			var want []byte
+			for off := 0; off < size; off += size / 4 {
+				want = append(want, readM(t, c, start+uint64(off), size/4)...)
+			}
+			r := exchange(t, c, fmt.Sprintf("x%x,%x", start, size))
+			if r != tt.prefix+string(want) {
+				t.Errorf("x of PacketSize (%#x) bytes: %d bytes back, want %q and %d bytes as m reads them", size, len(r), tt.prefix, size)
+			}
+			stillAnswers(t, c)
+		})
+	}
+}
+
+// dataMapping returns the writable mapping of file in process pid, where
+// its initialized data lies.
+func dataMapping(t *testing.T, pid int, file string) (start, end uint64) {
+	t.Helper()
+	maps := readFile(t, fmt.Sprintf("/proc/%d/maps", pid))
+	for _, l := range scanLines(maps) {
+		f := strings.Fields(l)
+		if len(f) < 6 || f[1] != "rw-p" || f[5] != file {
+			continue
+		}
+		lo, hi, _ := strings.Cut(f[0], "-")
+		a, err1 := strconv.ParseUint(lo, 16, 64)
+		b, err2 := strconv.ParseUint(hi, 16, 64)
+		if err1 != nil || err2 != nil {
+			t.Fatalf("maps line %q", l)
+		}
+		return a, b
+	}
+	t.Fatalf("process %d maps no writable part of %s:\n%s", pid, file, maps)
+	return 0, 0
 }
 
 // readM reads n bytes at addr with m, the reference.
