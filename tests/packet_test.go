@@ -5,9 +5,11 @@ package tests
 import (
 	"bufio"
 	"context"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -193,4 +195,55 @@ func TestTruncatedPacket(t *testing.T) {
 	}
 	c.Close()
 	stillAnswers(t, dialStub(t, s))
+}
+
+// TestErrorReplies: errors come as "E.text" with the reason to a client
+// that offered error-message+ (gdb 15 and later), as "E NN" to one that did
+// not (gdb 13), and as lldb's "E NN;HEX-TEXT" after QEnableErrorStrings.
+func TestErrorReplies(t *testing.T) {
+	prepare(t)
+	onlyProcgdb(t, "error-message+")
+	s, _ := startBasic(t)
+	c := dialStub(t, s)
+	failing := []struct{ packet, code, text string }{
+		{"m0,8", "E05", "m: read 0x0+8: "},
+		{"x0,8", "E05", "x: read 0x0+8: "},
+		{"M0,1:00", "E05", "M: write 0x0+1 "},
+		{"p1ff", "E02", "p: regs: unknown register 511"},
+		{"Hgp999.999", "E02", "H: p999.999: unknown thread"},
+		{"vCont;c:p999.999", "E02", "vCont: p999.999: unknown thread"},
+		{"mzz,4", "E01", `m: address "zz": invalid hex digit`},
+	}
+
+	if r := exchange(t, c, gdbQSupported+";error-message+"); !slices.Contains(strings.Split(r, ";"), "error-message+") {
+		t.Fatalf("qSupported with error-message+: %q does not offer it back", r)
+	}
+	for _, f := range failing {
+		if r := exchange(t, c, f.packet); !strings.HasPrefix(r, "E."+f.text) {
+			t.Errorf("%s with error-message+: %q, want E.%s...", f.packet, r, f.text)
+		}
+	}
+
+	if r := exchange(t, c, gdbQSupported); strings.Contains(r, "error-message+") {
+		t.Errorf("qSupported without error-message+: %q offers it", r)
+	}
+	for _, f := range failing {
+		if r := exchange(t, c, f.packet); r != f.code {
+			t.Errorf("%s without error-message+: %q, want %s", f.packet, r, f.code)
+		}
+	}
+
+	exchange(t, c, lldbQSupported)
+	if r := exchange(t, c, "QEnableErrorStrings"); r != "OK" {
+		t.Fatalf("QEnableErrorStrings: %q", r)
+	}
+	for _, f := range failing {
+		r := exchange(t, c, f.packet)
+		code, text, _ := strings.Cut(r, ";")
+		b, err := hex.DecodeString(text)
+		if code != f.code || err != nil || !strings.HasPrefix(string(b), f.text) {
+			t.Errorf("%s after QEnableErrorStrings: %q (text %q), want %s;HEX(%s...)", f.packet, r, b, f.code, f.text)
+		}
+	}
+	stillAnswers(t, c)
 }
