@@ -275,11 +275,16 @@ func (s *Session) symbol([]byte) reply { return okReply }
 
 // passSignals answers QPassSignals: the target delivers these signals to
 // the program without stopping. gdb's signals without a Linux counterpart
-// cannot occur and are left out.
+// cannot occur and are left out; each list replaces the one before, so a
+// signal left out of it stops the program again.
 func (s *Session) passSignals(args []byte) reply {
 	sigs, err := parseSignalList(args)
 	if err != nil {
 		return errorReply(err)
+	}
+	if !s.lldb.native {
+		s.t.SetPassSignals(passedHostSignals(sigs))
+		return okReply
 	}
 	host := make([]int, 0, len(sigs))
 	for _, sig := range sigs {

@@ -292,15 +292,22 @@ func TestPassSignals(t *testing.T) {
 	ft := newFakeTarget()
 	h := startSession(t, ft, Config{})
 	// gdb's 14 (SIGALRM), 1e (SIGUSR1), 07 (SIGEMT: no Linux signal), 2d (SIG33).
-	h.expect("QPassSignals:e;1e;7;2d;", "OK")
-	want := []int{int(unix.SIGALRM), int(unix.SIGUSR1), 33}
-	ft.mu.Lock()
-	got := ft.pass
-	ft.mu.Unlock()
-	if !slices.Equal(got, want) {
-		t.Errorf("pass signals = %v, want %v", got, want)
+	passed := func(packet string, want ...int) {
+		t.Helper()
+		h.expect(packet, "OK")
+		ft.mu.Lock()
+		got := ft.pass
+		ft.mu.Unlock()
+		if !slices.Equal(got, want) {
+			t.Errorf("%s: pass signals = %v, want %v", packet, got, want)
+		}
 	}
-	h.expect("QPassSignals:", "OK")
+	passed("QPassSignals:e;1e;7;2d;", int(unix.SIGUSR1), int(unix.SIGALRM), 33)
+	// gdb passes SIGIO (17) and SIGPOLL (21) by default; after `handle
+	// SIGIO stop` it lists SIGPOLL alone, which does not pass SIGIO.
+	passed("QPassSignals:e;17;21;", int(unix.SIGALRM), int(unix.SIGIO))
+	passed("QPassSignals:e;21;", int(unix.SIGALRM))
+	passed("QPassSignals:", []int(nil)...)
 	h.expect("QPassSignals:zz", "E01")
 	h.expect("QProgramSignals:e;1e", "OK")
 	h.expect("qSymbol::", "OK")

@@ -79,3 +79,25 @@ func hostSignal(sig int) (host int, ok bool) {
 	}
 	return gdbToHost[sig], true
 }
+
+// passedHostSignals returns the Linux signals that QPassSignals' list of
+// gdb signals lets through: those whose own gdb number is listed. The
+// list is not translated name by name, because two gdb signals name
+// Linux's SIGIO: gdb passes SIGPOLL by default, and after `handle SIGIO
+// stop` it still lists SIGPOLL, which must not make SIGIO pass (gdbserver
+// decides the same way, by the gdb number of the signal that arrived).
+func passedHostSignals(gdbSigs []int) []int {
+	var listed [len(gdbToHost)]bool
+	for _, sig := range gdbSigs {
+		if sig >= 0 && sig < len(listed) {
+			listed[sig] = true
+		}
+	}
+	var host []int
+	for h := 1; h <= hostSignalMax; h++ {
+		if listed[hostToGDB[h]] {
+			host = append(host, h)
+		}
+	}
+	return host
+}

@@ -1,6 +1,7 @@
 package rsp
 
 import (
+	"slices"
 	"testing"
 
 	"golang.org/x/sys/unix"
@@ -64,5 +65,30 @@ func TestSignalRoundTrip(t *testing.T) {
 		if back, ok := hostSignal(gdb); !ok || back != host {
 			t.Errorf("signal %d -> gdb %d -> %d, %v", host, gdb, back, ok)
 		}
+	}
+}
+
+// TestPassedHostSignals: each Linux signal passes exactly when its own gdb
+// number is listed.
+func TestPassedHostSignals(t *testing.T) {
+	for host := 1; host <= hostSignalMax; host++ {
+		if got := passedHostSignals([]int{gdbSignal(host)}); !slices.Equal(got, []int{host}) {
+			t.Errorf("passing gdb's %d (Linux %d) passes %v", gdbSignal(host), host, got)
+		}
+	}
+	// gdb 13's list at start-up: the signals it neither stops at nor
+	// prints. SIGPOLL (33), SIGPRIO (44), SIGWAITING (36), SIGLWP (37),
+	// SIGCANCEL (76) and SIGINFO (142) have no Linux number of their own.
+	start := []int{14, 16, 20, 23, 26, 27, 28, 33, 36, 37, 44, 76, 142}
+	want := []int{int(unix.SIGURG), int(unix.SIGALRM), int(unix.SIGCHLD), int(unix.SIGVTALRM), int(unix.SIGPROF), int(unix.SIGWINCH), int(unix.SIGIO)}
+	slices.Sort(want)
+	if got := passedHostSignals(start); !slices.Equal(got, want) {
+		t.Errorf("gdb's start-up list passes %v, want %v", got, want)
+	}
+	if got := passedHostSignals(slices.DeleteFunc(slices.Clone(start), func(s int) bool { return s == 23 })); slices.Contains(got, int(unix.SIGIO)) {
+		t.Errorf("without SIGIO (23), SIGIO still passes: %v", got)
+	}
+	if got := passedHostSignals([]int{-1, 0, 7, 29, 143, 255, 256, 1 << 20}); len(got) != 1 || got[0] != int(unix.SIGSTKFLT) {
+		t.Errorf("signals out of range or without a Linux number pass %v, want only SIGSTKFLT (gdb's unknown signal)", got)
 	}
 }

@@ -4,6 +4,8 @@ package tests
 
 import (
 	"fmt"
+	"regexp"
+	"strings"
 	"testing"
 )
 
@@ -52,4 +54,67 @@ func TestInterrupt(t *testing.T) {
 	g.run("-data-evaluate-expression stop=1", "done")
 	g.run("-exec-continue", "running")
 	g.expect(`^\*stopped,reason="exited",exit-code="03"`)
+}
+
+// sigallSignals are gdb's names of the signals testdata/sigall.c raises,
+// in its order: Linux's 1 to 31 but SIGKILL, SIGSTOP, SIGTRAP and
+// SIGSTKFLT, then the real-time signals 34 to 64.
+func sigallSignals() []string {
+	names := []string{
+		"SIGHUP", "SIGINT", "SIGQUIT", "SIGILL", "SIGABRT", "SIGBUS", "SIGFPE",
+		"SIGUSR1", "SIGSEGV", "SIGUSR2", "SIGPIPE", "SIGALRM", "SIGTERM",
+		"SIGCHLD", "SIGCONT", "SIGTSTP", "SIGTTIN", "SIGTTOU", "SIGURG",
+		"SIGXCPU", "SIGXFSZ", "SIGVTALRM", "SIGPROF", "SIGWINCH", "SIGIO",
+		"SIGPWR", "SIGSYS",
+	}
+	for sig := 34; sig <= 64; sig++ {
+		names = append(names, fmt.Sprintf("SIG%d", sig))
+	}
+	return names
+}
+
+// TestAllSignals, in the manner of gdb's sigall test: with every signal
+// set to stop, print and pass, gdb reports each signal the program raises,
+// by its name and in order, among them SIGIO (which gdb also passes as
+// SIGPOLL), SIGPWR, SIGSYS and the real-time signals, whose numbers differ
+// between gdb and Linux; each is delivered to the program's handler once,
+// and the program ends well.
+func TestAllSignals(t *testing.T) {
+	prepare(t)
+	names := sigallSignals()
+	s := startStub(t, stubOptions{prog: prog("sigall")})
+	cmds := []string{"handle " + strings.Join(names, " ") + " stop print pass"}
+	for range names {
+		cmds = append(cmds, "continue")
+	}
+	cmds = append(cmds, "continue")
+	tr := s.gdb(cmds...)
+	for i, name := range names {
+		tr.match("continue", `Program received signal `+name+`, `, i+1)
+	}
+	tr.match("continue", `exited normally`, len(names)+1)
+	if _, _, err := s.stdout.wait(0, regexp.MustCompile(fmt.Sprintf(`^sigall: %d signals ok$`, len(names))), exitTimeout, s.done); err != nil {
+		t.Errorf("the program did not report its signals ok: %v; it printed:\n%s", err, s.stdout)
+	}
+}
+
+// TestPassSignalsUpdate: a signal passed silently (QPassSignals) stops the
+// program again once gdb takes it off the list.
+func TestPassSignalsUpdate(t *testing.T) {
+	prepare(t)
+	s := startStub(t, stubOptions{prog: prog("usrsig")})
+	tr := s.gdb(
+		"handle SIGUSR1 SIGUSR2 nostop noprint pass",
+		"break raise",
+		"continue", // raise(SIGUSR1)
+		"continue", // raise(SIGUSR2): SIGUSR1 passed silently
+		"handle SIGUSR2 stop print",
+		"delete",
+		"continue",
+		"continue",
+	)
+	tr.match("continue", `Breakpoint 1, .*raise`, 1)
+	tr.match("continue", `Breakpoint 1, .*raise`, 2)
+	tr.match("continue", `Program received signal SIGUSR2, `, 3)
+	tr.match("continue", `exited with code 02`, 4)
 }
