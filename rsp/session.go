@@ -322,6 +322,7 @@ func packetTable() []entry {
 		{prefix: "qXfer:libraries-svr4:read:", feature: "qXfer:libraries-svr4:read+", handle: (*Session).xferLibraries},
 		{prefix: "qXfer:siginfo:read:", feature: "qXfer:siginfo:read+", handle: (*Session).xferSiginfo},
 		{prefix: "qXfer:osdata:read:", feature: "qXfer:osdata:read+", enabled: isOSDataSource, handle: (*Session).xferOSData},
+		{prefix: "qXfer:siginfo:write:", feature: "qXfer:siginfo:write+", enabled: isSiginfoWriter, handle: (*Session).xferSiginfoWrite},
 
 		// kill.go
 		{prefix: "k", handle: (*Session).kill},

@@ -126,6 +126,7 @@ func TestSupportedFeaturesHaveHandlers(t *testing.T) {
 	}{
 		{"plain", func() (Target, *fakeTarget) { ft := newFakeTarget(); return ft, ft }},
 		{"launcher", func() (Target, *fakeTarget) { lt := newLaunchTarget(); return lt, lt.fakeTarget }},
+		{"siginfo writer", func() (Target, *fakeTarget) { st := newSiginfoTarget(); return st, st.fakeTarget }},
 	}
 	negotiated := []string{"multiprocess+", "swbreak+", "error-message+", "fork-events+", "vfork-events+", "exec-events+", "no-resumed+"}
 	for _, tt := range targets {

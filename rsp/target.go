@@ -216,6 +216,17 @@ type RangeReader interface {
 	ReadRanges(pid int, ranges []Range, dst []byte) ([]int, error)
 }
 
+// SiginfoWriter is implemented by targets that can change the siginfo_t
+// of a stopped thread's signal (qXfer:siginfo:write, gdb's writes to
+// $_siginfo); the session offers the packet only then.
+type SiginfoWriter interface {
+	// SetSiginfo replaces the siginfo_t (128 bytes) of the signal
+	// thread t last stopped with, as Siginfo returns it. When the client
+	// resumes the thread with that signal, the program's handler sees
+	// the new contents.
+	SetSiginfo(t ThreadID, info []byte) error
+}
+
 // HWKind is the type of a Z or z packet for hardware points.
 type HWKind int
 

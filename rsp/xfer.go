@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/xml"
 	"fmt"
+	"slices"
 	"strconv"
 )
 
@@ -17,6 +18,11 @@ import (
 // An object that is generated (the thread and library lists) is made once
 // when its first window is read and kept until the target runs again, so
 // that all windows come from one snapshot.
+//
+// One object is written too (qXfer:object:write:annex:offset:data, data
+// binary and escaped by the framing; the reply is how many bytes were
+// written, in hex): siginfo, the siginfo_t the current thread's signal
+// will be delivered with.
 
 // xferRead is a qXfer read request, after "qXfer:object:read:".
 type xferRead struct {
@@ -42,6 +48,38 @@ func parseXfer(b []byte) (xferRead, error) {
 func appendXfer(dst []byte, r xferRead) []byte {
 	dst = append(append(dst, r.annex...), ':')
 	return appendMemRead(dst, memRead{addr: r.offset, length: r.length})
+}
+
+// xferWrite is a qXfer write request, after "qXfer:object:write:".
+type xferWrite struct {
+	annex  string
+	offset uint64
+	data   []byte
+}
+
+// parseXferWrite decodes "annex:offset:data"; data, which may hold any
+// byte, ':' included, aliases b.
+func parseXferWrite(b []byte) (xferWrite, error) {
+	annex, rest, ok := bytes.Cut(b, []byte(":"))
+	if !ok {
+		return xferWrite{}, fmt.Errorf("%.40q: missing ':offset:data': %w", b, errMalformed)
+	}
+	off, data, ok := bytes.Cut(rest, []byte(":"))
+	if !ok {
+		return xferWrite{}, fmt.Errorf("%.40q: missing ':data': %w", rest, errMalformed)
+	}
+	offset, err := parseHexUint(off)
+	if err != nil {
+		return xferWrite{}, fmt.Errorf("offset %q: %w", off, err)
+	}
+	return xferWrite{annex: string(annex), offset: offset, data: data}, nil
+}
+
+// appendXferWrite encodes w as parseXferWrite decodes it.
+func appendXferWrite(dst []byte, w xferWrite) []byte {
+	dst = append(append(dst, w.annex...), ':')
+	dst = append(appendHexUint(dst, w.offset), ':')
+	return append(dst, w.data...)
 }
 
 // errBadAnnex rejects an annex the object does not have.
@@ -227,4 +265,44 @@ func (s *Session) xferSiginfo(args []byte) reply {
 		}
 		return s.t.Siginfo(t)
 	})
+}
+
+// isSiginfoWriter says whether the session offers qXfer:siginfo:write.
+func isSiginfoWriter(s *Session) bool {
+	_, ok := s.t.(SiginfoWriter)
+	return ok
+}
+
+// xferSiginfoWrite changes bytes of the siginfo_t of the current thread's
+// last signal (gdb writes one field of $_siginfo at its offset): it reads
+// the whole, patches it, and has the target store the whole. Bytes past
+// the end of the siginfo_t are not written, and the reply says so.
+func (s *Session) xferSiginfoWrite(args []byte) reply {
+	w, err := parseXferWrite(args)
+	if err == nil {
+		err = noAnnex(w.annex)
+	}
+	if err != nil {
+		return errorReply(err)
+	}
+	t, err := s.currentThread()
+	if err != nil {
+		return errorReply(err)
+	}
+	info, err := s.t.Siginfo(t)
+	if err != nil {
+		return errorReply(err)
+	}
+	if w.offset > uint64(len(info)) || (w.offset == uint64(len(info)) && len(w.data) > 0) {
+		return errorReply(fmt.Errorf("offset %#x beyond the %#x bytes of siginfo: %w", w.offset, len(info), errMalformed))
+	}
+	info = slices.Clone(info)
+	n := copy(info[w.offset:], w.data)
+	if err := s.t.(SiginfoWriter).SetSiginfo(t, info); err != nil {
+		return errorReply(err)
+	}
+	// A read of siginfo in windows must see what was written.
+	s.dropSnapshots()
+	s.buf = appendHexUint(s.buf[:0], uint64(n))
+	return dataReply(s.buf)
 }

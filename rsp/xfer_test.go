@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -29,6 +30,123 @@ func TestParseXfer(t *testing.T) {
 			t.Errorf("parseXfer(%q) = %+v, %v; want %+v, %v", tt.in, got, err, tt.want, tt.err)
 		}
 	}
+}
+
+func TestParseXferWrite(t *testing.T) {
+	tests := []struct {
+		in   string
+		want xferWrite
+		err  error
+	}{
+		{":10:\x66\x06", xferWrite{"", 0x10, []byte{0x66, 6}}, nil},
+		{":0:", xferWrite{"", 0, []byte{}}, nil},
+		{"annex:4:a:b:c", xferWrite{"annex", 4, []byte("a:b:c")}, nil},
+		{":ffffffffffffffff:x", xferWrite{"", 1<<64 - 1, []byte("x")}, nil},
+		{"", xferWrite{}, errMalformed},
+		{":10", xferWrite{}, errMalformed},
+		{"annex", xferWrite{}, errMalformed},
+		{"::x", xferWrite{}, errHexEmpty},
+		{":zz:x", xferWrite{}, errHexDigit},
+		{":10000000000000000:x", xferWrite{}, errHexOverflow},
+	}
+	for _, tt := range tests {
+		got, err := parseXferWrite([]byte(tt.in))
+		if !errors.Is(err, tt.err) || got.annex != tt.want.annex || got.offset != tt.want.offset || !bytes.Equal(got.data, tt.want.data) {
+			t.Errorf("parseXferWrite(%q) = %+v, %v; want %+v, %v", tt.in, got, err, tt.want, tt.err)
+		}
+	}
+}
+
+func FuzzParseXferWrite(f *testing.F) {
+	f.Add([]byte(":10:\x66\x06"))
+	f.Add([]byte("annex:4:a:b"))
+	f.Fuzz(func(t *testing.T, in []byte) {
+		w, err := parseXferWrite(in)
+		if err != nil {
+			return
+		}
+		again, err := parseXferWrite(appendXferWrite(nil, w))
+		if err != nil || again.annex != w.annex || again.offset != w.offset || !bytes.Equal(again.data, w.data) {
+			t.Fatalf("round trip of %q: %+v, %v; want %+v", in, again, err, w)
+		}
+	})
+}
+
+// siginfoTarget is a fake target whose threads' siginfo can be written.
+type siginfoTarget struct {
+	*fakeTarget
+	infos map[ThreadID][]byte
+}
+
+func newSiginfoTarget() siginfoTarget {
+	return siginfoTarget{newFakeTarget(), map[ThreadID][]byte{}}
+}
+
+func (st siginfoTarget) Siginfo(t ThreadID) ([]byte, error) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if info, ok := st.infos[t]; ok {
+		return info, nil // the target's own buffer: the session must copy it
+	}
+	info := make([]byte, 128)
+	info[0] = byte(t.TID)
+	return info, nil
+}
+
+func (st siginfoTarget) SetSiginfo(t ThreadID, info []byte) error {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	st.record("SetSiginfo %d.%d %x", t.PID, t.TID, info)
+	st.infos[t] = info
+	return nil
+}
+
+func TestXferSiginfoWrite(t *testing.T) {
+	st := newSiginfoTarget()
+	h := serveTarget(t, st, st.fakeTarget, Config{})
+	if r := h.exchange(gdbFeatures); !slices.Contains(supportedFeatures(r), "qXfer:siginfo:write+") {
+		t.Fatalf("qSupported: %q lacks qXfer:siginfo:write+", r)
+	}
+	h.expect("Hgp64.65", "OK")
+	// gdb writes one field at its offset: si_errno, then si_addr with
+	// bytes the framing escapes.
+	h.expect("qXfer:siginfo:write::4:\x9a\x02\x00\x00", "4")
+	h.expect("qXfer:siginfo:write::10:}#$*\x00\x00\x00\x00", "8")
+	want := make([]byte, 128)
+	want[0] = 101
+	copy(want[4:], "\x9a\x02\x00\x00")
+	copy(want[0x10:], "}#$*")
+	if got := h.exchange("qXfer:siginfo:read::0,1000"); got != "l"+string(want) {
+		t.Errorf("siginfo after the writes: %q, want %q", got, want)
+	}
+	// The other thread's is untouched; writes stop at the end.
+	h.expect("Hgp64.64", "OK")
+	h.expect("qXfer:siginfo:write::7e:abcd", "2")
+	if got := h.exchange("qXfer:siginfo:read::7c,10"); got != "l\x00\x00ab" {
+		t.Errorf("siginfo's end after a write past it: %q", got)
+	}
+	before := st.called()
+	for _, bad := range []struct{ packet, reply string }{
+		{"qXfer:siginfo:write::81:x", "E01"},
+		{"qXfer:siginfo:write::80:x", "E01"},
+		{"qXfer:siginfo:write:x:0:x", "E02"},
+		{"qXfer:siginfo:write::zz:x", "E01"},
+		{"qXfer:siginfo:write::0", "E01"},
+	} {
+		h.expect(bad.packet, bad.reply)
+	}
+	if calls := st.called(); calls != before {
+		t.Errorf("bad writes reached the target: %s", strings.TrimPrefix(calls, before))
+	}
+	h.expect("qXfer:siginfo:write::80:", "0")
+}
+
+func TestXferSiginfoWriteUnsupported(t *testing.T) {
+	h := startSession(t, newFakeTarget(), Config{})
+	if r := h.exchange(gdbFeatures); strings.Contains(r, "siginfo:write") {
+		t.Errorf("qSupported: %q offers siginfo writes without a SiginfoWriter", r)
+	}
+	h.expect("qXfer:siginfo:write::0:x", "")
 }
 
 func FuzzParseXfer(f *testing.F) {

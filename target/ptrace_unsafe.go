@@ -40,6 +40,11 @@ func ptraceGetSiginfo(tid int, info *[siginfoSize]byte) error {
 	return ptrace(unix.PTRACE_GETSIGINFO, tid, 0, uintptr(unsafe.Pointer(info)))
 }
 
+// ptraceSetSiginfo replaces the siginfo_t of the signal tid stopped with.
+func ptraceSetSiginfo(tid int, info *[siginfoSize]byte) error {
+	return ptrace(unix.PTRACE_SETSIGINFO, tid, 0, uintptr(unsafe.Pointer(info)))
+}
+
 // ptracePeekSiginfo copies the first len(infos) signals pending in
 // tid's own queue (not its process's) into infos and returns how many
 // there were.

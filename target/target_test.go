@@ -235,6 +235,13 @@ func TestSignalSiginfoAndDeath(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, uint32(unix.SIGSEGV), binary.LittleEndian.Uint32(info))
 	require.Equal(t, uint64(0x10), binary.LittleEndian.Uint64(info[16:]), "si_addr")
+	// The siginfo can be changed, and reads back changed.
+	binary.LittleEndian.PutUint64(info[16:], 0x666)
+	require.NoError(t, tr.SetSiginfo(pid, pid, info))
+	again, err := tr.Siginfo(pid, pid)
+	require.NoError(t, err)
+	require.Equal(t, info, again)
+	require.ErrorIs(t, tr.SetSiginfo(pid, pid, info[:64]), unix.EINVAL)
 
 	// Continue without the signal: it faults again.
 	require.NoError(t, tr.Resume(all))

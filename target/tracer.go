@@ -491,6 +491,27 @@ func (t *Tracer) Siginfo(pid, tid int) ([]byte, error) {
 	return info[:], nil
 }
 
+// SetSiginfo replaces the siginfo_t (siginfoSize bytes) of the signal
+// thread tid stopped with. Resumed with that signal, the thread's handler
+// sees the new contents; the kernel makes a new siginfo_t only for a
+// different signal than its si_signo.
+func (t *Tracer) SetSiginfo(pid, tid int, info []byte) error {
+	if len(info) != siginfoSize {
+		return fmt.Errorf("siginfo of %d: %d bytes, want %d: %w", tid, len(info), siginfoSize, unix.EINVAL)
+	}
+	buf := [siginfoSize]byte(info)
+	err := t.th.do(func() error {
+		if _, err := t.lookupThread(pid, tid); err != nil {
+			return err
+		}
+		return ptraceSetSiginfo(tid, &buf)
+	})
+	if err != nil {
+		return fmt.Errorf("set siginfo of %d: %w", tid, err)
+	}
+	return nil
+}
+
 // Running reports whether the processes have been resumed and their stop
 // not yet reported.
 func (t *Tracer) Running() bool {

@@ -118,3 +118,44 @@ func TestPassSignalsUpdate(t *testing.T) {
 	tr.match("continue", `Program received signal SIGUSR2, `, 3)
 	tr.match("continue", `exited with code 02`, 4)
 }
+
+// TestSiginfoWrite: gdb changes $_siginfo at a signal's stop (si_addr,
+// si_errno, si_code, and si_signo to the same signal), and the program's
+// SA_SIGINFO handler sees the new values: procgdb writes them with
+// qXfer:siginfo:write, for a fault and for a raised signal.
+func TestSiginfoWrite(t *testing.T) {
+	prepare(t)
+	for _, tt := range []struct {
+		arg, signal string
+		signo       int
+	}{
+		{"segv", "SIGSEGV", 11},
+		{"usr1", "SIGUSR1", 10},
+	} {
+		t.Run(tt.arg, func(t *testing.T) {
+			prepare(t)
+			s := startStub(t, stubOptions{prog: prog("siginfo"), args: []string{tt.arg}})
+			signo := fmt.Sprintf("p $_siginfo.si_signo = %d", tt.signo)
+			tr := s.gdb(
+				"continue",
+				"p $_siginfo._sifields._sigfault.si_addr = 0x666",
+				"p $_siginfo.si_errno = 666",
+				"p $_siginfo.si_code = 999",
+				signo,
+				"p $_siginfo",
+				"continue",
+			)
+			tr.match("continue", `Program received signal `+tt.signal+`, `)
+			tr.match("p $_siginfo._sifields._sigfault.si_addr = 0x666", `^\$\d+ = \(void \*\) 0x666$`)
+			tr.match("p $_siginfo.si_errno = 666", `^\$\d+ = 666$`)
+			tr.match("p $_siginfo.si_code = 999", `^\$\d+ = 999$`)
+			tr.match(signo, fmt.Sprintf(`^\$\d+ = %d$`, tt.signo))
+			tr.match("p $_siginfo", fmt.Sprintf(`si_signo = %d, si_errno = 666, si_code = 999,.*si_addr = 0x666`, tt.signo))
+			tr.match("continue", `exited normally`, 2)
+			want := fmt.Sprintf("^handler: signo=%d errno=666 code=999 addr=0x666$", tt.signo)
+			if _, _, err := s.stdout.wait(0, regexp.MustCompile(want), exitTimeout, s.done); err != nil {
+				t.Errorf("the handler did not see the new siginfo: %v; the program printed:\n%s", err, s.stdout)
+			}
+		})
+	}
+}

@@ -26,11 +26,12 @@ type tracee struct {
 }
 
 var (
-	_ rsp.Target      = (*tracee)(nil)
-	_ rsp.Launcher    = (*tracee)(nil)
-	_ rsp.EventTarget = (*tracee)(nil)
-	_ rsp.RangeReader = (*tracee)(nil)
-	_ rsp.CoreReader  = (*tracee)(nil)
+	_ rsp.Target        = (*tracee)(nil)
+	_ rsp.Launcher      = (*tracee)(nil)
+	_ rsp.EventTarget   = (*tracee)(nil)
+	_ rsp.RangeReader   = (*tracee)(nil)
+	_ rsp.CoreReader    = (*tracee)(nil)
+	_ rsp.SiginfoWriter = (*tracee)(nil)
 )
 
 // Launch starts a program stopped at its first instruction, on procgdb's
@@ -226,6 +227,12 @@ func (t *tracee) Libraries(pid int) (uint64, []rsp.Library, error) {
 }
 
 func (t *tracee) Siginfo(id rsp.ThreadID) ([]byte, error) { return t.tr.Siginfo(id.PID, id.TID) }
+
+// SetSiginfo makes the tracee an rsp.SiginfoWriter: gdb's writes to
+// $_siginfo reach the program's handler.
+func (t *tracee) SetSiginfo(id rsp.ThreadID, info []byte) error {
+	return t.tr.SetSiginfo(id.PID, id.TID, info)
+}
 
 // ThreadCore makes the tracee an rsp.CoreReader: the core: of every stop
 // reply costs one pread.
