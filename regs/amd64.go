@@ -1,6 +1,11 @@
 package regs
 
-import "golang.org/x/sys/unix"
+import (
+	"slices"
+	"strconv"
+
+	"golang.org/x/sys/unix"
+)
 
 // Register numbers that other packages name directly: a stop reply
 // expedites rbp, rsp and rip so that the client can unwind the innermost
@@ -20,6 +25,8 @@ const (
 	featureLinux    = "org.gnu.gdb.i386.linux"
 	featureSegments = "org.gnu.gdb.i386.segments"
 	featureAVX      = "org.gnu.gdb.i386.avx"
+	featureAVX512   = "org.gnu.gdb.i386.avx512"
+	featurePKeys    = "org.gnu.gdb.i386.pkeys"
 )
 
 // RegInfo describes one register as the clients see it. Everything lldb's
@@ -62,13 +69,13 @@ type RegInfo struct {
 func (r RegInfo) Size() int { return r.Bits / 8 }
 
 // LLDBEncoding returns the encoding lldb's qRegisterInfo expects for the
-// register: ieee754 for the x87 stack, vector for 128-bit registers, uint
-// otherwise.
+// register: ieee754 for the x87 stack, vector for 128-bit registers and
+// the 256-bit upper halves of zmm, uint otherwise.
 func (r RegInfo) LLDBEncoding() string {
 	switch r.Type {
 	case "i387_ext":
 		return "ieee754"
-	case "vec128", "uint128":
+	case "vec128", "uint128", "v2ui128":
 		return "vector"
 	}
 	return "uint"
@@ -80,7 +87,7 @@ func (r RegInfo) LLDBFormat() string {
 	switch r.Type {
 	case "i387_ext":
 		return "float"
-	case "vec128", "uint128":
+	case "vec128", "uint128", "v2ui128":
 		return "vector-uint8"
 	}
 	return "hex"
@@ -114,9 +121,26 @@ const (
 	kXMM
 	// kMXCSR is the SSE control and status register.
 	kMXCSR
+	// The kinds from here on are bytes of a state component that XSAVE
+	// keeps beyond the legacy region, held as they are. Each of these
+	// components is all zeros in its initial configuration (SDM Vol. 1
+	// §13.6).
+	//
 	// kYMMH is the upper 128 bits of a ymm register, in the AVX
 	// component.
 	kYMMH
+	// kOpmask is an opmask register k0-k7, in the opmask component.
+	kOpmask
+	// kZMMHi256 is the upper 256 bits of zmm0-zmm15, in the ZMM_Hi256
+	// component.
+	kZMMHi256
+	// kHi16ZMM is a part of zmm16-zmm31 (xmm16-xmm31, the upper halves
+	// of ymm16-ymm31, or the upper halves of zmm16-zmm31), in the
+	// Hi16_ZMM component.
+	kHi16ZMM
+	// kPKRU is the protection-key rights register, in the PKRU
+	// component.
+	kPKRU
 )
 
 // component returns the XSAVE state component holding registers of this
@@ -129,9 +153,21 @@ func (k kind) component() int {
 		return compSSE
 	case kYMMH:
 		return compAVX
+	case kOpmask:
+		return compOpmask
+	case kZMMHi256:
+		return compZMMHi256
+	case kHi16ZMM:
+		return compHi16ZMM
+	case kPKRU:
+		return compPKRU
 	}
 	return compX87
 }
+
+// extended reports whether registers of this kind are raw bytes of a
+// component beyond the legacy region (kYMMH and the kinds after it).
+func (k kind) extended() bool { return k >= kYMMH }
 
 // reg is one row of the register table.
 type reg struct {
@@ -144,26 +180,67 @@ type reg struct {
 	generic string
 	kind    kind
 	// off is the byte offset of the value: in the legacy region for
-	// x87 and SSE registers, in the AVX component for ymmNh.
+	// x87 and SSE registers, in their component for the extended kinds.
 	off int
 	// gpr selects the unix.PtraceRegs field for kGPR and kGPR32.
 	gpr func(*unix.PtraceRegs) *uint64
 }
 
-// numRegs counts every register in the table; firstAVX is the number of
-// the first register that exists only when the CPU and kernel have AVX.
-// The AVX registers come last, so a layout without AVX is a prefix of the
-// table and of the g packet.
+// The table's rows come in groups, each present in a layout as a whole
+// or not at all, in this order: the registers every x86-64 has, then
+// those of AVX (component 2), of AVX-512 (components 5 to 7) and of
+// protection keys (component 9). A layout numbers its registers in table
+// order, leaving absent groups out, so a layout without AVX is a prefix of
+// the table and of the g packet.
 const (
-	numRegs  = 76
-	firstAVX = 60
+	firstAVX    = 60  // ymm0h
+	firstAVX512 = 76  // xmm16
+	firstPKRU   = 148 // pkru
+	numRegs     = 149 // every row
 )
 
-// amd64Regs is the register file in gdb's amd64 GNU/Linux numbering, which
-// is also g-packet order: entry n is register n. DWARF numbers follow the
-// x86-64 System V psABI ("DWARF Register Number Mapping"). It drives the
-// target description, the g and p encodings and lldb's register info.
-var amd64Regs = [numRegs]reg{
+// amd64Regs is the register file in gdb's amd64 GNU/Linux order, which is
+// also g-packet order: with every group present, entry n is register n.
+// DWARF numbers follow the x86-64 System V psABI ("DWARF Register Number
+// Mapping"). It drives the target description, the g and p encodings and
+// lldb's register info.
+var amd64Regs = slices.Concat(baseAndAVXRegs[:], avx512Regs(), []reg{
+	// PKRU (SDM Vol. 1 §13.5.7): the access rights of the 16 protection
+	// keys; the component's other 4 bytes are reserved.
+	{"pkru", 32, featurePKeys, "uint32", "", -1, "", kPKRU, 0, nil},
+})
+
+// avx512Regs returns the AVX-512 rows (SDM Vol. 1 §13.5.5) in the order
+// and with the names of gdb's own org.gnu.gdb.i386.avx512 feature, from
+// which gdb composes zmm0-zmm31 and ymm16-ymm31: xmm16-xmm31 and the
+// upper halves of ymm16-ymm31 (the low 256 bits of zmm16-zmm31, in the
+// Hi16_ZMM component), the opmask registers k0-k7, then the upper halves
+// of zmm0-zmm15 (the ZMM_Hi256 component) and of zmm16-zmm31 (Hi16_ZMM
+// again). xmm16-xmm31 are in gdb's sse group like xmm0-xmm15; DWARF
+// numbers them 67-82 and the opmask registers 118-125.
+func avx512Regs() []reg {
+	var rows []reg
+	for i := range 16 {
+		rows = append(rows, reg{"xmm" + strconv.Itoa(16+i), 128, featureAVX512, "vec128", "sse", 67 + i, "", kHi16ZMM, i * zmmSize, nil})
+	}
+	for i := range 16 {
+		rows = append(rows, reg{"ymm" + strconv.Itoa(16+i) + "h", 128, featureAVX512, "uint128", "", -1, "", kHi16ZMM, i*zmmSize + xmmSize, nil})
+	}
+	for i := range 8 {
+		rows = append(rows, reg{"k" + strconv.Itoa(i), 64, featureAVX512, "uint64", "", 118 + i, "", kOpmask, i * opmaskRegSize, nil})
+	}
+	for i := range 16 {
+		rows = append(rows, reg{"zmm" + strconv.Itoa(i) + "h", 256, featureAVX512, "v2ui128", "", -1, "", kZMMHi256, i * zmmHalfSize, nil})
+	}
+	for i := range 16 {
+		rows = append(rows, reg{"zmm" + strconv.Itoa(16+i) + "h", 256, featureAVX512, "v2ui128", "", -1, "", kHi16ZMM, i*zmmSize + zmmHalfSize, nil})
+	}
+	return rows
+}
+
+// baseAndAVXRegs are the rows of the registers every x86-64 has and of
+// AVX.
+var baseAndAVXRegs = [firstAVX512]reg{
 	// name, bits, feature, type, group, dwarf, lldb generic, kind, offset, GPR field
 	{"rax", 64, featureCore, "int64", "general", 0, "", kGPR, 0, rax},
 	{"rbx", 64, featureCore, "int64", "general", 3, "", kGPR, 0, rbx},
@@ -251,9 +328,11 @@ var amd64Regs = [numRegs]reg{
 }
 
 // NeedsXSave reports whether register n lives in the XSAVE area (the x87,
-// SSE and AVX registers), so that Set.XSave must be loaded before reading
-// or writing it. It is false for the registers PTRACE_GETREGS provides and
-// for numbers that name no register.
+// SSE, AVX, AVX-512 and PKRU registers), so that Set.XSave must be loaded
+// before reading or writing it. It is false for the registers
+// PTRACE_GETREGS provides and for numbers that name no register. The
+// answer holds for every layout: registers from firstAVX on are all in the
+// XSAVE area, whichever groups a layout has.
 func NeedsXSave(n int) bool {
 	return n >= 0 && n < numRegs && amd64Regs[n].kind.component() >= 0
 }

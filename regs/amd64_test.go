@@ -28,6 +28,20 @@ func TestTableShape(t *testing.T) {
 	for i := range 16 {
 		names = append(names, fmt.Sprintf("ymm%dh", i))
 	}
+	// gdb's 64bit-avx512.xml, in its order.
+	for i := 16; i < 32; i++ {
+		names = append(names, fmt.Sprintf("xmm%d", i))
+	}
+	for i := 16; i < 32; i++ {
+		names = append(names, fmt.Sprintf("ymm%dh", i))
+	}
+	for i := range 8 {
+		names = append(names, fmt.Sprintf("k%d", i))
+	}
+	for i := range 32 {
+		names = append(names, fmt.Sprintf("zmm%dh", i))
+	}
+	names = append(names, "pkru")
 	if len(names) != numRegs {
 		t.Fatalf("expected %d names, table has %d registers", len(names), numRegs)
 	}
@@ -42,8 +56,12 @@ func TestTableShape(t *testing.T) {
 			return featureLinux
 		case n < firstAVX:
 			return featureSegments
+		case n < firstAVX512:
+			return featureAVX
+		case n < firstPKRU:
+			return featureAVX512
 		}
-		return featureAVX
+		return featurePKeys
 	}
 	// x86-64 psABI, "DWARF Register Number Mapping".
 	dwarf := map[string]int{
@@ -56,6 +74,10 @@ func TestTableShape(t *testing.T) {
 	}
 	for i := range 16 {
 		dwarf[fmt.Sprintf("xmm%d", i)] = 17 + i
+		dwarf[fmt.Sprintf("xmm%d", 16+i)] = 67 + i
+	}
+	for i := range 8 {
+		dwarf[fmt.Sprintf("k%d", i)] = 118 + i
 	}
 	for i := range 8 {
 		dwarf[fmt.Sprintf("st%d", i)] = 33 + i
@@ -65,7 +87,10 @@ func TestTableShape(t *testing.T) {
 		"rdi": "arg1", "rsi": "arg2", "rdx": "arg3", "rcx": "arg4", "r8": "arg5", "r9": "arg6",
 	}
 
-	l := mustLayout(t, avx512CPU())
+	l := mustLayout(t, amxCPU())
+	if l.NumRegs() != numRegs {
+		t.Fatalf("the AMX layout has %d registers, want all %d", l.NumRegs(), numRegs)
+	}
 	off := 0
 	for n := range numRegs {
 		r, ok := l.Info(n)
@@ -86,12 +111,17 @@ func TestTableShape(t *testing.T) {
 		if r.Generic != generic[r.Name] {
 			t.Errorf("%s: generic %q, want %q", r.Name, r.Generic, generic[r.Name])
 		}
-		if r.Type == "" || r.Bits%8 != 0 || r.Size() > 16 {
+		if r.Type == "" || r.Bits%8 != 0 || r.Size() > 32 {
 			t.Errorf("%s: type %q, %d bits", r.Name, r.Type, r.Bits)
 		}
 	}
-	if off != 816 {
-		t.Errorf("g packet with AVX is %d bytes, want 816", off)
+	// 560 bytes through gs_base, 256 of AVX, then xmm16-31 and
+	// ymm16h-31h, k0-7, zmm0h-31h and pkru.
+	if want := 560 + 16*16 + 32*16 + 8*8 + 32*32 + 4; off != want {
+		t.Errorf("g packet with every group is %d bytes, want %d", off, want)
+	}
+	if info, _ := l.Info(firstAVX512); info.Offset != 816 {
+		t.Errorf("xmm16 at g offset %d, want 816 (after ymm15h)", info.Offset)
 	}
 	if names[RBP] != "rbp" || names[RSP] != "rsp" || names[RIP] != "rip" {
 		t.Error("RBP, RSP or RIP is misnumbered")
@@ -103,7 +133,7 @@ func TestTableShape(t *testing.T) {
 func TestTableStorage(t *testing.T) {
 	var regs unix.PtraceRegs
 	gprs := map[*uint64]string{}
-	xsave := map[int]string{} // byte -> register, over the legacy region and AVX component
+	xsave := map[int]string{} // byte -> register, over the legacy region and each component
 	for n := range numRegs {
 		r := &amd64Regs[n]
 		isGPR := r.kind == kGPR || r.kind == kGPR32
@@ -125,12 +155,14 @@ func TestTableStorage(t *testing.T) {
 			gprs[p] = r.name
 			continue
 		}
-		size := map[kind]int{kST: stSize, kX87Word: 2, kX87Dword: 4, kFTW: 1, kFOP: 2, kXMM: xmmSize, kMXCSR: 4, kYMMH: xmmSize}[r.kind]
+		size := map[kind]int{kST: stSize, kX87Word: 2, kX87Dword: 4, kFTW: 1, kFOP: 2, kXMM: xmmSize, kMXCSR: 4}[r.kind]
 		base := 0
-		if r.kind == kYMMH {
-			base = 1 << 16 // a separate space for the AVX component
-			if r.off+size > avxSize {
-				t.Errorf("%s: outside the AVX component", r.name)
+		if r.kind.extended() {
+			size = r.bits / 8
+			c := r.kind.component()
+			base = c << 16 // a separate space for each component
+			if r.off+size > extendedSizes[c] {
+				t.Errorf("%s: outside component %d", r.name, c)
 			}
 		} else if r.off+size > fxSize {
 			t.Errorf("%s: outside the legacy region", r.name)
@@ -145,6 +177,22 @@ func TestTableStorage(t *testing.T) {
 	if len(gprs) != 27 {
 		t.Errorf("%d of the 27 PtraceRegs fields are registers", len(gprs))
 	}
+	// The registers cover their components whole, but for PKRU's
+	// reserved half.
+	for c, size := range extendedSizes {
+		covered := 0
+		for i := range size {
+			if _, ok := xsave[c<<16+i]; ok {
+				covered++
+			}
+		}
+		if c == compPKRU {
+			size = 4
+		}
+		if covered != size {
+			t.Errorf("component %d: registers cover %d of its %d bytes", c, covered, size)
+		}
+	}
 	for _, n := range []int{-1, numRegs, 1000} {
 		if NeedsXSave(n) {
 			t.Errorf("NeedsXSave(%d) = true", n)
@@ -153,7 +201,7 @@ func TestTableStorage(t *testing.T) {
 }
 
 func TestInfoBounds(t *testing.T) {
-	for name, l := range map[string]*Layout{"fxsave": FXSaveLayout(), "avx": mustLayout(t, avx512CPU()), "nil": nil} {
+	for name, l := range map[string]*Layout{"fxsave": FXSaveLayout(), "avx512": mustLayout(t, avx512CPU()), "pku": mustLayout(t, pkuCPU()), "nil": nil} {
 		for _, n := range []int{-1, l.NumRegs(), numRegs} {
 			if _, ok := l.Info(n); ok {
 				t.Errorf("%s: Info(%d) exists", name, n)
@@ -179,6 +227,10 @@ func TestLLDBEncoding(t *testing.T) {
 		{40, "vector", "vector-uint8"},
 		{56, "uint", "hex"},
 		{60, "vector", "vector-uint8"},
+		{firstXMM16, "vector", "vector-uint8"},
+		{firstYMM16H, "vector", "vector-uint8"},
+		{firstAVX512 + 32, "uint", "hex"},
+		{firstZMMH, "vector", "vector-uint8"},
 	}
 	for _, tt := range tests {
 		r, _ := l.Info(tt.n)

@@ -30,12 +30,16 @@ func sameRegister(n int, got, want []byte) bool {
 	return bytes.Equal(got, readBack(n, want))
 }
 
-// fuzzSet returns a copy of base whose XSTATE_BV has the x87, SSE and AVX
-// bits from bv, so that the fuzzer also covers components in their
-// initial configuration.
+// fuzzSet returns a copy of base whose XSTATE_BV has the bits of the
+// components registers live in from bv (x87, SSE, AVX from bits 0-2, the
+// AVX-512 components from 3-5, PKRU from 6), so that the fuzzer also
+// covers components in their initial configuration.
 func fuzzSet(base *Set, bv uint8) *Set {
 	s := cloneSet(base)
-	features := s.Layout.Features&^7 | uint64(bv&7)
+	const comps = 1<<compX87 | 1<<compSSE | 1<<compAVX | 1<<compOpmask | 1<<compZMMHi256 | 1<<compHi16ZMM | 1<<compPKRU
+	b := uint64(bv)
+	in := b&7 | (b>>3&7)<<compOpmask | (b>>6&1)<<compPKRU
+	features := s.Layout.Features&^comps | in&s.Layout.Features
 	binary.LittleEndian.PutUint64(s.XSave[xsaveHeader:], features)
 	return s
 }
@@ -112,6 +116,10 @@ func FuzzSetRegister(f *testing.F) {
 	f.Add(60, seq(16, 2), uint8(3))
 	f.Add(75, seq(15, 2), uint8(7))
 	f.Add(76, seq(16, 2), uint8(7))
+	f.Add(110, le64(3), uint8(0x7f))
+	f.Add(120, seq(32, 2), uint8(0x0f))
+	f.Add(148, le32(0x55555554), uint8(0x3f))
+	f.Add(149, le32(0), uint8(0xff))
 	f.Add(-1, le64(0), uint8(7))
 	f.Fuzz(func(t *testing.T, n int, b []byte, bv uint8) {
 		s := fuzzSet(base, bv)

@@ -2,6 +2,7 @@ package regs
 
 import (
 	"fmt"
+	"slices"
 	"sync"
 )
 
@@ -29,12 +30,24 @@ type Layout struct {
 	// HasAVX reports that component 2 (AVX: the upper halves of YMM0-15)
 	// is enabled, so registers ymm0h to ymm15h exist.
 	HasAVX bool
-	// AVXOffset is the offset of component 2 in the area; meaningful
-	// only when HasAVX.
-	AVXOffset int
+	// HasAVX512 reports that components 5 to 7 (opmask, ZMM_Hi256 and
+	// Hi16_ZMM) are enabled as well as AVX, so that k0-k7, xmm16-xmm31
+	// and the upper halves of ymm16-ymm31 and zmm0-zmm31 exist.
+	HasAVX512 bool
+	// HasPKRU reports that component 9 (PKRU) is enabled: register pkru
+	// exists.
+	HasPKRU bool
 
 	// components lists the enabled components by index.
 	components []Component
+	// offset and end locate the components registers live in, by
+	// index; zero for absent ones.
+	offset, end [numComps]int
+	// rows are the table rows of the layout's registers, by register
+	// number, and gOffset their offsets in the g packet, with the
+	// packet's length last.
+	rows    []*reg
+	gOffset []int
 
 	tdescOnce sync.Once
 	tdesc     []byte
@@ -53,12 +66,105 @@ type Component struct {
 // state only, no XSAVE header, no AVX. Use it when the kernel does not
 // offer NT_X86_XSTATE and the target falls back to PTRACE_GETFPREGS.
 func FXSaveLayout() *Layout {
-	return &Layout{
+	l := &Layout{
 		Size:       fxSize,
 		Features:   1<<compX87 | 1<<compSSE,
 		FXSaveOnly: true,
 		components: legacyComponents(),
 	}
+	l.number()
+	return l
+}
+
+// NewLayout returns the layout of a standard-format XSAVE area of size
+// bytes holding the state components features enables (XCR0's bits),
+// where comps says where each component from 2 on sits, as CPUID leaf 0xD
+// reports it: the layout of a machine other than this one (HostLayout
+// asks this one's CPU). Components 0 and 1 are in the legacy region and
+// need no entry; comps may list components features does not enable,
+// which are ignored. It fails when the placement cannot be right: x87 or
+// SSE state not enabled, an enabled component missing, outside the area
+// or overlapping the legacy region and header, or a component registers
+// live in with a size other than the SDM's.
+func NewLayout(size int, features uint64, comps []Component) (*Layout, error) {
+	const legacy = 1<<compX87 | 1<<compSSE
+	if features&legacy != legacy {
+		return nil, fmt.Errorf("regs: XCR0 %#x lacks x87 or SSE state", features)
+	}
+	if size < xsaveMin {
+		return nil, fmt.Errorf("regs: an XSAVE area of %d bytes, less than %d", size, xsaveMin)
+	}
+	l := &Layout{Size: size, Features: features, components: legacyComponents()}
+	for i := 2; i < 64; i++ {
+		if features&(1<<i) == 0 {
+			continue
+		}
+		k := slices.IndexFunc(comps, func(c Component) bool { return c.Index == i })
+		c := Component{Index: i}
+		if k >= 0 {
+			c = comps[k]
+		}
+		if c.Size <= 0 || c.Offset < xsaveMin || c.Offset+c.Size > size {
+			return nil, fmt.Errorf("regs: XSAVE component %d at %d+%d does not fit the %d-byte area", i, c.Offset, c.Size, size)
+		}
+		if i < numComps && extendedSizes[i] != 0 && c.Size != extendedSizes[i] {
+			return nil, fmt.Errorf("regs: %s state is %d bytes, want %d", componentNames[i], c.Size, extendedSizes[i])
+		}
+		l.components = append(l.components, c)
+	}
+	l.number()
+	return l, nil
+}
+
+// componentNames names the components of extendedSizes, for errors.
+var componentNames = [numComps]string{
+	compAVX:      "AVX",
+	compOpmask:   "opmask",
+	compZMMHi256: "ZMM_Hi256",
+	compHi16ZMM:  "Hi16_ZMM",
+	compPKRU:     "PKRU",
+}
+
+// number decides which groups of registers the layout has, from its
+// components, and numbers its registers.
+func (l *Layout) number() {
+	for _, c := range l.components {
+		if c.Index < numComps {
+			l.offset[c.Index], l.end[c.Index] = c.Offset, c.Offset+c.Size
+		}
+	}
+	has := func(comps ...int) bool {
+		for _, c := range comps {
+			if _, ok := l.Component(c); !ok {
+				return false
+			}
+		}
+		return true
+	}
+	l.HasAVX = has(compAVX)
+	l.HasAVX512 = l.HasAVX && has(compOpmask, compZMMHi256, compHi16ZMM)
+	l.HasPKRU = has(compPKRU)
+	groups := []struct {
+		first, end int
+		on         bool
+	}{
+		{0, firstAVX, true},
+		{firstAVX, firstAVX512, l.HasAVX},
+		{firstAVX512, firstPKRU, l.HasAVX512},
+		{firstPKRU, numRegs, l.HasPKRU},
+	}
+	off := 0
+	for _, g := range groups {
+		if !g.on {
+			continue
+		}
+		for row := g.first; row < g.end; row++ {
+			l.rows = append(l.rows, &amd64Regs[row])
+			l.gOffset = append(l.gOffset, off)
+			off += amd64Regs[row].bits / 8
+		}
+	}
+	l.gOffset = append(l.gOffset, off)
 }
 
 // legacyComponents returns components 0 and 1, whose places in the legacy
@@ -100,24 +206,13 @@ func layoutFromCPUID(cpuid cpuidFunc, xcr0 func() uint64) (*Layout, error) {
 	// holds exactly the enabled ones.
 	eax, ebx, _, edx := cpuid(leafXSave, 0)
 	supported := uint64(edx)<<32 | uint64(eax)
-	enabled := xcr0() & supported
-	const legacy = 1<<compX87 | 1<<compSSE
-	if enabled&legacy != legacy {
-		return nil, fmt.Errorf("regs: XCR0 %#x lacks x87 or SSE state", enabled)
-	}
-	l := &Layout{
-		Size:       int(ebx),
-		Features:   enabled,
-		components: legacyComponents(),
-	}
-	if l.Size < xsaveMin {
-		return nil, fmt.Errorf("regs: CPUID reports an XSAVE area of %d bytes, less than %d", l.Size, xsaveMin)
-	}
+	// Bit 63 of XCR0 is reserved.
+	enabled := xcr0() & supported &^ (1 << 63)
 
 	// Subleaf i >= 2: EAX is component i's size, EBX its offset in the
 	// standard format; ECX bit 0 marks supervisor components, which XCR0
-	// never enables and the user-visible area never holds. Bit 63 of
-	// XCR0 is reserved.
+	// never enables and the user-visible area never holds.
+	var comps []Component
 	for i := 2; i < 63; i++ {
 		if enabled&(1<<i) == 0 {
 			continue
@@ -126,21 +221,9 @@ func layoutFromCPUID(cpuid cpuidFunc, xcr0 func() uint64) (*Layout, error) {
 		if flags&1 != 0 {
 			return nil, fmt.Errorf("regs: XCR0 enables supervisor state component %d", i)
 		}
-		c := Component{Index: i, Offset: int(off), Size: int(size)}
-		if c.Size == 0 || c.Offset < xsaveMin || c.Offset+c.Size > l.Size {
-			return nil, fmt.Errorf("regs: XSAVE component %d at %d+%d does not fit the %d-byte area", i, c.Offset, c.Size, l.Size)
-		}
-		l.components = append(l.components, c)
+		comps = append(comps, Component{Index: i, Offset: int(off), Size: int(size)})
 	}
-
-	if c, ok := l.Component(compAVX); ok {
-		if c.Size != avxSize {
-			return nil, fmt.Errorf("regs: AVX state is %d bytes, want %d", c.Size, avxSize)
-		}
-		l.HasAVX = true
-		l.AVXOffset = c.Offset
-	}
-	return l, nil
+	return NewLayout(int(ebx), enabled, comps)
 }
 
 // Component returns the place of state component i, and false when the
@@ -154,32 +237,57 @@ func (l *Layout) Component(i int) (Component, bool) {
 	return Component{}, false
 }
 
-// NumRegs returns the number of registers in the layout: 76 with AVX, 60
-// without. Registers are numbered from 0, in g-packet order. A nil Layout
-// has the registers every x86-64 layout has.
+// NumRegs returns the number of registers in the layout: 60 that every
+// x86-64 has, 16 more with AVX, 72 more with AVX-512 and 1 with PKRU.
+// Registers are numbered from 0, in g-packet order. A nil Layout has the
+// registers every x86-64 layout has.
 func (l *Layout) NumRegs() int {
-	if l != nil && l.HasAVX {
-		return numRegs
+	if l == nil {
+		return firstAVX
 	}
-	return firstAVX
+	return len(l.rows)
 }
 
-// Info describes register n, and returns false when the layout has no
+// row returns the table row of register n, or nil when the layout has no
 // register n.
-func (l *Layout) Info(n int) (RegInfo, bool) {
-	if n < 0 || n >= l.NumRegs() {
-		return RegInfo{}, false
+func (l *Layout) row(n int) *reg {
+	if l == nil {
+		if n < 0 || n >= firstAVX {
+			return nil
+		}
+		return &amd64Regs[n]
+	}
+	if uint(n) >= uint(len(l.rows)) {
+		return nil
+	}
+	return l.rows[n]
+}
+
+// gOffsetOf returns the offset of register n in the g packet, or its
+// length for n == NumRegs().
+func (l *Layout) gOffsetOf(n int) int {
+	if l != nil {
+		return l.gOffset[n]
 	}
 	off := 0
 	for i := range n {
 		off += amd64Regs[i].bits / 8
 	}
-	r := &amd64Regs[n]
+	return off
+}
+
+// Info describes register n, and returns false when the layout has no
+// register n.
+func (l *Layout) Info(n int) (RegInfo, bool) {
+	r := l.row(n)
+	if r == nil {
+		return RegInfo{}, false
+	}
 	return RegInfo{
 		Name:    r.name,
 		Num:     n,
 		Bits:    r.bits,
-		Offset:  off,
+		Offset:  l.gOffsetOf(n),
 		Feature: r.feature,
 		Type:    r.typ,
 		Group:   r.group,

@@ -1,6 +1,7 @@
 package regs
 
 import (
+	"bytes"
 	"slices"
 	"strings"
 	"testing"
@@ -63,6 +64,14 @@ func amxCPU() *fakeCPU {
 	})
 }
 
+// pkuCPU is an AMD Zen 3 class processor: protection keys without
+// AVX-512, so that pkru follows ymm15h.
+func pkuCPU() *fakeCPU {
+	return newFakeCPU(0x207, 2440, map[uint32][2]uint32{
+		2: {256, 576}, 9: {8, 2432},
+	})
+}
+
 func mustLayout(t testing.TB, f *fakeCPU) *Layout {
 	t.Helper()
 	l, err := f.layout()
@@ -74,17 +83,18 @@ func mustLayout(t testing.TB, f *fakeCPU) *Layout {
 
 func TestLayoutFromCPUID(t *testing.T) {
 	tests := []struct {
-		name      string
-		cpu       *fakeCPU
-		size      int
-		features  uint64
-		hasAVX    bool
-		avxOffset int
-		comps     []int
+		name                       string
+		cpu                        *fakeCPU
+		size                       int
+		features                   uint64
+		hasAVX, hasAVX512, hasPKRU bool
+		comps                      []int
+		numRegs                    int
 	}{
-		{"avx512", avx512CPU(), 2432, 0xe7, true, 576, []int{0, 1, 2, 5, 6, 7}},
-		{"amx", amxCPU(), 11008, 0x602e7, true, 576, []int{0, 1, 2, 5, 6, 7, 9, 17, 18}},
-		{"sse only", newFakeCPU(0x3, 576, nil), 576, 0x3, false, 0, []int{0, 1}},
+		{"avx512", avx512CPU(), 2432, 0xe7, true, true, false, []int{0, 1, 2, 5, 6, 7}, 148},
+		{"amx", amxCPU(), 11008, 0x602e7, true, true, true, []int{0, 1, 2, 5, 6, 7, 9, 17, 18}, 149},
+		{"pku", pkuCPU(), 2440, 0x207, true, false, true, []int{0, 1, 2, 9}, 77},
+		{"sse only", newFakeCPU(0x3, 576, nil), 576, 0x3, false, false, false, []int{0, 1}, 60},
 		{
 			// The processor supports AVX but the kernel left it off
 			// (for example clearcpuid=avx): XCR0 decides.
@@ -94,14 +104,20 @@ func TestLayoutFromCPUID(t *testing.T) {
 				f.xcr0 = 0x3
 				return f
 			}(),
-			576, 0x3, false, 0, []int{0, 1},
+			576, 0x3, false, false, false, []int{0, 1}, 60,
+		},
+		{
+			// AVX-512 needs all three of its components.
+			"opmask alone",
+			newFakeCPU(0x27, 896, map[uint32][2]uint32{2: {256, 576}, 5: {64, 832}}),
+			896, 0x27, true, false, false, []int{0, 1, 2, 5}, 76,
 		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			l := mustLayout(t, tt.cpu)
 			if l.Size != tt.size || l.Features != tt.features || l.HasAVX != tt.hasAVX ||
-				l.AVXOffset != tt.avxOffset || l.FXSaveOnly {
+				l.HasAVX512 != tt.hasAVX512 || l.HasPKRU != tt.hasPKRU || l.FXSaveOnly {
 				t.Errorf("layout = %+v", l)
 			}
 			var got []int
@@ -116,12 +132,8 @@ func TestLayoutFromCPUID(t *testing.T) {
 			if !slices.Equal(got, tt.comps) {
 				t.Errorf("components %v, want %v", got, tt.comps)
 			}
-			want := firstAVX
-			if tt.hasAVX {
-				want = numRegs
-			}
-			if l.NumRegs() != want {
-				t.Errorf("NumRegs = %d, want %d", l.NumRegs(), want)
+			if l.NumRegs() != tt.numRegs {
+				t.Errorf("NumRegs = %d, want %d", l.NumRegs(), tt.numRegs)
 			}
 		})
 	}
@@ -157,6 +169,9 @@ func TestLayoutFromCPUIDErrors(t *testing.T) {
 		{"component inside the legacy region", newFakeCPU(0x7, 832, map[uint32][2]uint32{2: {256, 100}}), "does not fit"},
 		{"empty component", newFakeCPU(0x7, 832, nil), "does not fit"},
 		{"odd AVX size", newFakeCPU(0x7, 832, map[uint32][2]uint32{2: {128, 576}}), "AVX state is 128 bytes"},
+		{"odd opmask size", newFakeCPU(0xe7, 2432, map[uint32][2]uint32{2: {256, 576}, 5: {32, 832}, 6: {512, 896}, 7: {1024, 1408}}), "opmask state is 32 bytes"},
+		{"odd Hi16_ZMM size", newFakeCPU(0xe7, 2432, map[uint32][2]uint32{2: {256, 576}, 5: {64, 832}, 6: {512, 896}, 7: {512, 1408}}), "Hi16_ZMM state is 512 bytes"},
+		{"odd PKRU size", newFakeCPU(0x207, 2440, map[uint32][2]uint32{2: {256, 576}, 9: {4, 2432}}), "PKRU state is 4 bytes"},
 		{
 			"supervisor component",
 			func() *fakeCPU {
@@ -177,9 +192,40 @@ func TestLayoutFromCPUIDErrors(t *testing.T) {
 	}
 }
 
+// TestNewLayout builds the AMX machine's layout from its component
+// placements, as another machine's CPUID would report them.
+func TestNewLayout(t *testing.T) {
+	want := mustLayout(t, amxCPU())
+	comps := []Component{
+		{Index: 18, Offset: 2816, Size: 8192}, {Index: 17, Offset: 2752, Size: 64},
+		{Index: 9, Offset: 2688, Size: 8}, {Index: 7, Offset: 1664, Size: 1024},
+		{Index: 6, Offset: 1152, Size: 512}, {Index: 5, Offset: 1088, Size: 64},
+		{Index: 2, Offset: 576, Size: 256},
+		{Index: 3, Offset: 832, Size: 64}, // MPX, which XCR0 does not enable: ignored
+	}
+	l, err := NewLayout(11008, 0x602e7, comps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(l.TargetXML(), want.TargetXML()) || l.NumRegs() != want.NumRegs() {
+		t.Errorf("NewLayout differs from the layout CPUID gives")
+	}
+	for i := range 64 {
+		a, okA := l.Component(i)
+		b, okB := want.Component(i)
+		if a != b || okA != okB {
+			t.Errorf("component %d = %+v, %v; want %+v, %v", i, a, okA, b, okB)
+		}
+	}
+	// An enabled component missing from the list does not fit.
+	if _, err := NewLayout(11008, 0x602e7, comps[1:]); err == nil || !strings.Contains(err.Error(), "component 18") {
+		t.Errorf("missing component 18: %v", err)
+	}
+}
+
 func TestFXSaveLayout(t *testing.T) {
 	l := FXSaveLayout()
-	if !l.FXSaveOnly || l.Size != 512 || l.HasAVX || l.Features != 3 || l.NumRegs() != firstAVX {
+	if !l.FXSaveOnly || l.Size != 512 || l.HasAVX || l.HasAVX512 || l.HasPKRU || l.Features != 3 || l.NumRegs() != firstAVX {
 		t.Errorf("FXSaveLayout = %+v", l)
 	}
 	if _, ok := l.Component(compAVX); ok {
@@ -195,7 +241,8 @@ func TestHostLayout(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("host XSAVE area: %d bytes, XCR0 %#x, AVX at %d", l.Size, l.Features, l.AVXOffset)
+	avx, _ := l.Component(compAVX)
+	t.Logf("host XSAVE area: %d bytes, XCR0 %#x, AVX at %d, AVX-512 %v, PKRU %v", l.Size, l.Features, avx.Offset, l.HasAVX512, l.HasPKRU)
 	if l.FXSaveOnly {
 		t.Skip("kernel runs without XSAVE")
 	}
@@ -204,8 +251,8 @@ func TestHostLayout(t *testing.T) {
 	if l.Size < 576 || l.Size > 1<<16 || l.Features&3 != 3 {
 		t.Errorf("implausible layout %+v", l)
 	}
-	if l.HasAVX && (l.AVXOffset < 576 || l.AVXOffset+256 > l.Size) {
-		t.Errorf("AVX at %d in a %d-byte area", l.AVXOffset, l.Size)
+	if l.HasAVX && (avx.Offset < 576 || avx.Offset+256 > l.Size) {
+		t.Errorf("AVX at %d in a %d-byte area", avx.Offset, l.Size)
 	}
 	end := 0
 	for i := range 64 {

@@ -7,20 +7,23 @@ import (
 
 // lldb's register numbering, for its qRegisterInfoN packet (lldb reads
 // the target description when it can, and asks register by register
-// when it cannot). Numbers 0 to NumRegs()-1 are the table's registers,
+// when it cannot). Numbers 0 to NumRegs()-1 are the layout's registers,
 // at their g-packet offsets. After them come registers lldb shows that
 // are parts of others, derived from the table rather than listed: the
 // 32-, 16- and 8-bit views of the sixteen general registers (eax, ax,
-// al, ah, r8d, r8w, r8l, ...) inside their 64-bit container, and, when
-// the layout has AVX, ymm0 to ymm15, each composed of xmmN (low half) and
-// ymmNh (high half).
+// al, ah, r8d, r8w, r8l, ...) inside their 64-bit container, then the
+// vector registers composed of their parts, low part first: when the
+// layout has AVX, ymm0 to ymm15 (xmmN and ymmNh), and when it has
+// AVX-512, ymm16 to ymm31 (xmmN and ymmNh) and zmm0 to zmm31 (xmmN, ymmNh
+// and zmmNh).
 
-// subReg is a register lldb shows as part of another.
+// subReg is a register lldb shows as part of another, or made of others.
 type subReg struct {
 	name string
 	bits int
 	// parts are the registers it is made of, low part first: one
-	// container for a sub-register, xmmN and ymmNh for ymmN.
+	// container for a sub-register, xmmN, ymmNh (and zmmNh) for ymmN
+	// (zmmN).
 	parts []int
 	// shift is the byte offset of a sub-register in its container.
 	shift int
@@ -47,10 +50,14 @@ var gprViews = [16][4]string{
 	{"r15d", "r15w", "r15l", ""},
 }
 
-// firstXMM and firstYMMH are the table numbers of xmm0 and ymm0h.
+// Table rows of the first register of each run the composites are made
+// of.
 const (
-	firstXMM  = 40
-	firstYMMH = firstAVX
+	firstXMM    = 40               // xmm0
+	firstYMMH   = firstAVX         // ymm0h
+	firstXMM16  = firstAVX512      // xmm16
+	firstYMM16H = firstAVX512 + 16 // ymm16h
+	firstZMMH   = firstAVX512 + 40 // zmm0h
 )
 
 // subRegs returns the derived registers of the layout, numbered from
@@ -70,9 +77,33 @@ func (l *Layout) subRegs() []subReg {
 			subs = append(subs, subReg{name: name, bits: bits, parts: []int{i}, shift: shift})
 		}
 	}
-	if l != nil && l.HasAVX {
-		for i := range 16 {
-			subs = append(subs, subReg{name: "ymm" + strconv.Itoa(i), bits: 256, parts: []int{firstXMM + i, firstYMMH + i}})
+	if l == nil || !l.HasAVX {
+		return subs
+	}
+	// With AVX, and with AVX-512 (which needs AVX), every group up to
+	// the composites' parts is present: their numbers are their rows.
+	xmm := func(i int) int {
+		if i < 16 {
+			return firstXMM + i
+		}
+		return firstXMM16 + i - 16
+	}
+	ymmh := func(i int) int {
+		if i < 16 {
+			return firstYMMH + i
+		}
+		return firstYMM16H + i - 16
+	}
+	ymms := 16
+	if l.HasAVX512 {
+		ymms = 32
+	}
+	for i := range ymms {
+		subs = append(subs, subReg{name: "ymm" + strconv.Itoa(i), bits: 256, parts: []int{xmm(i), ymmh(i)}})
+	}
+	if l.HasAVX512 {
+		for i := range 32 {
+			subs = append(subs, subReg{name: "zmm" + strconv.Itoa(i), bits: 512, parts: []int{xmm(i), ymmh(i), firstZMMH + i}})
 		}
 	}
 	return subs
@@ -83,19 +114,14 @@ func lldbSet(r *reg) string {
 	switch {
 	case r.feature == featureAVX:
 		return "Advanced Vector Extensions"
+	case r.feature == featureAVX512:
+		return "Advanced Vector Extensions 512"
+	case r.feature == featurePKeys:
+		return "Memory Protection Keys"
 	case r.group == "float" || r.feature == featureSSE:
 		return "Floating Point Registers"
 	}
 	return "General Purpose Registers"
-}
-
-// gSize returns the length of the layout's g packet in bytes.
-func (l *Layout) gSize() int {
-	size := 0
-	for i := range l.NumRegs() {
-		size += amd64Regs[i].bits / 8
-	}
-	return size
 }
 
 // LLDBRegisterInfo returns the qRegisterInfo reply describing lldb
@@ -105,7 +131,7 @@ func (l *Layout) LLDBRegisterInfo(n int) (string, bool) {
 	var b strings.Builder
 	field := func(k, v string) { b.WriteString(k + ":" + v + ";") }
 	if info, ok := l.Info(n); ok {
-		r := &amd64Regs[n]
+		r := l.row(n)
 		field("name", info.Name)
 		if info.Generic != "" && !strings.HasPrefix(info.Generic, "arg") {
 			field("alt-name", info.Generic)
@@ -167,10 +193,20 @@ func (l *Layout) LLDBRegisterInfo(n int) (string, bool) {
 	}
 	// A composite gets its own place after the g packet, where lldb
 	// assembles it from its parts.
-	field("offset", strconv.Itoa(l.gSize()+32*(k-(len(subs)-16))))
+	off := l.gOffsetOf(l.NumRegs())
+	for _, o := range subs[:k] {
+		if len(o.parts) > 1 {
+			off += o.bits / 8
+		}
+	}
+	set := "Advanced Vector Extensions"
+	if s.bits > 256 || s.parts[0] >= firstXMM16 {
+		set = "Advanced Vector Extensions 512"
+	}
+	field("offset", strconv.Itoa(off))
 	field("encoding", "vector")
 	field("format", "vector-uint8")
-	field("set", "Advanced Vector Extensions")
+	field("set", set)
 	field("container-regs", strings.Join(parts, ","))
 	field("invalidate-regs", strings.Join(parts, ","))
 	return b.String(), true

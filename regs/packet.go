@@ -44,28 +44,28 @@ func (s *Set) AppendG(dst []byte) []byte {
 // but it must end on a register boundary and not be longer than the
 // layout. On error the set is left unchanged.
 func (s *Set) SetG(b []byte) error {
+	l := s.Layout
 	n, end := 0, 0
 	for end < len(b) {
-		if n == s.Layout.NumRegs() {
+		if n == l.NumRegs() {
 			return fmt.Errorf("regs: G packet of %d bytes is longer than the %d registers (%d bytes)", len(b), n, end)
 		}
-		end += amd64Regs[n].bits / 8
+		end += l.row(n).bits / 8
 		n++
 	}
 	if end != len(b) {
-		r := &amd64Regs[n-1]
-		return fmt.Errorf("regs: G packet of %d bytes ends inside register %d (%s)", len(b), n-1, r.name)
+		return fmt.Errorf("regs: G packet of %d bytes ends inside register %d (%s)", len(b), n-1, l.row(n-1).name)
 	}
 	// Check every register before writing any, so that a failure leaves
 	// the set as it was.
 	for i := range n {
-		if err := s.writable(&amd64Regs[i]); err != nil {
+		if err := s.writable(l.row(i)); err != nil {
 			return err
 		}
 	}
 	off := 0
 	for i := range n {
-		r := &amd64Regs[i]
+		r := l.row(i)
 		size := r.bits / 8
 		s.write(r, b[off:off+size])
 		off += size
@@ -95,20 +95,21 @@ func (s *Set) AppendRegister(dst []byte, n int) ([]byte, error) {
 		return dst, err
 	}
 	live := s.live(c)
-	switch r.kind {
-	case kXMM:
+	switch {
+	case r.kind == kXMM:
 		if !live {
 			return append(dst, make([]byte, xmmSize)...), nil
 		}
 		return append(dst, xs[r.off:r.off+xmmSize]...), nil
-	case kMXCSR:
+	case r.kind == kMXCSR:
 		return append(dst, xs[fxMXCSR:fxMXCSR+4]...), nil
-	case kYMMH:
+	case r.kind.extended():
+		size := r.bits / 8
 		if !live {
-			return append(dst, make([]byte, xmmSize)...), nil
+			return append(dst, make([]byte, size)...), nil
 		}
-		off := s.Layout.AVXOffset + r.off
-		return append(dst, xs[off:off+xmmSize]...), nil
+		off := s.Layout.offset[c] + r.off
+		return append(dst, xs[off:off+size]...), nil
 	}
 	if !live {
 		var init [x87Size]byte
@@ -156,10 +157,11 @@ func (s *Set) SetRegister(n int, b []byte) error {
 
 // lookup returns the table row of register n if the layout has it.
 func (s *Set) lookup(n int) (*reg, error) {
-	if n < 0 || n >= s.Layout.NumRegs() {
+	r := s.Layout.row(n)
+	if r == nil {
 		return nil, fmt.Errorf("%w %d", ErrUnknownRegister, n)
 	}
-	return &amd64Regs[n], nil
+	return r, nil
 }
 
 // writable reports why r cannot be written, or nil.
@@ -184,7 +186,13 @@ func (s *Set) write(r *reg, b []byte) {
 		return
 	}
 	xs := s.XSave
-	s.makeLive(r.kind.component())
+	c := r.kind.component()
+	s.makeLive(c)
+	if r.kind.extended() {
+		off := s.Layout.offset[c] + r.off
+		copy(xs[off:off+r.bits/8], b)
+		return
+	}
 	switch r.kind {
 	case kST:
 		copy(xs[r.off:r.off+stSize], b)
@@ -201,9 +209,6 @@ func (s *Set) write(r *reg, b []byte) {
 		binary.LittleEndian.PutUint16(xs[r.off:], uint16(binary.LittleEndian.Uint32(b))&0x7ff)
 	case kXMM:
 		copy(xs[r.off:r.off+xmmSize], b)
-	case kYMMH:
-		off := s.Layout.AVXOffset + r.off
-		copy(xs[off:off+xmmSize], b)
 	}
 }
 
@@ -218,8 +223,8 @@ func (s *Set) area(c int) ([]byte, error) {
 	if l.FXSaveOnly {
 		need = fxSize
 	}
-	if c == compAVX {
-		need = max(need, l.AVXOffset+avxSize)
+	if c > compSSE {
+		need = max(need, l.end[c])
 	}
 	if len(s.XSave) < need {
 		return nil, fmt.Errorf("%w: %d bytes, need %d", ErrNoXSave, len(s.XSave), need)
@@ -247,8 +252,8 @@ func (s *Set) makeLive(c int) {
 		initX87(xs)
 	case compSSE:
 		initSSE(xs)
-	case compAVX:
-		clear(xs[s.Layout.AVXOffset : s.Layout.AVXOffset+avxSize])
+	default:
+		clear(xs[s.Layout.offset[c]:s.Layout.end[c]])
 	}
 	markInUse(xs, c)
 }

@@ -26,6 +26,7 @@ func testLayouts(t testing.TB) map[string]*Layout {
 		"fxsave": FXSaveLayout(),
 		"avx512": mustLayout(t, avx512CPU()),
 		"amx":    mustLayout(t, amxCPU()),
+		"pku":    mustLayout(t, pkuCPU()),
 	}
 }
 
@@ -68,6 +69,12 @@ func TestGSize(t *testing.T) {
 		want := 560 // through gs_base
 		if l.HasAVX {
 			want += 16 * 16
+		}
+		if l.HasAVX512 {
+			want += 16*16 + 16*16 + 8*8 + 32*32
+		}
+		if l.HasPKRU {
+			want += 4
 		}
 		if got := len(testSet(l, 1).AppendG(nil)); got != want {
 			t.Errorf("%s: g packet is %d bytes, want %d", name, got, want)
@@ -187,6 +194,22 @@ func TestRegisterPlacement(t *testing.T) {
 		{"gs_base", 59, le64(59), nil, func(s *Set) bool { return s.GPR.Gs_base == 59 }},
 		{"ymm0h", 60, seq(16, 0x30), nil, func(s *Set) bool { return bytes.Equal(s.XSave[576:592], seq(16, 0x30)) }},
 		{"ymm15h", 75, seq(16, 0x40), nil, func(s *Set) bool { return bytes.Equal(s.XSave[816:832], seq(16, 0x40)) }},
+		// Hi16_ZMM at 1664 holds zmm16-31 whole, 64 bytes each: xmmN,
+		// then ymmNh, then zmmNh.
+		{"xmm16", 76, seq(16, 0x50), nil, func(s *Set) bool { return bytes.Equal(s.XSave[1664:1680], seq(16, 0x50)) }},
+		{"xmm31", 91, seq(16, 0x60), nil, func(s *Set) bool { return bytes.Equal(s.XSave[1664+15*64:1680+15*64], seq(16, 0x60)) }},
+		{"ymm16h", 92, seq(16, 0x70), nil, func(s *Set) bool { return bytes.Equal(s.XSave[1680:1696], seq(16, 0x70)) }},
+		{"ymm31h", 107, seq(16, 0x80), nil, func(s *Set) bool { return bytes.Equal(s.XSave[1680+15*64:1696+15*64], seq(16, 0x80)) }},
+		// The opmask component at 1088: k0-k7, 8 bytes each.
+		{"k0", 108, le64(0xffff), nil, func(s *Set) bool { return bytes.Equal(s.XSave[1088:1096], le64(0xffff)) }},
+		{"k7", 115, le64(0x8000000000000001), nil, func(s *Set) bool { return bytes.Equal(s.XSave[1144:1152], le64(0x8000000000000001)) }},
+		// ZMM_Hi256 at 1152: the upper halves of zmm0-15, 32 bytes each.
+		{"zmm0h", 116, seq(32, 0x90), nil, func(s *Set) bool { return bytes.Equal(s.XSave[1152:1184], seq(32, 0x90)) }},
+		{"zmm15h", 131, seq(32, 0xa0), nil, func(s *Set) bool { return bytes.Equal(s.XSave[1152+15*32:1184+15*32], seq(32, 0xa0)) }},
+		{"zmm16h", 132, seq(32, 0xb0), nil, func(s *Set) bool { return bytes.Equal(s.XSave[1696:1728], seq(32, 0xb0)) }},
+		{"zmm31h", 147, seq(32, 0xc0), nil, func(s *Set) bool { return bytes.Equal(s.XSave[1696+15*64:1728+15*64], seq(32, 0xc0)) }},
+		// PKRU at 2688.
+		{"pkru", 148, le32(0x55555554), nil, func(s *Set) bool { return bytes.Equal(s.XSave[2688:2692], le32(0x55555554)) }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -300,6 +323,58 @@ func TestInitialState(t *testing.T) {
 	}
 	if got := binary.LittleEndian.Uint64(s.XSave[xsaveHeader:]); got != 1<<compSSE {
 		t.Errorf("XSTATE_BV after mxcsr = %#x, want %#x", got, 1<<compSSE)
+	}
+}
+
+// TestInitialStateAVX512 does the same for the AVX-512 components and
+// PKRU, which are all zeros in their initial configuration: each reads as
+// zeros while XSTATE_BV says so, and writing one register of it marks it
+// in use with the others zero.
+func TestInitialStateAVX512(t *testing.T) {
+	l := mustLayout(t, amxCPU())
+	s := testSet(l, 61)
+	const later = 1<<compOpmask | 1<<compZMMHi256 | 1<<compHi16ZMM | 1<<compPKRU
+	bv := l.Features &^ later
+	binary.LittleEndian.PutUint64(s.XSave[xsaveHeader:], bv)
+	check := func(when string, written map[int][]byte) {
+		t.Helper()
+		for n := firstAVX512; n < l.NumRegs(); n++ {
+			info, _ := l.Info(n)
+			want, ok := written[n]
+			if !ok {
+				want = make([]byte, info.Size())
+			}
+			if got, err := s.AppendRegister(nil, n); err != nil || !bytes.Equal(got, want) {
+				t.Errorf("%s: %s = %x, %v; want %x", when, info.Name, got, err, want)
+			}
+		}
+	}
+	check("initial", nil)
+	written := map[int][]byte{}
+	for _, w := range []struct {
+		n    int
+		comp int
+		b    []byte
+	}{
+		{firstAVX512 + 32 + 3, compOpmask, le64(0xf0f0)}, // k3
+		{firstZMMH + 20, compHi16ZMM, seq(32, 0x20)},     // zmm20h
+		{firstXMM16 + 4, compHi16ZMM, seq(16, 0x40)},     // xmm20
+		{firstPKRU, compPKRU, le32(0x55555554)},          // pkru
+		{firstZMMH + 1, compZMMHi256, seq(32, 0x60)},     // zmm1h
+	} {
+		if err := s.SetRegister(w.n, w.b); err != nil {
+			t.Fatal(err)
+		}
+		written[w.n] = w.b
+		bv |= 1 << w.comp
+		info, _ := l.Info(w.n)
+		check("after "+info.Name, written)
+		if got := binary.LittleEndian.Uint64(s.XSave[xsaveHeader:]); got != bv {
+			t.Errorf("after %s: XSTATE_BV = %#x, want %#x", info.Name, got, bv)
+		}
+	}
+	if bv != l.Features {
+		t.Errorf("XSTATE_BV ends as %#x, want every feature %#x", bv, l.Features)
 	}
 }
 
@@ -459,7 +534,7 @@ func TestSetRegisterWrongSize(t *testing.T) {
 func TestNoAllocations(t *testing.T) {
 	for name, l := range testLayouts(t) {
 		s := testSet(l, 15)
-		dst := make([]byte, 0, 1024)
+		dst := make([]byte, 0, 4096)
 		if a := testing.AllocsPerRun(100, func() { s.AppendG(dst[:0]) }); a != 0 {
 			t.Errorf("%s: AppendG allocates %v times", name, a)
 		}
@@ -483,7 +558,7 @@ func TestNoAllocations(t *testing.T) {
 
 func BenchmarkAppendG(b *testing.B) {
 	s := testSet(mustLayout(b, amxCPU()), 16)
-	dst := make([]byte, 0, 1024)
+	dst := make([]byte, 0, 4096)
 	b.ReportAllocs()
 	for b.Loop() {
 		dst = s.AppendG(dst[:0])
@@ -493,8 +568,8 @@ func BenchmarkAppendG(b *testing.B) {
 
 func BenchmarkAppendRegister(b *testing.B) {
 	s := testSet(mustLayout(b, amxCPU()), 17)
-	dst := make([]byte, 0, 16)
-	for _, n := range []int{RIP, 34, 40, 60} {
+	dst := make([]byte, 0, 32)
+	for _, n := range []int{RIP, 34, 40, 60, firstZMMH} {
 		info, _ := s.Layout.Info(n)
 		b.Run(info.Name, func(b *testing.B) {
 			b.ReportAllocs()

@@ -10,8 +10,10 @@
 // buffer of Layout.Size bytes) when a request touches a register for which
 // NeedsXSave is true, which every g and G does. After SetG or SetRegister
 // it writes back what changed. The
-// Layout, from HostLayout, says where the kernel's XSAVE area keeps each
-// component; xsave.go holds the pure functions over that area.
+// Layout, from HostLayout (or NewLayout, for another machine), says where
+// the kernel's XSAVE area keeps each component and so which registers
+// exist: AVX's, AVX-512's and PKRU come and go with their components;
+// xsave.go holds the pure functions over that area.
 package regs
 
 import "golang.org/x/sys/unix"

@@ -13,13 +13,13 @@ import (
 //
 // The document is built once per Layout; callers must not modify it.
 func (l *Layout) TargetXML() []byte {
-	l.tdescOnce.Do(func() { l.tdesc = buildTargetXML(l.NumRegs()) })
+	l.tdescOnce.Do(func() { l.tdesc = buildTargetXML(l) })
 	return l.tdesc
 }
 
-// buildTargetXML writes the description of the first n registers of the
-// table, grouped into their features in table order.
-func buildTargetXML(n int) []byte {
+// buildTargetXML writes the description of the layout's registers,
+// grouped into their features in table order.
+func buildTargetXML(l *Layout) []byte {
 	var b bytes.Buffer
 	b.WriteString(`<?xml version="1.0"?>
 <!DOCTYPE target SYSTEM "gdb-target.dtd">
@@ -28,8 +28,8 @@ func buildTargetXML(n int) []byte {
   <osabi>GNU/Linux</osabi>
 `)
 	feature := ""
-	for i := range n {
-		r := &amd64Regs[i]
+	for i := range l.NumRegs() {
+		r := l.row(i)
 		if r.feature != feature {
 			if feature != "" {
 				b.WriteString("  </feature>\n")
@@ -44,6 +44,13 @@ func buildTargetXML(n int) []byte {
 			`" regnum="` + strconv.Itoa(i) + `"`)
 		if r.group != "" {
 			b.WriteString(` group="` + r.group + `"`)
+		}
+		if r.typ == "v2ui128" {
+			// lldb takes a register of a type it does not know
+			// for an integer, and cannot hold one of 256 bits;
+			// its own attributes say what it is (gdb ignores
+			// attributes it does not know).
+			b.WriteString(` encoding="vector" format="vector-uint8"`)
 		}
 		b.WriteString("/>\n")
 	}
@@ -82,26 +89,9 @@ func featureTypes(feature string) string {
     </flags>
 `
 	case featureSSE:
-		// An XMM register seen as each of its packed types. The union
-		// and field names are the ones gdb users type ($xmm0.v4_float).
 		// MXCSR (SDM Vol. 1 §10.2.3): exception flags, DAZ, masks, FZ;
 		// the rounding control (bits 13-14) is a number, not a flag.
-		return `    <vector id="v4f" type="ieee_single" count="4"/>
-    <vector id="v2d" type="ieee_double" count="2"/>
-    <vector id="v16i8" type="int8" count="16"/>
-    <vector id="v8i16" type="int16" count="8"/>
-    <vector id="v4i32" type="int32" count="4"/>
-    <vector id="v2i64" type="int64" count="2"/>
-    <union id="vec128">
-      <field name="v4_float" type="v4f"/>
-      <field name="v2_double" type="v2d"/>
-      <field name="v16_int8" type="v16i8"/>
-      <field name="v8_int16" type="v8i16"/>
-      <field name="v4_int32" type="v4i32"/>
-      <field name="v2_int64" type="v2i64"/>
-      <field name="uint128" type="uint128"/>
-    </union>
-    <flags id="i386_mxcsr" size="4">
+		return vec128Type + `    <flags id="i386_mxcsr" size="4">
       <field name="IE" start="0" end="0"/>
       <field name="DE" start="1" end="1"/>
       <field name="ZE" start="2" end="2"/>
@@ -118,6 +108,31 @@ func featureTypes(feature string) string {
       <field name="FZ" start="15" end="15"/>
     </flags>
 `
+	case featureAVX512:
+		// Types are a feature's own: xmm16-xmm31 get the union of
+		// xmm0-xmm15, and the upper halves of zmm are two uint128, as
+		// in gdb's own feature.
+		return vec128Type + `    <vector id="v2ui128" type="uint128" count="2"/>
+`
 	}
 	return ""
 }
+
+// vec128Type is an XMM register seen as each of its packed types. The
+// union and field names are the ones gdb users type ($xmm0.v4_float).
+const vec128Type = `    <vector id="v4f" type="ieee_single" count="4"/>
+    <vector id="v2d" type="ieee_double" count="2"/>
+    <vector id="v16i8" type="int8" count="16"/>
+    <vector id="v8i16" type="int16" count="8"/>
+    <vector id="v4i32" type="int32" count="4"/>
+    <vector id="v2i64" type="int64" count="2"/>
+    <union id="vec128">
+      <field name="v4_float" type="v4f"/>
+      <field name="v2_double" type="v2d"/>
+      <field name="v16_int8" type="v16i8"/>
+      <field name="v8_int16" type="v8i16"/>
+      <field name="v4_int32" type="v4i32"/>
+      <field name="v2_int64" type="v2i64"/>
+      <field name="uint128" type="uint128"/>
+    </union>
+`

@@ -67,6 +67,12 @@ func TestTargetXML(t *testing.T) {
 		if l.HasAVX {
 			want = append(want, featureAVX)
 		}
+		if l.HasAVX512 {
+			want = append(want, featureAVX512)
+		}
+		if l.HasPKRU {
+			want = append(want, featurePKeys)
+		}
 		if !slices.Equal(features, want) {
 			t.Errorf("%s: features %v, want %v", name, features, want)
 		}
@@ -75,7 +81,9 @@ func TestTargetXML(t *testing.T) {
 
 // TestTargetXMLWithGDB loads each description into gdb and checks that gdb
 // accepts it, numbers the registers and lays out the g packet as the table
-// does, and builds its pseudo-registers (ymm0) from it.
+// does, and builds its pseudo-registers from it: ymm0 with AVX; with
+// AVX-512 zmm0-zmm31 and ymm16-ymm31, as gdb's own feature makes them, and
+// the opmask registers, which gdb shows in `info registers`.
 func TestTargetXMLWithGDB(t *testing.T) {
 	gdb, err := exec.LookPath("gdb")
 	if err != nil {
@@ -105,6 +113,13 @@ func TestTargetXMLWithGDB(t *testing.T) {
 			if l.HasAVX {
 				cmd.Args = append(cmd.Args, "-ex", "ptype $ymm0")
 			}
+			if l.HasAVX512 {
+				cmd.Args = append(cmd.Args, "-ex", "ptype $zmm0", "-ex", "ptype $zmm31", "-ex", "ptype $ymm16",
+					"-ex", "ptype $xmm31", "-ex", "ptype $k7")
+			}
+			if l.HasPKRU {
+				cmd.Args = append(cmd.Args, "-ex", "ptype $pkru")
+			}
 			out, err := cmd.CombinedOutput()
 			if err != nil {
 				t.Fatalf("gdb: %v\n%s", err, out)
@@ -122,6 +137,22 @@ func TestTargetXMLWithGDB(t *testing.T) {
 			}
 			if l.HasAVX && !strings.Contains(text, "v8_float") {
 				t.Errorf("gdb has no ymm0 pseudo-register:\n%s", text)
+			}
+			if l.HasAVX512 {
+				// $zmm0 and $zmm31 are unions with v16_int32; $ymm16 one
+				// with v8_int32; $k7 a 64-bit integer.
+				if n := strings.Count(text, "v16_int32"); n != 2 {
+					t.Errorf("gdb shows v16_int32 %d times, want twice (zmm0, zmm31):\n%s", n, text)
+				}
+				if n := strings.Count(text, "v8_int32"); n != 2 {
+					t.Errorf("gdb shows v8_int32 %d times, want twice (ymm0, ymm16):\n%s", n, text)
+				}
+				if !strings.Contains(text, "type = uint64_t") {
+					t.Errorf("gdb's $k7 is not a uint64_t:\n%s", text)
+				}
+			}
+			if l.HasPKRU && !strings.Contains(text, "type = uint32_t") {
+				t.Errorf("gdb's $pkru is not a uint32_t:\n%s", text)
 			}
 
 			// "maint print remote-registers": name, gdb's internal

@@ -41,9 +41,14 @@ const (
 // (SDM Vol. 1 §13.1). Components 0 and 1 live in the legacy region;
 // the others sit where CPUID leaf 0xD says (see Layout).
 const (
-	compX87 = 0
-	compSSE = 1
-	compAVX = 2
+	compX87      = 0
+	compSSE      = 1
+	compAVX      = 2
+	compOpmask   = 5 // AVX-512 opmask registers k0-k7
+	compZMMHi256 = 6 // AVX-512 upper 256 bits of zmm0-zmm15
+	compHi16ZMM  = 7 // AVX-512 zmm16-zmm31, all 512 bits
+	compPKRU     = 9 // protection-key rights
+	numComps     = compPKRU + 1
 )
 
 // The extent of the components. CPUID leaf 0xD does not enumerate the
@@ -58,6 +63,29 @@ const (
 	sseSize = 16 * xmmSize
 	avxSize = 16 * xmmSize // upper halves of YMM0-YMM15 (SDM Vol. 1 §13.5.3)
 )
+
+// The AVX-512 components (SDM Vol. 1 §13.5.5) and PKRU (§13.5.7), whose
+// offsets CPUID leaf 0xD gives like AVX's.
+const (
+	opmaskRegSize = 8                 // one opmask register
+	opmaskSize    = 8 * opmaskRegSize // k0-k7
+	zmmHalfSize   = 32                // bits 511:256 of a ZMM register
+	zmmSize       = 64                // a whole ZMM register
+	zmmHi256Size  = 16 * zmmHalfSize  // upper halves of ZMM0-ZMM15
+	hi16ZMMSize   = 16 * zmmSize      // ZMM16-ZMM31, each whole
+	pkruSize      = 8                 // PKRU and 4 reserved bytes
+)
+
+// extendedSizes are the sizes of the components beyond the legacy region
+// that registers live in, by index; a layout whose CPUID reports another
+// size for one of them is refused.
+var extendedSizes = [numComps]int{
+	compAVX:      avxSize,
+	compOpmask:   opmaskSize,
+	compZMMHi256: zmmHi256Size,
+	compHi16ZMM:  hi16ZMMSize,
+	compPKRU:     pkruSize,
+}
 
 // fcwInit is the x87 control word in the initial configuration: all
 // exceptions masked, 64-bit precision, round to nearest (SDM Vol. 1
