@@ -57,8 +57,9 @@
 //	resume.go       "Packets": vCont?, vCont, c, C, s, S, H
 //	breakpoints.go  "Packets": Z and z, software breakpoints (0) and
 //	                hardware breakpoints and watchpoints (1 to 4, HWPointer)
-//	xfer.go         qXfer reads; "Thread List Format", "Library List
-//	                Format for SVR4 Targets"
+//	xfer.go         qXfer reads, and writes of siginfo (SiginfoWriter);
+//	                "Thread List Format", "Library List Format for SVR4
+//	                Targets"
 //	stop.go         "Stop Reply Packets": T with its stop reasons, W, X,
 //	                w, N, and '?'
 //	kill.go         k, vKill, D
