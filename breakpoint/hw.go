@@ -158,6 +158,10 @@ func (t *HWTable) HasExec() bool {
 // fills DR0 up to DR(Used-1).
 func (t *HWTable) Used() int { return len(t.slots()) }
 
+// Points returns the points, in the order they were inserted. The slice
+// is the table's: valid until the table changes.
+func (t *HWTable) Points() []HWPoint { return t.points }
+
 // Len returns the number of points.
 func (t *HWTable) Len() int { return len(t.points) }
 

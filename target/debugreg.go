@@ -34,22 +34,12 @@ const eflagsRF = 1 << 16
 // breakpoints. Must run on the tracer thread.
 func (t *Tracer) writeDebugRegs(th *thread) error {
 	hw := th.proc.hw
+	if t.noDebugRegs {
+		return nil
+	}
 	if th.hwGen != hw.Gen() {
-		addrs, ctl := hw.Registers()
-		// Off first: the kernel checks each enabled register's address
-		// as DR7 is written.
-		if err := ptracePokeDebugReg(th.tid, dr7, 0); err != nil {
-			return fmt.Errorf("debug registers of %d: %w", th.tid, err)
-		}
-		for i := range hw.Used() {
-			if err := ptracePokeDebugReg(th.tid, i, addrs[i]); err != nil {
-				return fmt.Errorf("debug register %d of %d: %w", i, th.tid, err)
-			}
-		}
-		if ctl != 0 {
-			if err := ptracePokeDebugReg(th.tid, dr7, ctl); err != nil {
-				return fmt.Errorf("debug registers of %d: %w", th.tid, err)
-			}
+		if err := pokeDebugRegs(th.tid, hw); err != nil {
+			return err
 		}
 		th.hwGen = hw.Gen()
 	}
@@ -63,6 +53,28 @@ func (t *Tracer) writeDebugRegs(th *thread) error {
 	if hw.Has(breakpoint.HWPoint{Kind: breakpoint.HWExec, Addr: pc, Len: 1}) {
 		th.regs.set.GPR.Eflags |= eflagsRF
 		th.regs.gprDirty = true
+	}
+	return nil
+}
+
+// pokeDebugRegs writes the debug registers of tid from hw.
+// Must run on the tracer thread.
+func pokeDebugRegs(tid int, hw *breakpoint.HWTable) error {
+	addrs, ctl := hw.Registers()
+	// Off first: the kernel checks each enabled register's address as
+	// DR7 is written.
+	if err := ptracePokeDebugReg(tid, dr7, 0); err != nil {
+		return fmt.Errorf("debug registers of %d: %w", tid, err)
+	}
+	for i := range hw.Used() {
+		if err := ptracePokeDebugReg(tid, i, addrs[i]); err != nil {
+			return fmt.Errorf("debug register %d of %d: %w", i, tid, err)
+		}
+	}
+	if ctl != 0 {
+		if err := ptracePokeDebugReg(tid, dr7, ctl); err != nil {
+			return fmt.Errorf("debug registers of %d: %w", tid, err)
+		}
 	}
 	return nil
 }
@@ -83,9 +95,15 @@ func (t *Tracer) hwTrap(th *thread) (breakpoint.HWPoint, bool) {
 }
 
 // hwHit fills ev in when th's debug trap belongs to one of its process's
-// hardware breakpoints or watchpoints. Must run on the tracer thread.
+// hardware breakpoints or watchpoints, or, without debug registers, when
+// th's step wrote the bytes of an emulated watchpoint (softwatch.go).
+// Must run on the tracer thread.
 func (t *Tracer) hwHit(th *thread, ev *Event) bool {
-	p, ok := t.hwTrap(th)
+	hit := t.hwTrap
+	if t.noDebugRegs {
+		hit = t.softWatchHit
+	}
+	p, ok := hit(th)
 	if !ok {
 		return false
 	}
@@ -112,7 +130,12 @@ func clearDebugRegs(th *thread) error {
 // InsertHWPoint adds a hardware breakpoint or watchpoint to process pid;
 // its threads get it when they next run.
 func (t *Tracer) InsertHWPoint(pid int, p breakpoint.HWPoint) error {
-	return t.changeHW(pid, func(hw *breakpoint.HWTable) error { return hw.Insert(p) })
+	return t.changeHW(pid, func(hw *breakpoint.HWTable) error {
+		if err := t.checkHWKind(p); err != nil {
+			return err
+		}
+		return hw.Insert(p)
+	})
 }
 
 // RemoveHWPoint removes a hardware breakpoint or watchpoint.

@@ -115,6 +115,7 @@ func (t *Tracer) finish(ev Event) {
 // report hands ev to Wait. Must run on the tracer thread.
 func (t *Tracer) report(ev Event) {
 	t.running = false
+	t.unwatchAll()
 	t.interrupting = false
 	t.lastTID = ev.TID
 	t.log.Debug("stop", "kind", ev.Kind, "pid", ev.PID, "tid", ev.TID, "signal", ev.Signal)
@@ -412,6 +413,7 @@ func (t *Tracer) cont(th *thread) {
 
 // run resumes one thread. Must run on the tracer thread.
 func (t *Tracer) run(th *thread, kind ActionKind, sig unix.Signal) error {
+	kind = t.stepForWatch(th, kind)
 	// ESRCH: killed from outside, the registers no longer matter.
 	if err := t.writeDebugRegs(th); err != nil && !errors.Is(err, unix.ESRCH) {
 		return err
@@ -435,6 +437,10 @@ func (t *Tracer) run(th *thread, kind ActionKind, sig unix.Signal) error {
 	th.state = running
 	th.stepping = kind == ActionStep
 	th.sig, th.deliver = 0, 0
+	th.stepFrom = 0
+	if th.regs.gprOK {
+		th.stepFrom = th.regs.set.GPR.Rip
+	}
 	th.regs.invalidate()
 	if th.exitPending {
 		th.exitPending = false

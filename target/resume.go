@@ -28,6 +28,7 @@ func (t *Tracer) Resume(actions []Action) error {
 		if t.running {
 			return ErrRunning
 		}
+		t.watchAll()
 		var plans []plan
 		for _, th := range t.sortedThreads(func(th *thread) bool { return th.state == stopped && !th.newborn }) {
 			for _, a := range actions {

@@ -34,6 +34,9 @@ type Tracer struct {
 	pass         [65]bool                // by host signal number; Linux has 64
 	lastTID      int                     // thread of the last reported event
 	opts         EventOptions
+	// noDebugRegs: write watchpoints are emulated by single-stepping
+	// (softwatch.go), and no debug register is written.
+	noDebugRegs bool
 
 	// cores serves ThreadCore, with its own lock (core.go).
 	cores coreCache
@@ -49,6 +52,9 @@ type process struct {
 	mem      *memory
 	bps      *breakpoint.Table
 	hw       *breakpoint.HWTable // hardware breakpoints and watchpoints
+	// watched: the bytes of hw's watchpoints at the last resume, while
+	// they are emulated (softwatch.go).
+	watched []watched
 }
 
 type threadState int
@@ -83,6 +89,9 @@ type thread struct {
 	vforking bool
 	regs     regCache
 	hwGen    uint64 // the proc.hw.Gen its debug registers hold
+	// stepFrom is the PC its last single-step started from, when the
+	// registers were at hand; 0 when not known (softwatch.go).
+	stepFrom uint64
 }
 
 // inRange reports whether a range-stepping thread's PC is still in its

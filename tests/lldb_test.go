@@ -203,13 +203,27 @@ func TestLLDBDebugsProgram(t *testing.T) {
 }
 
 // TestLLDBWatchpoint: lldb's watchpoints are the debug registers (Z2),
-// and lldb finds which one stopped the program from the stop reply.
+// and lldb finds which one stopped the program from the stop reply. Where
+// the debug registers never trap, procgdb emulates them and the test
+// passes the same.
 func TestLLDBWatchpoint(t *testing.T) {
 	prepare(t)
+	testLLDBWatchpoint(t)
+}
+
+// TestLLDBWatchpointWithoutDebugRegisters: lldb's watchpoints work with
+// procgdb's emulated write watchpoints too; lldb is told of as many as
+// with the debug registers.
+func TestLLDBWatchpointWithoutDebugRegisters(t *testing.T) {
+	prepare(t)
+	testLLDBWatchpoint(t, "--no-debug-registers")
+}
+
+func testLLDBWatchpoint(t *testing.T, flags ...string) {
 	onlyProcgdb(t, "lldb's dialect")
 	needTool(t, "lldb")
 	prog := needDual(t)
-	s := startStub(t, stubOptions{prog: prog})
+	s := startStub(t, stubOptions{prog: prog, flags: flags})
 	tr := runLLDB(t, prog,
 		"gdb-remote "+s.target,
 		"breakpoint set -n square",

@@ -9,7 +9,10 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
+
+	"procgdb/target"
 )
 
 // startBasic serves testdata/basic.c, which writes its report to the
@@ -263,10 +266,23 @@ func TestSoftwareWatchpoint(t *testing.T) {
 	tr.match("continue", exitedRE(7), 4)
 }
 
+// needDebugRegisters skips a test of the debug registers where this
+// machine does not deliver their traps (to procgdb, gdbserver or gdb),
+// with the probe's reason.
+func needDebugRegisters(t *testing.T) {
+	t.Helper()
+	if ok, reason := probeDebugRegisters(); !ok {
+		t.Skipf("debug registers do not trap on this machine: %s", reason)
+	}
+}
+
+var probeDebugRegisters = sync.OnceValues(target.ProbeDebugRegisters)
+
 // TestHardwareWatchpoint: gdb's watch, awatch and hbreak use the debug
 // registers (Z2, Z4, Z1), and each stops where the hardware says.
 func TestHardwareWatchpoint(t *testing.T) {
 	prepare(t)
+	needDebugRegisters(t)
 	watchSet := lineOf(t, "basic.c", "watch-set")
 	addBody := lineOf(t, "basic.c", "add-body")
 	s, _ := startBasic(t)
@@ -292,6 +308,42 @@ func TestHardwareWatchpoint(t *testing.T) {
 	tr.match("hbreak add", `^Hardware assisted breakpoint 4 at 0x[0-9a-f]+: file \S*basic\.c, line \d+\.$`)
 	tr.match("continue", `Breakpoint 4, add \(a=42, b=5\) at \S*basic\.c:`+fmt.Sprint(addBody), 4)
 	tr.match("continue", exitedRE(7), 5)
+}
+
+// TestWatchpointWithoutDebugRegisters: without debug registers (where
+// their traps never arrive, or --no-debug-registers), gdb's watch with
+// hardware watchpoints allowed still stops after each write: procgdb
+// emulates the write watchpoint. hbreak and awatch are refused the way
+// gdb expects of a stub without them, and the program runs on.
+func TestWatchpointWithoutDebugRegisters(t *testing.T) {
+	prepare(t)
+	onlyProcgdb(t, "--no-debug-registers")
+	watchSet := lineOf(t, "basic.c", "watch-set")
+	report := filepath.Join(t.TempDir(), "report")
+	s := startStub(t, stubOptions{prog: prog("basic"), args: []string{report}, flags: []string{"--no-debug-registers"}})
+	tr := s.gdb(
+		"break main",
+		"continue",
+		"watch watched",
+		"continue",
+		"continue",
+		"delete 2",
+		"hbreak add",
+		"continue",
+		"delete",
+		"awatch watched",
+		"continue",
+		"delete",
+		"continue",
+	)
+	tr.match("watch watched", `^Hardware watchpoint 2: watched$`)
+	tr.match("continue", `Hardware watchpoint 2: watched\s+Old value = 0\s+New value = 1\s+`+
+		fmt.Sprintf(`main \(.*\) at \S*basic\.c:%d\n`, watchSet+1), 2)
+	tr.match("continue", `Hardware watchpoint 2: watched\s+Old value = 1\s+New value = 2\s`, 3)
+	tr.match("continue", `Cannot insert hardware breakpoint 3\.`, 4)
+	tr.match("continue", `Could not insert hardware watchpoint 4\.`, 5)
+	tr.match("continue", exitedRE(7), 6)
+	checkBasicReport(t, report)
 }
 
 func TestExitCode(t *testing.T) {

@@ -103,6 +103,7 @@ func serve(o options, stderr io.Writer) error {
 		return err
 	}
 	defer closeLog()
+	debugRegs := checkDebugRegisters(o, log)
 
 	tp, err := openTransport(o.comm, func(msg string) { fmt.Fprintln(stderr, msg) })
 	if err != nil {
@@ -158,6 +159,9 @@ func serve(o options, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	// Before any client can ask for a watchpoint.
+	useDR := debugRegs().use
+	tr.SetDebugRegisters(useDR)
 	if line := tp.ready(); line != "" {
 		fmt.Fprintln(stderr, line)
 	}
@@ -179,7 +183,9 @@ func serve(o options, stderr io.Writer) error {
 	}
 	if o.multi && !o.once && !stdioMode {
 		newTracee := func() *tracee {
-			return &tracee{tr: target.NewTracer(layout, log), stderr: stderr, stdio: stdioMode}
+			tr := target.NewTracer(layout, log)
+			tr.SetDebugRegisters(useDR)
+			return &tracee{tr: tr, stderr: stderr, stdio: stdioMode}
 		}
 		return serveMulti(ctx, tp, tt, newTracee, cfg, log, stderr)
 	}

@@ -31,6 +31,9 @@ Options:
   --vfile-root=DIR             confine the client's file access (gdb's target:
                                sysroot, remote get/put/delete) to the tree DIR
   --no-vfile-write             refuse the client's file writes and deletions
+  --no-debug-registers         use no debug registers: watch is emulated by
+                               single-stepping, hbreak and awatch refused
+                               (the default where their traps never arrive)
   --version                    print the version and exit
   --help                       print this help and exit
 `
@@ -51,6 +54,7 @@ type options struct {
 	debugFile   string
 	vfileRoot   string // --vfile-root: confine host I/O to this tree
 	vfileRO     bool   // --no-vfile-write: host I/O is read-only
+	noDebugRegs bool   // --no-debug-registers
 	version     bool
 	help        bool
 	example     bool
@@ -106,6 +110,8 @@ func parseOptions(args []string) (options, error) {
 			return nil
 		case "--no-vfile-write":
 			o.vfileRO = true
+		case "--no-debug-registers":
+			o.noDebugRegs = true
 		case "--version":
 			o.version = true
 		case "--help", "-h":

@@ -35,6 +35,7 @@ func TestParseOptions(t *testing.T) {
 		{args: []string{"--vfile-root"}, wantErr: "needs a directory"},
 		{args: []string{"--vfile-root=", ":0", "p"}, wantErr: "needs a directory"},
 		{args: []string{"--no-vfile-write=1", ":0", "p"}, wantErr: "takes no value"},
+		{args: []string{"--no-debug-registers", ":0", "p"}, want: options{comm: ":0", prog: "p", args: []string{}, noDebugRegs: true}},
 	}
 	for _, tt := range tests {
 		got, err := parseOptions(tt.args)

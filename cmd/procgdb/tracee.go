@@ -186,8 +186,13 @@ var hwKinds = map[breakpoint.HWKind]rsp.HWKind{
 	breakpoint.HWAccess: rsp.HWAccess,
 }
 
-func (t *tracee) HWSupport(kind rsp.HWKind) bool { return kind != rsp.HWRead }
-func (t *tracee) HWSlots() int                   { return breakpoint.HWSlots }
+// HWSupport asks the tracer, which may not use the debug registers
+// (--no-debug-registers, or traps not delivered).
+func (t *tracee) HWSupport(kind rsp.HWKind) bool {
+	return kind != rsp.HWRead && t.tr.HWSupport(hwPoint(kind, 0, 0).Kind)
+}
+
+func (t *tracee) HWSlots() int { return breakpoint.HWSlots }
 
 func (t *tracee) InsertHWPoint(pid int, kind rsp.HWKind, addr uint64, n int) error {
 	return t.tr.InsertHWPoint(pid, hwPoint(kind, addr, n))
