@@ -71,6 +71,8 @@
 //	osdata.go       qXfer:osdata:read; "Operating System Information"
 //	                (OSDataSource)
 //	tls.go          "General Query Packets": qGetTLSAddr (TLSLocator)
+//	monitor.go      "General Query Packets": qRcmd, monitor commands
+//	                run by Config.Monitor, their output as O packets
 //	file.go         "Host I/O Packets": vFile:*, with the constants and
 //	                struct stat of "File-I/O Remote Protocol Extension"
 //	lldb.go         lldb's extensions (lldbgdbremote.md): qHostInfo,

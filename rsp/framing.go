@@ -3,6 +3,7 @@ package rsp
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -90,7 +91,8 @@ type conn struct {
 // newConn returns a conn in acknowledgment mode that accepts payloads up to
 // limit bytes on the wire. rle says whether received payloads may be
 // run-length encoded, which only replies (read by a client) may be. log,
-// when not nil, receives every packet in and out at Info level.
+// when not nil, receives every packet in and out at Info level while its
+// handler is enabled for it.
 func newConn(rw io.ReadWriter, limit int, rle bool, log *slog.Logger) *conn {
 	return &conn{
 		// The reader's buffer needs no relation to limit: packets are
@@ -193,7 +195,7 @@ func (c *conn) readPacket() (f frame, ok bool, err error) {
 		return frame{}, false, unexpectedEOF(err)
 	}
 	raw := c.in
-	if c.log != nil {
+	if c.logging() {
 		raw = bytes.Clone(c.in) // decode works in place
 	}
 	// A packet is decoded before its checksum is known: the decoding sums
@@ -411,9 +413,14 @@ func (c *conn) readAck() (byte, error) {
 	return b, nil
 }
 
+// logging reports whether the wire log is on, now.
+func (c *conn) logging() bool {
+	return c.log != nil && c.log.Enabled(context.Background(), slog.LevelInfo)
+}
+
 // logWire logs a packet on the wire log, shortened to wireLogMax bytes.
 func (c *conn) logWire(dir string, p []byte) {
-	if c.log == nil {
+	if !c.logging() {
 		return
 	}
 	if len(p) > wireLogMax {

@@ -29,9 +29,12 @@ const readLimit = 2*packetSize + 64
 type Config struct {
 	// Logger receives the session's logs; nil discards them.
 	Logger *slog.Logger
-	// RemoteDebug logs every packet in and out at Info level, shortened
-	// to a fixed length.
-	RemoteDebug bool
+	// WireLog, when not nil, logs every packet in and out at Info level,
+	// shortened to a fixed length. Whether its handler is enabled for
+	// Info is asked at every packet, so that a slog.LevelVar turns the
+	// packet log on and off while sessions run (`monitor set
+	// remote-debug`).
+	WireLog *slog.Logger
 	// TargetXML is the target description served as
 	// qXfer:features:read:target.xml (see regs.Layout.TargetXML). When it
 	// is empty the feature is not offered.
@@ -69,6 +72,10 @@ type Config struct {
 	// client has its own descriptors. When it is nil, vFile packets get
 	// the empty reply.
 	Files func() (FileSystem, error)
+
+	// Monitor, when not nil, runs the client's monitor commands (qRcmd,
+	// monitor.go); without it qRcmd gets the empty reply.
+	Monitor MonitorFunc
 
 	// WriteTimeout bounds each write to the client, and PacketTimeout the
 	// time from a packet's '$' to its checksum (deadline.go); when one
@@ -179,15 +186,11 @@ func NewSession(rw io.ReadWriter, t Target, cfg Config) *Session {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	var wireLog *slog.Logger
-	if cfg.RemoteDebug {
-		wireLog = logger
-	}
 	return &Session{
 		t:       t,
 		cfg:     cfg,
 		log:     logger,
-		conn:    newConn(withDeadlines(rw, cfg), readLimit, false, wireLog),
+		conn:    newConn(withDeadlines(rw, cfg), readLimit, false, cfg.WireLog),
 		packets: packetTable(),
 		ext:     newExtendedState(cfg),
 		general: ThreadID{AnyThread, AnyThread},
@@ -221,6 +224,10 @@ type reply struct {
 	end Outcome
 	// noAck turns acknowledgments off after the reply (QStartNoAckMode).
 	noAck bool
+	// console is text sent as O packets before the reply (monitor.go).
+	console []byte
+	// after, when not nil, runs once the reply has been sent.
+	after func()
 }
 
 var okReply = reply{kind: replyOK}
@@ -313,6 +320,9 @@ func packetTable() []entry {
 		{prefix: "QPassSignals:", feature: "QPassSignals+", handle: (*Session).passSignals},
 		{prefix: "QProgramSignals:", feature: "QProgramSignals+", handle: (*Session).programSignals},
 		{prefix: "qThreadExtraInfo", handle: (*Session).threadExtraInfo},
+
+		// monitor.go
+		{prefix: "qRcmd", enabled: hasMonitor, handle: (*Session).monitor},
 
 		// xfer.go
 		{prefix: "qXfer:features:read:", feature: "qXfer:features:read+", enabled: hasTargetXML, handle: (*Session).xferFeatures},
@@ -511,8 +521,14 @@ func disconnectError(err error) error {
 // reply sends r and applies what it asks for after it. It returns a
 // non-zero outcome when the session ends.
 func (s *Session) reply(r reply) (Outcome, error) {
+	if r.after != nil {
+		defer r.after()
+	}
 	if r.kind == replyNone {
 		return r.end, nil
+	}
+	if err := s.sendConsole(r.console); err != nil {
+		return OutcomeDisconnected, err
 	}
 	if err := s.send(r); err != nil {
 		return OutcomeDisconnected, err

@@ -530,14 +530,22 @@ func TestServeLeavesNoGoroutines(t *testing.T) {
 }
 
 func TestRemoteDebugLogsPackets(t *testing.T) {
-	var log bytes.Buffer
-	h := startSession(t, newFakeTarget(), Config{Logger: slog.New(slog.NewTextHandler(&log, nil)), RemoteDebug: true})
+	var log syncBuffer
+	var level slog.LevelVar
+	wire := slog.New(slog.NewTextHandler(&log, &slog.HandlerOptions{Level: &level}))
+	h := startSession(t, newFakeTarget(), Config{WireLog: wire})
 	h.expect("qC", "QC64")
+	// Switched off while the session runs, the log stays quiet.
+	level.Set(slog.LevelWarn)
+	h.expect("qfThreadInfo", "m64,65")
 	h.client.Close()
 	h.outcome()
 	for _, want := range []string{`dir=in packet=qC`, `dir=out packet=$QC64#`} {
 		if !strings.Contains(log.String(), want) {
 			t.Errorf("log lacks %s:\n%s", want, log.String())
 		}
+	}
+	if strings.Contains(log.String(), "qfThreadInfo") {
+		t.Errorf("packets logged while the log was off:\n%s", log.String())
 	}
 }

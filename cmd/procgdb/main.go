@@ -40,6 +40,7 @@ func main() {
 // run is procgdb without os.Exit, returning the exit status.
 func run(args []string, stdout, stderr io.Writer) int {
 	o, err := parseOptions(args)
+	o.cmdline = args
 	if err != nil {
 		// One line, which test boards and IDEs show as it is.
 		msg := strings.TrimPrefix(err.Error(), errUsage.Error()+": ")
@@ -74,35 +75,17 @@ func version() string {
 	return "devel"
 }
 
-func newLogger(o options, stderr io.Writer) (*slog.Logger, func(), error) {
-	level := slog.LevelWarn
-	switch {
-	case o.debug:
-		level = slog.LevelDebug
-	case o.remoteDebug:
-		level = slog.LevelInfo
-	}
-	w, done := stderr, func() {}
-	if o.debugFile != "" {
-		f, err := os.OpenFile(o.debugFile, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
-		if err != nil {
-			return nil, nil, fmt.Errorf("debug file: %w", err)
-		}
-		w, done = f, func() { f.Close() }
-	}
-	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level})), done, nil
-}
-
 // serve starts or attaches to the process, then serves clients until the
 // process is gone, a client detaches or kills it, or (with --once, or on
 // stdio) the first client leaves. On the way out, a launched process is
 // killed and an attached one detached, its breakpoints removed.
 func serve(o options, stderr io.Writer) error {
-	log, closeLog, err := newLogger(o, stderr)
+	logs, err := newLogs(o, stderr)
 	if err != nil {
 		return err
 	}
-	defer closeLog()
+	defer logs.close()
+	log := logs.log
 	debugRegs := checkDebugRegisters(o, log)
 
 	tp, err := openTransport(o.comm, func(msg string) { fmt.Fprintln(stderr, msg) })
@@ -123,6 +106,10 @@ func serve(o options, stderr io.Writer) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), sigs...)
 	defer stop()
+	// monitor exit ends procgdb the same way.
+	ctx, exit := context.WithCancel(ctx)
+	defer exit()
+	srv := &server{o: o, logs: logs, started: time.Now(), exit: exit}
 	// A client gone from a pipe must not kill procgdb with SIGPIPE before
 	// it has cleaned up: the write fails with EPIPE instead. (Notify, not
 	// Ignore: an ignored SIGPIPE would be inherited by launched programs.)
@@ -142,7 +129,7 @@ func serve(o options, stderr io.Writer) error {
 			log.Warn("clean-up", "err", err)
 		}
 	}()
-	tt := &tracee{tr: tr, stderr: stderr, stdio: stdioMode}
+	tt := srv.addTracee(&tracee{tr: tr, stderr: stderr, stdio: stdioMode})
 	if !stdioMode && isTerminal(os.Stdin) {
 		// Programs take the terminal; take it back on the way out.
 		defer restoreForeground()
@@ -160,9 +147,11 @@ func serve(o options, stderr io.Writer) error {
 		return err
 	}
 	// Before any client can ask for a watchpoint.
-	useDR := debugRegs().use
-	tr.SetDebugRegisters(useDR)
+	srv.debugRegs = debugRegs()
+	tr.SetDebugRegisters(srv.debugRegs.use)
+	srv.comm = o.comm + " (stdin and stdout)"
 	if line := tp.ready(); line != "" {
+		srv.comm = o.comm + " (" + line + ")"
 		fmt.Fprintln(stderr, line)
 	}
 
@@ -172,7 +161,8 @@ func serve(o options, stderr io.Writer) error {
 	}
 	cfg := rsp.Config{
 		Logger:             log,
-		RemoteDebug:        o.remoteDebug,
+		WireLog:            logs.wire,
+		Monitor:            srv.monitor,
 		TargetXML:          layout.TargetXML(),
 		Attached:           tr.IsAttached,
 		Files:              files,
@@ -184,10 +174,10 @@ func serve(o options, stderr io.Writer) error {
 	if o.multi && !o.once && !stdioMode {
 		newTracee := func() *tracee {
 			tr := target.NewTracer(layout, log)
-			tr.SetDebugRegisters(useDR)
-			return &tracee{tr: tr, stderr: stderr, stdio: stdioMode}
+			tr.SetDebugRegisters(srv.debugRegs.use)
+			return srv.addTracee(&tracee{tr: tr, stderr: stderr, stdio: stdioMode})
 		}
-		return serveMulti(ctx, tp, tt, newTracee, cfg, log, stderr)
+		return serveMulti(ctx, tp, tt, newTracee, cfg, srv, stderr)
 	}
 	for {
 		c, who, err := tp.accept(ctx)
@@ -198,11 +188,13 @@ func serve(o options, stderr io.Writer) error {
 			return err
 		}
 		fmt.Fprintln(stderr, who)
+		forget := srv.connected(who, tt)
 		// Closing the connection when ctx is done also ends a session
 		// blocked writing to its client.
 		stopClose := context.AfterFunc(ctx, func() { c.Close() })
 		outcome, err := rsp.NewSession(c, tt, cfg).Serve(ctx)
 		stopClose()
+		forget()
 		c.Close()
 		log.Debug("session ended", "outcome", outcome, "err", err)
 		// The next client chooses its own events.

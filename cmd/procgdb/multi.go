@@ -26,7 +26,8 @@ import (
 // When ctx is done every session ends and every tracer is closed: launched
 // processes are killed, attached ones detached and resumed, with their
 // breakpoints removed.
-func serveMulti(ctx context.Context, tp transport, first *tracee, newTracee func() *tracee, cfg rsp.Config, log *slog.Logger, stderr io.Writer) error {
+func serveMulti(ctx context.Context, tp transport, first *tracee, newTracee func() *tracee, cfg rsp.Config, srv *server, stderr io.Writer) error {
+	log := srv.logs.log
 	var (
 		mu   sync.Mutex
 		idle = []*tracee{first} // tracers no client serves, oldest first
@@ -64,7 +65,9 @@ func serveMulti(ctx context.Context, tp transport, first *tracee, newTracee func
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			forget := srv.connected(who, tt)
 			keep := serveClient(ctx, c, tt, cfg, log)
+			forget()
 			mu.Lock()
 			defer mu.Unlock()
 			if ctx.Err() != nil {

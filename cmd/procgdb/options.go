@@ -55,9 +55,13 @@ type options struct {
 	vfileRoot   string // --vfile-root: confine host I/O to this tree
 	vfileRO     bool   // --no-vfile-write: host I/O is read-only
 	noDebugRegs bool   // --no-debug-registers
-	version     bool
-	help        bool
-	example     bool
+	// noTimestamps: log lines without the time (--debug-format=none).
+	noTimestamps bool
+	// cmdline is the whole command line, for monitor info.
+	cmdline []string
+	version bool
+	help    bool
+	example bool
 }
 
 // errUsage marks command-line mistakes: exit status 2.
