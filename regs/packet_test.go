@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
-	"math/rand/v2"
 	"testing"
 )
 
@@ -30,30 +29,11 @@ func testLayouts(t testing.TB) map[string]*Layout {
 	}
 }
 
-// testSet returns a set whose registers all hold distinct values derived
-// from seed, with every component of l in use. Fields the encoding
+// testSet returns patternSet's set for seed: fields the encoding
 // normalises (the reserved upper bits of FOP) are already normal, so that
 // reading and writing back changes nothing.
 func testSet(l *Layout, seed uint64) *Set {
-	rng := rand.New(rand.NewPCG(seed, 1))
-	s := &Set{Layout: l, XSave: make([]byte, l.Size)}
-	for i := range s.XSave {
-		s.XSave[i] = byte(rng.Uint32())
-	}
-	for i := range amd64Regs {
-		r := &amd64Regs[i]
-		switch r.kind {
-		case kGPR:
-			*r.gpr(&s.GPR) = rng.Uint64()
-		case kGPR32:
-			*r.gpr(&s.GPR) = uint64(rng.Uint32())
-		}
-	}
-	s.XSave[fxFOP+1] &= 0x07
-	if !l.FXSaveOnly {
-		binary.LittleEndian.PutUint64(s.XSave[xsaveHeader:], l.Features)
-	}
-	return s
+	return patternSet(l, byte(seed))
 }
 
 func cloneSet(s *Set) *Set {

@@ -71,6 +71,10 @@
 //	osdata.go       qXfer:osdata:read; "Operating System Information"
 //	                (OSDataSource)
 //	tls.go          "General Query Packets": qGetTLSAddr (TLSLocator)
+//	disable.go      what a session leaves out, as gdbserver's
+//	                --disable-packet does (vCont, T replies, qC, ...)
+//	selfcheck.go    the checks procgdb --selftest runs: framing, escapes
+//	                and the decoders' round trips
 //	monitor.go      "General Query Packets": qRcmd, monitor commands
 //	                run by Config.Monitor, their output as O packets
 //	file.go         "Host I/O Packets": vFile:*, with the constants and

@@ -76,6 +76,8 @@ type Config struct {
 	// Monitor, when not nil, runs the client's monitor commands (qRcmd,
 	// monitor.go); without it qRcmd gets the empty reply.
 	Monitor MonitorFunc
+	// Disable turns parts of the protocol off (disable.go).
+	Disable Disabled
 
 	// WriteTimeout bounds each write to the client, and PacketTimeout the
 	// time from a packet's '$' to its checksum (deadline.go); when one
@@ -298,8 +300,8 @@ func packetTable() []entry {
 		{prefix: "P", handle: (*Session).writeRegister},
 
 		// resume.go
-		{prefix: "vCont?", feature: "vContSupported+", handle: (*Session).vContSupported},
-		{prefix: "vCont", handle: (*Session).vCont},
+		{prefix: "vCont?", feature: "vContSupported+", enabled: vContOn, handle: (*Session).vContSupported},
+		{prefix: "vCont", enabled: vContOn, handle: (*Session).vCont},
 		{prefix: "c", handle: (*Session).continueLegacy},
 		{prefix: "C", handle: (*Session).continueSignalLegacy},
 		{prefix: "s", handle: (*Session).stepLegacy},
@@ -311,10 +313,10 @@ func packetTable() []entry {
 		{prefix: "z", handle: (*Session).removeBreakpoint},
 
 		// query.go
-		{prefix: "qC", handle: (*Session).currentThreadQuery},
+		{prefix: "qC", enabled: qCOn, handle: (*Session).currentThreadQuery},
 		{prefix: "qAttached", enabled: hasAttached, handle: (*Session).attached},
-		{prefix: "qfThreadInfo", handle: (*Session).firstThreadInfo},
-		{prefix: "qsThreadInfo", handle: (*Session).nextThreadInfo},
+		{prefix: "qfThreadInfo", enabled: threadListOn, handle: (*Session).firstThreadInfo},
+		{prefix: "qsThreadInfo", enabled: threadListOn, handle: (*Session).nextThreadInfo},
 		{prefix: "T", handle: (*Session).threadAlive},
 		{prefix: "qSymbol", handle: (*Session).symbol},
 		{prefix: "QPassSignals:", feature: "QPassSignals+", handle: (*Session).passSignals},

@@ -25,6 +25,9 @@ type stopFormat struct {
 	swbreak      bool // the client understands the swbreak stop reason
 	hwbreak      bool // the client understands the hwbreak stop reason
 	native       bool // signals are Linux's numbers, not gdb's (lldb)
+	// sOnly and noThread: T replies are turned off (S replies, with the
+	// signal alone), or their thread: field is (Disabled).
+	sOnly, noThread bool
 }
 
 // signal returns the number a stop reply gives host signal sig.
@@ -56,10 +59,15 @@ func appendStopReply(dst []byte, ev StopEvent, f stopFormat, rs *regs.Set, core 
 	if ev.Kind == StopSignal {
 		sig = ev.Signal
 	}
+	if f.sOnly {
+		return appendHexByte(append(dst, 'S'), byte(f.signal(sig)))
+	}
 	dst = appendHexByte(append(dst, 'T'), byte(f.signal(sig)))
-	dst = append(dst, "thread:"...)
-	dst = appendThreadID(dst, ThreadID{ev.PID, ev.TID}, f.multiprocess)
-	dst = append(dst, ';')
+	if !f.noThread {
+		dst = append(dst, "thread:"...)
+		dst = appendThreadID(dst, ThreadID{ev.PID, ev.TID}, f.multiprocess)
+		dst = append(dst, ';')
+	}
 	if rs != nil {
 		for _, n := range expedited {
 			var raw [8]byte
@@ -148,7 +156,11 @@ func (s *Session) appendStop(dst []byte, ev StopEvent) []byte {
 			name, named, core = n, true, c
 		}
 	}
-	dst = appendStopReply(dst, ev, stopFormat{s.multiprocess, s.swbreak, s.hwbreak, s.lldb.native}, rs, core)
+	f := stopFormat{s.multiprocess, s.swbreak, s.hwbreak, s.lldb.native, s.cfg.Disable.TStop, s.cfg.Disable.TThread}
+	dst = appendStopReply(dst, ev, f, rs, core)
+	if f.sOnly && threadStop(ev.Kind) {
+		return dst // an S reply carries nothing more
+	}
 	return s.appendLLDBStop(dst, ev, name, named)
 }
 

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"syscall"
 
@@ -30,7 +31,10 @@ const addrNoRandomize = 0x0040000
 
 // LaunchOptions say how to start a program.
 type LaunchOptions struct {
-	Path string   // program; looked up in PATH when it has no slash
+	// Path is the program: a name without a slash is the file of that
+	// name in the current directory if there is one (ProgramPath), else
+	// a program in $PATH.
+	Path string
 	Args []string // argv, including argv[0]; defaults to {Path}
 	Env  []string // environment; nil means procgdb's own
 	Dir  string   // working directory; "" means procgdb's own
@@ -46,6 +50,27 @@ type LaunchOptions struct {
 	// with the arguments joined by spaces for the shell to expand, as gdb
 	// does with startup-with-shell: globs and redirections work.
 	Shell string
+	// Wrapper, when set, starts the program as `WRAPPER... PATH ARGS`
+	// (gdbserver's --wrapper), env VAR=VALUE for example. The wrapper must
+	// exec the program: the program's exec, not the wrapper's, is where
+	// the program is reported stopped.
+	Wrapper []string
+}
+
+// ProgramPath is the program that Launch runs for name, as gdbserver
+// finds it: a name without a slash that names a file in the current
+// directory is that file (its absolute path); any other name is returned
+// as it is, for a search of $PATH where it has no slash.
+func ProgramPath(name string) string {
+	if strings.Contains(name, "/") {
+		return name
+	}
+	if fi, err := os.Stat(name); err == nil && !fi.IsDir() {
+		if abs, err := filepath.Abs(name); err == nil {
+			return abs
+		}
+	}
+	return name
 }
 
 // The launcher: procgdb cannot run code in a forked child between fork
@@ -60,7 +85,7 @@ const launcherScript = `echo >&4; read _ <&3; exec "$0" "$@" 3<&- 4>&-`
 // Launch starts a program stopped at its first instruction (the dynamic
 // linker's entry) and returns its PID.
 func (t *Tracer) Launch(o LaunchOptions) (int, error) {
-	path, err := exec.LookPath(o.Path)
+	path, err := exec.LookPath(ProgramPath(o.Path))
 	if err != nil {
 		return 0, fmt.Errorf("launch %s: %w", o.Path, err)
 	}
@@ -69,13 +94,30 @@ func (t *Tracer) Launch(o LaunchOptions) (int, error) {
 		args = []string{o.Path}
 	}
 	execs := 1
+	var wrapper []string
+	if len(o.Wrapper) > 0 {
+		// The launcher execs the wrapper, which execs the program.
+		w, err := exec.LookPath(o.Wrapper[0])
+		if err != nil {
+			return 0, fmt.Errorf("launch %s: wrapper %s: %w", o.Path, o.Wrapper[0], err)
+		}
+		wrapper = append([]string{w}, o.Wrapper[1:]...)
+		execs++
+	}
 	if o.Shell != "" {
-		// The launcher execs the shell, which execs the program.
-		cmd := "exec " + shellQuote(path)
+		// The launcher execs the shell, which execs the wrapper or the
+		// program.
+		cmd := "exec"
+		for _, w := range append(wrapper, path) {
+			cmd += " " + shellQuote(w)
+		}
 		if len(args) > 1 {
 			cmd += " " + strings.Join(args[1:], " ")
 		}
-		path, args, execs = o.Shell, []string{o.Shell, "-c", cmd}, 2
+		path, args = o.Shell, []string{o.Shell, "-c", cmd}
+		execs++
+	} else if wrapper != nil {
+		path, args = wrapper[0], append(append(wrapper, path), args[1:]...)
 	}
 	var pid int
 	err = t.th.do(func() error {

@@ -109,8 +109,12 @@ func probe() (pid int, err error) {
 	return pid, err
 }
 
-// errNoTrap reports a debug register setting that did not trap.
-var errNoTrap = errors.New("did not trap")
+// errNoTrap reports a debug register setting that did not trap;
+// errProbe, a probe that could not run at all.
+var (
+	errNoTrap = errors.New("did not trap")
+	errProbe  = errors.New("cannot run the probe")
+)
 
 // probeDebugRegisters runs the probe program with a write watchpoint on
 // the slot it writes and an instruction breakpoint where it goes next.
@@ -119,12 +123,12 @@ var errNoTrap = errors.New("did not trap")
 func probeDebugRegisters() (pid int, err error) {
 	fd, err := unix.MemfdCreate("procgdb-probe", unix.MFD_CLOEXEC)
 	if err != nil {
-		return 0, fmt.Errorf("cannot run the probe: memfd_create: %w", err)
+		return 0, fmt.Errorf("%w: memfd_create: %w", errProbe, err)
 	}
 	f := os.NewFile(uintptr(fd), "procgdb-probe")
 	defer f.Close()
 	if _, err := f.Write(probeProgram()); err != nil {
-		return 0, fmt.Errorf("cannot run the probe: %w", err)
+		return 0, fmt.Errorf("%w: %w", errProbe, err)
 	}
 	// The child execs its own copy of the descriptor, before exec closes
 	// it; no file is left anywhere.
@@ -133,7 +137,7 @@ func probeDebugRegisters() (pid int, err error) {
 		Sys: &syscall.SysProcAttr{Ptrace: true, Pdeathsig: syscall.SIGKILL},
 	})
 	if err != nil {
-		return 0, fmt.Errorf("cannot run the probe: %w", err)
+		return 0, fmt.Errorf("%w: %w", errProbe, err)
 	}
 	pid = proc.Pid
 	proc.Release() // reaped with wait4 below
@@ -145,20 +149,20 @@ func probeDebugRegisters() (pid int, err error) {
 	// Stopped at its exec, before its first instruction.
 	ws, err := probeWait(pid)
 	if err != nil || !ws.Stopped() {
-		return pid, fmt.Errorf("cannot run the probe: %s", probeStatus(ws, err))
+		return pid, fmt.Errorf("%w: its process %s", errProbe, probeStatus(ws, err))
 	}
 	if err := unix.PtraceSetOptions(pid, unix.PTRACE_O_EXITKILL); err != nil {
-		return pid, fmt.Errorf("cannot run the probe: %w", err)
+		return pid, fmt.Errorf("%w: %w", errProbe, err)
 	}
 	var r unix.PtraceRegs
 	if err := unix.PtraceGetRegs(pid, &r); err != nil {
-		return pid, fmt.Errorf("cannot run the probe: %w", err)
+		return pid, fmt.Errorf("%w: %w", errProbe, err)
 	}
 	write := breakpoint.HWPoint{Kind: breakpoint.HWWrite, Addr: r.Rsp + 8, Len: 8}
 	exec := breakpoint.HWPoint{Kind: breakpoint.HWExec, Addr: probeEntry + probeExit, Len: 1}
 	var hw breakpoint.HWTable
 	if err := errors.Join(hw.Insert(write), hw.Insert(exec)); err != nil {
-		return pid, fmt.Errorf("cannot run the probe: %w", err)
+		return pid, fmt.Errorf("%w: %w", errProbe, err)
 	}
 	if err := pokeDebugRegs(pid, &hw); err != nil {
 		return pid, err
@@ -169,7 +173,7 @@ func probeDebugRegisters() (pid int, err error) {
 	}
 	for _, p := range []breakpoint.HWPoint{write, exec} {
 		if err := unix.PtraceCont(pid, 0); err != nil {
-			return pid, fmt.Errorf("cannot run the probe: %w", err)
+			return pid, fmt.Errorf("%w: %w", errProbe, err)
 		}
 		ws, err := probeWait(pid)
 		if err != nil || !ws.Stopped() || ws.StopSignal() != unix.SIGTRAP {
@@ -177,13 +181,13 @@ func probeDebugRegisters() (pid int, err error) {
 		}
 		status, err := ptracePeekDebugReg(pid, dr6)
 		if err != nil {
-			return pid, fmt.Errorf("cannot run the probe: DR6: %w", err)
+			return pid, fmt.Errorf("%w: DR6: %w", errProbe, err)
 		}
 		if hit, ok := hw.Hit(status); !ok || hit != p {
 			return pid, fmt.Errorf("a %v %w: the test process stopped with SIGTRAP and DR6 %#x", p.Kind, errNoTrap, status)
 		}
 		if err := ptracePokeDebugReg(pid, dr6, 0); err != nil {
-			return pid, fmt.Errorf("cannot run the probe: DR6: %w", err)
+			return pid, fmt.Errorf("%w: DR6: %w", errProbe, err)
 		}
 	}
 	return pid, nil

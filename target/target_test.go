@@ -5,6 +5,7 @@ import (
 	"context"
 	"debug/elf"
 	"encoding/binary"
+	"fmt"
 	"log/slog"
 	"os"
 	"os/exec"
@@ -305,6 +306,28 @@ func TestLaunchMissingProgram(t *testing.T) {
 	_, err := tr.Launch(LaunchOptions{Path: filepath.Join(t.TempDir(), "nope")})
 	require.Error(t, err)
 	require.Empty(t, tr.Processes())
+}
+
+// A wrapper runs the program, which is reported stopped at its own exec,
+// with or without a shell; a program named without a slash is the one in
+// the current directory.
+func TestLaunchWrapper(t *testing.T) {
+	prog := build(t, "loop")
+	t.Chdir(filepath.Dir(prog))
+	require.Equal(t, prog, ProgramPath("loop"))
+	require.Equal(t, "sh", ProgramPath("sh"))
+	tr := newTracer(t)
+	for _, shell := range []string{"", "/bin/sh"} {
+		pid, err := tr.Launch(LaunchOptions{Path: "loop", Wrapper: []string{"env", "PROCGDB_WRAPPED=1"}, Shell: shell})
+		require.NoError(t, err, "shell %q", shell)
+		exe, err := tr.ExecFile(pid)
+		require.NoError(t, err)
+		require.Equal(t, prog, exe, "shell %q", shell)
+		env, err := os.ReadFile(fmt.Sprintf("/proc/%d/environ", pid))
+		require.NoError(t, err)
+		require.Contains(t, strings.Split(string(env), "\x00"), "PROCGDB_WRAPPED=1")
+		require.NoError(t, tr.Kill(pid))
+	}
 }
 
 // testLogger logs the tracer's debug output when PROCGDB_TEST_LOG is set.

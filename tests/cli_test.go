@@ -63,12 +63,18 @@ func TestCommandLineErrors(t *testing.T) {
 		{"unknown flag", []string{"--bogus", ":0", prog("basic")}, `bogus`},
 		{"no program", []string{":0"}, `(?i)program|usage|missing`},
 		{"no comm", []string{}, `(?i)usage|missing|comm`},
+		{"wrapper without --", []string{"--wrapper", "env", ":0", prog("basic")}, `--wrapper`},
+		{"packet that cannot be disabled", []string{"--disable-packet=x", ":0", prog("basic")}, `"x"`},
 		{"program does not exist", []string{":0", "/nonexistent/prog"}, `/nonexistent/prog`},
 		{"program not executable", []string{":0", suite.srcDir + "/basic.c"}, `basic\.c`},
 		{"pid does not exist", []string{"--attach", ":0", pid}, pid},
 		{"pid does not exist, --attach after COMM", []string{":0", "--attach", pid}, pid},
 		{"pid not a number", []string{"--attach", ":0", "abc"}, `abc`},
 		{"port out of range", []string{":99999", prog("basic")}, `99999`},
+		{"IPv6 address without a port", []string{"::1:", prog("basic")}, `::1:`},
+		{"bracket not closed", []string{"[::1", prog("basic")}, `\[::1`},
+		{"IPv4 address for tcp6", []string{"tcp6:127.0.0.1:0", prog("basic")}, `tcp6`},
+		{"prefix alone", []string{"tcp:", prog("basic")}, `tcp:`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

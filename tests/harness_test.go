@@ -401,6 +401,7 @@ type stubOptions struct {
 	// it is ready once it listens.
 	multi bool
 	env   []string // more environment variables for the stub, KEY=VALUE
+	dir   string   // the stub's working directory; the test's when empty
 }
 
 // stub is a running procgdb or gdbserver serving one process.
@@ -464,6 +465,7 @@ func startStub(t *testing.T, o stubOptions) *stub {
 	if len(o.env) > 0 {
 		s.cmd.Env = append(os.Environ(), o.env...)
 	}
+	s.cmd.Dir = o.dir
 	s.cmd.Stdout = s.stdout
 	s.cmd.Stderr = s.stderr
 	s.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}

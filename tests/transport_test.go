@@ -82,30 +82,39 @@ func TestTransports(t *testing.T) {
 			t.Errorf("%s still exists after the stub exited (%v)", sock, err)
 		}
 	})
-	t.Run("stdio", func(t *testing.T) {
-		prepare(t)
-		dir := t.TempDir()
-		report := filepath.Join(dir, "report")
-		// The stub's stderr goes to a file, not into gdb's output where
-		// --remote-debug logs would interleave with gdb's lines.
-		stderr := filepath.Join(dir, "stub.stderr")
-		pipe := fmt.Sprintf("target remote | %s %s - %s %s 2>%s", shellQuote(suite.stubPath),
-			strings.Join(stubFlags(false), " "), shellQuote(prog("basic")), shellQuote(report), shellQuote(stderr))
-		tr := runGDB(t, prog("basic"), pipe, basicSession...)
-		log := readFile(t, stderr)
-		if m := regexp.MustCompile(`(?m)^Process .* created; pid = (\d+)$`).FindStringSubmatch(log); m != nil {
-			pid, _ := strconv.Atoi(m[1])
-			t.Cleanup(func() { _ = syscall.Kill(pid, syscall.SIGKILL) })
-		} else {
-			t.Errorf("no line \"Process %s created; pid = N\" on the stub's stderr", prog("basic"))
-		}
-		t.Cleanup(func() {
-			if t.Failed() {
-				t.Logf("%s stderr:\n%s", suite.stub, log)
-			}
+	// gdbserver takes its stdin and stdout as - or stdio.
+	for _, comm := range []string{"-", "stdio"} {
+		t.Run("stdio "+comm, func(t *testing.T) {
+			testStdio(t, comm)
 		})
-		checkBasicSession(t, tr, report)
+	}
+}
+
+// testStdio serves testdata/basic.c on the stub's stdin and stdout
+// (COMM comm), gdb starting the stub through a pipe.
+func testStdio(t *testing.T, comm string) {
+	prepare(t)
+	dir := t.TempDir()
+	report := filepath.Join(dir, "report")
+	// The stub's stderr goes to a file, not into gdb's output where
+	// --remote-debug logs would interleave with gdb's lines.
+	stderr := filepath.Join(dir, "stub.stderr")
+	pipe := fmt.Sprintf("target remote | %s %s %s %s %s 2>%s", shellQuote(suite.stubPath),
+		strings.Join(stubFlags(false), " "), comm, shellQuote(prog("basic")), shellQuote(report), shellQuote(stderr))
+	tr := runGDB(t, prog("basic"), pipe, basicSession...)
+	log := readFile(t, stderr)
+	if m := regexp.MustCompile(`(?m)^Process .* created; pid = (\d+)$`).FindStringSubmatch(log); m != nil {
+		pid, _ := strconv.Atoi(m[1])
+		t.Cleanup(func() { _ = syscall.Kill(pid, syscall.SIGKILL) })
+	} else {
+		t.Errorf("no line \"Process %s created; pid = N\" on the stub's stderr", prog("basic"))
+	}
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("%s stderr:\n%s", suite.stub, log)
+		}
 	})
+	checkBasicSession(t, tr, report)
 }
 
 // TestReconnect disconnects gdb from a stub started without --once and

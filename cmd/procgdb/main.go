@@ -51,6 +51,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 	case o.help:
 		fmt.Fprint(stdout, usage)
 		return 0
+	case o.listDisable:
+		fmt.Fprintf(stdout, "--disable-packet=LIST takes, separated by commas:\n%s", rsp.DisableNames)
+		return 0
+	case o.selftest:
+		return runSelftest(stdout)
 	case o.version:
 		fmt.Fprintf(stdout, "procgdb %s\n", version())
 		return 0
@@ -129,7 +134,7 @@ func serve(o options, stderr io.Writer) error {
 			log.Warn("clean-up", "err", err)
 		}
 	}()
-	tt := srv.addTracee(&tracee{tr: tr, stderr: stderr, stdio: stdioMode})
+	tt := srv.addTracee(&tracee{tr: tr, stderr: stderr, stdio: stdioMode, wrapper: o.wrapper})
 	if !stdioMode && isTerminal(os.Stdin) {
 		// Programs take the terminal; take it back on the way out.
 		defer restoreForeground()
@@ -170,12 +175,13 @@ func serve(o options, stderr io.Writer) error {
 		NoStartupWithShell: o.noShell,
 		Program:            o.prog,
 		Args:               o.args,
+		Disable:            o.disable,
 	}
 	if o.multi && !o.once && !stdioMode {
 		newTracee := func() *tracee {
 			tr := target.NewTracer(layout, log)
 			tr.SetDebugRegisters(srv.debugRegs.use)
-			return srv.addTracee(&tracee{tr: tr, stderr: stderr, stdio: stdioMode})
+			return srv.addTracee(&tracee{tr: tr, stderr: stderr, stdio: stdioMode, wrapper: o.wrapper})
 		}
 		return serveMulti(ctx, tp, tt, newTracee, cfg, srv, stderr)
 	}

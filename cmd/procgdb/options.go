@@ -3,8 +3,11 @@ package main
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
+
+	"procgdb/rsp"
 )
 
 const usage = `Usage:
@@ -12,28 +15,45 @@ const usage = `Usage:
   procgdb [OPTIONS] --attach COMM PID     attach to process PID and serve it
   procgdb [OPTIONS] --multi COMM          serve extended-remote clients, no process yet
   procgdb --example                       debug a small C program with gdb, end to end
+  procgdb --selftest                      run procgdb's own checks
 
-COMM is HOST:PORT, :PORT (loopback only), unix:PATH, or - (stdin/stdout).
-:0 picks a free port. Every interface (0.0.0.0:PORT, [::]:PORT) must be
-asked for explicitly: RSP has no authentication.
+COMM is HOST:PORT, :PORT (loopback only), unix:PATH, or - or stdio
+(stdin/stdout). HOST may be an IPv6 address, bare (::1:PORT) or in
+brackets ([::1]:PORT), and COMM may start with tcp:, tcp4: (IPv4 only) or
+tcp6: (IPv6 only). :0 picks a free port. Every interface (0.0.0.0:PORT,
+[::]:PORT) must be asked for explicitly: RSP has no authentication.
+PROG without a slash is the file of that name in the current directory
+if there is one, else a program in $PATH.
 
 Options:
   --once                       serve one connection, then exit
   --multi                      start with no process; clients run and attach
                                (target extended-remote) and the server outlives them
-  --no-startup-with-shell      start programs directly, not through $SHELL
   --attach                     attach to PID instead of starting PROG
-  --disable-randomization      run PROG without address randomization (default)
-  --no-disable-randomization   run PROG with address randomization
+  --wrapper WRAPPER --         start programs under WRAPPER (such as env VAR=1),
+                               which must exec them
+  --startup-with-shell         start the programs clients run through $SHELL (default)
+  --no-startup-with-shell      start them directly
+  --disable-randomization      run programs without address randomization (default)
+  --no-disable-randomization   run programs with address randomization
   --debug                      structured logs on stderr
   --remote-debug               log every packet in and out
   --debug-file=FILE            write logs to FILE instead of stderr
+  --debug-format=all|none|timestamp
+                               log lines with the time (all, timestamp: the
+                               default) or without it (none); a list is allowed
+  --event-loop-debug           accepted for gdbserver's command lines; --debug
+                               logs procgdb's event loop
+  --disable-packet=LIST        leave out parts of the protocol, as gdbserver does:
+                               vCont, T, Tthread, qC, qfThreadInfo, threads
+                               (--disable-packet alone describes them)
   --vfile-root=DIR             confine the client's file access (gdb's target:
                                sysroot, remote get/put/delete) to the tree DIR
   --no-vfile-write             refuse the client's file writes and deletions
   --no-debug-registers         use no debug registers: watch is emulated by
                                single-stepping, hbreak and awatch refused
                                (the default where their traps never arrive)
+  --selftest                   run procgdb's own checks, say how many passed
   --version                    print the version and exit
   --help                       print this help and exit
 `
@@ -52,16 +72,21 @@ type options struct {
 	debug       bool
 	remoteDebug bool
 	debugFile   string
-	vfileRoot   string // --vfile-root: confine host I/O to this tree
-	vfileRO     bool   // --no-vfile-write: host I/O is read-only
-	noDebugRegs bool   // --no-debug-registers
+	vfileRoot   string       // --vfile-root: confine host I/O to this tree
+	vfileRO     bool         // --no-vfile-write: host I/O is read-only
+	noDebugRegs bool         // --no-debug-registers
+	wrapper     []string     // --wrapper WRAPPER --
+	disable     rsp.Disabled // --disable-packet=LIST
+	// listDisable: --disable-packet without a list describes the names.
+	listDisable bool
 	// noTimestamps: log lines without the time (--debug-format=none).
 	noTimestamps bool
 	// cmdline is the whole command line, for monitor info.
-	cmdline []string
-	version bool
-	help    bool
-	example bool
+	cmdline  []string
+	version  bool
+	help     bool
+	example  bool
+	selftest bool
 }
 
 // errUsage marks command-line mistakes: exit status 2.
@@ -116,6 +141,40 @@ func parseOptions(args []string) (options, error) {
 			o.vfileRO = true
 		case "--no-debug-registers":
 			o.noDebugRegs = true
+		case "--wrapper":
+			// Everything up to "--" is the wrapper's command line.
+			end := slices.Index(args[i+1:], "--")
+			if hasVal || end <= 0 {
+				return usageError("--wrapper needs a command and then --, as in --wrapper env VAR=1 --")
+			}
+			o.wrapper = args[i+1 : i+1+end]
+			i += end + 1
+			return nil
+		case "--disable-packet":
+			if !hasVal {
+				o.listDisable = true
+				return nil
+			}
+			d, err := rsp.ParseDisabled(val)
+			if err != nil {
+				return usageError("--disable-packet: %v", err)
+			}
+			o.disable = d
+			return nil
+		case "--debug-format":
+			if !hasVal {
+				return usageError("--debug-format needs =all, =none or =timestamp")
+			}
+			on, err := parseDebugFormat(val)
+			if err != nil {
+				return usageError("--%v", err)
+			}
+			o.noTimestamps = !on
+			return nil
+		case "--event-loop-debug":
+			// gdbserver's; procgdb's event loop logs with --debug.
+		case "--selftest":
+			o.selftest = true
 		case "--version":
 			o.version = true
 		case "--help", "-h":
@@ -145,7 +204,7 @@ func parseOptions(args []string) (options, error) {
 			return o, err
 		}
 	}
-	if o.version || o.help || o.example {
+	if o.version || o.help || o.example || o.selftest || o.listDisable {
 		return o, nil
 	}
 	if i == len(args) {

@@ -1,9 +1,15 @@
 package main
 
 import (
+	"os"
+	"regexp"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"procgdb/rsp"
 )
 
 func TestParseOptions(t *testing.T) {
@@ -36,6 +42,22 @@ func TestParseOptions(t *testing.T) {
 		{args: []string{"--vfile-root=", ":0", "p"}, wantErr: "needs a directory"},
 		{args: []string{"--no-vfile-write=1", ":0", "p"}, wantErr: "takes no value"},
 		{args: []string{"--no-debug-registers", ":0", "p"}, want: options{comm: ":0", prog: "p", args: []string{}, noDebugRegs: true}},
+		{args: []string{"--wrapper", "env", "A=1", "--", ":0", "p", "--", "x"}, want: options{comm: ":0", prog: "p", args: []string{"--", "x"}, wrapper: []string{"env", "A=1"}}},
+		{args: []string{"--once", "--wrapper", "nice", "--", "--multi", "stdio"}, want: options{comm: "stdio", once: true, multi: true, wrapper: []string{"nice"}}},
+		{args: []string{"--wrapper", "env", ":0", "p"}, wantErr: "--wrapper needs a command and then --"},
+		{args: []string{"--wrapper", "--", ":0", "p"}, wantErr: "--wrapper needs a command and then --"},
+		{args: []string{"--wrapper=env", "--", ":0", "p"}, wantErr: "--wrapper needs a command and then --"},
+		{args: []string{"--disable-packet=vCont,T", ":0", "p"}, want: options{comm: ":0", prog: "p", args: []string{}, disable: rsp.Disabled{VCont: true, TStop: true}}},
+		{args: []string{"--disable-packet=threads", ":0", "p"}, want: options{comm: ":0", prog: "p", args: []string{}, disable: rsp.Disabled{VCont: true, TThread: true, QC: true, QfThreadInfo: true}}},
+		{args: []string{"--disable-packet=bogus", ":0", "p"}, wantErr: `cannot disable "bogus"`},
+		{args: []string{"--disable-packet"}, want: options{listDisable: true}},
+		{args: []string{"--debug-format=none", "--event-loop-debug", ":0", "p"}, want: options{comm: ":0", prog: "p", args: []string{}, noTimestamps: true}},
+		{args: []string{"--debug-format=none,timestamp", ":0", "p"}, want: options{comm: ":0", prog: "p", args: []string{}}},
+		{args: []string{"--debug-format=all", ":0", "p"}, want: options{comm: ":0", prog: "p", args: []string{}}},
+		{args: []string{"--debug-format=fancy", ":0", "p"}, wantErr: `debug-format "fancy"`},
+		{args: []string{"--debug-format", ":0", "p"}, wantErr: "needs =all"},
+		{args: []string{"--selftest"}, want: options{selftest: true}},
+		{args: []string{"--startup-with-shell", "stdio", "p"}, want: options{comm: "stdio", prog: "p", args: []string{}}},
 	}
 	for _, tt := range tests {
 		got, err := parseOptions(tt.args)
@@ -46,5 +68,37 @@ func TestParseOptions(t *testing.T) {
 		}
 		require.NoError(t, err, "%q", tt.args)
 		require.Equal(t, tt.want, got, "%q", tt.args)
+	}
+}
+
+// The README's usage section and procgdb --help name the same options.
+func TestUsageMatchesREADME(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	require.NoError(t, err)
+	section := string(readme)
+	section = section[strings.Index(section, "## Usage\n"):]
+	section = section[:strings.Index(section, "### A session\n")]
+	optionRE := regexp.MustCompile(`--[a-z][a-z-]*`)
+	names := func(text string) []string {
+		ns := optionRE.FindAllString(text, -1)
+		slices.Sort(ns)
+		return slices.Compact(ns)
+	}
+	require.Equal(t, names(usage), names(section))
+	// And parseOptions takes each of them.
+	for _, name := range names(usage) {
+		args := []string{name}
+		switch name {
+		case "--wrapper":
+			args = append(args, "env", "--")
+		case "--debug-file", "--vfile-root":
+			args[0] += "=x"
+		case "--debug-format":
+			args[0] += "=none"
+		case "--disable-packet":
+			args[0] += "=T"
+		}
+		_, err := parseOptions(append(args, ":0", "1"))
+		require.NoError(t, err, "%s in the usage", name)
 	}
 }

@@ -23,6 +23,8 @@ type tracee struct {
 	// stdio says the protocol runs on procgdb's stdin and stdout, which
 	// programs must then keep off.
 	stdio bool
+	// wrapper starts programs (--wrapper).
+	wrapper []string
 }
 
 var (
@@ -37,9 +39,10 @@ var (
 // Launch starts a program stopped at its first instruction, on procgdb's
 // terminal, and prints gdbserver's line about it.
 func (t *tracee) Launch(spec rsp.LaunchSpec) (int, error) {
+	prog := target.ProgramPath(spec.Program)
 	lo := target.LaunchOptions{
-		Path:        spec.Program,
-		Args:        append([]string{spec.Program}, spec.Args...),
+		Path:        prog,
+		Args:        append([]string{prog}, spec.Args...),
 		Env:         spec.Env,
 		Dir:         spec.Dir,
 		Stdin:       os.Stdin,
@@ -47,6 +50,7 @@ func (t *tracee) Launch(spec rsp.LaunchSpec) (int, error) {
 		Stderr:      os.Stderr,
 		DisableASLR: spec.DisableASLR,
 		Shell:       spec.Shell,
+		Wrapper:     t.wrapper,
 	}
 	if t.stdio {
 		// stdin and stdout carry the protocol: the program gets neither.
@@ -58,7 +62,7 @@ func (t *tracee) Launch(spec rsp.LaunchSpec) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	fmt.Fprintf(t.stderr, "Process %s created; pid = %d\n", spec.Program, pid)
+	fmt.Fprintf(t.stderr, "Process %s created; pid = %d\n", prog, pid)
 	return pid, nil
 }
 

@@ -41,34 +41,82 @@ func openTransport(comm string, warn func(string)) (transport, error) {
 	return listenTCP(comm, warn)
 }
 
-// listenTCP listens on HOST:PORT. An empty host means loopback only,
-// both IPv4 and (where available) IPv6 on the same port.
-func listenTCP(comm string, warn func(string)) (transport, error) {
-	host, portStr, err := net.SplitHostPort(comm)
-	if err != nil {
-		return nil, fmt.Errorf("%s: not HOST:PORT, unix:PATH or -: %w", comm, err)
+// tcpComm is a TCP COMM taken apart.
+type tcpComm struct {
+	network string // "tcp", or "tcp4" or "tcp6" for one address family
+	host    string // "" for the loopback addresses
+	port    int
+}
+
+// parseTCPComm reads the TCP forms of COMM, gdbserver's:
+// [tcp:|tcp4:|tcp6:]HOST:PORT, where HOST may be empty (loopback only), a
+// name, an IPv4 address, or an IPv6 address, bare (::1:PORT: the port
+// follows the last colon) or in brackets ([::1]:PORT).
+func parseTCPComm(comm string) (tcpComm, error) {
+	c := tcpComm{network: "tcp"}
+	rest := comm
+	for _, n := range []string{"tcp4", "tcp6", "tcp"} {
+		if r, ok := strings.CutPrefix(comm, n+":"); ok {
+			c.network, rest = n, r
+			break
+		}
+	}
+	var portStr string
+	if strings.HasPrefix(rest, "[") || strings.Count(rest, ":") <= 1 {
+		host, port, err := net.SplitHostPort(rest)
+		if err != nil {
+			return c, fmt.Errorf("%s: not HOST:PORT, unix:PATH, - or stdio: %w", comm, err)
+		}
+		c.host, portStr = host, port
+	} else {
+		i := strings.LastIndexByte(rest, ':')
+		c.host, portStr = rest[:i], rest[i+1:]
+		if ip := net.ParseIP(c.host); ip == nil || ip.To4() != nil {
+			return c, fmt.Errorf("%s: %q is not an IPv6 address (write [HOST]:PORT)", comm, c.host)
+		}
 	}
 	port, err := strconv.Atoi(portStr)
 	if err != nil || port < 0 || port > 65535 {
-		return nil, fmt.Errorf("%s: bad port %q", comm, portStr)
+		return c, fmt.Errorf("%s: bad port %q", comm, portStr)
+	}
+	c.port = port
+	if ip := net.ParseIP(c.host); ip != nil && (c.network == "tcp4" && ip.To4() == nil || c.network == "tcp6" && ip.To4() != nil) {
+		return c, fmt.Errorf("%s: %s is not an address of %s", comm, c.host, c.network)
+	}
+	return c, nil
+}
+
+// listenTCP listens on a TCP COMM (parseTCPComm). An empty host means
+// loopback only: both IPv4 and (where available) IPv6 on the same port,
+// or the one family tcp4: or tcp6: asks for.
+func listenTCP(comm string, warn func(string)) (transport, error) {
+	c, err := parseTCPComm(comm)
+	if err != nil {
+		return nil, err
 	}
 	var hosts []string
-	switch host {
-	case "":
+	switch {
+	case c.host == "" && c.network == "tcp4":
+		hosts = []string{"127.0.0.1"}
+	case c.host == "" && c.network == "tcp6":
+		hosts = []string{"::1"}
+	case c.host == "":
 		hosts = []string{"127.0.0.1", "::1"}
 	default:
-		if ip := net.ParseIP(host); ip != nil && ip.IsUnspecified() {
-			warn(fmt.Sprintf("warning: listening on every interface (%s): anyone who can reach port %d controls the debugged process", comm, port))
+		if ip := net.ParseIP(c.host); ip != nil && ip.IsUnspecified() {
+			warn(fmt.Sprintf("warning: listening on every interface (%s): anyone who can reach port %d controls the debugged process", comm, c.port))
 		}
-		addrs, err := net.DefaultResolver.LookupHost(context.Background(), host)
-		if err != nil {
+		family := map[string]string{"tcp": "ip", "tcp4": "ip4", "tcp6": "ip6"}[c.network]
+		ips, err := net.DefaultResolver.LookupNetIP(context.Background(), family, c.host)
+		if err != nil || len(ips) == 0 {
 			return nil, fmt.Errorf("%s: cannot resolve name: %w", comm, err)
 		}
-		hosts = addrs[:1]
+		hosts = []string{ips[0].Unmap().String()}
 	}
+	port := c.port
 	t := &tcpTransport{conns: make(chan acceptResult)}
 	for i, h := range hosts {
-		l, err := net.Listen("tcp", net.JoinHostPort(h, strconv.Itoa(port)))
+		l, err := net.Listen(c.network, net.JoinHostPort(h, strconv.Itoa(port)))
 		if err != nil {
 			if i > 0 {
 				continue // no IPv6 loopback: IPv4 alone will do
