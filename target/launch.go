@@ -1,6 +1,7 @@
 package target
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -48,13 +49,32 @@ type LaunchOptions struct {
 	Foreground bool
 	// Shell, when set, starts the program as `Shell -c "exec PATH ARGS"`,
 	// with the arguments joined by spaces for the shell to expand, as gdb
-	// does with startup-with-shell: globs and redirections work.
+	// does with startup-with-shell: globs and redirections work. The
+	// shell also says why a program cannot be run, and exits (126 or 127:
+	// a StartupExitError).
 	Shell string
 	// Wrapper, when set, starts the program as `WRAPPER... PATH ARGS`
 	// (gdbserver's --wrapper), env VAR=VALUE for example. The wrapper must
 	// exec the program: the program's exec, not the wrapper's, is where
 	// the program is reported stopped.
 	Wrapper []string
+}
+
+// StartupExitError is the error of a Launch whose program, or the shell
+// or wrapper that was to start it, exited or was killed before the
+// program's first instruction: a shell that could not run it, for
+// example.
+type StartupExitError struct {
+	Path   string
+	Code   int         // its exit status, when Signal is 0
+	Signal unix.Signal // the signal that killed it
+}
+
+func (e *StartupExitError) Error() string {
+	if e.Signal != 0 {
+		return fmt.Sprintf("launch %s: killed by %v during startup", e.Path, e.Signal)
+	}
+	return fmt.Sprintf("launch %s: exited with status %d during startup", e.Path, e.Code)
 }
 
 // ProgramPath is the program that Launch runs for name, as gdbserver
@@ -73,6 +93,58 @@ func ProgramPath(name string) string {
 	return name
 }
 
+// findProgram returns the path of the program name, checking that it can
+// be run unless a shell is to start it (the shell then says what is
+// wrong, as it would for gdbserver).
+func findProgram(name string, viaShell bool) (string, error) {
+	path := ProgramPath(name)
+	if !strings.Contains(path, "/") {
+		found, err := exec.LookPath(path)
+		switch {
+		case err == nil:
+			return found, nil
+		case viaShell:
+			return path, nil
+		}
+		return "", fmt.Errorf("%s: in neither the current directory nor $PATH: %w", name, errnoError{unix.ENOENT})
+	}
+	if viaShell {
+		return path, nil
+	}
+	fi, err := os.Stat(path)
+	if err != nil {
+		return "", fmt.Errorf("%s: %w", path, cError(err))
+	}
+	if fi.IsDir() {
+		return "", fmt.Errorf("%s: a directory: %w", path, errnoError{unix.EACCES})
+	}
+	if err := unix.Access(path, unix.X_OK); err != nil {
+		return "", fmt.Errorf("%s: %w", path, cError(err))
+	}
+	return path, nil
+}
+
+// errnoError spells an errno as the C library's strerror does ("No such
+// file or directory"): tools that start a stub match that text, and Go
+// spells it in lower case.
+type errnoError struct{ errno unix.Errno }
+
+func (e errnoError) Error() string {
+	s := e.errno.Error()
+	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+func (e errnoError) Unwrap() error { return e.errno }
+
+// cError returns the errno err carries in the C library's spelling, or
+// err when it carries none.
+func cError(err error) error {
+	if errno, ok := errors.AsType[unix.Errno](err); ok {
+		return errnoError{errno}
+	}
+	return err
+}
+
 // The launcher: procgdb cannot run code in a forked child between fork
 // and exec, yet PTRACE_SEIZE needs the child before it execs. So the child
 // starts as a shell that says it is running (a byte on fd 4: its own exec
@@ -85,9 +157,9 @@ const launcherScript = `echo >&4; read _ <&3; exec "$0" "$@" 3<&- 4>&-`
 // Launch starts a program stopped at its first instruction (the dynamic
 // linker's entry) and returns its PID.
 func (t *Tracer) Launch(o LaunchOptions) (int, error) {
-	path, err := exec.LookPath(ProgramPath(o.Path))
+	path, err := findProgram(o.Path, o.Shell != "")
 	if err != nil {
-		return 0, fmt.Errorf("launch %s: %w", o.Path, err)
+		return 0, fmt.Errorf("launch %w", err)
 	}
 	args := o.Args
 	if len(args) == 0 {
@@ -99,7 +171,7 @@ func (t *Tracer) Launch(o LaunchOptions) (int, error) {
 		// The launcher execs the wrapper, which execs the program.
 		w, err := exec.LookPath(o.Wrapper[0])
 		if err != nil {
-			return 0, fmt.Errorf("launch %s: wrapper %s: %w", o.Path, o.Wrapper[0], err)
+			return 0, fmt.Errorf("launch %s: wrapper %s: %w", o.Path, o.Wrapper[0], cError(err))
 		}
 		wrapper = append([]string{w}, o.Wrapper[1:]...)
 		execs++
@@ -212,9 +284,9 @@ func (t *Tracer) launch(path string, args []string, execs int, o LaunchOptions) 
 				return pid, t.addProcess(pid, false, []int{pid})
 			}
 		case waitExited:
-			return 0, fmt.Errorf("launch %s: cannot execute it (exit status %d before it started)", o.Path, we.code)
+			return 0, &StartupExitError{Path: o.Path, Code: we.code}
 		case waitKilled:
-			return 0, fmt.Errorf("launch %s: killed by %v before it started", o.Path, we.sig)
+			return 0, &StartupExitError{Path: o.Path, Signal: we.sig}
 		case waitFork, waitVFork, waitClone:
 			// The shell's own children are not the program: let them go.
 			if msg, err := unix.PtraceGetEventMsg(pid); err == nil {

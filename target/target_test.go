@@ -5,6 +5,7 @@ import (
 	"context"
 	"debug/elf"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -301,11 +302,38 @@ func TestAttachDetach(t *testing.T) {
 	require.Equal(t, "40", lines[len(lines)-1])
 }
 
+// A program that cannot be run is an error that says why in the C
+// library's words; through a shell, the shell says why and exits.
 func TestLaunchMissingProgram(t *testing.T) {
 	tr := newTracer(t)
-	_, err := tr.Launch(LaunchOptions{Path: filepath.Join(t.TempDir(), "nope")})
-	require.Error(t, err)
-	require.Empty(t, tr.Processes())
+	dir := t.TempDir()
+	noExec := filepath.Join(dir, "noexec")
+	require.NoError(t, os.WriteFile(noExec, []byte("#!/bin/sh\n"), 0o644))
+	tests := []struct {
+		path, shell string
+		errno       unix.Errno
+		want        string
+		code        int
+	}{
+		{path: filepath.Join(dir, "nope"), errno: unix.ENOENT, want: "nope: No such file or directory"},
+		{path: "procgdb-no-such-program", errno: unix.ENOENT, want: "procgdb-no-such-program: in neither the current directory nor $PATH: No such file or directory"},
+		{path: noExec, errno: unix.EACCES, want: "noexec: Permission denied"},
+		{path: dir, errno: unix.EACCES, want: "a directory: Permission denied"},
+		{path: noExec, shell: "/bin/sh", code: 126},
+		{path: filepath.Join(dir, "nope"), shell: "/bin/sh", code: 127},
+	}
+	for _, tt := range tests {
+		_, err := tr.Launch(LaunchOptions{Path: tt.path, Shell: tt.shell})
+		if tt.shell == "" {
+			require.ErrorIs(t, err, tt.errno, "%s", tt.path)
+			require.ErrorContains(t, err, tt.want)
+		} else {
+			se, ok := errors.AsType[*StartupExitError](err)
+			require.True(t, ok, "%s through the shell: %v", tt.path, err)
+			require.Equal(t, tt.code, se.Code)
+		}
+		require.Empty(t, tr.Processes())
+	}
 }
 
 // A wrapper runs the program, which is reported stopped at its own exec,

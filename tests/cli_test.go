@@ -50,44 +50,54 @@ func freePID(t *testing.T) int {
 }
 
 // TestCommandLineErrors: a command line procgdb cannot act on makes it exit
-// non-zero with one line on stderr that names the problem.
+// with status 1 and a line on stderr that names the problem, followed, for
+// a mistake in the command line itself, by a usage line.
 func TestCommandLineErrors(t *testing.T) {
 	prepare(t)
-	onlyProcgdb(t, "procgdb's one-line error messages")
+	onlyProcgdb(t, "procgdb's error messages")
 	pid := strconv.Itoa(freePID(t))
 	tests := []struct {
-		name string
-		args []string
-		want string // the stderr line must match this
+		name  string
+		args  []string
+		want  string // the first stderr line must match this
+		usage bool   // a usage line follows
 	}{
-		{"unknown flag", []string{"--bogus", ":0", prog("basic")}, `bogus`},
-		{"no program", []string{":0"}, `(?i)program|usage|missing`},
-		{"no comm", []string{}, `(?i)usage|missing|comm`},
-		{"wrapper without --", []string{"--wrapper", "env", ":0", prog("basic")}, `--wrapper`},
-		{"packet that cannot be disabled", []string{"--disable-packet=x", ":0", prog("basic")}, `"x"`},
-		{"program does not exist", []string{":0", "/nonexistent/prog"}, `/nonexistent/prog`},
-		{"program not executable", []string{":0", suite.srcDir + "/basic.c"}, `basic\.c`},
-		{"pid does not exist", []string{"--attach", ":0", pid}, pid},
-		{"pid does not exist, --attach after COMM", []string{":0", "--attach", pid}, pid},
-		{"pid not a number", []string{"--attach", ":0", "abc"}, `abc`},
-		{"port out of range", []string{":99999", prog("basic")}, `99999`},
-		{"IPv6 address without a port", []string{"::1:", prog("basic")}, `::1:`},
-		{"bracket not closed", []string{"[::1", prog("basic")}, `\[::1`},
-		{"IPv4 address for tcp6", []string{"tcp6:127.0.0.1:0", prog("basic")}, `tcp6`},
-		{"prefix alone", []string{"tcp:", prog("basic")}, `tcp:`},
+		{"unknown flag", []string{"--bogus", ":0", prog("basic")}, `bogus`, true},
+		{"no program", []string{":0"}, `(?i)program|usage|missing`, true},
+		{"no comm", []string{}, `(?i)usage|missing|comm`, true},
+		{"pid not a number", []string{"--attach", ":0", "abc"}, `abc`, true},
+		{"wrapper without --", []string{"--wrapper", "env", ":0", prog("basic")}, `--wrapper`, true},
+		{"packet that cannot be disabled", []string{"--disable-packet=x", ":0", prog("basic")}, `"x"`, true},
+		{"program does not exist", []string{":0", "/nonexistent/prog"}, `/nonexistent/prog: No such file or directory$`, false},
+		{"program not in the directory nor $PATH", []string{":0", "procgdb-no-such-program"}, `procgdb-no-such-program: .*No such file or directory$`, false},
+		{"program not executable", []string{":0", suite.srcDir + "/basic.c"}, `basic\.c: Permission denied$`, false},
+		{"pid does not exist", []string{"--attach", ":0", pid}, pid, false},
+		{"pid does not exist, --attach after COMM", []string{":0", "--attach", pid}, pid, false},
+		{"port out of range", []string{":99999", prog("basic")}, `99999`, false},
+		{"IPv6 address without a port", []string{"::1:", prog("basic")}, `::1:`, false},
+		{"bracket not closed", []string{"[::1", prog("basic")}, `\[::1`, false},
+		{"IPv4 address for tcp6", []string{"tcp6:127.0.0.1:0", prog("basic")}, `tcp6`, false},
+		{"prefix alone", []string{"tcp:", prog("basic")}, `tcp:`, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			prepare(t)
 			_, stderr, code := runStub(t, tt.args...)
-			if code == 0 {
-				t.Errorf("procgdb %q exited with status 0, want non-zero", tt.args)
+			if code != 1 {
+				t.Errorf("procgdb %q exited with status %d, want 1", tt.args, code)
 			}
 			lines := strings.Split(strings.TrimRight(stderr, "\n"), "\n")
-			if len(lines) != 1 || strings.TrimSpace(lines[0]) == "" {
-				t.Errorf("procgdb %q wrote %d lines to stderr, want one:\n%s", tt.args, len(lines), indent(stderr))
-			} else if !regexp.MustCompile(tt.want).MatchString(lines[0]) {
+			want := 1
+			if tt.usage {
+				want = 2
+			}
+			switch {
+			case len(lines) != want || strings.TrimSpace(lines[0]) == "":
+				t.Errorf("procgdb %q wrote %d lines to stderr, want %d:\n%s", tt.args, len(lines), want, indent(stderr))
+			case !regexp.MustCompile(tt.want).MatchString(lines[0]):
 				t.Errorf("procgdb %q: stderr %q does not match %q", tt.args, lines[0], tt.want)
+			case tt.usage && !regexp.MustCompile(usageRE).MatchString(lines[1]):
+				t.Errorf("procgdb %q: second line %q is not a usage line", tt.args, lines[1])
 			}
 		})
 	}

@@ -174,3 +174,64 @@ func TestDebugFormat(t *testing.T) {
 		t.Errorf("%d log lines with a timestamp", n)
 	}
 }
+
+// TestRunNotExecutable: running a file without execute permission through
+// vRun (MI -exec-run) fails at once, as with gdbserver: through the shell
+// the shell says why and exits 126 during startup. Either way gdb/MI gets
+// its error at once, and the next run works.
+func TestRunNotExecutable(t *testing.T) {
+	prepare(t)
+	notExec := filepath.Join(suite.srcDir, "basic.c")
+	for _, shell := range []string{"on", "off"} {
+		t.Run("startup-with-shell "+shell, func(t *testing.T) {
+			prepare(t)
+			s := startMulti(t, stubOptions{})
+			g := startMI(t, prog("basic"))
+			g.run("-gdb-set startup-with-shell "+shell, "done")
+			g.run("-target-select extended-remote "+s.target, "connected")
+			g.run("-gdb-set remote exec-file "+notExec, "done")
+			g.run("-exec-run", "error")
+			if shell == "on" {
+				s.waitStderr(`During startup program exited with code 126\.$`)
+			}
+			// gdbserver 13 loses the session after the failed run
+			// without a shell ("Unknown remote qXfer reply: OK").
+			if suite.stub != "procgdb" {
+				return
+			}
+			report := filepath.Join(t.TempDir(), "report")
+			g.run("-gdb-set remote exec-file "+prog("basic"), "done")
+			g.run("-exec-arguments "+report, "done")
+			g.run("-exec-run", "running")
+			g.expect(`^\*stopped,reason="exited",exit-code="07"`)
+			checkBasicReport(t, report)
+		})
+	}
+}
+
+// TestMissingProgramMessage: a program that does not exist is reported
+// with the C library's words for it, by both stubs, and the stub exits 1.
+func TestMissingProgramMessage(t *testing.T) {
+	prepare(t)
+	missing := filepath.Join(t.TempDir(), "nope")
+	_, stderr, code := runStub(t, ":0", missing)
+	if code != 1 || !strings.Contains(stderr, "No such file or directory") || !strings.Contains(stderr, missing) {
+		t.Errorf("%s :0 %s: status %d, want 1 and a message with %q:\n%s", suite.stub, missing, code, "No such file or directory", stderr)
+	}
+}
+
+// TestUsageErrorStatus: a command line the stub cannot parse ends it with
+// status 1, as gdbserver does (procgdb adds a usage line:
+// TestCommandLineErrors).
+func TestUsageErrorStatus(t *testing.T) {
+	prepare(t)
+	for _, args := range [][]string{{"--bogus", ":0", prog("basic")}, {}, {"--wrapper", "env", ":0", prog("basic")}} {
+		stdout, stderr, code := runStub(t, args...)
+		if code != 1 {
+			t.Errorf("%s %q: status %d, want 1:\n%s%s", suite.stub, args, code, stdout, stderr)
+		}
+	}
+}
+
+// usageRE matches the second line of procgdb's usage errors.
+const usageRE = `^Usage: procgdb `

@@ -42,10 +42,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 	o, err := parseOptions(args)
 	o.cmdline = args
 	if err != nil {
-		// One line, which test boards and IDEs show as it is.
+		// The mistake in one line, which test boards and IDEs show as it
+		// is, and the usage in another; status 1, as gdbserver's.
 		msg := strings.TrimPrefix(err.Error(), errUsage.Error()+": ")
-		fmt.Fprintf(stderr, "procgdb: %s (see procgdb --help)\n", msg)
-		return 2
+		fmt.Fprintf(stderr, "procgdb: %s\n%s\n", msg, usageLine)
+		return 1
 	}
 	switch {
 	case o.help:

@@ -10,6 +10,9 @@ import (
 	"procgdb/rsp"
 )
 
+// usageLine is the line procgdb prints under a command-line mistake.
+const usageLine = "Usage: procgdb [OPTIONS] COMM PROG [ARGS...] | [OPTIONS] --attach COMM PID | [OPTIONS] --multi COMM (procgdb --help lists the options)"
+
 const usage = `Usage:
   procgdb [OPTIONS] COMM PROG [ARGS...]   start PROG stopped and serve it
   procgdb [OPTIONS] --attach COMM PID     attach to process PID and serve it
@@ -89,7 +92,7 @@ type options struct {
 	selftest bool
 }
 
-// errUsage marks command-line mistakes: exit status 2.
+// errUsage marks command-line mistakes: exit status 1, as gdbserver's.
 var errUsage = errors.New("usage")
 
 func usageError(format string, a ...any) error {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -37,7 +38,8 @@ var (
 )
 
 // Launch starts a program stopped at its first instruction, on procgdb's
-// terminal, and prints gdbserver's line about it.
+// terminal, and prints gdbserver's lines about it: the program created,
+// or how it ended during startup (as when a shell could not run it).
 func (t *tracee) Launch(spec rsp.LaunchSpec) (int, error) {
 	prog := target.ProgramPath(spec.Program)
 	lo := target.LaunchOptions{
@@ -59,6 +61,13 @@ func (t *tracee) Launch(spec rsp.LaunchSpec) (int, error) {
 		lo.Foreground = true
 	}
 	pid, err := t.tr.Launch(lo)
+	if se, ok := errors.AsType[*target.StartupExitError](err); ok {
+		if se.Signal != 0 {
+			fmt.Fprintf(t.stderr, "During startup program terminated with signal %s.\n", unix.SignalName(se.Signal))
+		} else {
+			fmt.Fprintf(t.stderr, "During startup program exited with code %d.\n", se.Code)
+		}
+	}
 	if err != nil {
 		return 0, err
 	}
