@@ -20,7 +20,7 @@ type debugRegs struct {
 // for its result. The probe runs while procgdb starts its program.
 func checkDebugRegisters(o options, log *slog.Logger) func() debugRegs {
 	if o.noDebugRegs {
-		dr := debugRegs{false, "not used (--no-debug-registers)"}
+		dr := debugRegs{false, "--no-debug-registers"}
 		log.Debug("debug registers", "use", false, "reason", dr.reason)
 		return func() debugRegs { return dr }
 	}
