@@ -169,15 +169,31 @@ func (c *Client) Close() error {
 	return c.rwc.Close()
 }
 
-// request sends a packet and returns its reply, turning the empty reply
-// and error replies into errors.
-func (c *Client) request(payload string) (string, error) {
+// Request is Exchange for a request that must succeed: the empty reply
+// becomes an error wrapping ErrUnsupported, and an error reply a
+// *ReplyError, each naming the request.
+func (c *Client) Request(payload string) (string, error) {
 	r, err := c.Exchange(payload)
 	if err != nil {
 		return "", err
 	}
 	if err := checkReply(payload, r); err != nil {
 		return "", err
+	}
+	return r, nil
+}
+
+// RequestBytes is Request for binary payloads, without copies: the reply
+// is in the Client's buffer, valid until the next call that reads.
+func (c *Client) RequestBytes(payload []byte) ([]byte, error) {
+	r, err := c.ExchangeBytes(payload)
+	if err != nil {
+		return nil, err
+	}
+	if len(r) == 0 || r[0] == 'E' {
+		if err := checkReply(string(payload), string(r)); err != nil {
+			return nil, err
+		}
 	}
 	return r, nil
 }
@@ -204,7 +220,7 @@ func checkReply(request, r string) error {
 // ReadMemory reads n bytes at addr with the m packet. Like the packet, it
 // may return fewer bytes than asked for: the readable start of the range.
 func (c *Client) ReadMemory(addr uint64, n int) ([]byte, error) {
-	r, err := c.request(fmt.Sprintf("m%x,%x", addr, n))
+	r, err := c.Request(fmt.Sprintf("m%x,%x", addr, n))
 	if err != nil {
 		return nil, err
 	}
@@ -213,7 +229,7 @@ func (c *Client) ReadMemory(addr uint64, n int) ([]byte, error) {
 
 // WriteMemory writes data at addr with the binary X packet.
 func (c *Client) WriteMemory(addr uint64, data []byte) error {
-	r, err := c.request(fmt.Sprintf("X%x,%x:", addr, len(data)) + string(data))
+	r, err := c.Request(fmt.Sprintf("X%x,%x:", addr, len(data)) + string(data))
 	if err != nil {
 		return err
 	}
@@ -226,7 +242,7 @@ func (c *Client) WriteMemory(addr uint64, data []byte) error {
 // ReadRegisters returns the raw bytes of the g packet: the registers of
 // the stub's general thread, in the target description's order.
 func (c *Client) ReadRegisters() ([]byte, error) {
-	r, err := c.request("g")
+	r, err := c.Request("g")
 	if err != nil {
 		return nil, err
 	}
@@ -236,7 +252,7 @@ func (c *Client) ReadRegisters() ([]byte, error) {
 // ReadRegister returns the raw bytes of register n (gdb's numbering) with
 // the p packet.
 func (c *Client) ReadRegister(n int) ([]byte, error) {
-	r, err := c.request(fmt.Sprintf("p%x", n))
+	r, err := c.Request(fmt.Sprintf("p%x", n))
 	if err != nil {
 		return nil, err
 	}
@@ -248,7 +264,7 @@ func (c *Client) ReadRegister(n int) ([]byte, error) {
 func (c *Client) ReadXfer(object, annex string) ([]byte, error) {
 	var doc []byte
 	for {
-		r, err := c.request(fmt.Sprintf("qXfer:%s:read:%s:%x,%x", object, annex, len(doc), xferWindow))
+		r, err := c.Request(fmt.Sprintf("qXfer:%s:read:%s:%x,%x", object, annex, len(doc), xferWindow))
 		if err != nil {
 			return nil, err
 		}

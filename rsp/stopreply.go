@@ -1,0 +1,244 @@
+package rsp
+
+import (
+	"bytes"
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// Stop replies as a client reads them: the inverse of appendStopReply
+// (stop.go), plus what other stubs add. gdbserver and procgdb name the
+// reason with the manual's keys (swbreak, watch, fork, ...); lldb-server
+// names it with "reason:" (breakpoint, trace, watchpoint, signal,
+// exception, ...) and "description:", and sends the thread's name. Keys
+// that are hex numbers are expedited registers; other keys this parser
+// does not know are ignored, as the manual asks.
+
+// StopReply is a stop reply as a client reads it: the event, and what
+// else the stub said about the stopped thread.
+type StopReply struct {
+	// StopEvent is the event. Signal is the Linux number, 0 for a
+	// signal Linux does not have (WireSignal has the stub's number).
+	// A T reply without a stop reason is a StopSignal, SIGTRAP
+	// included: only the client knows whether it asked for a step. PID
+	// is AnyThread when the stub did not name the process. HWKind is 0
+	// for a watchpoint whose kind the stub does not say (lldb-server).
+	StopEvent
+	// WireSignal is the signal number as the stub sent it: gdb's
+	// numbering, or Linux's for a stub that speaks native signals.
+	WireSignal int
+	// Registers are the expedited registers, by the stub's register
+	// number (as p and P use it), in target byte order.
+	Registers map[int][]byte
+	// Core is the CPU the thread last ran on, -1 when not given.
+	Core int
+	// Name is the thread's name, when the stub sent it (lldb-server).
+	Name string
+	// Library reports that the program's shared libraries changed.
+	Library bool
+	// Reason and Description are lldb-server's words for the stop
+	// ("exception", "SIGSEGV: invalid address (fault address: 0x0)").
+	Reason, Description string
+}
+
+// ParseStopReply decodes a stop reply: T, S, W, X, w or N. native says
+// signal numbers are Linux's (a stub that offered native-signals+), not
+// gdb's.
+func ParseStopReply(b []byte, native bool) (StopReply, error) {
+	r := StopReply{Core: -1}
+	if len(b) == 0 {
+		return r, fmt.Errorf("empty stop reply: %w", errMalformed)
+	}
+	kind, args := b[0], b[1:]
+	if kind == 'N' {
+		if len(args) != 0 {
+			return r, fmt.Errorf("stop reply %.40q: %w", b, errMalformed)
+		}
+		r.Kind = StopNoResumed
+		return r, nil
+	}
+	if len(args) < 2 {
+		return r, fmt.Errorf("stop reply %.40q: want two hex digits after %q: %w", b, kind, errMalformed)
+	}
+	code, err := parseHexByte(args[0], args[1])
+	if err != nil {
+		return r, fmt.Errorf("stop reply %.40q: %w", b, err)
+	}
+	rest := args[2:]
+	switch kind {
+	case 'W', 'X':
+		if kind == 'W' {
+			r.Kind, r.ExitCode = StopExited, int(code)
+		} else {
+			r.Kind = StopKilled
+			r.setSignal(int(code), native)
+		}
+		if len(rest) == 0 {
+			return r, nil
+		}
+		pid, ok := bytes.CutPrefix(rest, []byte(";process:"))
+		if !ok {
+			return r, fmt.Errorf("stop reply %.40q: want ;process:PID: %w", b, errMalformed)
+		}
+		if r.PID, err = parseHexInt(pid); err != nil {
+			return r, fmt.Errorf("stop reply %.40q: process: %w", b, err)
+		}
+		return r, nil
+	case 'w':
+		t, ok := bytes.CutPrefix(rest, []byte(";"))
+		if !ok {
+			return r, fmt.Errorf("stop reply %.40q: want ;THREAD-ID: %w", b, errMalformed)
+		}
+		id, err := parseThreadID(t)
+		if err != nil {
+			return r, fmt.Errorf("stop reply %.40q: %w", b, err)
+		}
+		r.Kind, r.ExitCode, r.PID, r.TID = StopThreadExited, int(code), id.PID, id.TID
+		return r, nil
+	case 'S':
+		if len(rest) != 0 {
+			return r, fmt.Errorf("stop reply %.40q: %w", b, errMalformed)
+		}
+		r.Kind = StopSignal
+		r.setSignal(int(code), native)
+		return r, nil
+	case 'T':
+		r.Kind = StopSignal
+		r.setSignal(int(code), native)
+		return r, r.parseFields(rest)
+	}
+	return r, fmt.Errorf("stop reply %.40q: unknown kind %q: %w", b, kind, errMalformed)
+}
+
+// setSignal records the stub's signal number and its Linux meaning.
+func (r *StopReply) setSignal(wire int, native bool) {
+	r.WireSignal = wire
+	if native {
+		r.Signal = wire
+	} else if host, ok := hostSignal(wire); ok {
+		r.Signal = host
+	}
+}
+
+// parseFields decodes the "key:value;" fields of a T reply.
+func (r *StopReply) parseFields(b []byte) error {
+	for field := range bytes.SplitSeq(b, []byte(";")) {
+		if len(field) == 0 {
+			continue
+		}
+		key, val, ok := bytes.Cut(field, []byte(":"))
+		if !ok {
+			return fmt.Errorf("stop reply field %.40q: want key:value: %w", field, errMalformed)
+		}
+		if err := r.parseField(string(key), val); err != nil {
+			return fmt.Errorf("stop reply field %.40q: %w", field, err)
+		}
+	}
+	if r.Reason == "watchpoint" && r.Kind == StopWatchpoint {
+		// lldb-server describes the watchpoint as "ADDR INDEX
+		// [HIT-ADDR]" in decimal, and does not say its kind.
+		if f := strings.Fields(r.Description); len(f) > 0 {
+			r.HWAddr, _ = strconv.ParseUint(f[0], 10, 64)
+		}
+	}
+	return nil
+}
+
+// watchKinds maps the watchpoint stop reasons to the kind of watchpoint.
+var watchKinds = map[string]HWKind{"watch": HWWrite, "rwatch": HWRead, "awatch": HWAccess}
+
+// lldbReasons maps lldb-server's reason: values to stop kinds; the others
+// (signal, exception, ...) leave the stop a signal.
+var lldbReasons = map[string]StopKind{
+	"breakpoint": StopBreakpoint,
+	"trace":      StopStep,
+	"watchpoint": StopWatchpoint,
+	"fork":       StopFork,
+	"vfork":      StopVFork,
+	"vforkdone":  StopVForkDone,
+	"exec":       StopExec,
+}
+
+func (r *StopReply) parseField(key string, val []byte) error {
+	var err error
+	switch key {
+	case "thread":
+		var id ThreadID
+		if id, err = parseThreadID(val); err == nil {
+			r.PID, r.TID = id.PID, id.TID
+		}
+	case "core":
+		r.Core, err = parseHexInt(val)
+	case "name":
+		r.Name = string(val)
+	case "hexname":
+		r.Name, err = parseHexString(val)
+	case "reason":
+		r.Reason = string(val)
+		if k, ok := lldbReasons[r.Reason]; ok {
+			r.Kind = k
+		}
+	case "description":
+		r.Description, err = parseHexString(val)
+	case "watch", "rwatch", "awatch":
+		r.Kind, r.HWKind = StopWatchpoint, watchKinds[key]
+		r.HWAddr, err = parseHexUint(val)
+	case "swbreak":
+		r.Kind = StopBreakpoint
+	case "hwbreak":
+		r.Kind = StopHWBreakpoint
+	case "fork", "vfork":
+		r.Kind = StopFork
+		if key == "vfork" {
+			r.Kind = StopVFork
+		}
+		var id ThreadID
+		if id, err = parseThreadID(val); err == nil {
+			r.ChildPID, r.ChildTID = id.PID, id.TID
+		}
+	case "vforkdone":
+		r.Kind = StopVForkDone
+	case "exec":
+		r.Kind = StopExec
+		r.ExecPath, err = parseHexString(val)
+	case "syscall_entry", "syscall_return":
+		r.Kind = StopSyscallEntry
+		if key == "syscall_return" {
+			r.Kind = StopSyscallReturn
+		}
+		r.Syscall, err = parseHexInt(val)
+	case "create":
+		r.Kind = StopThreadCreated
+	case "library":
+		r.Library = true
+	default:
+		if !isHexNumber(key) {
+			return nil // a reason or extension this client does not know
+		}
+		var n int
+		if n, err = parseHexInt([]byte(key)); err != nil {
+			return err
+		}
+		var v []byte
+		if v, err = decodeHex(nil, val); err != nil {
+			return err
+		}
+		if r.Registers == nil {
+			r.Registers = make(map[int][]byte)
+		}
+		r.Registers[n] = v
+	}
+	return err
+}
+
+// isHexNumber reports whether key is made of hex digits only: a register
+// number rather than a named field.
+func isHexNumber(key string) bool {
+	for i := 0; i < len(key); i++ {
+		if hexValue[key[i]] < 0 {
+			return false
+		}
+	}
+	return key != ""
+}
