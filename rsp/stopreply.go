@@ -51,12 +51,24 @@ func ParseStopReply(b []byte, native bool) (StopReply, error) {
 		return r, fmt.Errorf("empty stop reply: %w", errMalformed)
 	}
 	kind, args := b[0], b[1:]
-	if kind == 'N' {
+	switch kind {
+	case 'N':
 		if len(args) != 0 {
 			return r, fmt.Errorf("stop reply %.40q: %w", b, errMalformed)
 		}
 		r.Kind = StopNoResumed
 		return r, nil
+	case 'W', 'X', 'w':
+		// gdbserver writes these without a leading zero ("W7").
+		num, rest, _ := bytes.Cut(args, []byte(";"))
+		code, err := parseHexUint(num)
+		if err != nil || code > 0xff {
+			return r, fmt.Errorf("stop reply %.40q: status %q: %w", b, num, errMalformed)
+		}
+		return r, r.parseExit(kind, int(code), rest, native)
+	case 'S', 'T':
+	default:
+		return r, fmt.Errorf("stop reply %.40q: unknown kind %q: %w", b, kind, errMalformed)
 	}
 	if len(args) < 2 {
 		return r, fmt.Errorf("stop reply %.40q: want two hex digits after %q: %w", b, kind, errMalformed)
@@ -65,50 +77,46 @@ func ParseStopReply(b []byte, native bool) (StopReply, error) {
 	if err != nil {
 		return r, fmt.Errorf("stop reply %.40q: %w", b, err)
 	}
-	rest := args[2:]
-	switch kind {
-	case 'W', 'X':
-		if kind == 'W' {
-			r.Kind, r.ExitCode = StopExited, int(code)
-		} else {
-			r.Kind = StopKilled
-			r.setSignal(int(code), native)
-		}
-		if len(rest) == 0 {
-			return r, nil
-		}
-		pid, ok := bytes.CutPrefix(rest, []byte(";process:"))
-		if !ok {
-			return r, fmt.Errorf("stop reply %.40q: want ;process:PID: %w", b, errMalformed)
-		}
-		if r.PID, err = parseHexInt(pid); err != nil {
-			return r, fmt.Errorf("stop reply %.40q: process: %w", b, err)
-		}
-		return r, nil
-	case 'w':
-		t, ok := bytes.CutPrefix(rest, []byte(";"))
-		if !ok {
-			return r, fmt.Errorf("stop reply %.40q: want ;THREAD-ID: %w", b, errMalformed)
-		}
-		id, err := parseThreadID(t)
-		if err != nil {
-			return r, fmt.Errorf("stop reply %.40q: %w", b, err)
-		}
-		r.Kind, r.ExitCode, r.PID, r.TID = StopThreadExited, int(code), id.PID, id.TID
-		return r, nil
-	case 'S':
-		if len(rest) != 0 {
+	r.Kind = StopSignal
+	r.setSignal(int(code), native)
+	if kind == 'S' {
+		if len(args) != 2 {
 			return r, fmt.Errorf("stop reply %.40q: %w", b, errMalformed)
 		}
-		r.Kind = StopSignal
-		r.setSignal(int(code), native)
 		return r, nil
-	case 'T':
-		r.Kind = StopSignal
-		r.setSignal(int(code), native)
-		return r, r.parseFields(rest)
 	}
-	return r, fmt.Errorf("stop reply %.40q: unknown kind %q: %w", b, kind, errMalformed)
+	return r, r.parseFields(args[2:])
+}
+
+// parseExit decodes the rest of a W, X or w reply, after its status and
+// a ';': the process ("process:PID") of W and X, the thread of w.
+func (r *StopReply) parseExit(kind byte, code int, rest []byte, native bool) error {
+	switch kind {
+	case 'W':
+		r.Kind, r.ExitCode = StopExited, code
+	case 'X':
+		r.Kind = StopKilled
+		r.setSignal(code, native)
+	case 'w':
+		id, err := parseThreadID(rest)
+		if err != nil {
+			return fmt.Errorf("stop reply w: %w", err)
+		}
+		r.Kind, r.ExitCode, r.PID, r.TID = StopThreadExited, code, id.PID, id.TID
+		return nil
+	}
+	if rest == nil {
+		return nil
+	}
+	pid, ok := bytes.CutPrefix(rest, []byte("process:"))
+	if !ok {
+		return fmt.Errorf("stop reply %c: %q: want process:PID: %w", kind, rest, errMalformed)
+	}
+	var err error
+	if r.PID, err = parseHexInt(pid); err != nil {
+		return fmt.Errorf("stop reply %c: process: %w", kind, err)
+	}
+	return nil
 }
 
 // setSignal records the stub's signal number and its Linux meaning.

@@ -75,6 +75,11 @@ func TestParseStopReply(t *testing.T) {
 			want: StopReply{StopEvent: StopEvent{Kind: StopSignal, Signal: int(unix.SIGSEGV)}, WireSignal: 11, Core: -1},
 		},
 		{
+			name: "gdbserver's exit",
+			in:   "W7;process:38f0",
+			want: StopReply{StopEvent: StopEvent{Kind: StopExited, PID: 0x38f0, ExitCode: 7}, Core: -1},
+		},
+		{
 			name: "exit without a process",
 			in:   "W07",
 			want: StopReply{StopEvent: StopEvent{Kind: StopExited, ExitCode: 7}, Core: -1},
@@ -95,7 +100,7 @@ func TestParseStopReply(t *testing.T) {
 
 func TestParseStopReplyErrors(t *testing.T) {
 	for _, in := range []string{
-		"", "T", "T5", "Tzz", "N1", "S05;", "W07;proc:1", "W07;process:x",
+		"", "T", "T5", "Tzz", "N1", "S05;", "W07;proc:1", "W07;process:x", "W", "W100", "X;",
 		"w00", "w00;x", "T05thread", "T05thread:zz;", "T05watch:;", "T0510:abc;",
 		"T05exec:6;", "T05core:-1;", "Q05",
 	} {
@@ -186,7 +191,7 @@ func FuzzParseStopReply(f *testing.F) {
 		"T13thread:48fc;name:basic;reason:signal;",
 		"T05thread:10;reason:watchpoint;description:3130203020313034;",
 		"T05thread:p1.2;watch:601040;", "T05thread:p1.2;fork:p3.3;", "T05exec:2f62696e;",
-		"W07;process:10", "X09", "w03;p10.12", "N", "S0b",
+		"W07;process:10", "W7;process:38f0", "X09", "w03;p10.12", "N", "S0b",
 	} {
 		f.Add([]byte(s), false)
 	}
