@@ -198,6 +198,16 @@ func (c *Client) RequestBytes(payload []byte) ([]byte, error) {
 	return r, nil
 }
 
+// CheckReply returns the error that reply r to request means: one wrapping
+// ErrUnsupported for the empty reply, a *ReplyError for "E NN" and
+// "E.text", nil for any other reply. For replies read with Receive.
+func CheckReply(request string, r []byte) error {
+	if len(r) != 0 && r[0] != 'E' {
+		return nil
+	}
+	return checkReply(request, string(r))
+}
+
 // checkReply returns the error that reply r to request means, or nil.
 func checkReply(request, r string) error {
 	const maxRequest = 40
