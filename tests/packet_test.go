@@ -22,30 +22,38 @@ import (
 // dialStub connects procgdb's own RSP client to the stub.
 func dialStub(t *testing.T, s *stub) *rsp.Client {
 	t.Helper()
+	var c *rsp.Client
+	dialRetry(t, s.target, func(ctx context.Context) (err error) {
+		c, err = rsp.Dial(ctx, "tcp", s.target)
+		return err
+	})
+	t.Cleanup(func() { c.Close() })
+	if err := c.SetDeadline(time.Now().Add(gdbTimeout)); err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// dialRetry calls dial until it connects, within readyTimeout. A stub may
+// close its listener for a moment between two clients, so a refused
+// connection is retried, as gdb does.
+func dialRetry(t *testing.T, target string, dial func(ctx context.Context) error) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), readyTimeout)
 	defer cancel()
-	var c *rsp.Client
 	for {
-		var err error
-		c, err = rsp.Dial(ctx, "tcp", s.target)
+		err := dial(ctx)
 		if err == nil {
-			break
+			return
 		}
-		// A stub may close its listener for a moment between two
-		// clients; retry a refused connection as gdb does, bounded.
 		if !errors.Is(err, syscall.ECONNREFUSED) || ctx.Err() != nil {
-			t.Fatalf("dial %s: %v", s.target, err)
+			t.Fatalf("dial %s: %v", target, err)
 		}
 		select {
 		case <-ctx.Done():
 		case <-time.After(10 * time.Millisecond):
 		}
 	}
-	t.Cleanup(func() { c.Close() })
-	if err := c.SetDeadline(time.Now().Add(gdbTimeout)); err != nil {
-		t.Fatal(err)
-	}
-	return c
 }
 
 // exchange sends payload and returns the reply, failing the test on an

@@ -132,8 +132,9 @@ type Client struct {
 	hasPending   bool          // when a step-over ended the resume
 	stepping     ThreadID      // the thread a step resumed, for Wait
 	points       map[pointKey]bool
-	fsPID        int  // the file system vFile:setfs selected
-	fsKnown      bool // fsPID is what the stub has
+	fsPID        int    // the file system vFile:setfs selected
+	fsKnown      bool   // fsPID is what the stub has
+	req          []byte // a buffer for memory requests
 	err          error
 }
 
@@ -239,6 +240,11 @@ func (c *Client) negotiate(d *Dialer) error {
 	}
 	if err := c.probeMemory(); err != nil {
 		return err
+	}
+	if c.Supports("QPassSignals") {
+		if err := c.PassSignals(defaultPassSignals...); err != nil {
+			return err
+		}
 	}
 	return c.haltReason()
 }

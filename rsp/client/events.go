@@ -3,6 +3,8 @@ package client
 import (
 	"fmt"
 	"strings"
+
+	"golang.org/x/sys/unix"
 )
 
 // Optional events, per the manual's "General Query Packets": the stub
@@ -43,6 +45,33 @@ func (c *Client) ThreadEvents(on bool) error {
 	}
 	if err := c.requestOK(req); err != nil {
 		return fmt.Errorf("client: thread events: %w", err)
+	}
+	return nil
+}
+
+// defaultPassSignals are the signals gdb passes to the program without
+// stopping it unless told otherwise (its "handle" defaults).
+var defaultPassSignals = []int{
+	int(unix.SIGALRM), int(unix.SIGURG), int(unix.SIGCHLD), int(unix.SIGWINCH),
+	int(unix.SIGIO), int(unix.SIGVTALRM), int(unix.SIGPROF),
+}
+
+// PassSignals sets the Linux signals the stub delivers to the program
+// without stopping it (QPassSignals); any other signal stops the program
+// (StopSignal) and is delivered only if the script resumes with it
+// (ContinueSignal). A new Client passes what gdb passes by default:
+// SIGALRM, SIGURG, SIGCHLD, SIGWINCH, SIGIO, SIGVTALRM and SIGPROF.
+func (c *Client) PassSignals(sigs ...int) error {
+	var b strings.Builder
+	b.WriteString("QPassSignals:")
+	for i, sig := range sigs {
+		if i > 0 {
+			b.WriteByte(';')
+		}
+		b.WriteString(c.signalHex(sig))
+	}
+	if err := c.requestOK(b.String()); err != nil {
+		return fmt.Errorf("client: pass signals: %w", err)
 	}
 	return nil
 }

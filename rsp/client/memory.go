@@ -75,12 +75,10 @@ func (c *Client) ReadMemory(addr uint64, p []byte) (int, error) {
 		return 0, err
 	}
 	chunk := c.readChunk()
-	var req []byte
 	n := 0
 	for n < len(p) {
-		want := min(chunk, len(p)-n)
-		req = c.appendReadRequest(req[:0], addr+uint64(n), want)
-		got, err := c.readReply(req, p[n:n+want])
+		at := addr + uint64(n)
+		got, err := c.readSome(at, p[n:n+min(chunk, len(p)-n)])
 		n += got
 		if err != nil {
 			return n, &MemoryError{Addr: addr + uint64(n), Err: err}
@@ -90,6 +88,23 @@ func (c *Client) ReadMemory(addr uint64, p []byte) (int, error) {
 		}
 	}
 	return n, nil
+}
+
+// pageSize is the granularity of memory protection on x86-64 Linux.
+const pageSize = 4096
+
+// readSome reads what one request can of dst at addr. A stub that
+// refuses a range that is only partly readable (gdbserver) is asked again
+// for the part in addr's page, which is readable or not as a whole.
+func (c *Client) readSome(addr uint64, dst []byte) (int, error) {
+	c.req = c.appendReadRequest(c.req[:0], addr, len(dst))
+	got, err := c.readReply(c.req, dst)
+	var re *ReplyError
+	if inPage := int(pageSize - addr%pageSize); errors.As(err, &re) && len(dst) > inPage {
+		c.req = c.appendReadRequest(c.req[:0], addr, inPage)
+		got, err = c.readReply(c.req, dst[:inPage])
+	}
+	return got, err
 }
 
 // appendReadRequest appends the request for n bytes at addr.
@@ -147,12 +162,11 @@ func (c *Client) WriteMemory(addr uint64, p []byte) error {
 			return err
 		}
 	}
-	var req []byte
 	for n := 0; n < len(p); {
 		at := addr + uint64(n)
 		var k int
-		req, k = c.appendWriteRequest(req[:0], at, p[n:])
-		r, err := c.raw.RequestBytes(req)
+		c.req, k = c.appendWriteRequest(c.req[:0], at, p[n:])
+		r, err := c.raw.RequestBytes(c.req)
 		if err != nil {
 			c.fail(err)
 			return &MemoryError{Addr: at, Err: err}

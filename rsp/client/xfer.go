@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"encoding/xml"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -88,6 +89,27 @@ func parseAuxv(b []byte) []AuxEntry {
 		v = append(v, e)
 	}
 	return v
+}
+
+// atEntry is the auxiliary vector's tag of the program's entry point.
+const atEntry = 9
+
+// LoadBias returns how far from its link-time addresses the program of
+// the selected thread's process is loaded: AT_ENTRY from the auxiliary
+// vector minus entry, the entry point its ELF file gives (debug/elf's
+// File.Entry). It is 0 for a program that is not position-independent;
+// add it to the addresses of the file's symbols.
+func (c *Client) LoadBias(entry uint64) (uint64, error) {
+	auxv, err := c.Auxv()
+	if err != nil {
+		return 0, err
+	}
+	for _, e := range auxv {
+		if e.Tag == atEntry {
+			return e.Value - entry, nil
+		}
+	}
+	return 0, errors.New("client: load bias: no AT_ENTRY in the auxiliary vector")
 }
 
 // ExecFile returns the path of the program process pid runs
