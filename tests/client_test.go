@@ -95,6 +95,17 @@ func expect(t *testing.T, what string, k client.StopKind) func(client.Stop, erro
 	}
 }
 
+// runTo sets a breakpoint at function name of program file and continues
+// to it.
+func runTo(t *testing.T, ctx context.Context, c *client.Client, file, name string) (client.Stop, *client.Breakpoint) {
+	t.Helper()
+	bp, err := c.SetBreakpoint(symbolAddr(t, c, file, name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return expect(t, "continue to "+name, client.StopBreakpoint)(c.Continue(ctx)), bp
+}
+
 // mustRegister reads a register as a number.
 func mustRegister(t *testing.T, c *client.Client, th client.ThreadID, name string) uint64 {
 	t.Helper()
@@ -323,11 +334,7 @@ func TestClientThreads(t *testing.T) {
 	s := startStub(t, stubOptions{prog: prog("threads")})
 	c := dialClient(t, s, nil)
 	ctx := clientCtx(t)
-	bp, err := c.SetBreakpoint(symbolAddr(t, c, prog("threads"), "all_started"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	stop := expect(t, "continue to all_started", client.StopBreakpoint)(c.Continue(ctx))
+	stop, bp := runTo(t, ctx, c, prog("threads"), "all_started")
 	threads, err := c.Threads()
 	if err != nil {
 		t.Fatal(err)
@@ -453,12 +460,7 @@ func TestClientExtended(t *testing.T) {
 	if st.PID != p.cmd.Process.Pid || st.Exited() {
 		t.Errorf("stop after attach: %v, want one in process %d", st, p.cmd.Process.Pid)
 	}
-	bp, err := c.SetBreakpoint(symbolAddr(t, c, prog("ticker"), "tick"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	expect(t, "continue to tick", client.StopBreakpoint)(c.Continue(ctx))
-	_ = bp // Detach removes it
+	runTo(t, ctx, c, prog("ticker"), "tick") // Detach removes the breakpoint
 	if err := c.Detach(st.PID); err != nil {
 		t.Fatal(err)
 	}
@@ -539,10 +541,7 @@ func TestClientLibrariesAuxvExecFile(t *testing.T) {
 	prepare(t)
 	s, _ := startBasic(t)
 	c := dialClient(t, s, nil)
-	if _, err := c.SetBreakpoint(symbolAddr(t, c, prog("basic"), "add")); err != nil {
-		t.Fatal(err)
-	}
-	expect(t, "continue to add", client.StopBreakpoint)(c.Continue(clientCtx(t)))
+	runTo(t, clientCtx(t), c, prog("basic"), "add")
 	libs, err := c.Libraries()
 	if err != nil {
 		t.Fatal(err)
@@ -647,11 +646,7 @@ func TestClientEvents(t *testing.T) {
 		// it catches system calls from the first instruction on; gdb
 		// never asks it to, as it first runs to the dynamic linker's
 		// breakpoint. So does this test.
-		bp, err := c.SetBreakpoint(symbolAddr(t, c, prog("basic"), "main"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		expect(t, "continue to main", client.StopBreakpoint)(c.Continue(ctx))
+		_, bp := runTo(t, ctx, c, prog("basic"), "main")
 		if err := bp.Remove(); err != nil {
 			t.Fatal(err)
 		}

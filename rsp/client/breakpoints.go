@@ -35,6 +35,12 @@ type pointKey struct {
 
 func (b *Breakpoint) key() pointKey { return pointKey{b.PID, b.Kind, b.Addr, b.Len} }
 
+// in reports whether the point may be in process pid: without the
+// multiprocess feature neither side knows processes for sure.
+func (k pointKey) in(pid int) bool {
+	return k.pid == pid || k.pid <= 0 || pid <= 0
+}
+
 // SetBreakpoint sets a software breakpoint at addr in the selected
 // thread's process (Z0).
 func (c *Client) SetBreakpoint(addr uint64) (*Breakpoint, error) {
@@ -119,7 +125,7 @@ func (c *Client) selectProcess(pid int) error {
 func (c *Client) removePoints(pid int) error {
 	var errs []error
 	for k := range c.points {
-		if k.pid == pid || pid <= 0 {
+		if k.in(pid) {
 			b := &Breakpoint{Kind: k.kind, Addr: k.addr, Len: k.len, PID: k.pid, c: c}
 			errs = append(errs, b.Remove())
 		}

@@ -113,7 +113,10 @@ type Dialer struct {
 type Client struct {
 	raw    *rsp.Client
 	output io.Writer
+	req    []byte // a buffer for memory requests
+	err    error  // set once the connection is in an unknown state
 
+	// What was negotiated.
 	features     map[string]string // the stub's qSupported reply
 	packetSize   int
 	multiprocess bool
@@ -122,20 +125,23 @@ type Client struct {
 	memRead      memMode       // how memory is read
 	memWrite     memMode       // how memory is written; memUnknown until probed
 	extended     bool          // extended mode is on
+	passed       bool          // the stub took a QPassSignals
 	desc         *Description  // the target description, once read
-	sel          ThreadID      // the stub's general thread (Hg), when selKnown
-	selKnown     bool          // sel is what the stub has
-	lastStop     Stop          // the last stop seen
-	running      bool          // a resume awaits its stop
-	resumeReq    string        // the packet that resumed
-	pending      Stop          // the stop Wait returns without waiting,
-	hasPending   bool          // when a step-over ended the resume
-	stepping     ThreadID      // the thread a step resumed, for Wait
-	points       map[pointKey]bool
-	fsPID        int    // the file system vFile:setfs selected
-	fsKnown      bool   // fsPID is what the stub has
-	req          []byte // a buffer for memory requests
-	err          error
+
+	// The stub's state, as far as the client knows it.
+	sel      ThreadID // the stub's general thread (Hg), when selKnown
+	selKnown bool
+	fsPID    int // the file system vFile:setfs selected, when fsKnown
+	fsKnown  bool
+	points   map[pointKey]bool // the breakpoints and watchpoints set
+
+	// Stops.
+	lastStop   Stop     // the last stop seen
+	running    bool     // a resume awaits its stop
+	resumeReq  string   // the packet that resumed
+	stepping   ThreadID // the thread a step resumed, for Wait
+	pending    Stop     // the stop Wait returns without waiting, when
+	hasPending bool     // a step-over ended the resume
 }
 
 // Dial connects to a stub at address on network ("tcp" or "unix") and
@@ -241,11 +247,7 @@ func (c *Client) negotiate(d *Dialer) error {
 	if err := c.probeMemory(); err != nil {
 		return err
 	}
-	if c.Supports("QPassSignals") {
-		if err := c.PassSignals(defaultPassSignals...); err != nil {
-			return err
-		}
-	}
+	c.passDefaultSignals()
 	return c.haltReason()
 }
 

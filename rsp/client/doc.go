@@ -82,9 +82,10 @@
 // lldb-server speaks Linux signal numbers (native-signals+), has no
 // multiprocess thread ids, no qXfer:threads (threads come without names),
 // no range stepping (RangeStep steps one instruction at a time), no
-// exec-file, no monitor commands, no Run or Attach through this package,
-// and says of a watchpoint only its address (HWKind 0). Connecting, stops,
+// exec-file, no monitor commands and no '!' (started without a program,
+// it serves Run and Attach anyway, and exits with its process), and says
+// of a watchpoint only its address (HWKind 0). Connecting, stops,
 // threads, registers (its target.xml gives g-packet offsets), memory
-// (lldb's x), breakpoints, watchpoints, auxv and files work, and are
-// tested against it.
+// (lldb's x), breakpoints, watchpoints, Run, Attach, Detach, auxv and
+// files work, and are tested against lldb-server 14.
 package client

@@ -73,5 +73,15 @@ func (c *Client) PassSignals(sigs ...int) error {
 	if err := c.requestOK(b.String()); err != nil {
 		return fmt.Errorf("client: pass signals: %w", err)
 	}
+	c.passed = true
 	return nil
+}
+
+// passDefaultSignals passes gdb's default signals, once the stub takes
+// them: lldb-server takes QPassSignals only once it has a process.
+func (c *Client) passDefaultSignals() {
+	if c.passed || !c.Supports("QPassSignals") {
+		return
+	}
+	c.passed = c.PassSignals(defaultPassSignals...) == nil
 }

@@ -3,6 +3,7 @@ package client
 import (
 	"context"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"strings"
 )
@@ -28,12 +29,13 @@ type Program struct {
 	Shell bool
 }
 
-// extend turns extended mode on, once.
+// extend turns extended mode on, once. A stub without '!' (lldb-server)
+// may still serve vRun and vAttach, and is left to answer them.
 func (c *Client) extend() error {
 	if c.extended {
 		return nil
 	}
-	if err := c.requestOK("!"); err != nil {
+	if err := c.requestOK("!"); err != nil && !errors.Is(err, ErrUnsupported) {
 		return fmt.Errorf("client: extended mode: %w", err)
 	}
 	c.extended = true
@@ -42,7 +44,7 @@ func (c *Client) extend() error {
 
 // Run starts a program in extended mode and returns its first stop,
 // before its first instruction. The stub must serve extended mode
-// (procgdb --multi, gdbserver --multi).
+// (procgdb --multi, gdbserver --multi, lldb-server without a program).
 func (c *Client) Run(ctx context.Context, p Program) (Stop, error) {
 	if err := c.extend(); err != nil {
 		return Stop{}, err
@@ -59,12 +61,15 @@ func (c *Client) Run(ctx context.Context, p Program) (Stop, error) {
 	if err != nil {
 		return Stop{}, fmt.Errorf("client: run %s: %w", p.Path, err)
 	}
+	c.passDefaultSignals()
 	return s, nil
 }
 
-// launchSettings sends what p says beyond the program and its arguments,
-// each where the stub supports it; a setting it lacks is an error only
-// when p asks for something else than the default.
+// launchSettings sends what p says beyond the program and its arguments.
+// The environment and the working directory are sent whether or not the
+// stub lists them in qSupported (lldb-server has them and does not), and
+// fail only when p asks for them; the shell is turned on or off where the
+// stub has the setting.
 func (c *Client) launchSettings(p Program) error {
 	if c.Supports("QEnvironmentReset") {
 		if err := c.requestOK("QEnvironmentReset"); err != nil {
@@ -72,26 +77,25 @@ func (c *Client) launchSettings(p Program) error {
 		}
 	}
 	for _, kv := range p.Env {
-		if !c.Supports("QEnvironmentHexEncoded") {
-			return fmt.Errorf("environment: QEnvironmentHexEncoded: %w", ErrUnsupported)
-		}
 		if err := c.requestOK("QEnvironmentHexEncoded:" + hex.EncodeToString([]byte(kv))); err != nil {
-			return err
+			return fmt.Errorf("environment: %w", err)
 		}
 	}
-	if c.Supports("QSetWorkingDir") {
+	if p.Dir != "" || c.Supports("QSetWorkingDir") {
+		// An empty directory resets it to the stub's.
 		if err := c.requestOK("QSetWorkingDir:" + hex.EncodeToString([]byte(p.Dir))); err != nil {
-			return err
+			return fmt.Errorf("working directory: %w", err)
 		}
-	} else if p.Dir != "" {
-		return fmt.Errorf("working directory: QSetWorkingDir: %w", ErrUnsupported)
+	}
+	if !p.Shell && !c.Supports("QStartupWithShell") {
+		return nil
 	}
 	shell := "0"
 	if p.Shell {
 		shell = "1"
 	}
-	if c.Supports("QStartupWithShell") {
-		return c.requestOK("QStartupWithShell:" + shell)
+	if err := c.requestOK("QStartupWithShell:" + shell); err != nil {
+		return fmt.Errorf("startup with shell: %w", err)
 	}
 	return nil
 }
@@ -106,6 +110,7 @@ func (c *Client) Attach(ctx context.Context, pid int) (Stop, error) {
 	if err != nil {
 		return Stop{}, fmt.Errorf("client: attach %d: %w", pid, err)
 	}
+	c.passDefaultSignals()
 	return s, nil
 }
 
@@ -170,7 +175,7 @@ func (c *Client) Detach(pid int) error {
 // forget drops what the Client knows of process pid, which is gone.
 func (c *Client) forget(pid int) {
 	for k := range c.points {
-		if k.pid == pid || pid <= 0 {
+		if k.in(pid) {
 			delete(c.points, k)
 		}
 	}

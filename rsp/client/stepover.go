@@ -87,7 +87,7 @@ func mayBeAtBreakpoint(s Stop) bool {
 func (c *Client) pointsAtPC(s Stop) ([]*Breakpoint, error) {
 	var in []pointKey
 	for k := range c.points {
-		if k.kind <= HWBreakpoint && (k.pid == s.PID || k.pid <= 0 || s.PID <= 0) {
+		if k.kind <= HWBreakpoint && k.in(s.PID) {
 			in = append(in, k)
 		}
 	}
