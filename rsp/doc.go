@@ -1,6 +1,7 @@
 // Package rsp speaks gdb's remote serial protocol (RSP): it turns bytes into
 // packets, packets into typed requests, and requests into calls on a Target;
-// and it offers a small client for programs and tests that talk to a stub.
+// and it offers a small client for programs and tests that talk to a stub,
+// on which package client (rsp/client) builds the typed one.
 //
 // # Terminology
 //
@@ -87,6 +88,9 @@
 //	                QSave/RestoreRegisterState, _M, _m, vFile:size/mode/
 //	                exists, and lldb's additions to stop replies
 //	client.go       Client, the other end of all of the above
+//	stopreply.go    stop replies as a client reads them (ParseStopReply)
+//	wire.go         the rest of the syntax a client needs, exported for
+//	                package client (rsp/client), the typed client
 //	deadline.go     time limits on the connection: a write deadline, and
 //	                a deadline for the rest of a packet once its '$' came
 //	recover.go      a handler's panic becomes an error reply, not a crash

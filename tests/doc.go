@@ -1,6 +1,8 @@
 // Package tests holds procgdb's end-to-end tests: they compile small C
 // programs, serve them with a stub and drive a real gdb against it, in batch
-// mode or through gdb/MI, over TCP, a unix socket and stdio.
+// mode or through gdb/MI, over TCP, a unix socket and stdio. The client_*
+// tests drive the typed client, rsp/client, against the same stubs and
+// against lldb-server.
 //
 // The stub under test is procgdb, built once per test binary from
 // ./cmd/procgdb. With PROCGDB_TEST_STUB=gdbserver the same tests run against
