@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -624,6 +625,16 @@ func TestClientEvents(t *testing.T) {
 		if st.ChildPID <= 0 || st.ChildPID == s.pid {
 			t.Fatalf("fork stop %v: child %d", st, st.ChildPID)
 		}
+		// Two processes now, both stopped in fork: the child's thread
+		// has the parent's program counter.
+		pids, err := c.Processes()
+		if err != nil || !slices.Contains(pids, s.pid) || !slices.Contains(pids, st.ChildPID) {
+			t.Errorf("Processes = %v, %v; want %d and %d", pids, err, s.pid, st.ChildPID)
+		}
+		child := client.ThreadID{PID: st.ChildPID, TID: st.ChildTID}
+		if pc := mustRegister(t, c, child, "rip"); pc != mustRegister(t, c, st.Thread(), "rip") {
+			t.Errorf("the child's rip %#x differs from its parent's", pc)
+		}
 		if err := c.Detach(st.ChildPID); err != nil {
 			t.Fatal(err)
 		}
@@ -637,6 +648,29 @@ func TestClientEvents(t *testing.T) {
 		if st.ExecPath != prog("usrsig") {
 			t.Errorf("exec of %q, want %q", st.ExecPath, prog("usrsig"))
 		}
+	})
+	t.Run("threads", func(t *testing.T) {
+		s := startStub(t, stubOptions{prog: prog("threads")})
+		c := dialClient(t, s, nil)
+		ctx := clientCtx(t)
+		if err := c.ThreadEvents(true); err != nil {
+			t.Fatal(err)
+		}
+		for range 4 {
+			expect(t, "continue to a new thread", client.StopThreadCreated)(c.Continue(ctx))
+		}
+		if suite.stub == "gdbserver" {
+			// gdbserver 13 dies at the first exit event of a thread.
+			if err := c.ThreadEvents(false); err != nil {
+				t.Fatal(err)
+			}
+			runToExit(t, ctx, c, 0)
+			return
+		}
+		for range 4 {
+			expect(t, "continue to a thread's exit", client.StopThreadExited)(c.Continue(ctx))
+		}
+		runToExit(t, ctx, c, 0)
 	})
 	t.Run("syscall", func(t *testing.T) {
 		s, report := startBasic(t)

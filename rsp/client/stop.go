@@ -65,7 +65,7 @@ func (s Stop) String() string {
 	case StopExited:
 		return fmt.Sprintf("process %d exited with code %d", s.PID, s.ExitCode)
 	case StopKilled:
-		return fmt.Sprintf("process %d killed by %v", s.PID, unix.Signal(s.Signal))
+		return fmt.Sprintf("process %d killed by %s", s.PID, unix.SignalName(unix.Signal(s.Signal)))
 	case StopThreadExited:
 		return fmt.Sprintf("thread %s exited with code %d", th, s.ExitCode)
 	case StopNoResumed:
