@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -124,6 +125,7 @@ func (c *Client) resume(ctx context.Context, actions []Action) error {
 	if err := c.ready("resume"); err != nil {
 		return err
 	}
+	actions = slices.Clone(actions) // stepOver may change them
 	s, done, err := c.stepOver(ctx, actions)
 	if err != nil {
 		return fmt.Errorf("client: resume: step over a breakpoint: %w", err)
