@@ -164,6 +164,11 @@ func ReadPeer(pid int) (Peer, error) {
 	if err != nil {
 		return Peer{}, err
 	}
+	return peerOf(pid, st)
+}
+
+// peerOf completes the peer whose status st is.
+func peerOf(pid int, st status) (Peer, error) {
 	ns, err := userNS(pid)
 	if err != nil {
 		return Peer{}, err

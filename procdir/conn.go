@@ -1,0 +1,147 @@
+//go:build linux
+
+package procdir
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"strconv"
+
+	"golang.org/x/sys/unix"
+)
+
+// Conn is a connection to DIR/PID.
+type Conn struct {
+	*net.UnixConn
+	// PID is the process whose socket the peer connected to.
+	PID int
+	// Cred is the peer's process and effective ids when it connected
+	// (SO_PEERCRED), kept by the kernel.
+	Cred unix.Ucred
+	// peer and target are pidfds of the peer's process and of PID's:
+	// they tell whether the processes that Check reads from /proc are
+	// still the ones that connected and were connected to. peer is nil
+	// when the peer was gone before it could be opened.
+	peer, target *os.File
+}
+
+// newConn accepts a connection on listening socket lfd, DIR/PID for
+// process pid, whose pidfd is pidfd. It fails with EAGAIN when none
+// waits.
+func newConn(lfd, pid, pidfd int) (*Conn, error) {
+	nfd, _, err := unix.Accept4(lfd, unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC)
+	if err != nil {
+		return nil, err
+	}
+	f := os.NewFile(uintptr(nfd), "procdir/"+strconv.Itoa(pid))
+	defer f.Close()
+	cred, err := unix.GetsockoptUcred(nfd, unix.SOL_SOCKET, unix.SO_PEERCRED)
+	if err != nil {
+		return nil, fmt.Errorf("SO_PEERCRED: %w", err)
+	}
+	// The pidfd the kernel took at connect, where it has SO_PEERPIDFD
+	// (Linux 6.5); else one opened now, which the checks of Check cover
+	// too (see there).
+	peer, err := unix.GetsockoptInt(nfd, unix.SOL_SOCKET, unix.SO_PEERPIDFD)
+	if err != nil && cred.Pid > 0 {
+		peer, err = unix.PidfdOpen(int(cred.Pid), 0)
+	}
+	c := &Conn{PID: pid, Cred: *cred}
+	if err == nil {
+		c.peer = os.NewFile(uintptr(peer), "peer pidfd")
+	}
+	target, err := unix.FcntlInt(uintptr(pidfd), unix.F_DUPFD_CLOEXEC, 0)
+	if err != nil {
+		c.Close()
+		return nil, fmt.Errorf("pidfd: %w", err)
+	}
+	c.target = os.NewFile(uintptr(target), "target pidfd")
+	nc, err := net.FileConn(f)
+	if err != nil {
+		c.Close()
+		return nil, err
+	}
+	c.UnixConn = nc.(*net.UnixConn)
+	return c, nil
+}
+
+// Check decides whether the peer may debug process PID, as the kernel
+// would decide whether the peer may ptrace it (see the package Check),
+// reading both processes from /proc now. It returns nil, a *Refusal
+// whose text is for the person at the debugger (for an E. reply), or an
+// error reading /proc, which refuses too.
+//
+// Call it before serving the connection, and again once procgdb has
+// attached to the process: procgdb's own attach succeeds where the
+// peer's would not (it has CAP_SYS_PTRACE), so a process that ran a
+// set-user-ID program between the two checks would otherwise be served.
+// (While attached, procgdb sees each exec and should check again then.)
+//
+// What the peer may do is read after it connected, not when: the kernel
+// keeps only its ids and PID. Two changes in between could make Check
+// trust the wrong process, and are refused: the peer exited and its PID
+// went to another process (the pidfd tells), or the peer ran a
+// set-user-ID program (its effective ids differ from SO_PEERCRED's). One
+// is not seen: the peer ran a program given CAP_SYS_PTRACE with file
+// capabilities (setcap) and passed the connection on to a child; only
+// an administrator's grant of that capability makes that possible, and
+// the grantee could then debug the process anyway... but through the
+// granted program only. This is the race that remains.
+func (c *Conn) Check() error {
+	peer, err := c.readPeer()
+	if err != nil {
+		return err
+	}
+	target, err := ReadTarget(c.PID)
+	if exited(int(c.target.Fd())) {
+		return &Refusal{PID: c.PID, Reason: fmt.Sprintf("process %d has exited", c.PID)}
+	}
+	if err != nil {
+		return fmt.Errorf("process %d: %w", c.PID, err)
+	}
+	scope, err := ReadYama()
+	if err != nil {
+		return err
+	}
+	return Check(peer, target, scope)
+}
+
+// readPeer reads the peer from /proc and makes sure, after reading, that
+// it is still the process that connected, with the effective ids it
+// connected with.
+func (c *Conn) readPeer() (Peer, error) {
+	refuse := func(reason string) (Peer, error) { return Peer{}, &Refusal{PID: c.PID, Reason: reason} }
+	if c.Cred.Pid <= 0 {
+		return refuse("your debugger's process is not visible in procgdb's PID namespace")
+	}
+	pid := int(c.Cred.Pid)
+	st, err := readStatus(pid)
+	var p Peer
+	if err == nil {
+		p, err = peerOf(pid, st)
+	}
+	switch {
+	case c.peer == nil || exited(int(c.peer.Fd())) || errors.Is(err, os.ErrNotExist):
+		return refuse("your debugger's process has exited")
+	case err != nil:
+		return Peer{}, fmt.Errorf("your debugger's process %d: %w", pid, err)
+	case st.uid.Effective != c.Cred.Uid || st.gid.Effective != c.Cred.Gid:
+		return refuse("your debugger's process changed its credentials after connecting")
+	}
+	return p, nil
+}
+
+// Close closes the connection.
+func (c *Conn) Close() error {
+	for _, f := range []*os.File{c.peer, c.target} {
+		if f != nil {
+			f.Close()
+		}
+	}
+	if c.UnixConn == nil {
+		return nil
+	}
+	return c.UnixConn.Close()
+}
