@@ -96,28 +96,29 @@ func parseProcEvents(b []byte, dst []procEvent) ([]procEvent, error) {
 
 func nlmsgAlign(n int) int { return (n + unix.NLMSG_ALIGNTO - 1) &^ (unix.NLMSG_ALIGNTO - 1) }
 
-// listenMessage is PROC_CN_MCAST_LISTEN as a netlink message, with ack
-// in its cn_msg for the kernel's reply to echo plus one. With events set
-// (a struct proc_input), kernels from 6.6 on send only those events;
-// older kernels ignore the message.
-func listenMessage(ack, events uint32) []byte {
-	dataLen := 4
-	if events != 0 {
-		dataLen = 8
-	}
-	m := make([]byte, nlmsgHdrLen+cnMsgLen+dataLen)
-	binary.NativeEndian.PutUint32(m, uint32(len(m)))
+// cnMessage frames data as a netlink message to or from the proc
+// connector, with ack in its cn_msg.
+func cnMessage(ack uint32, data []byte) []byte {
+	m := make([]byte, nlmsgHdrLen+cnMsgLen, nlmsgHdrLen+cnMsgLen+len(data))
+	binary.NativeEndian.PutUint32(m, uint32(cap(m)))
 	binary.NativeEndian.PutUint16(m[4:], unix.NLMSG_DONE)
 	c := m[nlmsgHdrLen:]
 	binary.NativeEndian.PutUint32(c, cnIdxProc)
 	binary.NativeEndian.PutUint32(c[4:], cnValProc)
 	binary.NativeEndian.PutUint32(c[12:], ack)
-	binary.NativeEndian.PutUint16(c[16:], uint16(dataLen))
-	binary.NativeEndian.PutUint32(c[cnMsgLen:], procCnMcastListen)
+	binary.NativeEndian.PutUint16(c[16:], uint16(len(data)))
+	return append(m, data...)
+}
+
+// listenMessage is PROC_CN_MCAST_LISTEN, with ack for the kernel's reply
+// to echo plus one. With events set (a struct proc_input), kernels from
+// 6.6 on send only those events; older kernels ignore the message.
+func listenMessage(ack, events uint32) []byte {
+	data := binary.NativeEndian.AppendUint32(nil, procCnMcastListen)
 	if events != 0 {
-		binary.NativeEndian.PutUint32(c[cnMsgLen+4:], events)
+		data = binary.NativeEndian.AppendUint32(data, events)
 	}
-	return m
+	return cnMessage(ack, data)
 }
 
 // openEvents subscribes to the kernel's process events and returns the

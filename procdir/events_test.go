@@ -11,23 +11,15 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// eventMessage is a netlink message as the proc connector sends it:
-// what, ack, and event_data's first words.
+// eventMessage is a message as the proc connector sends it: what, ack,
+// and event_data's first words.
 func eventMessage(what, ack uint32, data ...uint32) []byte {
-	m := make([]byte, nlmsgHdrLen+cnMsgLen+procEventHead+24)
-	binary.NativeEndian.PutUint32(m, uint32(len(m)))
-	binary.NativeEndian.PutUint16(m[4:], unix.NLMSG_DONE)
-	c := m[nlmsgHdrLen:]
-	binary.NativeEndian.PutUint32(c, cnIdxProc)
-	binary.NativeEndian.PutUint32(c[4:], cnValProc)
-	binary.NativeEndian.PutUint32(c[12:], ack)
-	binary.NativeEndian.PutUint16(c[16:], procEventHead+24)
-	ev := c[cnMsgLen:]
+	ev := make([]byte, procEventHead+24)
 	binary.NativeEndian.PutUint32(ev, what)
 	for i, d := range data {
 		binary.NativeEndian.PutUint32(ev[procEventHead+4*i:], d)
 	}
-	return m
+	return cnMessage(ack, ev)
 }
 
 func TestParseProcEvents(t *testing.T) {
