@@ -88,6 +88,7 @@ func copyExecutable(dst string) error {
 //   - connect PATH: connects to PATH and copies what it reads to stdout,
 //     or writes "connect: ERROR".
 //   - connect-exit PATH: connects to PATH, writes "connected", and exits.
+//   - daemon DIR MODE: see daemon.
 func child(role string, args []string) int {
 	switch role {
 	case "wait":
@@ -125,6 +126,8 @@ func child(role string, args []string) int {
 			}
 			fmt.Println("ok")
 		}
+	case "daemon":
+		return daemon(args)
 	case "connect", "connect-exit":
 		c, err := net.Dial("unix", args[0])
 		if err != nil {
@@ -172,7 +175,7 @@ type testProc struct {
 
 // start runs the test binary in role as uid (and the gid of the same
 // number), ending it when the test ends.
-func start(t *testing.T, uid int, role string, args ...string) *testProc {
+func start(t testing.TB, uid int, role string, args ...string) *testProc {
 	t.Helper()
 	cmd := exec.Command(testBinary, args...)
 	cmd.Env = append(os.Environ(), childEnv+"="+role)
@@ -204,7 +207,7 @@ func (p *testProc) ask(t *testing.T, line string) string {
 	return p.line(t)
 }
 
-func (p *testProc) line(t *testing.T) string {
+func (p *testProc) line(t testing.TB) string {
 	t.Helper()
 	s, err := p.out.ReadString('\n')
 	require.NoError(t, err, "process %d's answer", p.pid())
@@ -212,7 +215,7 @@ func (p *testProc) line(t *testing.T) string {
 }
 
 // end closes the process's stdin and waits for it to exit.
-func (p *testProc) end(t *testing.T) {
+func (p *testProc) end(t testing.TB) {
 	t.Helper()
 	p.in.Close()
 	require.NoError(t, p.cmd.Wait())
@@ -231,9 +234,12 @@ func connectAs(t *testing.T, uid int, path string) string {
 
 // tempDir makes a directory for sockets that every user may search,
 // owned by this process and writable only by it.
-func tempDir(t *testing.T) string {
+func tempDir(t testing.TB) string { return tempDirIn(t, "") }
+
+// tempDirIn is tempDir in directory parent (os.TempDir when empty).
+func tempDirIn(t testing.TB, parent string) string {
 	t.Helper()
-	dir, err := os.MkdirTemp("", "procdir-")
+	dir, err := os.MkdirTemp(parent, "procdir-")
 	require.NoError(t, err)
 	require.NoError(t, os.Chmod(dir, 0o755))
 	t.Cleanup(func() { os.RemoveAll(dir) })

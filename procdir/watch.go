@@ -167,8 +167,10 @@ type watcher struct {
 	procs   map[int]*proc
 	byKey   map[uint64]*proc
 	nextKey uint64
-	// pending are PIDs that process events named, settled at the next
-	// tick; rescan asks for a scan of /proc (events were lost).
+	// waiting is set when process events wait to be read at the next
+	// tick; pending are the PIDs they name, and rescan asks for a scan
+	// of /proc instead (events were lost).
+	waiting bool
 	pending map[int]struct{}
 	rescan  bool
 	evs     []procEvent
@@ -239,10 +241,19 @@ func (w *watcher) setUp(opts Options) error {
 }
 
 // add registers fd with epoll under key.
-func (w *watcher) add(fd int, key uint64) error {
+func (w *watcher) add(fd int, key uint64) error { return w.ctl(unix.EPOLL_CTL_ADD, fd, key) }
+
+// ctl adds or modifies fd in epoll, under key. The process events socket
+// is one-shot: once it reports events, they wait in its buffer until the
+// next tick reads them all and arms it again, so that a burst of events
+// costs one wake-up, not one each.
+func (w *watcher) ctl(op, fd int, key uint64) error {
 	ev := unix.EpollEvent{Events: unix.EPOLLIN, Fd: int32(uint32(key)), Pad: int32(uint32(key >> 32))}
-	if err := unix.EpollCtl(int(w.ep.Fd()), unix.EPOLL_CTL_ADD, fd, &ev); err != nil {
-		return fmt.Errorf("epoll add: %w", err)
+	if key == keyEvents {
+		ev.Events |= unix.EPOLLONESHOT
+	}
+	if err := unix.EpollCtl(int(w.ep.Fd()), op, fd, &ev); err != nil {
+		return fmt.Errorf("epoll: %w", err)
 	}
 	return nil
 }
@@ -265,7 +276,7 @@ func (w *watcher) run(ctx context.Context, out chan<- *Conn) error {
 		due = time.Now().Add(w.interval)
 	}
 	for {
-		if due.IsZero() && (len(w.pending) > 0 || w.rescan) {
+		if due.IsZero() && w.waiting {
 			due = time.Now().Add(w.interval)
 		}
 		// Set the deadline before looking at ctx: a cancellation after
@@ -314,7 +325,8 @@ func (w *watcher) run(ctx context.Context, out chan<- *Conn) error {
 func (w *watcher) handle(ctx context.Context, ev unix.EpollEvent, out chan<- *Conn) error {
 	key := uint64(uint32(ev.Fd)) | uint64(uint32(ev.Pad))<<32
 	if key == keyEvents {
-		return w.readEvents()
+		w.waiting = true
+		return nil
 	}
 	p := w.byKey[key&^3]
 	if p == nil {
@@ -328,9 +340,8 @@ func (w *watcher) handle(ctx context.Context, ev unix.EpollEvent, out chan<- *Co
 	return nil
 }
 
-// readEvents takes every process event waiting: a new process or one
-// that ran another program or changed its uids is settled at the next
-// tick.
+// readEvents takes every process event waiting: a new process, or one
+// that ran another program or changed its uids, is to be settled.
 func (w *watcher) readEvents() error {
 	for {
 		n, _, err := unix.Recvfrom(w.nl, w.buf, 0)
@@ -360,16 +371,25 @@ func (w *watcher) readEvents() error {
 
 // tick settles what process events named, or scans /proc.
 func (w *watcher) tick() error {
-	if w.nl < 0 || w.rescan {
+	if w.nl < 0 {
+		return w.scan()
+	}
+	if err := w.readEvents(); err != nil {
+		return err
+	}
+	if w.rescan {
 		w.rescan = false
 		clear(w.pending)
-		return w.scan()
+		if err := w.scan(); err != nil {
+			return err
+		}
 	}
 	for pid := range w.pending {
 		w.settle(pid)
 	}
 	clear(w.pending)
-	return nil
+	w.waiting = false
+	return w.ctl(unix.EPOLL_CTL_MOD, w.nl, keyEvents)
 }
 
 // scan settles every process in /proc. /proc lists processes, not their
