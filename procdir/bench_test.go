@@ -19,8 +19,9 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// daemon runs a Dir on args[0] (polling when args[1] is "poll") as a
-// process of its own and answers each line "usage" on stdin with its CPU
+// daemon runs a Dir on args[0] (polling when args[1] is "poll", else
+// with process events where it may) as a
+// process of its own, says "ready events" or "ready poll", and answers each line "usage" on stdin with its CPU
 // time and memory: "USER_µs SYS_µs RSS_KiB PEAK_RSS_KiB".
 func daemon(args []string) int {
 	d, err := Watch(context.Background(), args[0], Options{Poll: args[1] == "poll"})
@@ -29,7 +30,11 @@ func daemon(args []string) int {
 		return 1
 	}
 	defer d.Close()
-	fmt.Println("ready")
+	if d.Events() {
+		fmt.Println("ready events")
+	} else {
+		fmt.Println("ready poll")
+	}
 	in := bufio.NewScanner(os.Stdin)
 	for in.Scan() {
 		var ru unix.Rusage
@@ -109,7 +114,7 @@ func churn(b *testing.B, mode string) {
 	dir := tempDirIn(b, memoryDir())
 	w := newSocketLog(b, dir)
 	d := start(b, 0, "daemon", dir, mode)
-	require.Equal(b, "ready", d.line(b))
+	require.Equal(b, "ready "+mode, d.line(b))
 	u0 := d.usage(b)
 
 	r, wr, err := os.Pipe()

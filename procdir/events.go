@@ -122,10 +122,10 @@ func listenMessage(ack, events uint32) []byte {
 }
 
 // openEvents subscribes to the kernel's process events and returns the
-// socket, non-blocking. It fails where procgdb may not listen: before
-// Linux 6.6 without CAP_NET_ADMIN, and outside the first PID and user
-// namespaces, where the kernel ignores the request (its events speak of
-// that namespace's PIDs).
+// socket, non-blocking. It fails where procgdb may not listen: without
+// CAP_NET_ADMIN (joining the connector's group is privileged), and
+// outside the first PID and user namespaces, where the kernel ignores the
+// request (its events speak of those namespaces' PIDs and ids).
 func openEvents() (int, error) {
 	fd, err := unix.Socket(unix.AF_NETLINK, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, unix.NETLINK_CONNECTOR)
 	if err != nil {
@@ -143,7 +143,8 @@ func subscribe(fd int) error {
 		return fmt.Errorf("join the group: %w", err)
 	}
 	if err := unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_RCVBUFFORCE, eventsBuffer); err != nil {
-		// Without CAP_NET_ADMIN: as much as net.core.rmem_max allows.
+		// CAP_NET_ADMIN over the network namespace only: as much as
+		// net.core.rmem_max allows.
 		unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_RCVBUF, eventsBuffer)
 	}
 	// The kernel replies to a plain LISTEN within the send (the

@@ -76,8 +76,8 @@ type Dir struct {
 // cleanly are removed.
 //
 // Watch listens to the kernel's process events where it may (the proc
-// connector: Linux 6.6 or later, or CAP_NET_ADMIN; the first PID and
-// user namespaces), and scans /proc otherwise or with opts.Poll.
+// connector, which needs CAP_NET_ADMIN and the first PID and user
+// namespaces), and scans /proc otherwise or with opts.Poll.
 func Watch(ctx context.Context, dir string, opts Options) (*Dir, error) {
 	w, err := newWatcher(dir, opts)
 	if err != nil {

@@ -247,3 +247,24 @@ func TestAcceptAfterClose(t *testing.T) {
 	_, err := d.Accept(context.Background())
 	assert.ErrorIs(t, err, net.ErrClosed)
 }
+
+// A procgdb that is not root serves its own user's processes.
+func TestNotRoot(t *testing.T) {
+	needRoot(t)
+	dir := tempDir(t)
+	require.NoError(t, os.Chown(dir, uidA, uidA))
+	w := watchDir(t, dir)
+	d := start(t, uidA, "daemon", dir, "auto")
+	t.Log(d.line(t)) // process events need CAP_NET_ADMIN: "ready poll"
+	roots := start(t, 0, "wait")
+	mine := start(t, uidA, "wait")
+	// Root's process, started first, has been looked at by the time this
+	// one has its socket (but across a wrap of PIDs, in one scan).
+	w.until(t, "socket of the daemon's user's process", ownedBy(dir, mine.pid(), uidA))
+	_, ok := socket(dir, roots.pid())
+	assert.False(t, ok, "root's process has no socket")
+	_, ok = socket(dir, d.pid())
+	assert.False(t, ok, "the daemon has no socket")
+	d.end(t)
+	w.until(t, "sockets removed", noSocket(dir, mine.pid()))
+}
