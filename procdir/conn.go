@@ -42,8 +42,9 @@ func newConn(lfd, pid, pidfd int) (*Conn, error) {
 		return nil, fmt.Errorf("SO_PEERCRED: %w", err)
 	}
 	// The pidfd the kernel took at connect, where it has SO_PEERPIDFD
-	// (Linux 6.5); else one opened now, which the checks of Check cover
-	// too (see there).
+	// (Linux 6.5); else one opened now, with the PID possibly another
+	// process's already: Check then sees other credentials, as it does
+	// after a set-user-ID exec (see Races in the package documentation).
 	peer, err := unix.GetsockoptInt(nfd, unix.SOL_SOCKET, unix.SO_PEERPIDFD)
 	if err != nil && cred.Pid > 0 {
 		peer, err = unix.PidfdOpen(int(cred.Pid), 0)
@@ -73,22 +74,9 @@ func newConn(lfd, pid, pidfd int) (*Conn, error) {
 // whose text is for the person at the debugger (for an E. reply), or an
 // error reading /proc, which refuses too.
 //
-// Call it before serving the connection, and again once procgdb has
-// attached to the process: procgdb's own attach succeeds where the
-// peer's would not (it has CAP_SYS_PTRACE), so a process that ran a
-// set-user-ID program between the two checks would otherwise be served.
-// (While attached, procgdb sees each exec and should check again then.)
-//
-// What the peer may do is read after it connected, not when: the kernel
-// keeps only its ids and PID. Two changes in between could make Check
-// trust the wrong process, and are refused: the peer exited and its PID
-// went to another process (the pidfd tells), or the peer ran a
-// set-user-ID program (its effective ids differ from SO_PEERCRED's). One
-// is not seen: the peer ran a program given CAP_SYS_PTRACE with file
-// capabilities (setcap) and passed the connection on to a child; only
-// an administrator's grant of that capability makes that possible, and
-// the grantee could then debug the process anyway... but through the
-// granted program only. This is the race that remains.
+// Call it before serving the connection, again once attached to the
+// process, and at each exec of the process while attached: see Races in
+// the package documentation for why.
 func (c *Conn) Check() error {
 	peer, err := c.readPeer()
 	if err != nil {

@@ -39,24 +39,13 @@ type Options struct {
 }
 
 // Dir is a directory kept in step with the machine's processes: DIR/PID
-// is a unix socket for each process that procgdb serves, owned by the
-// process's owner with mode 0600, from a moment after the process starts
-// until it ends.
+// is a unix socket for each process that procgdb serves, from a moment
+// after the process starts until it ends, owned as the package
+// documentation says.
 //
-// Which processes it serves: every process but kernel threads and
-// procgdb itself when procgdb may trace them all (CAP_SYS_PTRACE and
-// CAP_CHOWN, as root has); otherwise those whose owner is procgdb's own
-// effective uid.
-//
-// The owner of DIR/PID is the owner the kernel gives the process's own
-// files in /proc (/proc/PID/stat): its effective uid, or root once the
-// process is not dumpable. The kernel's check on connect (write
-// permission on the socket) thus lets in the process's owner and root
-// only, and the check at Accept (Conn.Check) decides as ptrace would.
-// A process that changes its effective uid or runs another program gets
-// its socket's owner changed; one that only changes its dumpable flag
-// (prctl) keeps it until then when procgdb has process events, and
-// until the next scan when it polls. The check reads the flag afresh.
+// procgdb serves every process but kernel threads and itself when it may
+// trace them all (CAP_SYS_PTRACE and CAP_CHOWN, as root has); otherwise
+// those whose owner is procgdb's own effective uid.
 type Dir struct {
 	conns  chan *Conn
 	done   chan struct{}
