@@ -19,8 +19,8 @@ import (
 
 // Default intervals (see Options.Interval).
 const (
-	DefaultSettle = 100 * time.Millisecond
-	DefaultPoll   = 500 * time.Millisecond
+	defaultSettle = 100 * time.Millisecond
+	defaultPoll   = 500 * time.Millisecond
 )
 
 // Options tune Watch. The zero value suits a daemon.
@@ -31,7 +31,8 @@ type Options struct {
 	// Interval is, with process events, how long a new process waits for
 	// its socket, so that the many processes that live only a moment
 	// (a shell script's) cost no socket; and, when polling, the time
-	// between scans of /proc. Zero means DefaultSettle or DefaultPoll.
+	// between scans of /proc. Zero means 100 ms with process events and
+	// 500 ms when polling.
 	Interval time.Duration
 	// Log receives what goes wrong with one process's socket (Warn) and
 	// each socket made and removed (Debug). Nil discards.
@@ -219,9 +220,9 @@ func (w *watcher) setUp(opts Options) error {
 		}
 	}
 	if w.interval <= 0 {
-		w.interval = DefaultPoll
+		w.interval = defaultPoll
 		if w.nl >= 0 {
-			w.interval = DefaultSettle
+			w.interval = defaultSettle
 		}
 	}
 	// After subscribing: a process that starts during the scan is in
@@ -412,7 +413,10 @@ func (w *watcher) settle(pid int) {
 	}
 	pidfd, err := unix.PidfdOpen(pid, 0)
 	if err != nil {
-		return // gone, or a thread (EINVAL)
+		if err != unix.ESRCH && err != unix.EINVAL { // not gone, nor a thread
+			w.log.Warn("process not followed", "pid", pid, "err", err)
+		}
+		return
 	}
 	if exited(pidfd) {
 		unix.Close(pidfd)
