@@ -5,6 +5,7 @@ package procdir
 import (
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -167,8 +168,24 @@ func readNames(dir int) ([]string, error) {
 
 // isPID tells whether name is a PID as /proc and DIR spell them.
 func isPID(name string) bool {
-	n, err := strconv.Atoi(name)
-	return err == nil && n > 0 && strconv.Itoa(n) == name
+	_, ok := parsePID(name)
+	return ok
+}
+
+// parsePID reads a PID spelt as /proc spells it: decimal digits, no
+// leading zero, a positive 32-bit number.
+func parsePID[T string | []byte](s T) (int, bool) {
+	if len(s) == 0 || len(s) > 10 || s[0] == '0' {
+		return 0, false
+	}
+	n := 0
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return 0, false
+		}
+		n = n*10 + int(s[i]-'0')
+	}
+	return n, n <= math.MaxInt32
 }
 
 // listen makes DIR/PID, a listening socket owned by owner with mode

@@ -3,6 +3,7 @@
 package procdir
 
 import (
+	"encoding/binary"
 	"os"
 	"testing"
 
@@ -106,4 +107,37 @@ func TestReadKernelThread(t *testing.T) {
 	require.NoError(t, err)
 	assert.True(t, tg.Kernel)
 	assert.ErrorContains(t, Check(Peer{PID: 1, CapEff: ^Caps(0)}, tg, YamaAbsent), "kernel thread")
+}
+
+func TestParsePID(t *testing.T) {
+	for s, want := range map[string]int{"1": 1, "4194304": 4194304, "2147483647": 2147483647} {
+		got, ok := parsePID(s)
+		assert.True(t, ok, s)
+		assert.Equal(t, want, got, s)
+	}
+	for _, s := range []string{"", "0", "01", "-1", "+1", "1a", "self", ".new", "2147483648", "99999999999"} {
+		_, ok := parsePID([]byte(s))
+		assert.False(t, ok, s)
+	}
+}
+
+// dirent is a struct linux_dirent64 record for name, padded to 8 bytes.
+func dirent(name string) []byte {
+	n := (19 + len(name) + 1 + 7) &^ 7
+	b := make([]byte, n)
+	binary.NativeEndian.PutUint16(b[16:], uint16(n))
+	copy(b[19:], name)
+	return b
+}
+
+func TestDirentPIDs(t *testing.T) {
+	var b []byte
+	for _, name := range []string{".", "..", "1", "self", "1234567", "sys", "42", "0"} {
+		b = append(b, dirent(name)...)
+	}
+	assert.Equal(t, []int{1, 1234567, 42}, direntPIDs(b, nil))
+	assert.Equal(t, []int{1}, direntPIDs(append(dirent("1"), 1, 2, 3), nil), "a short tail")
+	bad := dirent("7")
+	binary.NativeEndian.PutUint16(bad[16:], 300)
+	assert.Empty(t, direntPIDs(bad, nil), "a length past the buffer")
 }

@@ -3,7 +3,9 @@
 package procdir
 
 import (
+	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -164,6 +166,7 @@ type watcher struct {
 	pending map[int]struct{}
 	rescan  bool
 	evs     []procEvent
+	pids    []int
 	buf     []byte
 }
 
@@ -385,16 +388,50 @@ func (w *watcher) tick() error {
 // scan settles every process in /proc. /proc lists processes, not their
 // other threads.
 func (w *watcher) scan() error {
-	names, err := readNames(w.procfs)
-	if err != nil {
+	if _, err := unix.Seek(w.procfs, 0, 0); err != nil {
 		return fmt.Errorf("scan /proc: %w", err)
 	}
-	for _, name := range names {
-		if pid, err := strconv.Atoi(name); err == nil && pid > 0 {
-			w.settle(pid)
+	for {
+		n, err := unix.Getdents(w.procfs, w.buf)
+		if err != nil {
+			return fmt.Errorf("scan /proc: %w", err)
+		}
+		if n == 0 {
+			return nil
+		}
+		for _, pid := range direntPIDs(w.buf[:n], w.pids[:0]) {
+			// A process known is not asked whether it ended: if it did
+			// and its PID went to another, its pidfd's end, waiting in
+			// epoll, removes it before the next scan, and Check refuses
+			// connections to its socket meanwhile.
+			if p := w.procs[pid]; p != nil {
+				w.refresh(p)
+			} else {
+				w.settle(pid)
+			}
 		}
 	}
-	return nil
+}
+
+// direntPIDs appends the names in b (struct linux_dirent64 records, as
+// getdents64 returns them) that are PIDs to dst, without a string each.
+func direntPIDs(b []byte, dst []int) []int {
+	const nameAt = 19 // after d_ino, d_off, d_reclen and d_type
+	for len(b) >= nameAt {
+		reclen := int(binary.NativeEndian.Uint16(b[16:]))
+		if reclen < nameAt || reclen > len(b) {
+			break
+		}
+		name := b[nameAt:reclen]
+		if i := bytes.IndexByte(name, 0); i >= 0 {
+			name = name[:i]
+		}
+		if pid, ok := parsePID(name); ok {
+			dst = append(dst, pid)
+		}
+		b = b[reclen:]
+	}
+	return dst
 }
 
 // settle brings process pid's socket in step: made for a process new to
