@@ -17,7 +17,12 @@
 //     or root once the process is not dumpable, as set-user-ID programs
 //     and processes that changed credentials are). Connecting needs write
 //     permission on the socket, so only that user and root get through,
-//     as with /proc/PID/mem.
+//     as with /proc/PID/mem. Not the real uid: a set-user-ID program
+//     keeps its caller's real uid, and its caller may not debug it. The
+//     rule lets in only a user equal to all three of the real, effective
+//     and saved uids, and a process whose three differ is not dumpable
+//     (the kernel makes it so when its ids change), so its socket is
+//     root's.
 //   - procgdb's, after accept: Conn.Check reads the peer (SO_PEERCRED,
 //     then /proc/PEER/status) and the target from /proc and applies Check,
 //     a pure function of those readings and Yama's ptrace_scope that
