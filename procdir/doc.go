@@ -61,7 +61,14 @@
 // succeeds where the peer's would not (procgdb has CAP_SYS_PTRACE), and
 // the kernel then honours the program's set-user-ID bits because the
 // tracer is privileged. So the daemon checks again once attached, and at
-// each exec event, and drops the client (detaching) when the check fails.
+// each exec event before reporting it, and drops the client (detaching)
+// when the check fails.
+//
+// Whatever else the daemon does for a client it does with the client's
+// rights, not its own: a program it starts (vRun) runs with the client's
+// ids and no_new_privs (under a privileged tracer the kernel would honour
+// set-user-ID bits), and files it opens (vFile) are opened with the
+// client's file system ids.
 //
 // # Following processes
 //
