@@ -63,9 +63,9 @@ type Dir struct {
 // stops when ctx ends or Close is called, and then removes the sockets.
 //
 // dir must exist, belong to procgdb's effective uid and be writable by
-// nobody else (see openSockets for the whole rule); another procgdb must
-// not be serving it. Sockets left in it by a procgdb that did not stop
-// cleanly are removed.
+// nobody else, nor may a directory above it be unless sticky; another
+// procgdb must not be serving it. Sockets left in it by a procgdb that
+// did not stop cleanly are removed.
 //
 // Watch listens to the kernel's process events where it may (the proc
 // connector, which needs CAP_NET_ADMIN and the first PID and user
@@ -126,7 +126,8 @@ func (d *Dir) Close() error {
 	return d.err
 }
 
-// Epoll keys: a process's key times four plus what the descriptor is.
+// Epoll keys: a process's key (a multiple of four) plus what the
+// descriptor is.
 const (
 	keyEvents = iota // the process events socket
 	keyListen        // a process's socket
