@@ -334,6 +334,63 @@ func TestInterruptWhileRunning(t *testing.T) {
 	}
 }
 
+// TestInterruptCrossingStop: an interrupt byte that arrives after the
+// target stopped by itself (the client sent it while the stop reply was on
+// its way) is gdb's interrupt all the same: the next resume reports it as
+// a SIGINT stop, without resuming anything, and only once. lldb takes the
+// stop it got for the answer, and the byte is forgotten.
+func TestInterruptCrossingStop(t *testing.T) {
+	for _, tt := range []struct {
+		name, features, lldb string
+		pending              bool
+	}{
+		{"gdb", gdbFeatures, "", true},
+		{"lldb", lldbFeatures, "QThreadSuffixSupported", false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			ft := newFakeTarget()
+			h := startSession(t, ft, Config{})
+			h.negotiate(tt.features)
+			if tt.lldb != "" {
+				h.expect(tt.lldb, "OK")
+			}
+			bp := StopEvent{Kind: StopBreakpoint, PID: fakePID, TID: fakePID + 1}
+			resume := func(p string) string {
+				t.Helper()
+				if err := h.c.Send(p); err != nil {
+					t.Fatal(err)
+				}
+				waitFor(t, "resume", ft.resumed)
+				ft.stops <- bp
+				r, err := h.c.Receive()
+				if err != nil {
+					t.Fatal(err)
+				}
+				return r
+			}
+			if r := resume("vCont;c"); !strings.HasPrefix(r, "T05") {
+				t.Fatalf("stop reply = %q, want SIGTRAP", r)
+			}
+			if err := h.c.Interrupt(); err != nil {
+				t.Fatal(err)
+			}
+			if tt.pending {
+				// The interrupt byte comes before the packet: the
+				// session has seen it by then.
+				if r := h.exchange("vCont;s:p64.65"); !strings.HasPrefix(r, "T02thread:p64.65;") {
+					t.Errorf("vCont;s:p64.65 with an interrupt pending: got %q, want SIGINT of that thread", r)
+				}
+				if n := len(ft.resumes); n != 1 {
+					t.Errorf("the target was resumed %d times, want once: the SIGINT stop runs nothing", n)
+				}
+			}
+			if r := resume("vCont;c"); !strings.HasPrefix(r, "T05") {
+				t.Errorf("stop reply = %q, want SIGTRAP: the interrupt was reported twice", r)
+			}
+		})
+	}
+}
+
 func TestPacketWhileRunningIgnored(t *testing.T) {
 	ft := newFakeTarget()
 	h := startSession(t, ft, Config{})
