@@ -119,6 +119,9 @@ func (s *Session) forgetProcess(pid int) {
 	}
 	delete(s.ext.attachedPIDs, pid)
 	s.dropSnapshots()
+	// An interrupt is for the program that ran; it does not outlive
+	// it (gdbserver's SIGINT would kill a detached program).
+	s.interruptPending = false
 }
 
 // forgetAll drops what the session remembers of every process.
@@ -128,6 +131,7 @@ func (s *Session) forgetAll() {
 	s.hasLast = false
 	clear(s.ext.attachedPIDs)
 	s.dropSnapshots()
+	s.interruptPending = false
 }
 
 // forgetSelections resets the Hg and Hc selections that name thread tid of

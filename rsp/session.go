@@ -12,6 +12,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // packetSize is the PacketSize procgdb advertises: the longest packet the
@@ -153,6 +155,9 @@ type Session struct {
 	// is false until the first stop, when '?' reports the initial state.
 	last    StopEvent
 	hasLast bool
+	// interruptPending: the client sent the interrupt byte and has not
+	// been told of a stop with SIGINT since (noteInterrupt).
+	interruptPending bool
 
 	// threadList holds the ids qfThreadInfo listed that qsThreadInfo has
 	// yet to send.
@@ -457,8 +462,9 @@ func (s *Session) Serve(ctx context.Context) (Outcome, error) {
 		var r reply
 		switch ev.kind {
 		case frameInterrupt:
-			// The target is stopped: gdb sent ^C as it stopped by itself.
-			s.log.Debug("interrupt byte while stopped ignored")
+			// The target is stopped: the client sent the byte while it
+			// thought it running, and the stop reply crossed it.
+			s.noteInterrupt()
 			continue
 		case frameRejected:
 			r = errorReply(ev.frame.err)
@@ -567,10 +573,45 @@ func (s *Session) send(r reply) error {
 	return s.conn.writePacket(p)
 }
 
+// noteInterrupt records that the client sent the interrupt byte. gdb
+// expects every interrupt to end in a stop with SIGINT, even one that
+// crossed a stop reply on the wire or came while the stub stepped a thread
+// over a breakpoint for gdb, which then resumes at once (gdbserver makes
+// each interrupt a real SIGINT, pending until the program runs again). So
+// an interrupt stays pending until a stop with SIGINT is reported
+// (recordStop), and a resume while one is pending reports it at once
+// (run). lldb takes whatever stop answers its interrupt for the answer:
+// for lldb an interrupt lasts one run.
+func (s *Session) noteInterrupt() {
+	s.interruptPending = !s.lldb.on
+}
+
+// interruptStop is the stop that reports a pending interrupt on a resume
+// with actions: a SIGINT stop of the thread the first action names, or of
+// one of the threads it resumes, which all stay stopped.
+func (s *Session) interruptStop(actions []ResumeAction) (StopEvent, error) {
+	t := ThreadID{AnyThread, AnyThread}
+	if len(actions) > 0 {
+		t = ThreadID{actions[0].PID, actions[0].TID}
+	}
+	t, err := s.pickThread(t)
+	if err != nil {
+		return StopEvent{}, err
+	}
+	return StopEvent{Kind: StopSignal, PID: t.PID, TID: t.TID, Signal: int(unix.SIGINT)}, nil
+}
+
 // run resumes the target and waits until it stops, meanwhile passing the
 // interrupt byte on to the target, then sends the stop reply. A client that
 // disconnects while the target runs ends the wait and the session.
 func (s *Session) run(ctx context.Context, actions []ResumeAction, events <-chan frameEvent, next chan<- struct{}) (Outcome, error) {
+	if s.interruptPending {
+		ev, err := s.interruptStop(actions)
+		if err == nil {
+			return s.stopped(ev)
+		}
+		s.log.Warn("pending interrupt", "err", err)
+	}
 	if err := s.t.Resume(actions); err != nil {
 		return 0, s.send(errorReply(fmt.Errorf("resume: %w", err)))
 	}
@@ -607,6 +648,7 @@ func (s *Session) run(ctx context.Context, actions []ResumeAction, events <-chan
 				stop()
 				return OutcomeDisconnected, disconnectError(ev.err)
 			case ev.kind == frameInterrupt:
+				s.noteInterrupt()
 				if err := s.t.Interrupt(); err != nil {
 					s.log.Warn("interrupt", "err", err)
 				}

@@ -178,6 +178,9 @@ func threadStop(k StopKind) bool {
 // the client now takes as the general thread.
 func (s *Session) recordStop(ev StopEvent) {
 	s.last, s.hasLast = ev, true
+	if ev.Kind == StopSignal && ev.Signal == int(unix.SIGINT) {
+		s.interruptPending = false // answered (noteInterrupt)
+	}
 	switch {
 	case threadStop(ev.Kind):
 		if ev.TID > 0 {
