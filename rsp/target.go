@@ -159,8 +159,9 @@ type Target interface {
 	RemoveBreakpoint(pid int, addr uint64) error
 
 	// Resume resumes threads as the actions say; threads no action names
-	// stay stopped. Threads sitting on an inserted breakpoint step over it
-	// transparently.
+	// stay stopped. A thread that stopped at an inserted breakpoint and
+	// is resumed with its PC still there steps over it transparently; any
+	// other thread resumed at a breakpoint hits it.
 	Resume(actions []ResumeAction) error
 	// Wait blocks until the target stops after Resume (with every thread
 	// stopped again) or ctx is done.

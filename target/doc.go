@@ -11,6 +11,16 @@
 // Memory goes through process_vm_readv/writev in whole ranges, with
 // /proc/PID/mem for read-only pages (memory.go).
 //
+// Breakpoints are int3 bytes (breakpoint.Table). A thread that hits one is
+// reported with its PC moved back to the breakpoint's address. When such a
+// thread is resumed with its PC still there and the breakpoint still
+// inserted, it first steps over the breakpoint on its own, with the
+// breakpoint lifted and every other thread stopped. That is the only case:
+// a thread resumed at a breakpoint it did not stop at, or that the client
+// moved onto one, hits it at once, as gdb expects (gdb's jump and set $pc, a breakpoint inserted under a
+// stopped thread, a breakpoint at the return of a signal handler). gdb and
+// lldb step over breakpoints themselves, removing them first.
+//
 // The package knows Linux, not the remote protocol: it speaks of threads,
 // signals (host numbers), events and addresses.
 package target

@@ -380,6 +380,7 @@ func (t *Tracer) trap(th *thread) (Event, bool) {
 		if err := t.setPC(th, pc-1); err != nil {
 			t.log.Warn("rewind", "tid", th.tid, "err", err)
 		}
+		th.hitAt = pc - 1
 		ev.Kind, ev.Signal = EventBreakpoint, 0
 		return ev, true
 	case (code == trapHWBreakpoint || code == trapTrace) && th.proc.hw.Len() > 0 && t.hwHit(th, &ev):
@@ -436,7 +437,7 @@ func (t *Tracer) run(th *thread, kind ActionKind, sig unix.Signal) error {
 	// ESRCH: the thread is dying; its exit status is on its way.
 	th.state = running
 	th.stepping = kind == ActionStep
-	th.sig, th.deliver = 0, 0
+	th.sig, th.deliver, th.hitAt = 0, 0, 0
 	th.stepFrom = 0
 	if th.regs.gprOK {
 		th.stepFrom = th.regs.set.GPR.Rip

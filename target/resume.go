@@ -20,9 +20,10 @@ type plan struct {
 
 // Resume resumes the threads the actions match (the first matching
 // action applies to a thread) and leaves the others stopped. A thread
-// that sits on a breakpoint first steps over it on its own, with the
-// breakpoint lifted, so no other thread can run past it. If a matched
-// thread already has an event waiting, nothing runs and Wait reports it.
+// that stopped at a breakpoint and still sits on it first steps over it
+// on its own, with the breakpoint lifted, so no other thread can run past
+// it (the rule is at the code). If a matched thread already has an event
+// waiting, nothing runs and Wait reports it.
 func (t *Tracer) Resume(actions []Action) error {
 	return t.th.do(func() error {
 		if t.running {
@@ -72,7 +73,21 @@ func (t *Tracer) Resume(actions []Action) error {
 			if err != nil {
 				return err
 			}
-			if !pl.th.proc.bps.Has(pc) {
+			// When procgdb steps a thread over a breakpoint on its
+			// own: only a thread whose last stop was a hit of that
+			// breakpoint, and whose PC the client has not moved since,
+			// as gdb expects of gdbserver, which never steps over gdb's
+			// breakpoints by itself. gdb and lldb step over a
+			// breakpoint themselves (remove it, step, insert it again),
+			// so this serves clients that resume at a breakpoint they
+			// were just told of. Any other thread resumed at a
+			// breakpoint hits it at once: one whose PC the client moved
+			// onto it (gdb's jump, set $pc, an IDE's "set next
+			// statement"), one stopped there for another reason (with
+			// the others, or by a signal that gdb then sets a
+			// breakpoint at the return of), one the client inserted a
+			// breakpoint under.
+			if !t.stillAtHit(pl.th, pc) {
 				continue
 			}
 			ev, ok, err := t.stepOver(pl.th, t.signalFor(pl))
@@ -151,6 +166,12 @@ func (t *Tracer) anyUnstoppable() bool {
 	return false
 }
 
+// stillAtHit reports whether th stopped at the breakpoint at pc, which is
+// still inserted, and its PC is still pc. Must run on the tracer thread.
+func (t *Tracer) stillAtHit(th *thread, pc uint64) bool {
+	return pc == th.hitAt && th.proc.bps.Has(pc)
+}
+
 // signalFor returns the signal a planned thread gets: the client's, or
 // else one that passed silently while the thread was being stopped.
 func (t *Tracer) signalFor(pl *plan) unix.Signal {
@@ -162,9 +183,10 @@ func (t *Tracer) signalFor(pl *plan) unix.Signal {
 
 // takeQueued removes and returns the first queued event that the planned
 // resume may report: the end of a process or thread, or an event of a
-// thread about to be resumed. Breakpoint hits whose breakpoint has been removed since
-// are dropped: the thread's PC is already back on the instruction, which
-// simply runs. Must run on the tracer thread.
+// thread about to be resumed. A breakpoint hit is dropped when the
+// breakpoint has been removed since, or the client moved the thread's PC:
+// the thread's PC is already back on the instruction, or where the client
+// put it, and it simply runs. Must run on the tracer thread.
 func (t *Tracer) takeQueued(plans []plan) (Event, bool) {
 	if len(t.queue) == 0 {
 		return Event{}, false
@@ -183,7 +205,7 @@ func (t *Tracer) takeQueued(plans []plan) (Event, bool) {
 		case ev.Kind == EventBreakpoint:
 			th := t.threads[ev.TID]
 			pc, err := t.pc(th)
-			if err != nil || !th.proc.bps.Has(pc) {
+			if err != nil || !t.stillAtHit(th, pc) {
 				t.queue = append(t.queue[:i], t.queue[i+1:]...)
 				i--
 				continue

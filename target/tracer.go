@@ -74,6 +74,10 @@ type thread struct {
 	// [rangeStart, rangeEnd) (Action).
 	rangeStart, rangeEnd uint64
 	newborn              bool // auto-attached by a clone event; its first stop is still due
+	// hitAt is the address of the breakpoint the thread stopped at
+	// (EventBreakpoint), 0 after any other stop: only such a thread
+	// steps over a breakpoint by itself (Resume).
+	hitAt uint64
 	// sig is the signal the thread stopped with and the client was told
 	// about, delivered on resume only if the client asks for it.
 	sig unix.Signal
