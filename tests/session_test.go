@@ -40,6 +40,9 @@ func atLine(file string, line int) string {
 
 // exitedRE is how gdb reports that the inferior exited with code.
 func exitedRE(code int) string {
+	if code == 0 {
+		return `\[Inferior 1 \(process \d+\) exited normally\]`
+	}
 	return fmt.Sprintf(`\[Inferior 1 \(process \d+\) exited with code %02o\]`, code)
 }
 
