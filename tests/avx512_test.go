@@ -352,7 +352,8 @@ func TestAVX512Registers(t *testing.T) {
 		s := startStub(t, stubOptions{prog: prog("avx512")})
 		// By address: lldb would move a breakpoint by name past what it
 		// takes for the prologue of load_and_stop.
-		stop := fmt.Sprintf("breakpoint set -s avx512 -a %#x", elfSymbol(t, prog("avx512"), "avx512_loaded"))
+		loaded, _ := elfSymbol(t, prog("avx512"), "avx512_loaded", elf.STT_NOTYPE)
+		stop := fmt.Sprintf("breakpoint set -s avx512 -a %#x", loaded)
 		tr := runLLDB(t, prog("avx512"), "gdb-remote "+s.target,
 			stop,
 			"continue",
@@ -369,25 +370,4 @@ func TestAVX512Registers(t *testing.T) {
 		tr.match("register read zmm3h", `zmm3h = \{0x38 0x00 0x00 0x00 0x39 `)
 		tr.noMatch("register read --all", `error|unavailable`)
 	})
-}
-
-// elfSymbol returns the value of symbol name in the ELF file at path.
-func elfSymbol(t *testing.T, path, name string) uint64 {
-	t.Helper()
-	f, err := elf.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	syms, err := f.Symbols()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, s := range syms {
-		if s.Name == name {
-			return s.Value
-		}
-	}
-	t.Fatalf("%s has no symbol %s", path, name)
-	return 0
 }

@@ -58,26 +58,40 @@ func dialClient(t *testing.T, s *stub, d *client.Dialer) *client.Client {
 // which the process of c's selected thread runs.
 func symbolAddr(t *testing.T, c *client.Client, file, name string) uint64 {
 	t.Helper()
+	value, _ := elfSymbol(t, file, name, elf.STT_NOTYPE)
 	f, err := elf.Open(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	bias, err := c.LoadBias(f.Entry)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return value + bias
+}
+
+// elfSymbol returns the value of symbol name of ELF file path (a function
+// only, when typ is STT_FUNC) and the file's type. It fails the test when
+// there is none.
+func elfSymbol(t *testing.T, path, name string, typ elf.SymType) (uint64, elf.Type) {
+	t.Helper()
+	f, err := elf.Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer f.Close()
 	syms, err := f.Symbols()
 	if err != nil {
-		t.Fatal(err)
-	}
-	bias, err := c.LoadBias(f.Entry)
-	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("%s: %v", path, err)
 	}
 	for _, s := range syms {
-		if s.Name == name {
-			return s.Value + bias
+		if s.Name == name && (typ == elf.STT_NOTYPE || elf.ST_TYPE(s.Info) == typ) {
+			return s.Value, f.Type
 		}
 	}
-	t.Fatalf("%s has no symbol %s", file, name)
-	return 0
+	t.Fatalf("%s has no symbol %s", path, name)
+	return 0, 0
 }
 
 // expect returns a function that fails the test unless the stop and the

@@ -30,29 +30,12 @@ import (
 // interrupt was lost.
 const replyTimeout = 10 * time.Second
 
-// symbolAddr returns the run-time address of symbol name of program path,
-// loaded (position-independent) in process pid.
-func symbolAddr(t *testing.T, pid int, path, name string) uint64 {
+// processSymbolAddr returns the run-time address of function name of
+// program path, loaded (position-independent or not) in process pid.
+func processSymbolAddr(t *testing.T, pid int, path, name string) uint64 {
 	t.Helper()
-	f, err := elf.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	syms, err := f.Symbols()
-	if err != nil {
-		t.Fatalf("%s: %v", path, err)
-	}
-	var value uint64
-	for _, s := range syms {
-		if s.Name == name && elf.ST_TYPE(s.Info) == elf.STT_FUNC {
-			value = s.Value
-		}
-	}
-	if value == 0 {
-		t.Fatalf("%s has no function %s", path, name)
-	}
-	if f.Type != elf.ET_DYN {
+	value, typ := elfSymbol(t, path, name, elf.STT_FUNC)
+	if typ != elf.ET_DYN {
 		return value
 	}
 	return loadBase(t, pid, path) + value
@@ -150,7 +133,7 @@ func TestInterruptRaces(t *testing.T) {
 	prepare(t)
 	s := startStub(t, stubOptions{prog: prog("hotloop")})
 	c := dialStub(t, s)
-	tick := symbolAddr(t, s.pid, prog("hotloop"), "tick")
+	tick := processSymbolAddr(t, s.pid, prog("hotloop"), "tick")
 	// swbreak+: the stub, not the client, moves the PC back over int3.
 	if r := exchange(t, c, gdbQSupported); !strings.Contains(r, "swbreak+") {
 		t.Fatalf("qSupported: %q lacks swbreak+", r)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"strconv"
 	"testing"
 )
 
@@ -158,4 +159,84 @@ func TestSiginfoWrite(t *testing.T) {
 			}
 		})
 	}
+}
+// TestSignalDuringNext runs gdb's next over a loop that only a SIGALRM
+// handler ends (testdata/alarmloop.c), with SIGALRM passed to the program
+// silently. gdb must be told of a signal that arrives for a thread it
+// steps, even one it passes on: it then puts a breakpoint where the
+// handler returns, lets the handler run with the signal, and steps on
+// from there. next ends at the line after the loop, with one signal and
+// with several arriving while gdb steps.
+func TestSignalDuringNext(t *testing.T) {
+	prepare(t)
+	loop := lineOf(t, "alarmloop.c", "loop")
+	after := lineOf(t, "alarmloop.c", "after-loop")
+	for _, tt := range []struct {
+		name string
+		want int
+		args []string // WANT and FIRST
+	}{
+		{"one signal", 1, []string{"1", "300000"}},
+		{"five signals", 5, []string{"5", "20000"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			prepare(t)
+			s := startStub(t, stubOptions{prog: prog("alarmloop"), args: tt.args})
+			tr := s.gdb(
+				"handle SIGALRM nostop noprint pass",
+				fmt.Sprintf("break %d", loop),
+				"continue",
+				"next",
+				"print count",
+				"continue",
+			)
+			tr.match("continue", fmt.Sprintf(`Breakpoint 1, main \(.*\) at \S*alarmloop\.c:%d\n`, loop))
+			tr.match("next", fmt.Sprintf(`^%d\s+setitimer\(ITIMER_REAL, &off, NULL\);`, after))
+			if m := tr.match("print count", `^\$\d+ = (\d+)$`); m != nil {
+				if n, _ := strconv.Atoi(m[1]); n < tt.want {
+					t.Errorf("count = %d after next, want at least %d", n, tt.want)
+				}
+			}
+			tr.match("continue", exitedRE(0), 2)
+		})
+	}
+}
+
+// TestSignalHandlerStep stops at a SIGALRM (handle SIGALRM stop print
+// pass) in testdata/alarmloop.c's loop, then steps with gdb's step: into
+// the handler, through it line by line (under the frame gdb shows as
+// "<signal handler called>"), and out of it back to main.
+func TestSignalHandlerStep(t *testing.T) {
+	prepare(t)
+	loop := lineOf(t, "alarmloop.c", "loop")
+	after := lineOf(t, "alarmloop.c", "after-loop")
+	entry := lineOf(t, "alarmloop.c", "handler-entry")
+	body := lineOf(t, "alarmloop.c", "handler-count")
+	end := lineOf(t, "alarmloop.c", "handler-end")
+	s := startStub(t, stubOptions{prog: prog("alarmloop")})
+	tr := s.gdb(
+		"handle SIGALRM stop print pass",
+		fmt.Sprintf("break %d", loop),
+		"continue",
+		// Nothing to hit when the handler returns to the loop.
+		"delete",
+		"continue",
+		"step",
+		"bt",
+		"step",
+		"step",
+		"step",
+		"print count",
+		"continue",
+	)
+	tr.match("continue", `Program received signal SIGALRM, Alarm clock\.`, 2)
+	tr.match("step", fmt.Sprintf(`^handler \(sig=-?\d+\) at \S*alarmloop\.c:%d\n`, entry))
+	tr.match("bt", `(?m)^#0\s+handler \(.*\n#1\s+<signal handler called>\n#2\s+.*main \(`)
+	tr.match("step", fmt.Sprintf(`^%d\s`, body), 2)
+	tr.match("step", fmt.Sprintf(`^%d\s`, end), 3)
+	// Back where the signal came, or (from the middle of the loop's line)
+	// on to the line after it.
+	tr.match("step", fmt.Sprintf(`^main \(.*\) at \S*alarmloop\.c:(%d|%d)\n`, loop, after), 4)
+	tr.match("print count", `^\$\d+ = 1$`)
+	tr.match("continue", exitedRE(0), 3)
 }
