@@ -265,7 +265,11 @@ func (t *Tracer) handle(we waitEvent, stopping bool) (Event, bool) {
 			}
 			return ev, ok
 		}
-		if int(we.sig) < len(t.pass) && t.pass[we.sig] {
+		// A signal for a thread the client steps is the client's
+		// business even when it passes: gdb then puts a breakpoint where
+		// the handler will return and lets it run, rather than find
+		// itself stepping in the handler (gdbserver reports it too).
+		if int(we.sig) < len(t.pass) && t.pass[we.sig] && !th.stepped {
 			th.deliver = we.sig
 			if resume {
 				t.cont(th)
@@ -399,8 +403,8 @@ func (t *Tracer) trap(th *thread) (Event, bool) {
 
 // cont resumes a thread after a stop the client does not hear about,
 // the way it was running before: a thread in the middle of a single-step
-// (caught by a late interrupt, a clone event, a passed signal) steps
-// again, or the step would be lost. It delivers the signal the thread
+// (caught by a late interrupt, a clone event) steps again, or the step
+// would be lost. It delivers the signal the thread
 // holds for the program. Must run on the tracer thread.
 func (t *Tracer) cont(th *thread) {
 	kind := ActionContinue

@@ -37,7 +37,8 @@ func (t *Tracer) Resume(actions []Action) error {
 					plans = append(plans, plan{th, a})
 					th.proc.forkHeld = false
 					th.rangeStart, th.rangeEnd = 0, 0
-					if a.Kind == ActionStep {
+					th.stepped = a.Kind == ActionStep
+					if th.stepped {
 						th.rangeStart, th.rangeEnd = a.RangeStart, a.RangeEnd
 					}
 					break

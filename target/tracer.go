@@ -70,6 +70,9 @@ type thread struct {
 	proc     *process
 	state    threadState
 	stepping bool // resumed with PTRACE_SINGLESTEP
+	// stepped: the client asked for the thread to be stepped (an
+	// ActionStep) in the resume under way.
+	stepped bool
 	// rangeStart and rangeEnd: a range step goes on while the PC is in
 	// [rangeStart, rangeEnd) (Action).
 	rangeStart, rangeEnd uint64
