@@ -563,6 +563,11 @@ func TestHostileCorpus(t *testing.T) {
 			t.Fatalf("line %d %.60q: then '?' = %.60q, want %.60q", e.Line, e.Data, r, stop)
 		}
 	}
+	// The corpus's lone interrupt byte is an interrupt like any other:
+	// the next resume reports it, once.
+	if r := exchange(t, c, "vCont;c"); !strings.HasPrefix(r, "T02") {
+		t.Errorf("vCont;c after the corpus: %q, want the interrupt's SIGINT", r)
+	}
 	// The process is unharmed: it runs to its end.
 	if r := exchange(t, c, "vCont;c"); !strings.HasPrefix(r, "W00") {
 		t.Errorf("vCont;c after the corpus: %q, want W00", r)
