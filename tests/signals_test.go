@@ -240,3 +240,110 @@ func TestSignalHandlerStep(t *testing.T) {
 	tr.match("print count", `^\$\d+ = 1$`)
 	tr.match("continue", exitedRE(0), 3)
 }
+
+// TestPassedSignalsSiginfo debugs testdata/tkill.c, whose two threads get
+// SIGUSR1 and SIGUSR2 from tgkill at the same moment, under handle ...
+// stop print pass: gdb stops at each of the four signals, in its thread,
+// with the signal's own siginfo, and passing each on delivers it to that
+// thread, once, with that siginfo (the handlers check), so the program
+// ends well.
+func TestPassedSignalsSiginfo(t *testing.T) {
+	prepare(t)
+	joined := lineOf(t, "tkill.c", "joined")
+	s := startStub(t, stubOptions{prog: prog("tkill")})
+	cmds := []string{
+		"handle SIGUSR1 stop print pass",
+		"handle SIGUSR2 stop print pass",
+		fmt.Sprintf("break %d", joined),
+	}
+	const signals = 4
+	for range signals {
+		cmds = append(cmds,
+			"continue",
+			"print $_siginfo.si_signo",
+			"print $_siginfo.si_code",
+			"print $_siginfo._sifields._kill.si_pid == self",
+		)
+	}
+	cmds = append(cmds, "continue", "continue")
+	tr := s.gdb(cmds...)
+
+	seen := map[string]bool{} // "thread/signal"
+	for n := 1; n <= signals; n++ {
+		m := tr.match("continue", `Thread (\d+) .* received signal SIGUSR([12]), User defined signal [12]\.`, n)
+		if m == nil {
+			continue
+		}
+		if seen[m[1]+"/"+m[2]] {
+			t.Errorf("continue #%d: thread %s got SIGUSR%s again", n, m[1], m[2])
+		}
+		seen[m[1]+"/"+m[2]] = true
+		signo := map[string]string{"1": "10", "2": "12"}[m[2]]
+		tr.match("print $_siginfo.si_signo", `^\$\d+ = `+signo+`$`, n)
+		tr.match("print $_siginfo.si_code", `^\$\d+ = -6$`, n) // SI_TKILL
+		tr.match("print $_siginfo._sifields._kill.si_pid == self", `^\$\d+ = 1$`, n)
+	}
+	tr.match("continue", fmt.Sprintf(`Breakpoint 1, main \(\) at \S*tkill\.c:%d\n`, joined), signals+1)
+	tr.match("continue", exitedRE(0), signals+2)
+}
+
+// TestSignalCommandThread: gdb's signal command delivers the signal to the
+// selected thread, even when handle says nopass, and even when gdb first
+// has to step another thread over a breakpoint. Thread 1 waits in
+// pthread_join, stopped with the other thread rather than by a signal.
+func TestSignalCommandThread(t *testing.T) {
+	prepare(t)
+	handler := lineOf(t, "nopass.c", "handler")
+	for _, keep := range []bool{true, false} {
+		t.Run(fmt.Sprintf("step over %v", keep), func(t *testing.T) {
+			prepare(t)
+			s := startStub(t, stubOptions{prog: prog("nopass")})
+			cmds := []string{
+				"handle SIGUSR1 stop print nopass",
+				"break blocked",
+				"continue",
+			}
+			if !keep {
+				cmds = append(cmds, "delete")
+			}
+			cmds = append(cmds, "break handler", "thread 1", "signal SIGUSR1", "info threads")
+			tr := s.gdb(cmds...)
+			tr.match("continue", `hit Breakpoint 1, blocked \(\)`)
+			tr.match("signal SIGUSR1", fmt.Sprintf(`Breakpoint \d, handler \(sig=10\) at \S*nopass\.c:%d\n`, handler))
+			tr.match("info threads", `(?m)^\* 1\s+Thread .* handler \(sig=10\)`)
+		})
+	}
+}
+
+// TestAttachSignalPending attaches again and again to testdata/sigchain.c,
+// whose thread always has a SIGALRM on its way, until the thread is found
+// stopped with it: gdb shows the signal in the thread's $_siginfo. Each
+// detach must deliver the signal, or the chain breaks and the program
+// aborts.
+func TestAttachSignalPending(t *testing.T) {
+	prepare(t)
+	canAttach(t)
+	p := startReady(t, "sigchain")
+	pid := p.cmd.Process.Pid
+	s := startMulti(t, stubOptions{})
+	const attempts = 30
+	caught := false
+	for i := 0; i < attempts && !caught; i++ {
+		tr := s.gdbExt(prog("sigchain"),
+			"handle SIGALRM stop print pass",
+			fmt.Sprintf("attach %d", pid),
+			"thread apply 2 print $_siginfo.si_signo",
+			"detach",
+		)
+		m := tr.match("thread apply 2 print $_siginfo.si_signo", `(?m)^\$\d+ = (\d+)$`)
+		caught = m != nil && m[1] == "14"
+		tr.match("detach", fmt.Sprintf(`\[Inferior 1 \(process %d\) detached\]`, pid))
+		if t.Failed() {
+			break
+		}
+	}
+	if !caught {
+		t.Errorf("in %d attaches, thread 2 was never shown stopped with its SIGALRM", attempts)
+	}
+	p.runsOnToReport(t, "sigchain", `^done$`)
+}
