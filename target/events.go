@@ -181,6 +181,10 @@ func (t *Tracer) takePendingTrap(th *thread) {
 		return
 	}
 	t.log.Debug("SIGTRAP pending after interrupt", "tid", th.tid)
+	if th.deliver != 0 && th.sigStop {
+		// Leaving the stop of a signal it must still get.
+		t.keepSiginfo(th)
+	}
 	if err := unix.PtraceCont(th.tid, 0); err != nil {
 		if !errors.Is(err, unix.ESRCH) {
 			t.log.Warn("take pending trap", "tid", th.tid, "err", err)
@@ -240,6 +244,7 @@ func (t *Tracer) handle(we waitEvent, stopping bool) (Event, bool) {
 	}
 	p := th.proc
 	resume := t.running && !stopping
+	th.sigStop = we.kind == waitSignal
 	switch we.kind {
 	case waitExited, waitKilled:
 		delete(t.threads, th.tid)
@@ -258,6 +263,16 @@ func (t *Tracer) handle(we waitEvent, stopping bool) (Event, bool) {
 
 	case waitSignal:
 		th.state = stopped
+		if we.sig == th.injected {
+			// The signal signalFrom sent for a resume: deliver it now,
+			// as that resume meant to.
+			th.injected = 0
+			th.deliver = we.sig
+			if resume {
+				t.cont(th)
+			}
+			return Event{}, false
+		}
 		if we.sig == unix.SIGTRAP {
 			ev, ok := t.trap(th)
 			if !ok && resume {
@@ -416,7 +431,7 @@ func (t *Tracer) cont(th *thread) {
 	}
 }
 
-// run resumes one thread. Must run on the tracer thread.
+// run resumes one thread, delivering sig. Must run on the tracer thread.
 func (t *Tracer) run(th *thread, kind ActionKind, sig unix.Signal) error {
 	kind = t.stepForWatch(th, kind)
 	// ESRCH: killed from outside, the registers no longer matter.
@@ -426,7 +441,10 @@ func (t *Tracer) run(th *thread, kind ActionKind, sig unix.Signal) error {
 	if err := th.regs.flush(th.tid); err != nil && !errors.Is(err, unix.ESRCH) {
 		return err
 	}
-	var err error
+	sig, err := t.signalFrom(th, sig)
+	if err != nil {
+		return err
+	}
 	switch {
 	case kind == ActionStep:
 		err = ptraceStep(th.tid, int(sig))
@@ -441,7 +459,7 @@ func (t *Tracer) run(th *thread, kind ActionKind, sig unix.Signal) error {
 	// ESRCH: the thread is dying; its exit status is on its way.
 	th.state = running
 	th.stepping = kind == ActionStep
-	th.sig, th.deliver, th.hitAt = 0, 0, 0
+	th.sig, th.deliver, th.deliverInfo, th.hitAt = 0, 0, nil, 0
 	th.stepFrom = 0
 	if th.regs.gprOK {
 		th.stepFrom = th.regs.set.GPR.Rip
@@ -452,6 +470,47 @@ func (t *Tracer) run(th *thread, kind ActionKind, sig unix.Signal) error {
 		th.dying = true
 	}
 	return nil
+}
+
+// signalFrom prepares the delivery of sig to th as it leaves its stop,
+// resumed or detached, and returns the signal to hand to ptrace. At a
+// signal-delivery-stop the kernel delivers the signal that ptrace names,
+// with the stop's siginfo when it is the stop's signal: a signal the
+// thread stopped with reaches it as it came, never sent again; one it
+// holds after it left that stop gets its kept siginfo (deliverInfo). At
+// any other stop (with the others, a new thread's, a clone, fork, exec or
+// system call stop) the kernel ignores that signal: it is sent to the
+// thread instead, and handle delivers it at the stop it makes.
+// Must run on the tracer thread.
+func (t *Tracer) signalFrom(th *thread, sig unix.Signal) (unix.Signal, error) {
+	if sig == 0 {
+		return 0, nil
+	}
+	if !th.sigStop {
+		if err := unix.Tgkill(th.proc.pid, th.tid, sig); err != nil && !errors.Is(err, unix.ESRCH) {
+			return 0, fmt.Errorf("send signal %d to %d: %w", sig, th.tid, err)
+		}
+		th.injected = sig
+		return 0, nil
+	}
+	if sig == th.deliver && th.deliverInfo != nil {
+		if err := ptraceSetSiginfo(th.tid, th.deliverInfo); err != nil && !errors.Is(err, unix.ESRCH) {
+			return 0, fmt.Errorf("siginfo of %d: %w", th.tid, err)
+		}
+	}
+	return sig, nil
+}
+
+// keepSiginfo keeps the siginfo of the signal th holds to deliver (and
+// stopped with) for when it has left that stop. Must run on the tracer
+// thread.
+func (t *Tracer) keepSiginfo(th *thread) {
+	var info [siginfoSize]byte
+	if err := ptraceGetSiginfo(th.tid, &info); err != nil {
+		t.log.Warn("siginfo", "tid", th.tid, "err", err)
+		return
+	}
+	th.deliverInfo = &info
 }
 
 // forked handles a fork or vfork event of th. When the client follows

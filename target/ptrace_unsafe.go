@@ -40,7 +40,8 @@ func ptraceGetSiginfo(tid int, info *[siginfoSize]byte) error {
 	return ptrace(unix.PTRACE_GETSIGINFO, tid, 0, uintptr(unsafe.Pointer(info)))
 }
 
-// ptraceSetSiginfo replaces the siginfo_t of the signal tid stopped with.
+// ptraceSetSiginfo replaces the siginfo_t of the signal tid stopped
+// with, which a resume with that signal delivers.
 func ptraceSetSiginfo(tid int, info *[siginfoSize]byte) error {
 	return ptrace(unix.PTRACE_SETSIGINFO, tid, 0, uintptr(unsafe.Pointer(info)))
 }

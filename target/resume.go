@@ -46,6 +46,14 @@ func (t *Tracer) Resume(actions []Action) error {
 			}
 		}
 		if ev, ok := t.takeQueued(plans); ok {
+			// Nothing runs: the signals the client resumed threads with
+			// wait for their next run, or they would be lost (the
+			// client thinks them delivered).
+			for _, pl := range plans {
+				if pl.act.Signal != 0 {
+					pl.th.deliver, pl.th.deliverInfo = unix.Signal(pl.act.Signal), nil
+				}
+			}
 			t.report(ev)
 			return nil
 		}
@@ -259,11 +267,12 @@ func (t *Tracer) stillInRange(th *thread) bool {
 // Must run on the tracer thread.
 func (t *Tracer) stepAlone(th *thread, sig unix.Signal) (Event, bool, error) {
 	// A signal that passes silently while the instruction is pending
-	// waits for the resume after the step.
+	// waits, with its siginfo, for the resume after the step.
 	var held unix.Signal
+	var heldInfo *[siginfoSize]byte
 	defer func() {
 		if held != 0 && t.threads[th.tid] == th {
-			th.deliver = held
+			th.deliver, th.deliverInfo = held, heldInfo
 		}
 	}()
 	for {
@@ -271,6 +280,7 @@ func (t *Tracer) stepAlone(th *thread, sig unix.Signal) (Event, bool, error) {
 			return Event{}, false, err
 		}
 		sig = 0
+		sent := th.injected
 		ev, ok, err := t.waitThread(th)
 		if err != nil || ok {
 			return ev, ok, err
@@ -279,10 +289,19 @@ func (t *Tracer) stepAlone(th *thread, sig unix.Signal) (Event, bool, error) {
 			// Gone, or about to exit: nothing left to step.
 			return Event{}, false, nil
 		}
-		// A clone event, or a signal that passes silently (kept for the
-		// following resume): the instruction has not finished yet.
-		if th.deliver != 0 {
-			held, th.deliver = th.deliver, 0
+		switch {
+		case th.deliver == 0:
+			// A clone event: the instruction has not finished yet.
+		case sent != 0 && th.injected == 0:
+			// The signal run sent for this step came: it goes with
+			// the step, as from a signal-delivery-stop.
+			sig, th.deliver = th.deliver, 0
+		default:
+			// A signal that passes silently, kept for the following
+			// resume.
+			t.keepSiginfo(th)
+			held, heldInfo = th.deliver, th.deliverInfo
+			th.deliver, th.deliverInfo = 0, nil
 		}
 	}
 }
@@ -459,6 +478,10 @@ func (t *Tracer) detach(p *process) error {
 		sig := th.deliver
 		if s, ok := held[th.tid]; ok {
 			sig = s
+		}
+		sig, err := t.signalFrom(th, sig)
+		if err != nil {
+			errs = append(errs, err)
 		}
 		if err := ptraceDetach(th.tid, int(sig)); err != nil && !errors.Is(err, unix.ESRCH) {
 			errs = append(errs, fmt.Errorf("detach %d: %w", th.tid, err))

@@ -84,9 +84,19 @@ type thread struct {
 	// sig is the signal the thread stopped with and the client was told
 	// about, delivered on resume only if the client asks for it.
 	sig unix.Signal
-	// deliver is a signal the client was not told about (it passes
-	// silently) that must reach the thread when it next runs.
-	deliver unix.Signal
+	// deliver is a signal the thread must get when it next runs: one
+	// that passes silently, or one the client resumed it with in a resume
+	// that reported another thread's event instead. deliverInfo, when
+	// set, is its siginfo, kept when the thread left the signal's own
+	// stop (signalFrom).
+	deliver     unix.Signal
+	deliverInfo *[siginfoSize]byte
+	// sigStop: the thread is in a signal-delivery-stop, where a resume
+	// delivers the signal it names; the kernel ignores that signal at
+	// other stops (ptrace event stops). injected is a signal sent to the
+	// thread instead (signalFrom), whose stop is taken as the resume's.
+	sigStop  bool
+	injected unix.Signal
 	// exitPending: stopped at PTRACE_EVENT_EXIT; dying: resumed from it.
 	// A dying thread never stops again, so nobody waits for it to stop.
 	exitPending, dying bool
