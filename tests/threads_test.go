@@ -66,3 +66,36 @@ func TestThreads(t *testing.T) {
 	tr.match("info threads", `(?m)^\* 1\s+Thread .* all_started \(\)`)
 	tr.match("continue", exitedRE(0), 6)
 }
+
+// TestFairEvents: two threads of testdata/tightloop.c hit a breakpoint at
+// once, whenever they run, so every stop finds an event for each of them;
+// the stub must report one or the other, not always the same (gdbserver
+// picks one at random). Each round inserts the breakpoint, continues to
+// it, deletes it (which drops the other thread's event), and continues and
+// interrupts to start afresh. Both threads must be reported in 20 rounds.
+func TestFairEvents(t *testing.T) {
+	prepare(t)
+	spin := lineOf(t, "tightloop.c", "spin")
+	s := startStub(t, stubOptions{prog: prog("tightloop")})
+	g := startMI(t, prog("tightloop"))
+	g.run("-gdb-set mi-async on", "done")
+	g.run("-target-select remote "+s.target, "connected")
+	hitRE := `^\*stopped,reason="breakpoint-hit",.*thread-id="(\d+)"`
+	seen := map[string]int{}
+	const rounds = 20
+	for range rounds {
+		g.run(fmt.Sprintf("-break-insert tightloop.c:%d", spin), "done")
+		g.run("-exec-continue", "running")
+		m := regexp.MustCompile(hitRE).FindStringSubmatch(g.expect(hitRE))
+		seen[m[1]]++
+		g.run("-break-delete", "done")
+		g.run("-exec-continue", "running")
+		g.expect(`^\*running,thread-id="all"`)
+		g.run("-exec-interrupt", "done")
+		g.expect(`^\*stopped,reason="signal-received",signal-name="SIGINT"`)
+	}
+	t.Logf("breakpoint reports by thread: %v", seen)
+	if len(seen) != 2 {
+		t.Errorf("in %d rounds the breakpoint was reported for threads %v, want both spinning threads", rounds, seen)
+	}
+}
