@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"slices"
 
 	"golang.org/x/sys/unix"
@@ -103,13 +104,67 @@ func (t *Tracer) wait4(tid int) (unix.WaitStatus, error) {
 	}
 }
 
-// finish ends a run: it stops every other thread, then hands ev to Wait.
+// finish ends a run: it stops every other thread, then hands ev, or an
+// event another thread reached meanwhile (pick), to Wait.
 // Must run on the tracer thread.
 func (t *Tracer) finish(ev Event) {
+	from := len(t.queue)
 	if err := t.stopAll(); err != nil {
 		t.log.Warn("stopping threads", "err", err)
 	}
-	t.report(ev)
+	t.report(t.pick(ev, from))
+}
+
+// pick chooses the event to report among ev, which ended a run, and the
+// events other threads reached while they were stopped (t.queue[from:]);
+// the others wait in the queue. When threads keep reaching events at once
+// (hitting one breakpoint in a loop), reporting the first one to come
+// would always favour the same thread, the one the kernel reports first
+// or the resume started first, and starve the others: like gdbserver,
+// procgdb chooses at random (fairChoice). Only stops at a breakpoint,
+// watchpoint, signal or step take part: the client's interrupt and
+// process events are reported as they came. Must run on the tracer thread.
+func (t *Tracer) pick(ev Event, from int) Event {
+	if !fairKind(ev) {
+		return ev
+	}
+	evs, at := []Event{ev}, []int{-1}
+	for i := from; i < len(t.queue); i++ {
+		if fairKind(t.queue[i]) {
+			evs, at = append(evs, t.queue[i]), append(at, i)
+		}
+	}
+	i := at[t.fairChoice(evs)]
+	if i < 0 {
+		return ev
+	}
+	picked := t.queue[i]
+	t.queue[i] = ev
+	return picked
+}
+
+// fairChoice returns the index of the event in evs to report: one of a
+// thread the client steps, which the client waits for (gdbserver prefers
+// it too), or else one at random. Must run on the tracer thread.
+func (t *Tracer) fairChoice(evs []Event) int {
+	for i, ev := range evs {
+		if th := t.threads[ev.TID]; th != nil && th.stepped {
+			return i
+		}
+	}
+	return rand.IntN(len(evs))
+}
+
+// fairKind reports whether ev is a thread's stop that is reported in a
+// fair order (pick).
+func fairKind(ev Event) bool {
+	switch ev.Kind {
+	case EventBreakpoint, EventHWBreakpoint, EventWatchpoint, EventStep:
+		return true
+	case EventSignal:
+		return ev.Signal != int(unix.SIGINT) // not an interrupt's stop
+	}
+	return false
 }
 
 // report hands ev to Wait. Must run on the tracer thread.

@@ -192,10 +192,12 @@ func (t *Tracer) signalFor(pl *plan) unix.Signal {
 
 // takeQueued removes and returns the first queued event that the planned
 // resume may report: the end of a process or thread, or an event of a
-// thread about to be resumed. A breakpoint hit is dropped when the
-// breakpoint has been removed since, or the client moved the thread's PC:
-// the thread's PC is already back on the instruction, or where the client
-// put it, and it simply runs. Must run on the tracer thread.
+// thread about to be resumed; when that is a thread's stop, one of the
+// resumed threads' stops chosen as pick does. A breakpoint hit is dropped
+// when the breakpoint has been removed since, or the client moved the
+// thread's PC: the thread's PC is already back on the instruction, or
+// where the client put it, and it simply runs. Must run on the tracer
+// thread.
 func (t *Tracer) takeQueued(plans []plan) (Event, bool) {
 	if len(t.queue) == 0 {
 		return Event{}, false
@@ -204,26 +206,35 @@ func (t *Tracer) takeQueued(plans []plan) (Event, bool) {
 	for _, pl := range plans {
 		resumed[pl.th.tid] = true
 	}
-	for i := 0; i < len(t.queue); i++ {
-		ev := t.queue[i]
-		switch {
-		case ev.Kind == EventExited || ev.Kind == EventKilled || ev.Kind == EventThreadExited:
-			// Nothing of these is left to resume.
-		case !resumed[ev.TID]:
-			continue
-		case ev.Kind == EventBreakpoint:
-			th := t.threads[ev.TID]
-			pc, err := t.pc(th)
-			if err != nil || !t.stillAtHit(th, pc) {
-				t.queue = append(t.queue[:i], t.queue[i+1:]...)
-				i--
-				continue
+	t.queue = slices.DeleteFunc(t.queue, func(ev Event) bool {
+		if ev.Kind != EventBreakpoint || !resumed[ev.TID] {
+			return false
+		}
+		th := t.threads[ev.TID]
+		pc, err := t.pc(th)
+		return err != nil || !t.stillAtHit(th, pc)
+	})
+	first := slices.IndexFunc(t.queue, func(ev Event) bool {
+		// Nothing of the ends is left to resume.
+		return ev.Kind == EventExited || ev.Kind == EventKilled || ev.Kind == EventThreadExited || resumed[ev.TID]
+	})
+	if first < 0 {
+		return Event{}, false
+	}
+	i := first
+	if fairKind(t.queue[first]) {
+		var evs []Event
+		var at []int
+		for j, ev := range t.queue {
+			if resumed[ev.TID] && fairKind(ev) {
+				evs, at = append(evs, ev), append(at, j)
 			}
 		}
-		t.queue = append(t.queue[:i], t.queue[i+1:]...)
-		return ev, true
+		i = at[t.fairChoice(evs)]
 	}
-	return Event{}, false
+	ev := t.queue[i]
+	t.queue = slices.Delete(t.queue, i, i+1)
+	return ev, true
 }
 
 // stepOver moves th past the breakpoint it sits on: the breakpoint is
