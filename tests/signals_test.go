@@ -315,6 +315,28 @@ func TestSignalCommandThread(t *testing.T) {
 	}
 }
 
+// TestQueueSignalStepi: stepi with a signal queued for thread 1, waiting
+// in pthread_join, delivers it with the step: the thread stops at the
+// first instruction of the handler.
+func TestQueueSignalStepi(t *testing.T) {
+	prepare(t)
+	s := startStub(t, stubOptions{prog: prog("nopass")})
+	tr := s.gdb(
+		"handle SIGUSR1 stop print pass",
+		"break blocked",
+		"continue",
+		"delete",
+		"thread 1",
+		"queue-signal SIGUSR1",
+		"stepi",
+		"bt 2",
+		"kill",
+	)
+	tr.match("continue", `hit Breakpoint 1, blocked \(\)`)
+	tr.match("stepi", `^handler \(sig=-?\d+\) at \S*nopass\.c:\d+\n`)
+	tr.match("bt 2", `(?m)^#0\s+handler \(.*\n#1\s+<signal handler called>`)
+}
+
 // TestAttachSignalPending attaches again and again to testdata/sigchain.c,
 // whose thread always has a SIGALRM on its way, until the thread is found
 // stopped with it: gdb shows the signal in the thread's $_siginfo. Each
