@@ -18,7 +18,9 @@
 // lets the threads the client named run until one of them stops, when
 // every thread is stopped again and the session sends one stop reply.
 // While the inferior runs, the client sends nothing but the interrupt byte
-// 0x03, which makes the session call Target.Interrupt. Non-stop mode, where
+// 0x03, which makes the session call Target.Interrupt. For gdb an
+// interrupt stays pending until a stop with SIGINT is reported, even one
+// that crossed a stop reply: the next resume reports it (session.go). Non-stop mode, where
 // threads stop and run independently and stops are notifications, is not
 // implemented; Target keeps per-thread state so that it can be.
 //

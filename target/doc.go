@@ -21,6 +21,19 @@
 // stopped thread, a breakpoint at the return of a signal handler). gdb and
 // lldb step over breakpoints themselves, removing them first.
 //
+// Signals. A thread that stops with a signal stays in that
+// signal-delivery-stop until it runs again, and a resume with the signal
+// delivers it with its own siginfo: a signal is never sent twice. A signal
+// that passes silently is delivered that way at once; one that comes
+// while procgdb steps the thread over a breakpoint waits for the next
+// resume with its siginfo kept. A signal for a thread the client steps is
+// reported even when it passes (gdb then runs the handler to its return).
+// At any other stop (stopped with the others, a new thread, a clone, fork,
+// exec or system call stop) the kernel ignores a resume's signal, so a
+// signal for such a thread is sent to it with tgkill and delivered from
+// the stop that makes. When several threads stop at once, the event
+// reported is chosen at random, so that none is starved.
+//
 // The package knows Linux, not the remote protocol: it speaks of threads,
 // signals (host numbers), events and addresses.
 package target
