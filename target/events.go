@@ -134,6 +134,9 @@ func (t *Tracer) pick(ev Event, from int) Event {
 			evs, at = append(evs, t.queue[i]), append(at, i)
 		}
 	}
+	if len(evs) == 1 {
+		return ev
+	}
 	i := at[t.fairChoice(evs)]
 	if i < 0 {
 		return ev
