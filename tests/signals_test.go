@@ -5,8 +5,8 @@ package tests
 import (
 	"fmt"
 	"regexp"
-	"strings"
 	"strconv"
+	"strings"
 	"testing"
 )
 
@@ -160,6 +160,7 @@ func TestSiginfoWrite(t *testing.T) {
 		})
 	}
 }
+
 // TestSignalDuringNext runs gdb's next over a loop that only a SIGALRM
 // handler ends (testdata/alarmloop.c), with SIGALRM passed to the program
 // silently. gdb must be told of a signal that arrives for a thread it
