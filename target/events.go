@@ -307,6 +307,7 @@ func (t *Tracer) handle(we waitEvent, stopping bool) (Event, bool) {
 	case waitExited, waitKilled:
 		delete(t.threads, th.tid)
 		if th.tid != p.pid {
+			t.reachMemory(p)
 			if t.opts.ThreadEvents && we.kind == waitExited {
 				return Event{Kind: EventThreadExited, PID: p.pid, TID: th.tid, ExitCode: we.code}, true
 			}
@@ -427,6 +428,11 @@ func (t *Tracer) handle(we waitEvent, stopping bool) (Event, bool) {
 	case waitExit:
 		th.state = stopped
 		th.exitPending = true
+		if th.tid == p.pid && !th.gone && t.othersLive(th) {
+			if ev, ok := t.leaderGone(th); ok {
+				return ev, true
+			}
+		}
 
 	default:
 		th.state = stopped
@@ -435,6 +441,49 @@ func (t *Tracer) handle(we waitEvent, stopping bool) (Event, bool) {
 		t.cont(th)
 	}
 	return Event{}, false
+}
+
+// othersLive reports whether a thread of th's process other than th is
+// still alive. Must run on the tracer thread.
+func (t *Tracer) othersLive(th *thread) bool {
+	for _, o := range t.threads {
+		if o.proc == th.proc && o != th && !o.gone {
+			return true
+		}
+	}
+	return false
+}
+
+// leaderGone handles the exit of a process leader whose other threads
+// live on. The kernel keeps it as a zombie and reports nothing more of it
+// until the whole process has ended, and /proc shows no memory for it, so
+// it is hidden from the client from now on, memory is reached through
+// another thread, and its end is an event when the client asked to hear
+// of thread exits. Must run on the tracer thread.
+func (t *Tracer) leaderGone(th *thread) (Event, bool) {
+	th.gone = true
+	t.reachMemory(th.proc)
+	if !t.opts.ThreadEvents {
+		return Event{}, false
+	}
+	status, err := unix.PtraceGetEventMsg(th.tid)
+	if err != nil {
+		t.log.Warn("exit status", "tid", th.tid, "err", err)
+	}
+	return Event{Kind: EventThreadExited, PID: th.proc.pid, TID: th.tid, ExitCode: int(status>>8) & 0xff}, true
+}
+
+// reachMemory makes sure that process p's memory is reached through a
+// thread that still has it: the leader, or, once it is gone, another live
+// thread. Must run on the tracer thread.
+func (t *Tracer) reachMemory(p *process) {
+	if th := t.threads[p.mem.pid]; th != nil && !th.gone {
+		return
+	}
+	for _, th := range t.sortedThreads(func(th *thread) bool { return th.proc == p && !th.gone }) {
+		p.mem.pid = th.tid
+		return
+	}
 }
 
 // trap classifies a SIGTRAP stop: our breakpoint, a hardware breakpoint

@@ -129,6 +129,9 @@ func TestThreadEvents(t *testing.T) {
 		break
 	}
 	require.Len(t, created, 4)
+	// In a group exit the main thread may reach its exit before the
+	// others: it is then reported like them.
+	delete(exited, pid)
 	require.Equal(t, created, exited)
 }
 

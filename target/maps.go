@@ -101,7 +101,7 @@ func (t *Tracer) MemoryMap(pid int) ([]Mapping, error) {
 	if err := t.known(pid); err != nil {
 		return nil, err
 	}
-	b, err := os.ReadFile(procPath(pid, "maps"))
+	b, err := os.ReadFile(procPath(t.procID(pid), "maps"))
 	if err != nil {
 		return nil, fmt.Errorf("memory map of %d: %w", pid, err)
 	}
@@ -141,7 +141,7 @@ func (t *Tracer) Status(pid int) (ProcessStatus, error) {
 	if err != nil {
 		return st, fmt.Errorf("status of %d: %w", pid, err)
 	}
-	st.Executable, _ = execFile(pid)
+	st.Executable, _ = t.ExecFile(pid)
 	return st, nil
 }
 
@@ -188,7 +188,7 @@ func parseStatus(b []byte) (ProcessStatus, error) {
 // DT_DEBUG entry), or 0 for a static program. lldb's qShlibInfoAddr asks
 // for this address and reads r_debug's address from it.
 func (t *Tracer) DebugSlot(pid int) (uint64, error) {
-	auxv, err := readAuxv(pid)
+	auxv, err := t.Auxv(pid)
 	if err != nil {
 		return 0, err
 	}

@@ -31,7 +31,7 @@ func (t *Tracer) Resume(actions []Action) error {
 		}
 		t.watchAll()
 		var plans []plan
-		for _, th := range t.sortedThreads(func(th *thread) bool { return th.state == stopped && !th.newborn }) {
+		for _, th := range t.sortedThreads(func(th *thread) bool { return th.state == stopped && !th.hidden() }) {
 			for _, a := range actions {
 				if a.matches(th.proc.pid, th.tid) {
 					plans = append(plans, plan{th, a})
@@ -57,6 +57,7 @@ func (t *Tracer) Resume(actions []Action) error {
 			t.report(ev)
 			return nil
 		}
+		t.runGone()
 		if len(plans) == 0 && t.anyUnstoppable() {
 			// Threads that could not be stopped (waiting for a vfork
 			// child, dying) are still running: their next event ends
@@ -160,6 +161,19 @@ func (t *Tracer) settle() {
 			t.onStatus(tid, ws)
 		default:
 			unix.RawSyscall(unix.SYS_SCHED_YIELD, 0, 0, 0)
+		}
+	}
+}
+
+// runGone lets gone leaders that wait at their exit event go on to their
+// end, which no client can ask for: they no longer exist for it.
+// Must run on the tracer thread.
+func (t *Tracer) runGone() {
+	for _, th := range t.threads {
+		if th.gone && th.state == stopped {
+			if err := t.run(th, ActionContinue, 0); err != nil {
+				t.log.Warn("resume", "tid", th.tid, "err", err)
+			}
 		}
 	}
 }
@@ -339,7 +353,7 @@ func (t *Tracer) loneStep(plans []plan) (plan, bool) {
 		return plan{}, false
 	}
 	for _, o := range t.threads {
-		if o.state == running {
+		if o.state == running && !o.gone {
 			return plan{}, false
 		}
 	}

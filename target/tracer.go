@@ -81,6 +81,10 @@ type thread struct {
 	// (EventBreakpoint), 0 after any other stop: only such a thread
 	// steps over a breakpoint by itself (Resume).
 	hitAt uint64
+	// gone: the process leader, exiting (then a zombie) while other
+	// threads live on. The kernel reports its end only with the
+	// process's, but for the client it no longer exists.
+	gone bool
 	// sig is the signal the thread stopped with and the client was told
 	// about, delivered on resume only if the client asks for it.
 	sig unix.Signal
@@ -116,6 +120,10 @@ type thread struct {
 func (th *thread) inRange(pc uint64) bool {
 	return th.stepping && pc >= th.rangeStart && pc < th.rangeEnd
 }
+
+// hidden reports whether the client does not see the thread: it has not
+// made its first stop yet, or it is a leader that is gone.
+func (th *thread) hidden() bool { return th.newborn || th.gone }
 
 // unstoppable reports whether the thread cannot be stopped now: it is
 // dying, or waiting for a vfork child. Such a thread reports its next
@@ -234,7 +242,7 @@ func (t *Tracer) Threads(pid int) ([]int, error) {
 func (t *Tracer) threadsOf(pid int) []int {
 	var tids []int
 	for tid, th := range t.threads {
-		if th.proc.pid == pid && !th.newborn {
+		if th.proc.pid == pid && !th.hidden() {
 			tids = append(tids, tid)
 		}
 	}
@@ -276,7 +284,7 @@ func (t *Tracer) lookup(pid int) (*process, error) {
 // lookupThread returns a stopped thread. Must run on the tracer thread.
 func (t *Tracer) lookupThread(pid, tid int) (*thread, error) {
 	th := t.threads[tid]
-	if th == nil || th.newborn || (pid > 0 && th.proc.pid != pid) {
+	if th == nil || th.hidden() || (pid > 0 && th.proc.pid != pid) {
 		return nil, fmt.Errorf("thread %d.%d: %w", pid, tid, ErrNoThread)
 	}
 	if t.running {
@@ -460,10 +468,25 @@ func (t *Tracer) Detach(pid int) error {
 }
 
 // Auxv returns the auxiliary vector of process pid.
-func (t *Tracer) Auxv(pid int) ([]byte, error) { return readAuxv(pid) }
+func (t *Tracer) Auxv(pid int) ([]byte, error) { return readAuxv(t.procID(pid)) }
 
 // ExecFile returns the path of the executable of process pid.
-func (t *Tracer) ExecFile(pid int) (string, error) { return execFile(pid) }
+func (t *Tracer) ExecFile(pid int) (string, error) { return execFile(t.procID(pid)) }
+
+// procID returns the id under which /proc shows process pid's memory,
+// executable and auxiliary vector: pid itself, or, once its leader is
+// gone (a zombie has none of them), the thread its memory is reached
+// through.
+func (t *Tracer) procID(pid int) int {
+	id := pid
+	t.th.read(func() error {
+		if p := t.procs[pid]; p != nil {
+			id = p.mem.pid
+		}
+		return nil
+	})
+	return id
+}
 
 // ThreadInfo returns the name and last CPU of a thread (-1 when unknown).
 func (t *Tracer) ThreadInfo(pid, tid int) (name string, core int, ok bool) {
@@ -480,7 +503,7 @@ func (t *Tracer) ThreadInfo(pid, tid int) (name string, core int, ok bool) {
 // Libraries returns the dynamic linker's list of loaded objects: the
 // address of the main program's link_map and the shared objects after it.
 func (t *Tracer) Libraries(pid int) (mainLM uint64, libs []Library, err error) {
-	auxv, err := readAuxv(pid)
+	auxv, err := t.Auxv(pid)
 	if err != nil {
 		return 0, nil, err
 	}

@@ -1,0 +1,146 @@
+//go:build linux
+
+package tests
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+	"testing"
+
+	"procgdb/rsp"
+)
+
+// Threads and processes that come and go while gdb debugs them: a main
+// thread that exits before the others, threads made with a raw clone, a
+// fork child that exits, and a fork that gdb has not heard of yet when it
+// detaches.
+
+// listedThreads returns the gdb thread numbers and target ids that "info
+// threads" printed, in order.
+func listedThreads(out string) (nums, ids []string) {
+	re := regexp.MustCompile(`^\*?\s+(\d+)\s+(Thread \S+|LWP \d+|process \d+)`)
+	for _, l := range scanLines(out) {
+		if m := re.FindStringSubmatch(l); m != nil {
+			nums = append(nums, m[1])
+			ids = append(ids, m[2])
+		}
+	}
+	return nums, ids
+}
+
+// TestLeaderExit debugs testdata/leaderexit.c, whose main thread calls
+// pthread_exit while the second thread lives on. Once the main thread is
+// gone, gdb must no longer see it: info threads lists the second thread
+// alone, every thread's registers can be read, and the process exit is
+// reported once, when the second thread ends it.
+func TestLeaderExit(t *testing.T) {
+	prepare(t)
+	gone := lineOf(t, "leaderexit.c", "leader-gone")
+	s := startStub(t, stubOptions{prog: prog("leaderexit")})
+	tr := s.gdb(
+		"break both_alive",
+		"break leader_gone",
+		"continue",
+		"info threads",
+		"continue",
+		"info threads",
+		"thread apply all bt 1",
+		"print calls",
+		"continue",
+	)
+	tr.match("continue", `(?m)^Thread 2 .*hit Breakpoint 1, both_alive \(\)`)
+	if nums, _ := listedThreads(tr.out("info threads")); len(nums) != 2 {
+		t.Errorf("info threads with both threads alive lists %v, want 2 threads", nums)
+	}
+
+	tr.match("continue", fmt.Sprintf(`(?m)^Thread 2 .*hit Breakpoint 2, leader_gone \(\) at \S*leaderexit\.c:%d$`, gone), 2)
+	threads := tr.out("info threads", 2)
+	nums, ids := listedThreads(threads)
+	if len(nums) != 1 || nums[0] != "2" {
+		t.Errorf("info threads after the main thread exited lists threads %v (%v), want thread 2 alone", nums, ids)
+	}
+	tr.noMatch("info threads", `Could not read registers|remote failure reply`, 2)
+	tr.match("info threads", `(?m)^\*\s+2\s+Thread .* leader_gone \(\)`, 2)
+	bt := tr.out("thread apply all bt 1")
+	if n := len(regexp.MustCompile(`(?m)^Thread \d+ \(`).FindAllString(bt, -1)); n != 1 {
+		t.Errorf("thread apply all bt shows %d threads, want 1", n)
+	}
+	tr.noMatch("thread apply all bt 1", `Could not read registers|remote failure reply|Cannot`)
+	tr.match("print calls", `^\$\d+ = 1$`)
+	tr.match("continue", `\[Inferior 1 \(process \d+\) exited with code 05\]`, 3)
+}
+
+// threadList returns the thread ids qfThreadInfo and qsThreadInfo list.
+func threadList(t *testing.T, c *rsp.Client) []string {
+	t.Helper()
+	var ids []string
+	for r := exchange(t, c, "qfThreadInfo"); r != "l"; r = exchange(t, c, "qsThreadInfo") {
+		if !strings.HasPrefix(r, "m") {
+			t.Fatalf("thread list: got %q", r)
+		}
+		ids = append(ids, strings.Split(r[1:], ",")...)
+	}
+	return ids
+}
+
+// runToExit resumes the process with vCont;c until it exits, and returns
+// every stop reply, the exit last.
+func runToExit(t *testing.T, c *rsp.Client, each func(reply string)) []string {
+	t.Helper()
+	var replies []string
+	for range 100 {
+		r := exchange(t, c, "vCont;c")
+		replies = append(replies, r)
+		if strings.HasPrefix(r, "W") || strings.HasPrefix(r, "X") {
+			return replies
+		}
+		if each != nil {
+			each(r)
+		}
+	}
+	t.Fatalf("no exit after 100 resumes: %q", replies)
+	return nil
+}
+
+// TestLeaderExitEvents runs testdata/leaderexit.c with thread events on
+// (QThreadEvents:1): the main thread's exit is a w stop reply that names
+// it, after which the thread list has only the second thread, and the
+// process's W (with the second thread's exit code) comes once, last.
+// gdbserver 13 reports no exit of a leader.
+func TestLeaderExitEvents(t *testing.T) {
+	prepare(t)
+	onlyProcgdb(t, "the exit of a main thread as a thread event")
+	s := startStub(t, stubOptions{prog: prog("leaderexit")})
+	c := dialStub(t, s)
+	exchange(t, c, gdbQSupported)
+	if r := exchange(t, c, "QThreadEvents:1"); r != "OK" {
+		t.Fatalf("QThreadEvents:1: got %q", r)
+	}
+	leader := fmt.Sprintf("p%x.%x", s.pid, s.pid)
+	leaderExit := "w00;" + leader
+	sawExit := false
+	replies := runToExit(t, c, func(r string) {
+		if r != leaderExit {
+			return
+		}
+		sawExit = true
+		ids := threadList(t, c)
+		if len(ids) != 1 || ids[0] == leader {
+			t.Errorf("threads after %q: %v, want the second thread alone", r, ids)
+			return
+		}
+		if r := exchange(t, c, "Hg"+ids[0]); r != "OK" {
+			t.Errorf("Hg%s: %q", ids[0], r)
+		}
+		if r := exchange(t, c, "g"); strings.HasPrefix(r, "E") || r == "" {
+			t.Errorf("registers of %s after the main thread exited: %q", ids[0], r)
+		}
+	})
+	if !sawExit {
+		t.Errorf("no %q among the stop replies %q", leaderExit, replies)
+	}
+	if last := replies[len(replies)-1]; last != fmt.Sprintf("W05;process:%x", s.pid) {
+		t.Errorf("the process ended with %q, want W05 for process %x", last, s.pid)
+	}
+}
