@@ -2,7 +2,6 @@ package target
 
 import (
 	"bytes"
-	"strconv"
 	"sync"
 
 	"golang.org/x/sys/unix"
@@ -31,9 +30,14 @@ func (c *coreCache) core(pid, tid int) (int, bool) {
 		if len(c.files) >= maxCoreFiles {
 			c.closeAll()
 		}
-		var err error
-		fd, err = unix.Open(procPath(pid, "task", strconv.Itoa(tid), "stat"), unix.O_RDONLY|unix.O_CLOEXEC, 0)
-		if err != nil {
+		fd = -1
+		for _, path := range taskPaths(pid, tid, "stat") {
+			if f, err := unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC, 0); err == nil {
+				fd = f
+				break
+			}
+		}
+		if fd < 0 {
 			return -1, false
 		}
 		if c.files == nil {

@@ -41,11 +41,21 @@ func listTasks(pid int) ([]int, error) {
 	return tids, nil
 }
 
+// taskPaths returns where /proc may show file of thread tid of process
+// pid: under the process, and, for a task made with a raw clone that is
+// a thread group of its own (CLONE_VM without CLONE_THREAD), which the
+// tracer counts among its creator's threads, under the task itself.
+func taskPaths(pid, tid int, file string) [2]string {
+	t := strconv.Itoa(tid)
+	return [2]string{procPath(pid, "task", t, file), procPath(tid, "task", t, file)}
+}
+
 // threadName returns a thread's comm.
 func threadName(pid, tid int) (string, bool) {
-	comm, err := os.ReadFile(procPath(pid, "task", strconv.Itoa(tid), "comm"))
-	if err != nil {
-		return "", false
+	for _, path := range taskPaths(pid, tid, "comm") {
+		if comm, err := os.ReadFile(path); err == nil {
+			return strings.TrimSuffix(string(comm), "\n"), true
+		}
 	}
-	return strings.TrimSuffix(string(comm), "\n"), true
+	return "", false
 }

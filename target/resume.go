@@ -444,6 +444,14 @@ func (t *Tracer) kill(p *process) error {
 	if err := unix.Kill(p.pid, unix.SIGKILL); err != nil && !errors.Is(err, unix.ESRCH) {
 		return fmt.Errorf("kill %d: %w", p.pid, err)
 	}
+	// A task made with a raw clone may be a thread group of its own,
+	// which the process's SIGKILL does not reach. For any other thread
+	// kill finds no thread group of that id: ESRCH.
+	for _, th := range t.threads {
+		if th.proc == p && th.tid != p.pid {
+			unix.Kill(th.tid, unix.SIGKILL)
+		}
+	}
 	// A thread whose stop has already been collected (at its exit event,
 	// above all, where SIGKILL does not wake it) reports nothing more
 	// until it is resumed: let every stopped thread go on to its end.

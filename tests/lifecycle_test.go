@@ -5,6 +5,7 @@ package tests
 import (
 	"fmt"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -142,5 +143,63 @@ func TestLeaderExitEvents(t *testing.T) {
 	}
 	if last := replies[len(replies)-1]; last != fmt.Sprintf("W05;process:%x", s.pid) {
 		t.Errorf("the process ended with %q, want W05 for process %x", last, s.pid)
+	}
+}
+
+// TestRawClone debugs testdata/rawclone.c, whose new task is made with
+// clone() directly and gets SIGUSR1 before the debugger can have seen it:
+// as a thread of the process, and as a task of its own thread group that
+// shares the memory. Either way gdb must see the new task as a thread,
+// stop it with its signal, pass the signal on to it, stop it at a
+// breakpoint, and let the program end normally; and kill must end the
+// task with the program.
+func TestRawClone(t *testing.T) {
+	prepare(t)
+	inClone := lineOf(t, "rawclone.c", "in-clone")
+	for _, mode := range []string{"thread", "vm"} {
+		for _, kill := range []bool{false, true} {
+			name := mode
+			if kill {
+				name += "-kill"
+			}
+			t.Run(name, func(t *testing.T) {
+				prepare(t)
+				args, last := []string{mode}, "continue"
+				if kill {
+					args, last = append(args, "hold"), "kill"
+				}
+				s := startStub(t, stubOptions{prog: prog("rawclone"), args: args})
+				tr := s.gdb(
+					"break in_clone",
+					"continue",
+					"continue",
+					"info threads",
+					"print calls",
+					last,
+				)
+				tr.match("continue", `(?m)^Thread 2 .*received signal SIGUSR1, User defined signal 1\.$`)
+				tr.match("continue", fmt.Sprintf(`(?m)^Thread 2 .*hit Breakpoint 1, in_clone \(\) at \S*rawclone\.c:%d$`, inClone), 2)
+				nums, ids := listedThreads(tr.out("info threads"))
+				if len(nums) != 2 {
+					t.Errorf("info threads lists %v (%v), want threads 1 and 2", nums, ids)
+				}
+				tr.match("info threads", `(?m)^\*\s+2\s+.* in_clone \(\)`)
+				tr.match("print calls", `^\$\d+ = 0$`)
+				if !kill {
+					tr.match("continue", `\[Inferior 1 \(process \d+\) exited normally\]`, 3)
+					return
+				}
+				tr.match("kill", `\[Inferior 1 \(process \d+\) killed\]`)
+				for _, id := range ids {
+					m := regexp.MustCompile(`^Thread \d+\.(\d+)$`).FindStringSubmatch(id)
+					if m == nil {
+						t.Errorf("thread %q: want Thread PID.TID", id)
+						continue
+					}
+					tid, _ := strconv.Atoi(m[1])
+					waitGone(t, tid)
+				}
+			})
+		}
 	}
 }

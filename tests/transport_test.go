@@ -170,7 +170,7 @@ func waitGone(t *testing.T, pid int) {
 	deadline := time.Now().Add(exitTimeout)
 	for !processGone(pid) {
 		if time.Now().After(deadline) {
-			t.Fatalf("process %d still exists %v after its stub exited: %s", pid, exitTimeout, procState(pid))
+			t.Fatalf("process %d still exists after %v: %s", pid, exitTimeout, procState(pid))
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
