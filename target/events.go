@@ -179,6 +179,11 @@ func (t *Tracer) report(ev Event) {
 	t.log.Debug("stop", "kind", ev.Kind, "pid", ev.PID, "tid", ev.TID, "signal", ev.Signal)
 	select {
 	case t.stops <- ev:
+		if ev.Kind == EventFork || ev.Kind == EventVFork {
+			if cp := t.procs[ev.ChildPID]; cp != nil {
+				cp.unreported = false
+			}
+		}
 	default:
 		// Wait has not taken the previous stop: keep this one for later.
 		t.queue = append(t.queue, ev)
@@ -648,6 +653,7 @@ func (t *Tracer) forked(th *thread, vfork bool) (Event, bool, error) {
 		}
 		cp := t.procs[child]
 		cp.forkHeld = true
+		cp.unreported = true // until report hands the event out
 		cp.hw = p.hw.Clone() // a child's threads start with none set
 		if vfork {
 			// One address space: one set of breakpoints.
@@ -731,9 +737,31 @@ func (t *Tracer) execed(th *thread) error {
 	return nil
 }
 
-// dropProcess forgets a process and everything about it. Must run on the
+// pendingForks returns the children of p's fork and vfork events that
+// wait in the queue, which the client has not heard of. Must run on the
 // tracer thread.
+func (t *Tracer) pendingForks(p *process) []*process {
+	var cps []*process
+	for _, ev := range t.queue {
+		if ev.PID == p.pid && (ev.Kind == EventFork || ev.Kind == EventVFork) {
+			if cp := t.procs[ev.ChildPID]; cp != nil && cp.unreported {
+				cps = append(cps, cp)
+			}
+		}
+	}
+	return cps
+}
+
+// dropProcess forgets a process and everything about it. Fork children
+// the client has not heard of go with it: they are detached and run on,
+// as gdb lets go of the children of forks it does not follow.
+// Must run on the tracer thread.
 func (t *Tracer) dropProcess(p *process) {
+	for _, cp := range t.pendingForks(p) {
+		if err := t.detach(cp); err != nil {
+			t.log.Warn("detach fork child", "pid", cp.pid, "err", err)
+		}
+	}
 	for tid, th := range t.threads {
 		if th.proc == p {
 			delete(t.threads, tid)

@@ -112,7 +112,7 @@ func (t *Tracer) MemoryMap(pid int) ([]Mapping, error) {
 // answer only for the tracer's own processes.
 func (t *Tracer) known(pid int) error {
 	return t.th.do(func() error {
-		if t.procs[pid] == nil {
+		if p := t.procs[pid]; p == nil || p.unreported {
 			return fmt.Errorf("process %d: %w", pid, ErrNoProcess)
 		}
 		return nil

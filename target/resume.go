@@ -441,6 +441,12 @@ func (t *Tracer) stepNow(pl plan) error {
 // kill kills a process and reaps all of its threads.
 // Must run on the tracer thread.
 func (t *Tracer) kill(p *process) error {
+	// Fork children the client has not heard of die with their parent.
+	for _, cp := range t.pendingForks(p) {
+		if err := t.kill(cp); err != nil {
+			t.log.Warn("kill fork child", "pid", cp.pid, "err", err)
+		}
+	}
 	if err := unix.Kill(p.pid, unix.SIGKILL); err != nil && !errors.Is(err, unix.ESRCH) {
 		return fmt.Errorf("kill %d: %w", p.pid, err)
 	}

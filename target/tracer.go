@@ -49,9 +49,14 @@ type process struct {
 	// forkHeld: a fork or vfork child, reported and kept stopped, that no
 	// resume has reached yet (HeldForks).
 	forkHeld bool
-	mem      *memory
-	bps      *breakpoint.Table
-	hw       *breakpoint.HWTable // hardware breakpoints and watchpoints
+	// unreported: a fork or vfork child whose event waits in the queue.
+	// The client has not heard of it, so it is hidden until the event is
+	// reported, and it goes with its parent when the parent is detached,
+	// killed or ends first.
+	unreported bool
+	mem        *memory
+	bps        *breakpoint.Table
+	hw         *breakpoint.HWTable // hardware breakpoints and watchpoints
 	// watched: the bytes of hw's watchpoints at the last resume, while
 	// they are emulated (softwatch.go).
 	watched []watched
@@ -122,8 +127,9 @@ func (th *thread) inRange(pc uint64) bool {
 }
 
 // hidden reports whether the client does not see the thread: it has not
-// made its first stop yet, or it is a leader that is gone.
-func (th *thread) hidden() bool { return th.newborn || th.gone }
+// made its first stop yet, it is a leader that is gone, or its process
+// is a fork child the client has not heard of.
+func (th *thread) hidden() bool { return th.newborn || th.gone || th.proc.unreported }
 
 // unstoppable reports whether the thread cannot be stopped now: it is
 // dying, or waiting for a vfork child. Such a thread reports its next
@@ -166,6 +172,9 @@ func (t *Tracer) Close() error {
 			t.running = false
 		}
 		for _, p := range t.procList() {
+			if t.procs[p.pid] != p {
+				continue // gone with its parent
+			}
 			if p.attached {
 				errs = append(errs, t.detach(p))
 			} else {
@@ -193,7 +202,7 @@ func (t *Tracer) HeldForks() []int {
 	var pids []int
 	t.th.read(func() error {
 		for _, p := range t.procList() {
-			if p.forkHeld {
+			if p.forkHeld && !p.unreported {
 				pids = append(pids, p.pid)
 			}
 		}
@@ -215,8 +224,10 @@ var ErrRunning = errors.New("process is running")
 func (t *Tracer) Processes() []int {
 	var pids []int
 	t.th.read(func() error {
-		for pid := range t.procs {
-			pids = append(pids, pid)
+		for pid, p := range t.procs {
+			if !p.unreported {
+				pids = append(pids, pid)
+			}
 		}
 		return nil
 	})
@@ -228,7 +239,7 @@ func (t *Tracer) Processes() []int {
 func (t *Tracer) Threads(pid int) ([]int, error) {
 	var tids []int
 	err := t.th.read(func() error {
-		if t.procs[pid] == nil {
+		if p := t.procs[pid]; p == nil || p.unreported {
 			return fmt.Errorf("threads of %d: %w", pid, ErrNoProcess)
 		}
 		tids = t.threadsOf(pid)
@@ -272,7 +283,7 @@ func (t *Tracer) procList() []*process {
 // lookup returns the stopped process pid. Must run on the tracer thread.
 func (t *Tracer) lookup(pid int) (*process, error) {
 	p := t.procs[pid]
-	if p == nil {
+	if p == nil || p.unreported {
 		return nil, fmt.Errorf("process %d: %w", pid, ErrNoProcess)
 	}
 	if t.running {

@@ -4,10 +4,12 @@ package tests
 
 import (
 	"fmt"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"procgdb/rsp"
 )
@@ -199,6 +201,57 @@ func TestRawClone(t *testing.T) {
 					tid, _ := strconv.Atoi(m[1])
 					waitGone(t, tid)
 				}
+			})
+		}
+	}
+}
+
+// waitFile waits, bounded, until a file a test program writes exists.
+func waitFile(t *testing.T, path string) {
+	t.Helper()
+	deadline := time.Now().Add(exitTimeout)
+	for !fileExists(path) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s does not exist after %v", path, exitTimeout)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// TestPendingForkDetach debugs testdata/pendingfork.c: gdb steps the main
+// thread with stepi while the second thread forks (or vforks), so the
+// fork is most often still unreported when the step's stop is; then gdb
+// detaches. The child must stay hidden until its fork is reported (gdb
+// sees one inferior, and reads no registers of a process it does not
+// know), and must be detached with its parent: it runs on and creates its
+// file. Each mode runs a few times, since the fork comes first now and
+// then.
+func TestPendingForkDetach(t *testing.T) {
+	prepare(t)
+	for _, mode := range []string{"fork", "vfork"} {
+		for round := range 3 {
+			t.Run(fmt.Sprintf("%s-%d", mode, round), func(t *testing.T) {
+				prepare(t)
+				flag := filepath.Join(t.TempDir(), "touched")
+				s := startStub(t, stubOptions{prog: prog("pendingfork"), args: []string{mode, flag}})
+				tr := s.gdb(
+					"break break_here",
+					"continue",
+					"delete",
+					"set var release = 1",
+					"stepi",
+					"info inferiors",
+					"detach",
+				)
+				tr.match("continue", `(?m)^Thread 1 .*hit Breakpoint 1, break_here \(\)`)
+				tr.match("info inferiors", `(?m)^\*\s+1\s+process \d+`)
+				tr.noMatch("info inferiors", `(?m)^\s+2\s`)
+				if strings.Contains(tr.all, "packet reply is too long") || strings.Contains(tr.all, "New inferior") {
+					t.Errorf("gdb saw the fork child before its fork was reported")
+				}
+				tr.match("detach", `\[Inferior 1 \(process \d+\) detached\]`)
+				waitFile(t, flag)
+				waitGone(t, s.pid)
 			})
 		}
 	}
