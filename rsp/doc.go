@@ -70,7 +70,8 @@
 //	                settings QEnvironment*, QSetWorkingDir,
 //	                QStartupWithShell, QDisableRandomization
 //	events.go       optional events: fork, vfork and exec events,
-//	                QThreadEvents, QCatchSyscalls, no-resumed
+//	                QThreadEvents, QThreadOptions, QCatchSyscalls,
+//	                no-resumed
 //	osdata.go       qXfer:osdata:read; "Operating System Information"
 //	                (OSDataSource)
 //	tls.go          "General Query Packets": qGetTLSAddr (TLSLocator)

@@ -8,9 +8,9 @@ import (
 
 // Optional events, per the manual's "General Query Packets" (qSupported's
 // fork-events, vfork-events, exec-events and no-resumed features,
-// QThreadEvents, QCatchSyscalls) and "Stop Reply Packets" (the fork,
-// vfork, vforkdone, exec, syscall_entry, syscall_return and create stop
-// reasons, and the w and N replies).
+// QThreadEvents, QThreadOptions, QCatchSyscalls) and "Stop Reply Packets"
+// (the fork, vfork, vforkdone, exec, syscall_entry, syscall_return, create
+// and clone stop reasons, and the w and N replies).
 //
 // The target stops the program for these events only when the client
 // asked: the session keeps what was negotiated in an EventOptions and
@@ -19,6 +19,12 @@ import (
 // the program stops and QCatchSyscalls:1 before it resumes again, so
 // SetEventOptions must be cheap. A target that is not an EventTarget
 // gets none of the packets: the features are not advertised.
+//
+// QThreadOptions asks for clone and exit events per thread: gdb 15 turns
+// them on for the thread it steps over a breakpoint, so that it hears
+// when that thread exits or makes a thread. The options live with the
+// threads in the target (a ThreadOptioner), which starts new threads
+// without any; the session only resolves the packet's thread ids.
 
 func isEventTarget(s *Session) bool {
 	_, ok := s.t.(EventTarget)
@@ -114,4 +120,128 @@ func (s *Session) catchSyscallsPacket(args []byte) reply {
 	s.events.CatchSyscalls, s.events.Syscalls = c.on, c.syscalls
 	s.applyEvents()
 	return okReply
+}
+
+// supportedThreadOptions are the thread options procgdb honours; the
+// qSupported feature QThreadOptions=3 says so.
+const supportedThreadOptions = ThreadOptionClone | ThreadOptionExit
+
+func isThreadOptioner(s *Session) bool {
+	_, ok := s.t.(ThreadOptioner)
+	return ok
+}
+
+// threadOption is one ";OPTIONS[:THREAD-ID]" of a QThreadOptions packet.
+// A missing thread id is every thread: ThreadID{AllThreads, AllThreads}.
+type threadOption struct {
+	options ThreadOptions
+	thread  ThreadID
+}
+
+// matches reports whether the option applies to thread tid of process pid.
+func (o threadOption) matches(pid, tid int) bool {
+	return (o.thread.PID == AllThreads || o.thread.PID == AnyThread || o.thread.PID == pid) &&
+		(o.thread.TID == AllThreads || o.thread.TID == tid)
+}
+
+// parseThreadOptions decodes what follows "QThreadOptions": nothing, or
+// ";OPTIONS[:THREAD-ID]" repeated, OPTIONS in hex. A thread id of 0 ("any
+// thread") names no thread and is refused.
+func parseThreadOptions(b []byte) ([]threadOption, error) {
+	if len(b) == 0 {
+		return nil, nil
+	}
+	if b[0] != ';' {
+		return nil, fmt.Errorf("%q: want ';': %w", b, errMalformed)
+	}
+	var opts []threadOption
+	for field := range bytes.SplitSeq(b[1:], []byte(";")) {
+		hex, id, hasID := bytes.Cut(field, []byte(":"))
+		v, err := parseHexUint(hex)
+		if err != nil {
+			return nil, fmt.Errorf("options %q: %w", hex, err)
+		}
+		o := threadOption{options: ThreadOptions(v), thread: ThreadID{AllThreads, AllThreads}}
+		if hasID {
+			if o.thread, err = parseThreadID(id); err != nil {
+				return nil, err
+			}
+			if o.thread.TID == AnyThread {
+				return nil, fmt.Errorf("thread id %q names no thread: %w", id, errMalformed)
+			}
+		}
+		opts = append(opts, o)
+	}
+	return opts, nil
+}
+
+// appendThreadOptions encodes opts as parseThreadOptions decodes them.
+func appendThreadOptions(dst []byte, opts []threadOption) []byte {
+	for _, o := range opts {
+		dst = appendHexUint(append(dst, ';'), uint64(o.options))
+		if o.thread != (ThreadID{AllThreads, AllThreads}) {
+			dst = appendThreadID(append(dst, ':'), o.thread, true)
+		}
+	}
+	return dst
+}
+
+// threadOptionsPacket answers QThreadOptions: each thread gets the options
+// of the last entry that names it; threads that none names keep theirs.
+// Options procgdb does not honour are refused, and nothing changes.
+func (s *Session) threadOptionsPacket(args []byte) reply {
+	opts, err := parseThreadOptions(args)
+	if err != nil {
+		return errorReply(err)
+	}
+	for _, o := range opts {
+		if extra := o.options &^ supportedThreadOptions; extra != 0 {
+			return errorReply(fmt.Errorf("options %#x: %w", uint64(extra), errUnsupported))
+		}
+	}
+	if len(opts) == 0 {
+		return okReply
+	}
+	err = s.eachThread(func(t ThreadID) error {
+		for i := len(opts) - 1; i >= 0; i-- {
+			if opts[i].matches(t.PID, t.TID) {
+				return s.t.(ThreadOptioner).SetThreadOptions(t, opts[i].options)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return errorReply(err)
+	}
+	return okReply
+}
+
+// clearThreadOptions gives every thread no options, as a new client
+// expects.
+func (s *Session) clearThreadOptions() {
+	to, ok := s.t.(ThreadOptioner)
+	if !ok {
+		return
+	}
+	err := s.eachThread(func(t ThreadID) error { return to.SetThreadOptions(t, 0) })
+	if err != nil {
+		s.log.Warn("clear thread options", "err", err)
+	}
+}
+
+// eachThread calls fn for every thread of every process, stopping at the
+// first error.
+func (s *Session) eachThread(fn func(ThreadID) error) error {
+	for _, pid := range s.t.Processes() {
+		threads, err := s.t.Threads(pid)
+		if err != nil {
+			return fmt.Errorf("threads of %d: %w", pid, err)
+		}
+		for _, tid := range threads {
+			if err := fn(ThreadID{pid, tid}); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }

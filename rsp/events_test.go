@@ -159,6 +159,8 @@ func TestEventStopReplies(t *testing.T) {
 		{"thread created", StopEvent{Kind: StopThreadCreated, PID: fakePID, TID: 0x66},
 			"T05thread:p64.66;" + fakeFrame + "10:6610400000000000;create:;core:2;"},
 		{"thread exited", StopEvent{Kind: StopThreadExited, PID: fakePID, TID: 0x65, ExitCode: 3}, "w03;p64.65"},
+		{"clone", StopEvent{Kind: StopClone, PID: fakePID, TID: fakePID, ChildPID: fakePID, ChildTID: 0x65},
+			"T05" + main + "clone:p64.65;core:0;"},
 		{"no resumed", StopEvent{Kind: StopNoResumed}, "N"},
 	}
 	for _, tt := range tests {
@@ -250,4 +252,93 @@ func TestTwoProcesses(t *testing.T) {
 	h.expect("vCont;c:p64.-1", "X0b;process:64")
 	h.expect("?", "X0b;process:64")
 	h.expect("qfThreadInfo", "l")
+}
+
+func TestParseThreadOptions(t *testing.T) {
+	all := ThreadID{AllThreads, AllThreads}
+	tests := []struct {
+		in   string
+		want []threadOption
+		err  error
+	}{
+		{"", nil, nil},
+		{";3", []threadOption{{3, all}}, nil},
+		{";0", []threadOption{{0, all}}, nil},
+		{";3:p64.65", []threadOption{{3, ThreadID{0x64, 0x65}}}, nil},
+		{";1:p64.-1;2:p64.65", []threadOption{{1, ThreadID{0x64, AllThreads}}, {2, ThreadID{0x64, 0x65}}}, nil},
+		{";2:p64", []threadOption{{2, ThreadID{0x64, AllThreads}}}, nil},
+		{";3:65;0", []threadOption{{3, ThreadID{AnyThread, 0x65}}, {0, all}}, nil},
+		{";3:-1", []threadOption{{3, all}}, nil},
+		{";ff", []threadOption{{0xff, all}}, nil}, // decoded; the handler refuses it
+		{"3", nil, errMalformed},
+		{";", nil, errHexEmpty},
+		{";:p64.65", nil, errHexEmpty},
+		{";3;", nil, errHexEmpty},
+		{";zz", nil, errHexDigit},
+		{";3:", nil, errHexEmpty},
+		{";3:p64.0", nil, errMalformed},
+		{";3:0", nil, errMalformed},
+		{";3:pzz.1", nil, errHexDigit},
+	}
+	for _, tt := range tests {
+		got, err := parseThreadOptions([]byte(tt.in))
+		if !errors.Is(err, tt.err) || !reflect.DeepEqual(got, tt.want) {
+			t.Errorf("parseThreadOptions(%q) = %+v, %v; want %+v, %v", tt.in, got, err, tt.want, tt.err)
+		}
+	}
+}
+
+func FuzzParseThreadOptions(f *testing.F) {
+	f.Add([]byte(";3:p64.65;0"))
+	f.Add([]byte(";1:p64.-1;2"))
+	f.Fuzz(func(t *testing.T, in []byte) {
+		opts, err := parseThreadOptions(in)
+		if err != nil {
+			return
+		}
+		again, err := parseThreadOptions(appendThreadOptions(nil, opts))
+		if err != nil || !reflect.DeepEqual(again, opts) {
+			t.Fatalf("round trip of %q: %+v, %v; want %+v", in, again, err, opts)
+		}
+	})
+}
+
+// TestThreadOptionsPacket: QThreadOptions is offered with the options
+// procgdb honours, gives each thread the options of the last entry that
+// names it and leaves the others' alone, refuses what it does not honour,
+// and a new session starts with none.
+func TestThreadOptionsPacket(t *testing.T) {
+	lt := newLaunchTarget()
+	lt.threadOptions[ThreadID{fakePID, fakePID}] = ThreadOptionExit // the last client's
+	h := startLaunchSession(t, lt, Config{})
+	if got := supportedFeatures(h.exchange(gdbFeatures)); !slices.Contains(got, "QThreadOptions=3") {
+		t.Errorf("qSupported: %q lacks QThreadOptions=3", got)
+	}
+	if supportedThreadOptions != 3 {
+		t.Errorf("supportedThreadOptions = %d, but qSupported says 3", supportedThreadOptions)
+	}
+	main, second := ThreadID{fakePID, fakePID}, ThreadID{fakePID, fakePID + 1}
+	steps := []struct {
+		packet, reply string
+		want          map[ThreadID]ThreadOptions
+	}{
+		{"QThreadOptions", "OK", map[ThreadID]ThreadOptions{}},
+		{"QThreadOptions;3:p64.65", "OK", map[ThreadID]ThreadOptions{second: 3}},
+		{"QThreadOptions;1", "OK", map[ThreadID]ThreadOptions{main: 1, second: 1}},
+		{"QThreadOptions;2:p64.-1;0:p64.64", "OK", map[ThreadID]ThreadOptions{second: 2}},
+		{"QThreadOptions;3:p99.99", "OK", map[ThreadID]ThreadOptions{second: 2}},
+		{"QThreadOptions;3:64", "OK", map[ThreadID]ThreadOptions{main: 3, second: 2}},
+		{"QThreadOptions;4:p64.64", "E02", map[ThreadID]ThreadOptions{main: 3, second: 2}},
+		{"QThreadOptions;1;7", "E02", map[ThreadID]ThreadOptions{main: 3, second: 2}},
+		{"QThreadOptions;3:p64.0", "E01", map[ThreadID]ThreadOptions{main: 3, second: 2}},
+		{"QThreadOptions;0", "OK", map[ThreadID]ThreadOptions{}},
+	}
+	for _, st := range steps {
+		if r := h.exchange(st.packet); r != st.reply {
+			t.Errorf("%s: got %q, want %q", st.packet, r, st.reply)
+		}
+		if got := lt.threadOptionsOf(); !reflect.DeepEqual(got, st.want) {
+			t.Errorf("after %s: options %v, want %v", st.packet, got, st.want)
+		}
+	}
 }

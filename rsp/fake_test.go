@@ -364,15 +364,41 @@ type launchTarget struct {
 	nextPID  int
 	launches []LaunchSpec
 	options  []EventOptions
+	// threadOptions holds each thread's options (ThreadOptioner).
+	threadOptions map[ThreadID]ThreadOptions
 }
 
 var (
-	_ Launcher    = (*launchTarget)(nil)
-	_ EventTarget = (*launchTarget)(nil)
+	_ Launcher       = (*launchTarget)(nil)
+	_ EventTarget    = (*launchTarget)(nil)
+	_ ThreadOptioner = (*launchTarget)(nil)
 )
 
 func newLaunchTarget() *launchTarget {
-	return &launchTarget{fakeTarget: newFakeTarget(), nextPID: 0x200}
+	return &launchTarget{fakeTarget: newFakeTarget(), nextPID: 0x200, threadOptions: map[ThreadID]ThreadOptions{}}
+}
+
+func (lt *launchTarget) SetThreadOptions(t ThreadID, o ThreadOptions) error {
+	lt.mu.Lock()
+	defer lt.mu.Unlock()
+	if !lt.alive(t) {
+		return fmt.Errorf("options of %d: %w", t.TID, unix.ESRCH)
+	}
+	lt.threadOptions[t] = o
+	return nil
+}
+
+// threadOptionsOf returns the options of every thread that has any.
+func (lt *launchTarget) threadOptionsOf() map[ThreadID]ThreadOptions {
+	lt.mu.Lock()
+	defer lt.mu.Unlock()
+	m := map[ThreadID]ThreadOptions{}
+	for t, o := range lt.threadOptions {
+		if o != 0 {
+			m[t] = o
+		}
+	}
+	return m
 }
 
 func (lt *launchTarget) Launch(spec LaunchSpec) (int, error) {

@@ -361,6 +361,7 @@ func packetTable() []entry {
 		// events.go
 		{prefix: "QThreadEvents:", feature: "QThreadEvents+", enabled: isEventTarget, handle: (*Session).threadEvents},
 		{prefix: "QCatchSyscalls:", feature: "QCatchSyscalls+", enabled: isEventTarget, handle: (*Session).catchSyscallsPacket},
+		{prefix: "QThreadOptions", feature: "QThreadOptions=3", enabled: isThreadOptioner, handle: (*Session).threadOptionsPacket},
 
 		// file.go
 		{prefix: "vFile:setfs:", enabled: hasFiles, handle: (*Session).vFileSetfs},
@@ -448,6 +449,7 @@ func (s *Session) Serve(ctx context.Context) (Outcome, error) {
 	// A new client starts with no optional events, whatever the last
 	// one asked for.
 	s.applyEvents()
+	s.clearThreadOptions()
 
 	for {
 		var ev frameEvent

@@ -13,7 +13,8 @@ import (
 // replies with a stop reason (fork:CHILD-THREAD-ID, vfork:CHILD-THREAD-ID,
 // vforkdone:, exec:HEX-PATH, syscall_entry:HEX-NUMBER,
 // syscall_return:HEX-NUMBER, create:), "w AA;THREAD-ID" for a thread that
-// exited with status AA, and "N" when no thread is left running.
+// exited with status AA, and "N" when no thread is left running. The
+// clone:CHILD-THREAD-ID reason of QThreadOptions (gdb 15) is one of them.
 
 // expedited are the registers every T reply carries, so that the client
 // can show the innermost frame without asking for them.
@@ -97,10 +98,13 @@ func appendStopReply(dst []byte, ev StopEvent, f stopFormat, rs *regs.Set, core 
 			reason = "awatch:"
 		}
 		dst = append(appendHexUint(append(dst, reason...), ev.HWAddr), ';')
-	case StopFork, StopVFork:
+	case StopFork, StopVFork, StopClone:
 		reason := "fork:"
-		if ev.Kind == StopVFork {
+		switch ev.Kind {
+		case StopVFork:
 			reason = "vfork:"
+		case StopClone:
+			reason = "clone:"
 		}
 		dst = appendThreadID(append(dst, reason...), ThreadID{ev.ChildPID, ev.ChildTID}, f.multiprocess)
 		dst = append(dst, ';')
@@ -242,7 +246,7 @@ func (s *Session) haltReason(args []byte) reply {
 // becomes a plain SIGTRAP stop of its thread.
 func replayed(ev StopEvent) StopEvent {
 	switch ev.Kind {
-	case StopFork, StopVFork, StopVForkDone, StopExec, StopSyscallEntry, StopSyscallReturn, StopThreadCreated:
+	case StopFork, StopVFork, StopVForkDone, StopExec, StopSyscallEntry, StopSyscallReturn, StopThreadCreated, StopClone:
 		return StopEvent{Kind: StopSignal, PID: ev.PID, TID: ev.TID, Signal: int(unix.SIGTRAP)}
 	}
 	return ev

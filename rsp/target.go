@@ -91,6 +91,10 @@ const (
 	// StopWatchpoint: the thread accessed bytes that the watchpoint of
 	// kind HWKind at HWAddr (as inserted) watches.
 	StopWatchpoint
+	// StopClone: the thread made a new thread, ChildTID of process
+	// ChildPID, which is stopped before its first instruction. Only for
+	// threads whose ThreadOptionClone is set.
+	StopClone
 )
 
 // StopEvent is what Target.Wait reports: why the target stopped.
@@ -102,8 +106,8 @@ type StopEvent struct {
 	TID      int
 	Signal   int    // host signal number, for StopSignal and StopKilled
 	ExitCode int    // for StopExited and StopThreadExited
-	ChildPID int    // for StopFork and StopVFork
-	ChildTID int    // for StopFork and StopVFork
+	ChildPID int    // for StopFork, StopVFork and StopClone
+	ChildTID int    // for StopFork, StopVFork and StopClone
 	ExecPath string // for StopExec
 	Syscall  int    // for StopSyscallEntry and StopSyscallReturn
 	HWKind   HWKind // for StopWatchpoint
@@ -324,4 +328,30 @@ type EventOptions struct {
 // (D;pid) or resumes it.
 type EventTarget interface {
 	SetEventOptions(EventOptions)
+}
+
+// ThreadOptions are the events a client asks for per thread, with
+// QThreadOptions (gdb 15 and later): the GDB_THREAD_OPTION_* bits.
+type ThreadOptions uint64
+
+// Thread options.
+const (
+	// ThreadOptionClone: a clone of the thread stops it with StopClone,
+	// the new thread stopped too.
+	ThreadOptionClone ThreadOptions = 1
+	// ThreadOptionExit: the thread's exit is StopThreadExited.
+	ThreadOptionExit ThreadOptions = 2
+)
+
+// ThreadOptioner is implemented by targets that report clone and exit
+// events for the threads that ask (ThreadOptionClone and
+// ThreadOptionExit; the session offers QThreadOptions with both only when
+// its Target is a ThreadOptioner). A new thread starts with none.
+//
+// SetThreadOptions replaces the options of thread t (a specific thread);
+// it is called only while the target is stopped, for every thread when
+// Serve starts (a new client starts clean) and for the threads that a
+// QThreadOptions packet names.
+type ThreadOptioner interface {
+	SetThreadOptions(t ThreadID, o ThreadOptions) error
 }

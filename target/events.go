@@ -313,7 +313,7 @@ func (t *Tracer) handle(we waitEvent, stopping bool) (Event, bool) {
 		delete(t.threads, th.tid)
 		if th.tid != p.pid {
 			t.reachMemory(p)
-			if t.opts.ThreadEvents && we.kind == waitExited {
+			if t.reportsExit(th) && we.kind == waitExited {
 				return Event{Kind: EventThreadExited, PID: p.pid, TID: th.tid, ExitCode: we.code}, true
 			}
 			return Event{}, false
@@ -383,8 +383,13 @@ func (t *Tracer) handle(we waitEvent, stopping bool) (Event, bool) {
 	case waitClone:
 		th.state = stopped
 		if msg, err := unix.PtraceGetEventMsg(th.tid); err == nil {
-			tid := int(msg)
-			t.threads[tid] = &thread{tid: tid, proc: p, state: running, newborn: true}
+			nt := &thread{tid: int(msg), proc: p, state: running, newborn: true}
+			t.threads[nt.tid] = nt
+			if th.options.Clone {
+				if ev, ok := t.cloned(th, nt); ok {
+					return ev, true
+				}
+			}
 		} else {
 			t.log.Warn("clone event without thread id", "tid", th.tid, "err", err)
 		}
@@ -468,7 +473,7 @@ func (t *Tracer) othersLive(th *thread) bool {
 func (t *Tracer) leaderGone(th *thread) (Event, bool) {
 	th.gone = true
 	t.reachMemory(th.proc)
-	if !t.opts.ThreadEvents {
+	if !t.reportsExit(th) {
 		return Event{}, false
 	}
 	status, err := unix.PtraceGetEventMsg(th.tid)
@@ -476,6 +481,35 @@ func (t *Tracer) leaderGone(th *thread) (Event, bool) {
 		t.log.Warn("exit status", "tid", th.tid, "err", err)
 	}
 	return Event{Kind: EventThreadExited, PID: th.proc.pid, TID: th.tid, ExitCode: int(status>>8) & 0xff}, true
+}
+
+// reportsExit reports whether the client asked to hear of th's exit.
+// Must run on the tracer thread.
+func (t *Tracer) reportsExit(th *thread) bool {
+	return t.opts.ThreadEvents || th.options.Exit
+}
+
+// cloned reports that th made thread nt, for a client that asked to hear
+// of th's clones: the new thread is then the client's, stopped, so its
+// first stop is taken now rather than when it comes.
+// Must run on the tracer thread.
+func (t *Tracer) cloned(th, nt *thread) (Event, bool) {
+	ws, err := t.wait4(nt.tid)
+	if err != nil {
+		t.log.Warn("wait for new thread", "tid", nt.tid, "err", err)
+		return Event{}, false
+	}
+	nt.newborn = false
+	nt.state = stopped
+	if we := classify(nt.tid, ws); we.kind != waitStop {
+		// Not the first stop a new thread makes: handled as any, and
+		// kept for later if it is news.
+		if ev, ok := t.handle(we, true); ok {
+			t.queue = append(t.queue, ev)
+		}
+	}
+	p := th.proc
+	return Event{Kind: EventClone, PID: p.pid, TID: th.tid, ChildPID: p.pid, ChildTID: nt.tid}, true
 }
 
 // reachMemory makes sure that process p's memory is reached through a

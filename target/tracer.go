@@ -90,6 +90,8 @@ type thread struct {
 	// threads live on. The kernel reports its end only with the
 	// process's, but for the client it no longer exists.
 	gone bool
+	// options are the events the client asked for this thread alone.
+	options ThreadOptions
 	// sig is the signal the thread stopped with and the client was told
 	// about, delivered on resume only if the client asks for it.
 	sig unix.Signal
@@ -415,6 +417,18 @@ func (t *Tracer) SetPassSignals(sigs []int) {
 func (t *Tracer) SetEventOptions(o EventOptions) {
 	o.Syscalls = slices.Clone(o.Syscalls)
 	t.th.do(func() error { t.opts = o; return nil })
+}
+
+// SetThreadOptions sets which events of thread tid of process pid are
+// reported from the next resume on, whatever SetEventOptions says.
+func (t *Tracer) SetThreadOptions(pid, tid int, o ThreadOptions) error {
+	return t.th.write(func() error {
+		th, err := t.lookupThread(pid, tid)
+		if err == nil {
+			th.options = o
+		}
+		return err
+	})
 }
 
 // Wait blocks until the processes stop after Resume, with every thread

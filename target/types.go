@@ -84,11 +84,15 @@ const (
 	// EventWatchpoint: an instruction of the thread wrote (or, for an
 	// access watchpoint, read or wrote) bytes that watchpoint HW watches.
 	EventWatchpoint
+	// EventClone: the thread made thread ChildTID (of process ChildPID),
+	// which is stopped before its first instruction. Only for threads
+	// whose ThreadOptions.Clone is set.
+	EventClone
 )
 
 var eventKindNames = [...]string{"signal", "breakpoint", "step", "exited", "killed",
 	"fork", "vfork", "vfork-done", "exec", "syscall-entry", "syscall-return",
-	"thread-created", "thread-exited", "no-resumed", "hw-breakpoint", "watchpoint"}
+	"thread-created", "thread-exited", "no-resumed", "hw-breakpoint", "watchpoint", "clone"}
 
 // String returns the kind's name, for logs.
 func (k EventKind) String() string {
@@ -105,8 +109,8 @@ type Event struct {
 	TID      int
 	Signal   int
 	ExitCode int
-	ChildPID int    // EventFork, EventVFork
-	ChildTID int    // EventFork, EventVFork
+	ChildPID int    // EventFork, EventVFork, EventClone
+	ChildTID int    // EventFork, EventVFork, EventClone
 	ExecPath string // EventExec
 	Syscall  int    // EventSyscallEntry, EventSyscallReturn
 	// HW is the hardware breakpoint or watchpoint, as inserted, of
@@ -125,6 +129,13 @@ type EventOptions struct {
 	CatchSyscalls bool
 	Syscalls      []int
 	NoResumed     bool
+}
+
+// ThreadOptions are the events reported for one thread, whatever the
+// EventOptions say. A new thread has none.
+type ThreadOptions struct {
+	Clone bool // the threads it makes: EventClone
+	Exit  bool // its exit: EventThreadExited
 }
 
 func (o *EventOptions) catches(nr int) bool {

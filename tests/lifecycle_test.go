@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -87,6 +88,22 @@ func threadList(t *testing.T, c *rsp.Client) []string {
 	return ids
 }
 
+// eventStub starts program name under the stub, connects procgdb's
+// client, negotiates features and sends each setup packet, which must
+// get OK.
+func eventStub(t *testing.T, name, features string, setup ...string) (*stub, *rsp.Client) {
+	t.Helper()
+	s := startStub(t, stubOptions{prog: prog(name)})
+	c := dialStub(t, s)
+	exchange(t, c, features)
+	for _, p := range setup {
+		if r := exchange(t, c, p); r != "OK" {
+			t.Fatalf("%s: got %q", p, r)
+		}
+	}
+	return s, c
+}
+
 // runToExit resumes the process with vCont;c until it exits, and returns
 // every stop reply, the exit last.
 func runToExit(t *testing.T, c *rsp.Client, each func(reply string)) []string {
@@ -114,12 +131,7 @@ func runToExit(t *testing.T, c *rsp.Client, each func(reply string)) []string {
 func TestLeaderExitEvents(t *testing.T) {
 	prepare(t)
 	onlyProcgdb(t, "the exit of a main thread as a thread event")
-	s := startStub(t, stubOptions{prog: prog("leaderexit")})
-	c := dialStub(t, s)
-	exchange(t, c, gdbQSupported)
-	if r := exchange(t, c, "QThreadEvents:1"); r != "OK" {
-		t.Fatalf("QThreadEvents:1: got %q", r)
-	}
+	s, c := eventStub(t, "leaderexit", gdbQSupported, "QThreadEvents:1")
 	leader := fmt.Sprintf("p%x.%x", s.pid, s.pid)
 	leaderExit := "w00;" + leader
 	sawExit := false
@@ -254,5 +266,104 @@ func TestPendingForkDetach(t *testing.T) {
 				waitGone(t, s.pid)
 			})
 		}
+	}
+}
+
+// gdb15QSupported is what gdb 15 offers: QThreadOptions and error-message
+// came with it.
+const gdb15QSupported = "qSupported:multiprocess+;swbreak+;hwbreak+;qRelocInsn+;fork-events+;vfork-events+;exec-events+;vContSupported+;QThreadEvents+;QThreadOptions+;no-resumed+;memory-tagging+;xmlRegisters=i386;error-message+"
+
+// TestThreadOptions drives testdata/threads.c at packet level as gdb 15
+// does with QThreadOptions (gdb 13 never sends it): the main thread asks
+// for clone events, and the first new thread for its exit. Each of the
+// four thread creations stops with a clone reply that names the new
+// thread, stopped and known; only the first new thread's exit is a w
+// reply; the other threads' exits and creations are silent, and the
+// process exits normally. QThreadEvents, the all-threads switch, still
+// reports every exit afterwards.
+func TestThreadOptions(t *testing.T) {
+	prepare(t)
+	onlyProcgdb(t, "QThreadOptions (gdb 15)")
+	s, c := eventStub(t, "threads", "qSupported")
+	if r := exchange(t, c, gdb15QSupported); !strings.Contains(r, ";QThreadOptions=3") {
+		t.Fatalf("qSupported: %q lacks QThreadOptions=3", r)
+	}
+	main := fmt.Sprintf("p%x.%x", s.pid, s.pid)
+	if r := exchange(t, c, "QThreadOptions;1:"+main); r != "OK" {
+		t.Fatalf("QThreadOptions;1:%s: %q", main, r)
+	}
+	cloneRE := regexp.MustCompile(`^T05thread:` + main + `;.*clone:(p[0-9a-f]+\.[0-9a-f]+);`)
+	var clones, exits []string
+	replies := runToExit(t, c, func(r string) {
+		if m := cloneRE.FindStringSubmatch(r); m != nil {
+			child := m[1]
+			clones = append(clones, child)
+			if ids := threadList(t, c); !slices.Contains(ids, child) {
+				t.Errorf("after %q the threads are %v, without the new one", r, ids)
+			}
+			if r := exchange(t, c, "Hg"+child); r != "OK" {
+				t.Errorf("Hg%s: %q", child, r)
+			}
+			if r := exchange(t, c, "g"); strings.HasPrefix(r, "E") || r == "" {
+				t.Errorf("registers of the new thread %s: %q", child, r)
+			}
+			if len(clones) == 1 {
+				if r := exchange(t, c, "QThreadOptions;2:"+child); r != "OK" {
+					t.Errorf("QThreadOptions;2:%s: %q", child, r)
+				}
+			}
+			return
+		}
+		if strings.HasPrefix(r, "w") {
+			exits = append(exits, r)
+			return
+		}
+		t.Errorf("unexpected stop reply %q", r)
+	})
+	if len(clones) != 4 {
+		t.Errorf("clone replies name %v, want 4 new threads", clones)
+	}
+	if len(clones) > 0 && !slices.Equal(exits, []string{"w00;" + clones[0]}) {
+		t.Errorf("thread exits %q, want only that of %s, the thread that asked", exits, clones[0])
+	}
+	if last := replies[len(replies)-1]; last != fmt.Sprintf("W00;process:%x", s.pid) {
+		t.Errorf("the process ended with %q, want W00", last)
+	}
+}
+
+// TestThreadOptionsAndEvents: with QThreadEvents:1 every thread's
+// creation and exit is reported, whatever QThreadOptions say, and a clone
+// reply stands for the creation of the thread it names.
+func TestThreadOptionsAndEvents(t *testing.T) {
+	prepare(t)
+	onlyProcgdb(t, "QThreadOptions (gdb 15)")
+	s, c := eventStub(t, "threads", gdb15QSupported, "QThreadEvents:1")
+	main := fmt.Sprintf("p%x.%x", s.pid, s.pid)
+	if r := exchange(t, c, "QThreadOptions;1:"+main); r != "OK" {
+		t.Fatalf("QThreadOptions;1:%s: %q", main, r)
+	}
+	cloneRE := regexp.MustCompile(`clone:(p[0-9a-f]+\.[0-9a-f]+);`)
+	createRE := regexp.MustCompile(`^T05thread:(p[0-9a-f]+\.[0-9a-f]+);.*create:;`)
+	exitRE := regexp.MustCompile(`^w00;(p[0-9a-f]+\.[0-9a-f]+)$`)
+	var born, died []string
+	runToExit(t, c, func(r string) {
+		for _, re := range []*regexp.Regexp{cloneRE, createRE} {
+			if m := re.FindStringSubmatch(r); m != nil {
+				born = append(born, m[1])
+				return
+			}
+		}
+		if m := exitRE.FindStringSubmatch(r); m != nil {
+			if m[1] != main {
+				died = append(died, m[1])
+			}
+			return
+		}
+		t.Errorf("unexpected stop reply %q", r)
+	})
+	slices.Sort(born)
+	slices.Sort(died)
+	if len(born) != 4 || !slices.Equal(born, died) {
+		t.Errorf("threads born %v and died %v: want the same 4", born, died)
 	}
 }

@@ -29,12 +29,13 @@ type tracee struct {
 }
 
 var (
-	_ rsp.Target        = (*tracee)(nil)
-	_ rsp.Launcher      = (*tracee)(nil)
-	_ rsp.EventTarget   = (*tracee)(nil)
-	_ rsp.RangeReader   = (*tracee)(nil)
-	_ rsp.CoreReader    = (*tracee)(nil)
-	_ rsp.SiginfoWriter = (*tracee)(nil)
+	_ rsp.Target         = (*tracee)(nil)
+	_ rsp.Launcher       = (*tracee)(nil)
+	_ rsp.EventTarget    = (*tracee)(nil)
+	_ rsp.ThreadOptioner = (*tracee)(nil)
+	_ rsp.RangeReader    = (*tracee)(nil)
+	_ rsp.CoreReader     = (*tracee)(nil)
+	_ rsp.SiginfoWriter  = (*tracee)(nil)
 )
 
 // Launch starts a program stopped at its first instruction, on procgdb's
@@ -94,6 +95,15 @@ func (t *tracee) SetEventOptions(o rsp.EventOptions) {
 		CatchSyscalls: o.CatchSyscalls,
 		Syscalls:      o.Syscalls,
 		NoResumed:     o.NoResumed,
+	})
+}
+
+// SetThreadOptions passes the client's choice of events for one thread
+// on.
+func (t *tracee) SetThreadOptions(id rsp.ThreadID, o rsp.ThreadOptions) error {
+	return t.tr.SetThreadOptions(id.PID, id.TID, target.ThreadOptions{
+		Clone: o&rsp.ThreadOptionClone != 0,
+		Exit:  o&rsp.ThreadOptionExit != 0,
 	})
 }
 
@@ -189,6 +199,7 @@ var stopKinds = map[target.EventKind]rsp.StopKind{
 	target.EventNoResumed:     rsp.StopNoResumed,
 	target.EventHWBreakpoint:  rsp.StopHWBreakpoint,
 	target.EventWatchpoint:    rsp.StopWatchpoint,
+	target.EventClone:         rsp.StopClone,
 }
 
 // hwKinds maps the debug registers' kinds to the protocol's. x86 has no
