@@ -3,7 +3,10 @@ package breakpoint
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
+
+	"procgdb/agentexpr"
 )
 
 // Hardware breakpoints and watchpoints use the x86 debug registers: four
@@ -75,6 +78,9 @@ type hwSlot struct {
 type HWTable struct {
 	points []HWPoint
 	gen    uint64
+	// conds are the conditions of conditional hardware breakpoints
+	// (cond.go), by address.
+	conds conditions
 }
 
 // slots lists the debug registers the points take, in order.
@@ -135,6 +141,9 @@ func (t *HWTable) Remove(p HWPoint) error {
 	}
 	t.points = slices.Delete(t.points, i, i+1)
 	t.gen++
+	if p.Kind == HWExec && !t.Has(p) {
+		delete(t.conds, p.Addr)
+	}
 	return nil
 }
 
@@ -144,7 +153,23 @@ func (t *HWTable) Clear() {
 		t.points = nil
 		t.gen++
 	}
+	t.conds = nil
 }
+
+// SetConditions makes the hardware breakpoint at addr conditional: a hit
+// counts only when Holds says so. No conditions make it unconditional
+// again.
+func (t *HWTable) SetConditions(addr uint64, conds []*agentexpr.Program) error {
+	if !t.Has(HWPoint{Kind: HWExec, Addr: addr, Len: 1}) {
+		return fmt.Errorf("conditions at %#x: %w", addr, ErrNotSet)
+	}
+	t.conds.set(addr, conds)
+	return nil
+}
+
+// Conditions returns the conditions of the hardware breakpoint at addr,
+// none for an unconditional one.
+func (t *HWTable) Conditions(addr uint64) []*agentexpr.Program { return t.conds[addr] }
 
 // Has reports whether p is in the table.
 func (t *HWTable) Has(p HWPoint) bool { return slices.Contains(t.points, p) }
@@ -173,7 +198,7 @@ func (t *HWTable) Gen() uint64 { return t.gen }
 // Clone returns a copy of the table, for a forked child (whose threads
 // start with clear debug registers, so the copy starts at a new Gen).
 func (t *HWTable) Clone() *HWTable {
-	c := &HWTable{points: slices.Clone(t.points), gen: t.gen}
+	c := &HWTable{points: slices.Clone(t.points), gen: t.gen, conds: maps.Clone(t.conds)}
 	if len(c.points) > 0 {
 		c.gen++
 	}

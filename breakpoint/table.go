@@ -15,7 +15,10 @@ package breakpoint
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"sort"
+
+	"procgdb/agentexpr"
 )
 
 // Int3 is the x86 breakpoint instruction.
@@ -41,6 +44,8 @@ type Table struct {
 	// vfork, when parent and child share it) although the breakpoints
 	// stay logically inserted.
 	lifted bool
+	// conds are the conditions of conditional breakpoints (cond.go).
+	conds conditions
 }
 
 // New returns an empty table over mem.
@@ -80,8 +85,23 @@ func (t *Table) Remove(addr uint64) error {
 		}
 	}
 	delete(t.orig, addr)
+	delete(t.conds, addr)
 	return nil
 }
+
+// SetConditions makes the breakpoint at addr conditional: a hit counts
+// only when Holds says so. No conditions make it unconditional again.
+func (t *Table) SetConditions(addr uint64, conds []*agentexpr.Program) error {
+	if !t.Has(addr) {
+		return fmt.Errorf("conditions at %#x: %w", addr, ErrNotInserted)
+	}
+	t.conds.set(addr, conds)
+	return nil
+}
+
+// Conditions returns the conditions of the breakpoint at addr, none for
+// an unconditional one.
+func (t *Table) Conditions(addr uint64) []*agentexpr.Program { return t.conds[addr] }
 
 // ErrNotInserted reports a breakpoint address with no breakpoint.
 var ErrNotInserted = errors.New("no breakpoint inserted")
@@ -210,9 +230,6 @@ func (t *Table) StripFrom(m Memory) error {
 // copy already holds. (A vfork child shares the address space itself, and
 // so shares the table.)
 func (t *Table) Clone(mem Memory) *Table {
-	c := &Table{mem: mem, orig: make(map[uint64]byte, len(t.orig)), lifted: t.lifted}
-	for a, b := range t.orig {
-		c.orig[a] = b
-	}
+	c := &Table{mem: mem, orig: maps.Clone(t.orig), lifted: t.lifted, conds: maps.Clone(t.conds)}
 	return c
 }

@@ -19,9 +19,13 @@ import (
 // condition, the conditions ORed, then ";cmds:PERSIST," and "X LEN,BYTES"
 // once per command. gdb 13 writes the X items back to back
 // ("X3,220127X3,220227"); gdbserver also accepts ';' between them.
-// gdb sends them only to a stub that advertises ConditionalBreakpoints or
-// BreakpointCommands, which procgdb does not yet: they are decoded and
-// not acted on.
+// gdb sends conditions to a stub that advertises ConditionalBreakpoints,
+// which procgdb does when its target evaluates them (a CondBreakpointer):
+// a hit whose conditions are all false is then never reported, so gdb
+// does not stop and step over the breakpoint itself. Each Z sets the
+// breakpoint's conditions anew; a Z without any makes it unconditional.
+// Commands are sent only to a stub that advertises BreakpointCommands,
+// which procgdb does not yet: they are decoded and not acted on.
 
 // Breakpoint types.
 const (
@@ -159,20 +163,23 @@ func appendAgentExpr(dst, expr []byte) []byte {
 	return appendHex(append(dst, ','), expr)
 }
 
-// insertBreakpoint answers Z.
+// insertBreakpoint answers Z: the breakpoint is inserted, then given the
+// packet's conditions (none: unconditional) when the target evaluates
+// them.
 func (s *Session) insertBreakpoint(args []byte) reply {
-	return s.breakpoint(args, Target.InsertBreakpoint, HWPointer.InsertHWPoint)
+	return s.breakpoint(args, Target.InsertBreakpoint, HWPointer.InsertHWPoint, true)
 }
 
 // removeBreakpoint answers z.
 func (s *Session) removeBreakpoint(args []byte) reply {
-	return s.breakpoint(args, Target.RemoveBreakpoint, HWPointer.RemoveHWPoint)
+	return s.breakpoint(args, Target.RemoveBreakpoint, HWPointer.RemoveHWPoint, false)
 }
 
 // breakpoint checks a Z or z request and applies sw (type 0) or hw
-// (types 1 to 4) to the current process.
+// (types 1 to 4) to the current process, and then, with conds, the
+// conditions of a breakpoint (types 0 and 1).
 func (s *Session) breakpoint(args []byte, sw func(Target, int, uint64) error,
-	hw func(HWPointer, int, HWKind, uint64, int) error) reply {
+	hw func(HWPointer, int, HWKind, uint64, int) error, conds bool) reply {
 	bp, err := parseBreakpoint(args)
 	if err != nil {
 		return errorReply(err)
@@ -197,8 +204,17 @@ func (s *Session) breakpoint(args []byte, sw func(Target, int, uint64) error,
 	} else {
 		err = hw(hp, pid, HWKind(bp.typ), bp.addr, bp.kind)
 	}
+	cb, evaluates := s.t.(CondBreakpointer)
+	if err == nil && conds && evaluates && (bp.typ == swBreakpoint || HWKind(bp.typ) == HWBreakpoint) {
+		err = cb.SetBreakpointConditions(pid, bp.typ != swBreakpoint, bp.addr, bp.conds)
+	}
 	if err != nil {
 		return errorReply(fmt.Errorf("breakpoint at %#x: %w", bp.addr, err))
 	}
 	return okReply
+}
+
+func isCondBreakpointer(s *Session) bool {
+	_, ok := s.t.(CondBreakpointer)
+	return ok
 }

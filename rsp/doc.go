@@ -59,7 +59,9 @@
 //	registers.go    "Packets": g, G, p, P
 //	resume.go       "Packets": vCont?, vCont, c, C, s, S, H
 //	breakpoints.go  "Packets": Z and z, software breakpoints (0) and
-//	                hardware breakpoints and watchpoints (1 to 4, HWPointer)
+//	                hardware breakpoints and watchpoints (1 to 4, HWPointer),
+//	                and breakpoint conditions ("Agent Expressions",
+//	                CondBreakpointer)
 //	xfer.go         qXfer reads, and writes of siginfo (SiginfoWriter);
 //	                "Thread List Format", "Library List Format for SVR4
 //	                Targets"

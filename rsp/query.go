@@ -126,6 +126,7 @@ func (s *Session) supported(args []byte) reply {
 		{"exec-events+", s.events.Exec},
 		{"no-resumed+", s.events.NoResumed},
 		{"native-signals+", s.lldb.native},
+		{"ConditionalBreakpoints+", isCondBreakpointer(s)},
 	} {
 		if on.on {
 			dst = append(append(dst, ';'), on.feature...)

@@ -258,6 +258,19 @@ type HWPointer interface {
 	RemoveHWPoint(pid int, kind HWKind, addr uint64, length int) error
 }
 
+// CondBreakpointer is implemented by targets that evaluate breakpoint
+// conditions themselves, as gdb's agent expressions (the manual's "Agent
+// Expressions"): a hit whose conditions are all false is not reported,
+// and the program goes on. The session then offers
+// ConditionalBreakpoints+ and, after inserting a software (Z0) or
+// hardware (Z1) breakpoint, sets the conditions the packet carried.
+type CondBreakpointer interface {
+	// SetBreakpointConditions replaces the conditions of the inserted
+	// breakpoint at addr (hardware or software) in process pid; none
+	// make it unconditional.
+	SetBreakpointConditions(pid int, hardware bool, addr uint64, conds [][]byte) error
+}
+
 // CoreReader is implemented by targets that tell the CPU a thread last
 // ran on more cheaply than ThreadInfo (which also reads its name). Every
 // T stop reply carries it (core:), so the session prefers it.

@@ -339,7 +339,11 @@ func (t *Tracer) handle(we waitEvent, stopping bool) (Event, bool) {
 		}
 		if we.sig == unix.SIGTRAP {
 			ev, ok := t.trap(th)
-			if !ok && resume {
+			switch {
+			case ok || !resume:
+			case th.passing:
+				t.passBreakpoint(th)
+			default:
 				t.cont(th) // a range step goes on
 			}
 			return ev, ok
@@ -545,12 +549,22 @@ func (t *Tracer) trap(th *thread) (Event, bool) {
 		if err := t.setPC(th, pc-1); err != nil {
 			t.log.Warn("rewind", "tid", th.tid, "err", err)
 		}
+		// A thread put back on a breakpoint whose conditions are false
+		// (passing) stopped at it as much as one that reports it.
 		th.hitAt = pc - 1
+		if !t.holds(th, th.proc.bps.Conditions(pc-1)) {
+			th.passing = true
+			return Event{}, false
+		}
 		ev.Kind, ev.Signal = EventBreakpoint, 0
 		return ev, true
 	case (code == trapHWBreakpoint || code == trapTrace) && th.proc.hw.Len() > 0 && t.hwHit(th, &ev):
 		// A watchpoint that a single-step tripped says so with
-		// TRAP_TRACE; only DR6 tells.
+		// TRAP_TRACE; only DR6 tells. A hardware breakpoint whose
+		// conditions are false is passed when the thread resumes.
+		if ev.Kind == EventHWBreakpoint && !t.holds(th, th.proc.hw.Conditions(ev.HW.Addr)) {
+			return Event{}, false
+		}
 		return ev, true
 	case th.stepping && code > 0 && th.inRange(pc):
 		return Event{}, false

@@ -189,8 +189,9 @@ func (t *Tracer) anyUnstoppable() bool {
 	return false
 }
 
-// stillAtHit reports whether th stopped at the breakpoint at pc, which is
-// still inserted, and its PC is still pc. Must run on the tracer thread.
+// stillAtHit reports whether th stopped at the breakpoint at pc (or was
+// put back on it after a false condition), which is still inserted, and
+// its PC is still pc. Must run on the tracer thread.
 func (t *Tracer) stillAtHit(th *thread, pc uint64) bool {
 	return pc == th.hitAt && th.proc.bps.Has(pc)
 }
@@ -257,21 +258,27 @@ func (t *Tracer) takeQueued(plans []plan) (Event, bool) {
 // Must run on the tracer thread.
 func (t *Tracer) stepOver(th *thread, sig unix.Signal) (ev Event, ok bool, err error) {
 	p := th.proc
+	th.passing = false
 	pc, err := t.pc(th)
 	if err != nil {
 		return Event{}, false, err
 	}
+	conds := p.bps.Conditions(pc)
 	if err := p.bps.Remove(pc); err != nil {
 		return Event{}, false, err
 	}
 	// One step, even of a range step: the breakpoint must be back before
-	// the thread can come round to it again.
+	// the thread can come round to it again, with its conditions.
 	start, end := th.rangeStart, th.rangeEnd
 	th.rangeStart, th.rangeEnd = 0, 0
 	defer func() {
 		th.rangeStart, th.rangeEnd = start, end
 		if t.procs[p.pid] == p {
-			if ierr := p.bps.Insert(pc); ierr != nil && err == nil {
+			ierr := p.bps.Insert(pc)
+			if ierr == nil {
+				ierr = p.bps.SetConditions(pc, conds)
+			}
+			if ierr != nil && err == nil {
 				err = ierr
 			}
 		}
@@ -313,6 +320,11 @@ func (t *Tracer) stepAlone(th *thread, sig unix.Signal) (Event, bool, error) {
 		if t.threads[th.tid] != th || th.state != stopped || th.exitPending {
 			// Gone, or about to exit: nothing left to step.
 			return Event{}, false, nil
+		}
+		if th.passing {
+			// The step ran into a breakpoint whose conditions are
+			// false: its instruction is the step.
+			return t.stepOver(th, 0)
 		}
 		switch {
 		case th.deliver == 0:

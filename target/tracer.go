@@ -92,6 +92,9 @@ type thread struct {
 	gone bool
 	// options are the events the client asked for this thread alone.
 	options ThreadOptions
+	// passing: put back on a software breakpoint whose conditions were
+	// false; it must step over it before it runs on (cond.go).
+	passing bool
 	// sig is the signal the thread stopped with and the client was told
 	// about, delivered on resume only if the client asks for it.
 	sig unix.Signal

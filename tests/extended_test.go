@@ -192,6 +192,16 @@ func TestExtendedAttach(t *testing.T) {
 	p.runsOnToReport(t, "named", `^done threads=7 ok=1$`)
 }
 
+// followChild returns the commands that make gdb run forker, follow the
+// child of its fork and keep the parent, followed by cmds.
+func followChild(cmds ...string) []string {
+	return append([]string{
+		"set remote exec-file " + prog("forker"),
+		"set follow-fork-mode child",
+		"set detach-on-fork off",
+	}, cmds...)
+}
+
 // TestExtendedFollowFork follows the child of a fork (and of a vfork) and
 // keeps the parent: both are inferiors, and both run to their exits with
 // the right codes.
@@ -202,10 +212,7 @@ func TestExtendedFollowFork(t *testing.T) {
 		t.Run(mode, func(t *testing.T) {
 			prepare(t)
 			s := startMulti(t, stubOptions{})
-			tr := s.gdbExt(prog("forker"),
-				"set remote exec-file "+prog("forker"),
-				"set follow-fork-mode child",
-				"set detach-on-fork off",
+			tr := s.gdbExt(prog("forker"), followChild(
 				"break child_work",
 				"run "+mode,
 				"info inferiors",
@@ -213,7 +220,7 @@ func TestExtendedFollowFork(t *testing.T) {
 				"inferior 1",
 				"continue",
 				"info inferiors",
-			)
+			)...)
 			out := tr.match("run "+mode, `\[Attaching after (?:Thread|process) (\d+)(?:\.\d+)? `+mode+` to child (?:Thread|process) (\d+)(?:\.\d+)?\]`)
 			tr.match("run "+mode, `\[New inferior 2 \(process \d+\)\]`)
 			tr.match("run "+mode, `Thread 2\.1 "forker" hit Breakpoint 1(\.\d+)?, child_work \(x=2\) `+atLine("forker.c", childWork))

@@ -104,9 +104,9 @@ func eventStub(t *testing.T, name, features string, setup ...string) (*stub, *rs
 	return s, c
 }
 
-// runToExit resumes the process with vCont;c until it exits, and returns
+// continueToExit resumes the process with vCont;c until it exits, and returns
 // every stop reply, the exit last.
-func runToExit(t *testing.T, c *rsp.Client, each func(reply string)) []string {
+func continueToExit(t *testing.T, c *rsp.Client, each func(reply string)) []string {
 	t.Helper()
 	var replies []string
 	for range 100 {
@@ -135,7 +135,7 @@ func TestLeaderExitEvents(t *testing.T) {
 	leader := fmt.Sprintf("p%x.%x", s.pid, s.pid)
 	leaderExit := "w00;" + leader
 	sawExit := false
-	replies := runToExit(t, c, func(r string) {
+	replies := continueToExit(t, c, func(r string) {
 		if r != leaderExit {
 			return
 		}
@@ -294,7 +294,7 @@ func TestThreadOptions(t *testing.T) {
 	}
 	cloneRE := regexp.MustCompile(`^T05thread:` + main + `;.*clone:(p[0-9a-f]+\.[0-9a-f]+);`)
 	var clones, exits []string
-	replies := runToExit(t, c, func(r string) {
+	replies := continueToExit(t, c, func(r string) {
 		if m := cloneRE.FindStringSubmatch(r); m != nil {
 			child := m[1]
 			clones = append(clones, child)
@@ -346,7 +346,7 @@ func TestThreadOptionsAndEvents(t *testing.T) {
 	createRE := regexp.MustCompile(`^T05thread:(p[0-9a-f]+\.[0-9a-f]+);.*create:;`)
 	exitRE := regexp.MustCompile(`^w00;(p[0-9a-f]+\.[0-9a-f]+)$`)
 	var born, died []string
-	runToExit(t, c, func(r string) {
+	continueToExit(t, c, func(r string) {
 		for _, re := range []*regexp.Regexp{cloneRE, createRE} {
 			if m := re.FindStringSubmatch(r); m != nil {
 				born = append(born, m[1])
@@ -365,5 +365,40 @@ func TestThreadOptionsAndEvents(t *testing.T) {
 	slices.Sort(died)
 	if len(born) != 4 || !slices.Equal(born, died) {
 		t.Errorf("threads born %v and died %v: want the same 4", born, died)
+	}
+}
+
+// TestForkChildExitAtConditionalBreakpoint follows the child of a fork
+// (and of a vfork) with detach-on-fork off; the child of
+// testdata/forker.c ends itself at its exit_group instruction, where a
+// breakpoint waits whose condition is false. The child's exit must be
+// reported, and then the parent, switched to, must run on to its next
+// breakpoint with the child's status, and to its end. gdb 13 steps over a
+// breakpoint whose condition it evaluates itself and never finishes that
+// step when the process exits during it; a stub that evaluates the
+// condition (as gdbserver does) lets the child run past the breakpoint.
+func TestForkChildExitAtConditionalBreakpoint(t *testing.T) {
+	prepare(t)
+	parentExit := lineOf(t, "forker.c", "parent-exit")
+	for _, mode := range []string{"fork", "vfork"} {
+		t.Run(mode, func(t *testing.T) {
+			prepare(t)
+			s := startMulti(t, stubOptions{})
+			tr := s.gdbExt(prog("forker"), followChild(
+				"break *exit_syscall if main == 0",
+				fmt.Sprintf("break forker.c:%d", parentExit),
+				"run "+mode,
+				"inferior 1",
+				"continue",
+				"print status",
+				"continue",
+			)...)
+			tr.match("run "+mode, inferiorExitedRE(2, 3))
+			tr.noMatch("run "+mode, `Breakpoint 1,`)
+			tr.match("inferior 1", `\[Switching to inferior 1 \[process \d+\]`)
+			tr.match("continue", fmt.Sprintf(`hit Breakpoint 2(\.\d+)?, main \(argc=2, argv=0x[0-9a-f]+\) at \S*forker\.c:%d\n`, parentExit))
+			tr.match("print status", `^\$\d+ = 768$`)
+			tr.match("continue", inferiorExitedRE(1, 13), 2)
+		})
 	}
 }

@@ -36,6 +36,8 @@ var (
 	_ rsp.RangeReader    = (*tracee)(nil)
 	_ rsp.CoreReader     = (*tracee)(nil)
 	_ rsp.SiginfoWriter  = (*tracee)(nil)
+	// gdb's breakpoint conditions are evaluated by the tracer.
+	_ rsp.CondBreakpointer = (*tracee)(nil)
 )
 
 // Launch starts a program stopped at its first instruction, on procgdb's
@@ -142,6 +144,15 @@ func (t *tracee) InsertBreakpoint(pid int, addr uint64) error {
 
 func (t *tracee) RemoveBreakpoint(pid int, addr uint64) error {
 	return t.tr.RemoveBreakpoint(pid, addr)
+}
+
+// SetBreakpointConditions makes the tracee an rsp.CondBreakpointer: the
+// tracer evaluates gdb's conditions itself.
+func (t *tracee) SetBreakpointConditions(pid int, hardware bool, addr uint64, conds [][]byte) error {
+	if hardware {
+		return t.tr.SetHWBreakpointConditions(pid, addr, conds)
+	}
+	return t.tr.SetBreakpointConditions(pid, addr, conds)
 }
 
 func (t *tracee) Resume(actions []rsp.ResumeAction) error {

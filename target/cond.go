@@ -1,0 +1,159 @@
+package target
+
+import (
+	"encoding/binary"
+	"fmt"
+
+	"golang.org/x/sys/unix"
+
+	"procgdb/agentexpr"
+	"procgdb/breakpoint"
+)
+
+// Conditional breakpoints: the client may give a breakpoint conditions
+// (agent expressions, package agentexpr), evaluated here when a thread
+// hits it. A hit whose conditions are all false is not an event: the
+// thread goes on as if the breakpoint were not there. A hardware
+// breakpoint stops the thread before its instruction, which runs when the
+// thread resumes (the resume flag), so the thread just goes on. A
+// software breakpoint has been executed: the thread is put back on it
+// (passing) and must step over it with the int3 out, while no other
+// thread runs, as when the client resumes a thread that sits on one.
+
+// SetBreakpointConditions gives the software breakpoint at addr in
+// process pid its conditions, agent expression bytecode; none make it
+// unconditional. Bytecode that does not verify is refused.
+func (t *Tracer) SetBreakpointConditions(pid int, addr uint64, conds [][]byte) error {
+	progs, err := compileConditions(conds)
+	if err != nil {
+		return err
+	}
+	return t.th.write(func() error {
+		p, err := t.lookup(pid)
+		if err != nil {
+			return err
+		}
+		return p.bps.SetConditions(addr, progs)
+	})
+}
+
+// SetHWBreakpointConditions gives the hardware breakpoint at addr in
+// process pid its conditions; none make it unconditional.
+func (t *Tracer) SetHWBreakpointConditions(pid int, addr uint64, conds [][]byte) error {
+	progs, err := compileConditions(conds)
+	if err != nil {
+		return err
+	}
+	return t.changeHW(pid, func(hw *breakpoint.HWTable) error { return hw.SetConditions(addr, progs) })
+}
+
+// compileConditions verifies and compiles each condition.
+func compileConditions(conds [][]byte) ([]*agentexpr.Program, error) {
+	progs := make([]*agentexpr.Program, len(conds))
+	for i, c := range conds {
+		p, err := agentexpr.Compile(c)
+		if err != nil {
+			return nil, fmt.Errorf("condition %d: %w", i+1, err)
+		}
+		progs[i] = p
+	}
+	return progs, nil
+}
+
+// condEnv is what a condition reads: the registers and memory of the
+// thread that hit the breakpoint. Must be used on the tracer thread.
+type condEnv struct {
+	t  *Tracer
+	th *thread
+}
+
+func (e condEnv) Register(n int) (uint64, error) {
+	c := &e.th.regs
+	if err := c.load(e.th.tid, e.t.layout, false); err != nil {
+		return 0, err
+	}
+	var buf [16]byte
+	b, err := c.set.AppendRegister(buf[:0], n)
+	if err != nil {
+		// Not a general register: it lives in the XSAVE area.
+		if err := c.load(e.th.tid, e.t.layout, true); err != nil {
+			return 0, err
+		}
+		if b, err = c.set.AppendRegister(buf[:0], n); err != nil {
+			return 0, err
+		}
+	}
+	if len(b) > 8 {
+		return 0, fmt.Errorf("register %d has %d bytes, more than a value", n, len(b))
+	}
+	var v [8]byte
+	copy(v[:], b)
+	return binary.LittleEndian.Uint64(v[:]), nil
+}
+
+// ReadMemory reads the program's own bytes, not the int3 of breakpoints.
+func (e condEnv) ReadMemory(addr uint64, dst []byte) (int, error) {
+	p := e.th.proc
+	n, err := p.mem.read(addr, dst)
+	p.bps.Shadow(addr, dst[:n])
+	return n, err
+}
+
+// holds reports whether th's hit of a breakpoint with conditions conds
+// counts. Must run on the tracer thread.
+func (t *Tracer) holds(th *thread, conds []*agentexpr.Program) bool {
+	env := condEnv{t, th}
+	ok, err := breakpoint.Holds(conds, agentexpr.Env{Mem: env, Regs: env})
+	if err != nil {
+		t.log.Debug("breakpoint condition", "tid", th.tid, "err", err)
+	}
+	return ok
+}
+
+// passBreakpoint moves th, which hit a software breakpoint whose
+// conditions are false while the processes ran, past it, and lets the
+// processes run on. The other threads are stopped first, so that none
+// runs past the breakpoint while it is out; if one of them has an event
+// by then, or the client asked for an interrupt, that is reported
+// instead, and th steps over the breakpoint when it is next resumed.
+// Must run on the tracer thread.
+func (t *Tracer) passBreakpoint(th *thread) {
+	var ran []*thread
+	for _, o := range t.threads {
+		if o != th && o.state == running && !o.newborn && !o.unstoppable() {
+			ran = append(ran, o)
+		}
+	}
+	queued := len(t.queue)
+	if err := t.stopAll(); err != nil {
+		t.log.Warn("stopping threads", "err", err)
+	}
+	if len(t.queue) > queued {
+		ev := t.queue[queued]
+		t.queue = append(t.queue[:queued], t.queue[queued+1:]...)
+		t.report(ev)
+		return
+	}
+	if t.interrupting {
+		t.report(Event{Kind: EventSignal, PID: th.proc.pid, TID: th.tid, Signal: int(unix.SIGINT)})
+		return
+	}
+	stepping := th.stepping
+	ev, ok, err := t.stepOver(th, th.deliver)
+	if err != nil {
+		t.log.Warn("step over breakpoint", "tid", th.tid, "err", err)
+	}
+	th.stepping = stepping
+	if ok && ev.Kind == EventStep && ev.TID == th.tid && (!stepping || t.stillInRange(th)) {
+		ok = false // the instruction ran; th goes on as it was
+	}
+	if ok {
+		t.report(ev)
+		return
+	}
+	for _, o := range append(ran, th) {
+		if t.threads[o.tid] == o && o.state == stopped {
+			t.cont(o)
+		}
+	}
+}
