@@ -170,3 +170,38 @@ func TestNoResumed(t *testing.T) {
 	require.NoError(t, tr.Resume([]Action{{Kind: ActionContinue, PID: pid, TID: 12345678}}))
 	require.Equal(t, Event{Kind: EventNoResumed}, wait(t, tr))
 }
+
+// TestLeaderGone: a main thread that exits while another thread runs on
+// is reported as a thread exit (with thread events on) and is gone from
+// then on: the thread list has the other thread alone, memory and /proc
+// are read through it, and an interrupt stops it.
+func TestLeaderGone(t *testing.T) {
+	prog := build(t, "leader", "-pthread")
+	tr := newTracer(t)
+	tr.SetEventOptions(EventOptions{ThreadEvents: true})
+	pid, _ := launch(t, tr, prog)
+	spins := symbol(t, tr, pid, prog, "spins")
+	for {
+		require.NoError(t, tr.Resume(all))
+		ev := wait(t, tr)
+		if ev.Kind == EventThreadExited && ev.TID == pid {
+			break
+		}
+		require.Equal(t, EventThreadCreated, ev.Kind, "%+v", ev)
+	}
+	tids, err := tr.Threads(pid)
+	require.NoError(t, err)
+	require.Len(t, tids, 1)
+	require.NotEqual(t, pid, tids[0])
+	_, err = tr.Registers(pid, pid, false)
+	require.ErrorIs(t, err, ErrNoThread)
+	_, err = tr.Auxv(pid)
+	require.NoError(t, err)
+	before := readUint64(t, tr, pid, spins)
+
+	require.NoError(t, tr.Resume(all))
+	require.NoError(t, tr.Interrupt())
+	ev := wait(t, tr)
+	require.Equal(t, Event{Kind: EventSignal, PID: pid, TID: tids[0], Signal: int(unix.SIGINT)}, ev)
+	require.Greater(t, readUint64(t, tr, pid, spins), before)
+}

@@ -454,10 +454,12 @@ func (t *Tracer) Interrupt() error {
 		}
 		t.interrupting = true
 		// Stopping one thread is enough: its stop stops the rest.
+		// Not one that cannot stop (a gone leader, above all, the
+		// thread of the last event when that was its exit).
 		th := t.threads[t.lastTID]
-		if th == nil || th.state != running {
+		if th == nil || th.state != running || th.unstoppable() {
 			for _, c := range t.threads {
-				if c.state == running && !c.newborn {
+				if c.state == running && !c.newborn && !c.unstoppable() {
 					th = c
 					break
 				}

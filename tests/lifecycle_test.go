@@ -123,40 +123,64 @@ func continueToExit(t *testing.T, c *rsp.Client, each func(reply string)) []stri
 	return nil
 }
 
-// TestLeaderExitEvents runs testdata/leaderexit.c with thread events on
-// (QThreadEvents:1): the main thread's exit is a w stop reply that names
-// it, after which the thread list has only the second thread, and the
-// process's W (with the second thread's exit code) comes once, last.
+// TestLeaderExitEvents runs testdata/leaderexit.c with thread events on,
+// for every thread (QThreadEvents:1) or for the main thread alone (gdb
+// 15's QThreadOptions): the main thread's exit is a w stop reply that
+// names it, after which the thread list has only the second thread, and
+// the process's W (with the second thread's exit code) comes once, last.
+// The second thread's exit is a w reply only with QThreadEvents.
 // gdbserver 13 reports no exit of a leader.
 func TestLeaderExitEvents(t *testing.T) {
 	prepare(t)
 	onlyProcgdb(t, "the exit of a main thread as a thread event")
-	s, c := eventStub(t, "leaderexit", gdbQSupported, "QThreadEvents:1")
-	leader := fmt.Sprintf("p%x.%x", s.pid, s.pid)
-	leaderExit := "w00;" + leader
-	sawExit := false
-	replies := continueToExit(t, c, func(r string) {
-		if r != leaderExit {
-			return
+	for _, every := range []bool{true, false} {
+		name := "QThreadEvents"
+		if !every {
+			name = "QThreadOptions"
 		}
-		sawExit = true
-		ids := threadList(t, c)
-		if len(ids) != 1 || ids[0] == leader {
-			t.Errorf("threads after %q: %v, want the second thread alone", r, ids)
-			return
-		}
-		if r := exchange(t, c, "Hg"+ids[0]); r != "OK" {
-			t.Errorf("Hg%s: %q", ids[0], r)
-		}
-		if r := exchange(t, c, "g"); strings.HasPrefix(r, "E") || r == "" {
-			t.Errorf("registers of %s after the main thread exited: %q", ids[0], r)
-		}
-	})
-	if !sawExit {
-		t.Errorf("no %q among the stop replies %q", leaderExit, replies)
-	}
-	if last := replies[len(replies)-1]; last != fmt.Sprintf("W05;process:%x", s.pid) {
-		t.Errorf("the process ended with %q, want W05 for process %x", last, s.pid)
+		t.Run(name, func(t *testing.T) {
+			prepare(t)
+			s, c := eventStub(t, "leaderexit", gdb15QSupported)
+			leader := fmt.Sprintf("p%x.%x", s.pid, s.pid)
+			setup := "QThreadEvents:1"
+			if !every {
+				setup = "QThreadOptions;2:" + leader
+			}
+			if r := exchange(t, c, setup); r != "OK" {
+				t.Fatalf("%s: got %q", setup, r)
+			}
+			var exits []string
+			replies := continueToExit(t, c, func(r string) {
+				if !strings.HasPrefix(r, "w") {
+					return
+				}
+				exits = append(exits, r)
+				if r != "w00;"+leader {
+					return
+				}
+				ids := threadList(t, c)
+				if len(ids) != 1 || ids[0] == leader {
+					t.Errorf("threads after %q: %v, want the second thread alone", r, ids)
+					return
+				}
+				if r := exchange(t, c, "Hg"+ids[0]); r != "OK" {
+					t.Errorf("Hg%s: %q", ids[0], r)
+				}
+				if r := exchange(t, c, "g"); strings.HasPrefix(r, "E") || r == "" {
+					t.Errorf("registers of %s after the main thread exited: %q", ids[0], r)
+				}
+			})
+			want := 1
+			if every {
+				want = 2
+			}
+			if len(exits) != want || exits[0] != "w00;"+leader {
+				t.Errorf("thread exits %q: want the main thread's first, %d in all", exits, want)
+			}
+			if last := replies[len(replies)-1]; last != fmt.Sprintf("W05;process:%x", s.pid) {
+				t.Errorf("the process ended with %q, want W05 for process %x", last, s.pid)
+			}
+		})
 	}
 }
 
@@ -237,16 +261,17 @@ func waitFile(t *testing.T, path string) {
 // sees one inferior, and reads no registers of a process it does not
 // know), and must be detached with its parent: it runs on and creates its
 // file. Each mode runs a few times, since the fork comes first now and
-// then.
+// then, with target remote (the stub then exits) and extended-remote (the
+// stub stays).
 func TestPendingForkDetach(t *testing.T) {
 	prepare(t)
 	for _, mode := range []string{"fork", "vfork"} {
-		for round := range 3 {
+		for round := range 4 {
+			extended := round%2 == 1
 			t.Run(fmt.Sprintf("%s-%d", mode, round), func(t *testing.T) {
 				prepare(t)
 				flag := filepath.Join(t.TempDir(), "touched")
-				s := startStub(t, stubOptions{prog: prog("pendingfork"), args: []string{mode, flag}})
-				tr := s.gdb(
+				cmds := []string{
 					"break break_here",
 					"continue",
 					"delete",
@@ -254,8 +279,20 @@ func TestPendingForkDetach(t *testing.T) {
 					"stepi",
 					"info inferiors",
 					"detach",
-				)
-				tr.match("continue", `(?m)^Thread 1 .*hit Breakpoint 1, break_here \(\)`)
+				}
+				var s *stub
+				var tr *transcript
+				if extended {
+					s = startMulti(t, stubOptions{})
+					run := fmt.Sprintf("run %s %s", mode, flag)
+					cmds[1] = run
+					tr = s.gdbExt(prog("pendingfork"), append([]string{"set remote exec-file " + prog("pendingfork")}, cmds...)...)
+					tr.match(run, `(?m)^Thread 1 .*hit Breakpoint 1, break_here \(\)`)
+				} else {
+					s = startStub(t, stubOptions{prog: prog("pendingfork"), args: []string{mode, flag}})
+					tr = s.gdb(cmds...)
+					tr.match("continue", `(?m)^Thread 1 .*hit Breakpoint 1, break_here \(\)`)
+				}
 				tr.match("info inferiors", `(?m)^\*\s+1\s+process \d+`)
 				tr.noMatch("info inferiors", `(?m)^\s+2\s`)
 				if strings.Contains(tr.all, "packet reply is too long") || strings.Contains(tr.all, "New inferior") {
@@ -263,7 +300,11 @@ func TestPendingForkDetach(t *testing.T) {
 				}
 				tr.match("detach", `\[Inferior 1 \(process \d+\) detached\]`)
 				waitFile(t, flag)
-				waitGone(t, s.pid)
+				if extended {
+					waitGone(t, s.launched()[0])
+				} else {
+					waitGone(t, s.pid)
+				}
 			})
 		}
 	}
