@@ -118,10 +118,12 @@ func (t *Tracer) holds(th *thread, conds []*agentexpr.Program) bool {
 // instead, and th steps over the breakpoint when it is next resumed.
 // Must run on the tracer thread.
 func (t *Tracer) passBreakpoint(th *thread) {
-	var ran []*thread
+	// Threads stopped now stay so (the client did not resume them);
+	// every other one runs on afterwards, those made meanwhile included.
+	held := make(map[*thread]bool)
 	for _, o := range t.threads {
-		if o != th && o.state == running && !o.newborn && !o.unstoppable() {
-			ran = append(ran, o)
+		if o.state == stopped && o != th {
+			held[o] = true
 		}
 	}
 	queued := len(t.queue)
@@ -151,8 +153,8 @@ func (t *Tracer) passBreakpoint(th *thread) {
 		t.report(ev)
 		return
 	}
-	for _, o := range append(ran, th) {
-		if t.threads[o.tid] == o && o.state == stopped {
+	for _, o := range t.threads {
+		if o.state == stopped && !held[o] {
 			t.cont(o)
 		}
 	}

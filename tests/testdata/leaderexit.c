@@ -1,8 +1,9 @@
 /*
  * leaderexit.c: the main thread calls pthread_exit while a second thread
- * lives on. The two threads first meet in both_alive(); the second thread
- * then waits for the main thread to be gone (pthread_join), calls
- * leader_gone() and ends the process with exit code 5.
+ * lives on. The second thread first calls both_alive() while the main
+ * thread waits for it; it then waits for the main thread to be gone
+ * (pthread_join), calls leader_gone() and ends the process with exit
+ * code 5.
  */
 #include <pthread.h>
 #include <stdlib.h>
@@ -24,8 +25,8 @@ __attribute__((noinline)) void leader_gone(void)
 static void *second(void *arg)
 {
 	(void)arg;
-	pthread_barrier_wait(&met);
 	both_alive();
+	pthread_barrier_wait(&met);
 	if (pthread_join(leader, NULL) != 0)
 		exit(2);
 	leader_gone();
