@@ -32,8 +32,9 @@ import (
 // gets no reply.
 //
 // gdb 13 sends vRun's arguments split as its own `run` line splits them,
-// quotes removed; with startup-with-shell the target joins them with
-// spaces for the shell to expand (see LaunchSpec.Shell).
+// quotes removed, and the program receives each as it was sent, with
+// startup-with-shell on or off (see LaunchSpec.Shell): a client's
+// arguments never become shell syntax.
 
 // defaultShell starts programs when startup-with-shell is on and
 // Config.Shell is empty.

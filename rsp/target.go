@@ -288,9 +288,9 @@ type LaunchSpec struct {
 	// (QDisableRandomization).
 	DisableASLR bool
 	// Shell, when set, is the shell that starts the program as
-	// `Shell -c "exec PROGRAM ARGS"`, the arguments joined by spaces and
-	// left for the shell to expand (QStartupWithShell): globs,
-	// redirections and variables in gdb's `run` arguments work.
+	// `Shell -c "exec PROGRAM ARGS"` (QStartupWithShell), each argument
+	// quoted so that the program receives it as the client sent it, as
+	// gdbserver does: the shell expands nothing in it.
 	Shell string
 }
 

@@ -135,19 +135,26 @@ func TestThreadEvents(t *testing.T) {
 	require.Equal(t, created, exited)
 }
 
+// TestLaunchWithShell: through the shell, the program receives its
+// arguments as they are; the shell expands no glob and makes no
+// redirection of them.
 func TestLaunchWithShell(t *testing.T) {
 	dir := t.TempDir()
 	for _, n := range []string{"a.txt", "b.txt"} {
 		require.NoError(t, os.WriteFile(filepath.Join(dir, n), nil, 0o644))
 	}
-	out := filepath.Join(dir, "out")
+	out, err := os.Create(filepath.Join(dir, "out"))
+	require.NoError(t, err)
+	defer out.Close()
 	tr := newTracer(t)
 	// gdb passes SIGCHLD by default; the parents here get one.
 	tr.SetPassSignals([]int{int(unix.SIGCHLD)})
+	args := []string{dir + "/*.txt", ">", filepath.Join(dir, "redirected"), "$HOME", "", "a b"}
 	pid, err := tr.Launch(LaunchOptions{
-		Path:  "/bin/echo",
-		Args:  []string{"/bin/echo", dir + "/*.txt", ">", out},
-		Shell: "/bin/sh",
+		Path:   "/bin/echo",
+		Args:   append([]string{"/bin/echo"}, args...),
+		Shell:  "/bin/sh",
+		Stdout: out,
 	})
 	require.NoError(t, err)
 	exe, err := tr.ExecFile(pid)
@@ -155,9 +162,10 @@ func TestLaunchWithShell(t *testing.T) {
 	require.Equal(t, "echo", filepath.Base(exe), "stopped in the program, not the shell")
 	require.NoError(t, tr.Resume(all))
 	require.Equal(t, Event{Kind: EventExited, PID: pid}, wait(t, tr))
-	b, err := os.ReadFile(out)
+	b, err := os.ReadFile(out.Name())
 	require.NoError(t, err)
-	require.Equal(t, filepath.Join(dir, "a.txt")+" "+filepath.Join(dir, "b.txt"), strings.TrimSpace(string(b)))
+	require.Equal(t, strings.Join(args, " ")+"\n", string(b))
+	require.NoFileExists(t, filepath.Join(dir, "redirected"))
 }
 
 func TestNoResumed(t *testing.T) {

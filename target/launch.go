@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 
@@ -48,10 +49,11 @@ type LaunchOptions struct {
 	// of the terminal on Stdin, so it can read from it.
 	Foreground bool
 	// Shell, when set, starts the program as `Shell -c "exec PATH ARGS"`,
-	// with the arguments joined by spaces for the shell to expand, as gdb
-	// does with startup-with-shell: globs and redirections work. The
-	// shell also says why a program cannot be run, and exits (126 or 127:
-	// a StartupExitError).
+	// each argument quoted for the shell (shellWord), as gdbserver does
+	// with startup-with-shell: the program receives its arguments as they
+	// are, and the shell expands nothing in them. The shell also says why
+	// a program cannot be run, and exits (126 or 127: a
+	// StartupExitError).
 	Shell string
 	// Wrapper, when set, starts the program as `WRAPPER... PATH ARGS`
 	// (gdbserver's --wrapper), env VAR=VALUE for example. The wrapper must
@@ -178,15 +180,14 @@ func (t *Tracer) Launch(o LaunchOptions) (int, error) {
 	}
 	if o.Shell != "" {
 		// The launcher execs the shell, which execs the wrapper or the
-		// program.
-		cmd := "exec"
-		for _, w := range append(wrapper, path) {
-			cmd += " " + shellQuote(w)
+		// program; every word is quoted for the shell.
+		var cmd strings.Builder
+		cmd.WriteString("exec")
+		for _, w := range slices.Concat(wrapper, []string{path}, args[1:]) {
+			cmd.WriteByte(' ')
+			cmd.WriteString(shellWord(w))
 		}
-		if len(args) > 1 {
-			cmd += " " + strings.Join(args[1:], " ")
-		}
-		path, args = o.Shell, []string{o.Shell, "-c", cmd}
+		path, args = o.Shell, []string{o.Shell, "-c", cmd.String()}
 		execs++
 	} else if wrapper != nil {
 		path, args = wrapper[0], append(append(wrapper, path), args[1:]...)
@@ -321,7 +322,32 @@ func (t *Tracer) addProcess(pid int, attached bool, tids []int) error {
 	return nil
 }
 
-// shellQuote quotes s for a POSIX shell.
-func shellQuote(s string) string {
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+// shellSpecial are the bytes that a shell (sh, bash, csh and the like)
+// may read as syntax or expand within a word: quotes, the escape,
+// expansions, globs, redirections, separators and blanks.
+const shellSpecial = "\"'\\`$!#&*?()[]{}<>|;^~ \t"
+
+// shellWord returns s written as one word of a command line for $SHELL,
+// which the shell turns back into s and expands nothing in; gdb's
+// startup-with-shell quotes arguments by the same rules. Each special
+// byte gets a backslash, except a newline, which a backslash would turn
+// into a line continuation, and which goes between single quotes
+// instead; an empty s becomes a pair of single quotes.
+func shellWord(s string) string {
+	if s == "" {
+		return "''"
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '\n':
+			b.WriteString("'\n'")
+		case strings.IndexByte(shellSpecial, c) >= 0:
+			b.WriteByte('\\')
+			b.WriteByte(c)
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
 }

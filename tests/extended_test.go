@@ -330,60 +330,78 @@ func TestExtendedCatchSyscall(t *testing.T) {
 	checkBasicReport(t, rep)
 }
 
-// TestExtendedStartupWithShell runs a program through the shell, with a
-// glob and a redirection in its arguments, and without the shell, with the
-// glob passed as it is.
-func TestExtendedStartupWithShell(t *testing.T) {
+// TestExtendedRunArguments: the program receives each argument of gdb's
+// run and set args exactly as gdb sent it, with startup-with-shell on and
+// off (issues 11 and 17): empty arguments, blanks, quotes, newlines, and
+// the shell's syntax ($(...), backticks, globs, redirections), which runs
+// nothing and expands nothing.
+func TestExtendedRunArguments(t *testing.T) {
 	prepare(t)
 	here, err := os.Getwd()
 	if err != nil {
 		t.Fatal(err)
 	}
-	// setup returns a directory with files to glob, and the pattern.
-	setup := func(t *testing.T) (dir, glob string) {
-		dir = t.TempDir()
-		for _, f := range []string{"a.txt", "b.txt", "c.dat"} {
-			if err := os.WriteFile(filepath.Join(dir, f), nil, 0o644); err != nil {
-				t.Fatal(err)
-			}
+	for _, tc := range []struct {
+		name string
+		// args is what follows "run REPORT" and "set args REPORT"; with
+		// INJECTED replaced by a file that must not come to exist.
+		args string
+		want []string
+		// gdbserver 13.1 passes these arguments as they are with the
+		// shell (on13) and without it (off13). It drops an empty last
+		// argument and escapes single quotes and newlines twice;
+		// without the shell it joins the arguments and splits them
+		// again at blanks, losing empty ones and refusing those with
+		// blanks. Later gdbservers, and gdb's own test of inferior
+		// arguments (gdb.base/inferior-args.exp), pass each one as it
+		// is.
+		on13, off13 bool
+	}{
+		{"empty", `1 "" 3`, []string{"1", "", "3"}, true, false},
+		{"empty last", `1 ""`, []string{"1", ""}, false, false},
+		{"blanks", "'a b' \"  \" \"x\ty\"", []string{"a b", "  ", "x\ty"}, true, false},
+		{"double quotes", `"c\"d" '"' \"`, []string{`c"d`, `"`, `"`}, true, true},
+		{"shell syntax", `'$(touch INJECTED)' '` + "`touch INJECTED`" + `' $HOME '*' '> INJECTED' '; touch INJECTED' '|' '&' '\\'`,
+			[]string{"$(touch INJECTED)", "`touch INJECTED`", "$HOME", "*", "> INJECTED", "; touch INJECTED", "|", "&", `\`}, true, false},
+		{"shell syntax, no blanks", `'$(id)' '` + "`id`" + `' $HOME '*' '>INJECTED' '|&;' '\\'`,
+			[]string{"$(id)", "`id`", "$HOME", "*", ">INJECTED", "|&;", `\`}, true, true},
+		{"single quotes", `"it's" \' "'"`, []string{"it's", "'", "'"}, false, false},
+		{"newlines", "'new\nline' \"\n\" end", []string{"new\nline", "\n", "end"}, false, false},
+	} {
+		for _, shell := range []string{"on", "off"} {
+			t.Run(tc.name+", shell "+shell, func(t *testing.T) {
+				prepare(t)
+				if suite.stub == "gdbserver" && !map[string]bool{"on": tc.on13, "off": tc.off13}[shell] {
+					t.Skipf("gdbserver 13.1 does not pass these arguments as they are with startup-with-shell %s", shell)
+				}
+				dir := t.TempDir()
+				injected := filepath.Join(dir, "injected")
+				args := strings.ReplaceAll(tc.args, "INJECTED", injected)
+				var want []string
+				for _, a := range tc.want {
+					want = append(want, "arg="+strings.ReplaceAll(a, "INJECTED", injected))
+				}
+				want = append([]string{fmt.Sprintf("argc=%d", len(tc.want)+2)}, want...)
+				want = append(want, "set=(unset)", "server=(unset)", "cwd="+here)
+				run, set := filepath.Join(dir, "run"), filepath.Join(dir, "set")
+				s := startMulti(t, stubOptions{})
+				tr := s.gdbExt(prog("showargs"),
+					"set remote exec-file "+prog("showargs"),
+					"set startup-with-shell "+shell,
+					"run "+run+" "+args,
+					"set args "+set+" "+args,
+					"run",
+				)
+				tr.match("run "+run+" "+args, inferiorExitedRE(1, len(tc.want)))
+				tr.match("run", inferiorExitedRE(1, len(tc.want)))
+				checkReport(t, run, want...)
+				checkReport(t, set, want...)
+				if fileExists(injected) {
+					t.Errorf("an argument ran a command: %s exists", injected)
+				}
+			})
 		}
-		return dir, filepath.Join(dir, "*.txt")
 	}
-	t.Run("on", func(t *testing.T) {
-		prepare(t)
-		// gdb 13 sends the arguments split; gdbserver 13 quotes each one
-		// for the shell, so its shell expands nothing.
-		onlyProcgdb(t, "shell expansion of run arguments")
-		dir, glob := setup(t)
-		rep, stdout := filepath.Join(dir, "report"), filepath.Join(dir, "stdout")
-		s := startMulti(t, stubOptions{})
-		run := "run " + rep + " " + glob + " > " + stdout
-		tr := s.gdbExt(prog("showargs"),
-			"set remote exec-file "+prog("showargs"),
-			"set startup-with-shell on",
-			run,
-		)
-		tr.match(run, exitedRE(2))
-		checkReport(t, rep, "argc=4", "arg="+filepath.Join(dir, "a.txt"), "arg="+filepath.Join(dir, "b.txt"),
-			"set=(unset)", "server=(unset)", "cwd="+here)
-		if got := strings.TrimSpace(readFile(t, stdout)); got != "showargs: stdout" {
-			t.Errorf("the redirected output is %q, want %q", got, "showargs: stdout")
-		}
-	})
-	t.Run("off", func(t *testing.T) {
-		prepare(t)
-		dir, glob := setup(t)
-		rep := filepath.Join(dir, "report")
-		s := startMulti(t, stubOptions{})
-		run := "run " + rep + " " + glob
-		tr := s.gdbExt(prog("showargs"),
-			"set remote exec-file "+prog("showargs"),
-			"set startup-with-shell off",
-			run,
-		)
-		tr.match(run, exitedRE(1))
-		checkReport(t, rep, "argc=3", "arg="+glob, "set=(unset)", "server=(unset)", "cwd="+here)
-	})
 }
 
 // TestExtendedTwoClients: a client sets breakpoints and disconnects while
