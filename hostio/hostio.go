@@ -14,12 +14,19 @@
 //   - Setfs(pid) selects the file system as process pid sees it, through
 //     /proc/PID/root: its mount namespace and its root directory, so that a
 //     program in a container is debugged with its own files.
-//   - Options.Root confines every path to one directory tree. Paths are
-//     the host's (or the selected process's) paths and must name something
-//     under Root; they are resolved with openat2(2) and RESOLVE_BENEATH
-//     from a descriptor of Root, so neither "..", nor an absolute symbolic
-//     link, nor a relative one that climbs out, nor a /proc magic link
-//     (such as /proc/self/root) leads outside. Refused paths get EACCES.
+//   - Options.Root confines every path to one directory tree: the
+//     directory New opens, in the stub's own mount namespace, and that
+//     every Files made from it with Dup shares. Paths are the stub's
+//     paths and must name something under Root; they are resolved with
+//     openat2(2), RESOLVE_BENEATH and RESOLVE_NO_MAGICLINKS from that
+//     descriptor, so neither "..", nor an absolute symbolic link, nor a
+//     relative one that climbs out, nor a /proc magic link (such as
+//     /proc/self/root) leads outside. Refused paths get EACCES. Setfs
+//     changes nothing then: a process's view of the tree is its own to
+//     change (in a mount namespace it owns, it can mount / over Root's
+//     path), so it must not decide what the client reaches. What lies in
+//     the tree is in it, whatever else it is: a hard link, or a directory
+//     mounted there in the stub's namespace, gives access to its file.
 //   - Options.ReadOnly refuses writes, creation, truncation and unlinking
 //     with EROFS.
 //   - Only regular files (and directories, read-only) are opened: a FIFO,
@@ -119,6 +126,28 @@ func New(opts Options) (*Files, error) {
 	return f, nil
 }
 
+// Dup returns a Files for another client with f's options and, under
+// confinement, f's root directory: a duplicate of the descriptor New
+// opened, not a new lookup of Root's path, which may name another
+// directory by now. The new Files has no open files and the stub's own
+// file system selected. Dup only reads f: goroutines may call it at once
+// while nothing else uses f.
+func (f *Files) Dup() (*Files, error) {
+	if f.closed {
+		return nil, &os.SyscallError{Syscall: "dup", Err: unix.EBADF}
+	}
+	d := &Files{opts: f.opts, rootPaths: f.rootPaths, hostRoot: -1, dir: unix.AT_FDCWD}
+	if f.hostRoot >= 0 {
+		fd, err := unix.FcntlInt(uintptr(f.hostRoot), unix.F_DUPFD_CLOEXEC, 0)
+		if err != nil {
+			return nil, &os.SyscallError{Syscall: "dup", Err: err}
+		}
+		d.hostRoot = fd
+	}
+	d.selectHost()
+	return d, nil
+}
+
 // Root returns the confining directory, absolute, or "" when paths are
 // not confined.
 func (f *Files) Root() string {
@@ -157,9 +186,9 @@ const (
 
 // Setfs selects the file system paths are resolved in: process pid's
 // (its mount namespace and root directory, as /proc/PID/root shows them),
-// or the stub's own for pid 0. With confinement, Root is looked up in that
-// file system, and paths must lie under it there. On failure the previous
-// selection stays.
+// or the stub's own for pid 0. Under confinement it selects nothing:
+// paths stay beneath the root directory the stub opened, whatever pid
+// is. On failure the previous selection stays.
 func (f *Files) Setfs(pid int) error {
 	if f.closed {
 		return unix.EBADF
@@ -167,7 +196,7 @@ func (f *Files) Setfs(pid int) error {
 	switch {
 	case pid < 0:
 		return &os.SyscallError{Syscall: "setfs " + strconv.Itoa(pid), Err: unix.EINVAL}
-	case pid == 0:
+	case pid == 0 || f.hostRoot >= 0:
 		f.selectHost()
 		return nil
 	case pid == f.pid:
@@ -180,18 +209,8 @@ func (f *Files) Setfs(pid int) error {
 	if err != nil {
 		return &os.PathError{Op: "open", Path: proc, Err: err}
 	}
-	resolve := uint64(inRoot)
-	if f.hostRoot >= 0 {
-		// Root as the process sees it; paths then stay beneath it.
-		dir, err := openat2(root, f.rootPaths[0], unix.O_PATH|unix.O_DIRECTORY, 0, inRoot)
-		unix.Close(root)
-		if err != nil {
-			return &os.PathError{Op: "open", Path: proc + f.rootPaths[0], Err: err}
-		}
-		root, resolve = dir, beneath
-	}
 	f.dropDir()
-	f.dir, f.dirOwned, f.resolve, f.pid = root, true, resolve, pid
+	f.dir, f.dirOwned, f.resolve, f.pid = root, true, inRoot, pid
 	return nil
 }
 

@@ -5,6 +5,7 @@ package hostio
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -547,6 +548,70 @@ func TestConfinementRootSpellings(t *testing.T) {
 	}
 }
 
+// TestDup: a Files made with Dup is confined to the directory the first
+// one opened, even once Root's path names another directory, and each has
+// its own descriptors.
+func TestDup(t *testing.T) {
+	base, root := confined(t)
+	f := newFiles(t, Options{Root: root, ReadOnly: true})
+	moved := filepath.Join(base, "moved")
+	if err := os.Rename(root, moved); err != nil {
+		t.Fatal(err)
+	}
+	// Root's path now names another directory.
+	if err := os.Mkdir(root, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, filepath.Join(root, "file"), "impostor")
+	d, err := f.Dup()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Root() != f.Root() {
+		t.Errorf("Dup's Root() = %q, want %q", d.Root(), f.Root())
+	}
+	fd, err := f.Open(root+"/file", unix.O_RDONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := readAll(t, d, root+"/file"); got != "inside" || err != nil {
+		t.Errorf("read through the Dup = %q, %v; want %q", got, err, "inside")
+	}
+	_, err = d.Open(root+"/file", unix.O_WRONLY, 0)
+	wantErrno(t, "write through a read-only Dup", err, unix.EROFS)
+	if err := d.CloseAll(); err != nil {
+		t.Fatal(err)
+	}
+	_, err = readAll(t, d, root+"/file")
+	wantErrno(t, "read after CloseAll", err, unix.EBADF)
+	// The first one is unchanged: its file and its root.
+	if err := f.Close(fd); err != nil {
+		t.Errorf("close the first one's file: %v", err)
+	}
+	if got, err := readAll(t, f, root+"/file"); got != "inside" || err != nil {
+		t.Errorf("read through the first one after the Dup closed = %q, %v", got, err)
+	}
+	if err := f.CloseAll(); err != nil {
+		t.Fatal(err)
+	}
+	_, err = f.Dup()
+	wantErrno(t, "Dup after CloseAll", err, unix.EBADF)
+}
+
+// TestConfinementHardLink: confinement is by path, as README says: a hard
+// link placed in the tree gives access to its file, wherever else the
+// file is linked.
+func TestConfinementHardLink(t *testing.T) {
+	base, root := confined(t)
+	if err := os.Link(filepath.Join(base, "secret"), filepath.Join(root, "hard")); err != nil {
+		t.Skipf("no hard links here: %v", err)
+	}
+	f := newFiles(t, Options{Root: root})
+	if got, err := readAll(t, f, root+"/hard"); got != "secret" || err != nil {
+		t.Errorf("read a hard link in the tree = %q, %v", got, err)
+	}
+}
+
 func TestReadOnly(t *testing.T) {
 	dir := t.TempDir()
 	p := filepath.Join(dir, "f")
@@ -637,9 +702,10 @@ func TestSetfs(t *testing.T) {
 	_, err = readAll(t, f, "/marker")
 	wantErrno(t, "read /marker in our file system", err, unix.ENOENT)
 
-	// Confined: the root is looked up in the process's file system. The
-	// same directory exists on the host and in the jail, with different
-	// contents.
+	// Confined: the root is the directory this process opened, whatever
+	// process the client names. The same path exists in the jail, with
+	// other contents, which the client must not reach: a process decides
+	// what its own view of the path holds.
 	srv := t.TempDir()
 	writeFile(t, filepath.Join(srv, "data"), "host")
 	if err := os.MkdirAll(filepath.Join(jail, srv), 0o755); err != nil {
@@ -647,24 +713,17 @@ func TestSetfs(t *testing.T) {
 	}
 	writeFile(t, filepath.Join(jail, srv, "data"), "served")
 	c := newFiles(t, Options{Root: srv})
-	if got, err := readAll(t, c, srv+"/data"); got != "host" || err != nil {
-		t.Errorf("read confined in our file system = %q, %v", got, err)
-	}
-	if err := c.Setfs(pid); err != nil {
-		t.Fatal(err)
-	}
-	if got, err := readAll(t, c, srv+"/data"); got != "served" || err != nil {
-		t.Errorf("read confined in the process's file system = %q, %v", got, err)
-	}
-	_, err = readAll(t, c, "/marker")
-	wantErrno(t, "read outside the root in the process's file system", err, unix.EACCES)
-	_, err = readAll(t, c, srv+"/../../../marker")
-	wantErrno(t, "escape the root in the process's file system", err, unix.EACCES)
-	if err := c.Setfs(0); err != nil {
-		t.Fatal(err)
-	}
-	if got, err := readAll(t, c, srv+"/data"); got != "host" || err != nil {
-		t.Errorf("read confined after Setfs(0) = %q, %v", got, err)
+	for _, sel := range []int{0, pid, 0} {
+		if err := c.Setfs(sel); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := readAll(t, c, srv+"/data"); got != "host" || err != nil {
+			t.Errorf("read confined after Setfs(%d) = %q, %v; want %q", sel, got, err, "host")
+		}
+		_, err = readAll(t, c, "/marker")
+		wantErrno(t, fmt.Sprintf("read outside the root after Setfs(%d)", sel), err, unix.EACCES)
+		_, err = readAll(t, c, srv+"/../../../marker")
+		wantErrno(t, fmt.Sprintf("escape the root after Setfs(%d)", sel), err, unix.EACCES)
 	}
 }
 

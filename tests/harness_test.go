@@ -844,8 +844,14 @@ type process struct {
 
 func startProcess(t *testing.T, name string, args ...string) *process {
 	t.Helper()
-	p := &process{out: newLineLog(), done: make(chan struct{})}
-	p.cmd = exec.Command(prog(name), args...)
+	return startCmd(t, name, exec.Command(prog(name), args...))
+}
+
+// startCmd starts cmd as startProcess starts a test program; name names
+// it in the test's log.
+func startCmd(t *testing.T, name string, cmd *exec.Cmd) *process {
+	t.Helper()
+	p := &process{cmd: cmd, out: newLineLog(), done: make(chan struct{})}
 	p.cmd.Stdout = p.out
 	p.cmd.Stderr = p.out
 	var err error
@@ -878,7 +884,12 @@ var readyRE = regexp.MustCompile(`^ready pid=(\d+)$`)
 // own PID.
 func startReady(t *testing.T, name string, args ...string) *process {
 	t.Helper()
-	p := startProcess(t, name, args...)
+	return waitReady(t, name, startProcess(t, name, args...))
+}
+
+// waitReady waits until p says it is ready, with its own PID.
+func waitReady(t *testing.T, name string, p *process) *process {
+	t.Helper()
 	_, m, err := p.out.wait(0, readyRE, readyTimeout, p.done)
 	if err != nil {
 		t.Fatalf("%s: %v", name, err)

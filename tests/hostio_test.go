@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -256,6 +257,83 @@ func TestVFileRootStat(t *testing.T) {
 		}
 	}
 	stillAnswers(t, c)
+}
+
+// TestVFileRootNamespace: a debugged process cannot move the root by
+// changing what its own mount namespace shows at the root's path. The
+// process, in a user and mount namespace of its own, binds / over the
+// root's path; the client selects that process's file system
+// (vFile:setfs, as gdb does for its sysroot) and asks for a file outside
+// the root through the root's path, and for a new file there. procgdb
+// still serves the directory it opened, in its own namespace.
+func TestVFileRootNamespace(t *testing.T) {
+	prepare(t)
+	onlyProcgdb(t, "--vfile-root")
+	canUnshare(t)
+	base := t.TempDir()
+	root := filepath.Join(base, "root")
+	if err := os.Mkdir(root, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	secret, created := filepath.Join(base, "secret"), filepath.Join(base, "created")
+	for name, data := range map[string]string{secret: "secret", filepath.Join(root, "inside"): "inside"} {
+		if err := os.WriteFile(name, []byte(data), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p := startUnshared(t, `mount --rbind / "$0" && echo "ready pid=$$" && exec sleep 600`, root)
+	s := startStub(t, stubOptions{attach: p.cmd.Process.Pid, flags: []string{"--vfile-root", root}})
+	c := dialStub(t, s)
+	x := func(p string) string { t.Helper(); return exchange(t, c, p) }
+	x("qSupported:multiprocess+")
+	if r := x(fmt.Sprintf("vFile:setfs:%x", s.pid)); r != "F0" {
+		t.Fatalf("vFile:setfs:%x = %q, want F0", s.pid, r)
+	}
+	// In the process's namespace, root+secret is secret.
+	if r := x("vFile:open:" + hexPath(root+secret) + ",0,0"); !strings.HasPrefix(r, "F-1,") {
+		t.Errorf("open %s = %q, want an error", root+secret, r)
+		if strings.HasPrefix(r, "F") {
+			t.Errorf("and it reads %q", x("vFile:pread:"+r[1:]+",100,0"))
+		}
+	}
+	if r := x("vFile:open:" + hexPath(root+created) + ",601,180"); !strings.HasPrefix(r, "F-1,") {
+		t.Errorf("create %s = %q, want an error", root+created, r)
+	}
+	if _, err := os.Stat(created); !os.IsNotExist(err) {
+		t.Errorf("a client created %s: %v", created, err)
+	}
+	// The root procgdb opened is still served.
+	fd := x("vFile:open:" + hexPath(root+"/inside") + ",0,0")
+	if got := x("vFile:pread:" + strings.TrimPrefix(fd, "F") + ",100,0"); got != "F6;inside" {
+		t.Errorf("read %s/inside after setfs = %q (open: %q), want F6;inside", root, got, fd)
+	}
+	if r := x("D"); r != "OK" {
+		t.Errorf("D = %q", r)
+	}
+}
+
+// canUnshare skips the test unless this machine lets it make a user and
+// mount namespace and bind-mount in it (unshare -Urm, mount --rbind).
+func canUnshare(t *testing.T) {
+	t.Helper()
+	for _, tool := range []string{"unshare", "mount"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Skipf("%s not found: %v", tool, err)
+		}
+	}
+	out, err := exec.Command("unshare", "-Urm", "sh", "-c", `mount --rbind / "$0"`, t.TempDir()).CombinedOutput()
+	if err != nil {
+		t.Skipf("no user and mount namespace here: unshare -Urm, mount --rbind: %v: %s", err, out)
+	}
+}
+
+// startUnshared runs the shell script script, with $0 set to arg, in a
+// new user and mount namespace, and returns it once it prints
+// "ready pid=$$".
+func startUnshared(t *testing.T, script, arg string) *process {
+	t.Helper()
+	cmd := exec.Command("unshare", "-Urm", "sh", "-c", script, arg)
+	return waitReady(t, "unshare", startCmd(t, "unshare", cmd))
 }
 
 // TestNoVFileWrite: --no-vfile-write lets gdb read but not write, create
