@@ -80,7 +80,9 @@ func errorCode(err error) byte {
 
 // appendError appends the error reply for err: "E.text" when the client
 // accepts text, else "E" and the code. The text is kept to printable
-// ASCII, because gdb does not unescape error replies.
+// ASCII, because gdb does not unescape error replies, and to
+// maxErrorText bytes: a longer one loses its middle, since it starts with
+// what failed and ends with why (a long path in between).
 func appendError(dst []byte, err error, text bool) []byte {
 	if !text {
 		return appendHexByte(append(dst, 'E'), errorCode(err))
@@ -88,7 +90,9 @@ func appendError(dst []byte, err error, text bool) []byte {
 	dst = append(dst, 'E', '.')
 	msg := err.Error()
 	if len(msg) > maxErrorText {
-		msg = msg[:maxErrorText]
+		const cut = "..."
+		head := (maxErrorText - len(cut)) / 2
+		msg = msg[:head] + cut + msg[len(msg)-(maxErrorText-len(cut)-head):]
 	}
 	for i := 0; i < len(msg); i++ {
 		c := msg[i]

@@ -34,8 +34,11 @@ func TestErrorReply(t *testing.T) {
 			t.Errorf("appendError(%v, text) = %q, want %q", tt.err, got, tt.text)
 		}
 	}
-	long := errors.New(strings.Repeat("x", 1000))
-	if got := appendError(nil, long, true); len(got) != 2+maxErrorText {
-		t.Errorf("long message gave %d bytes, want %d", len(got), 2+maxErrorText)
+	// A long message keeps its start (what failed) and its end (why).
+	long := fmt.Errorf("launch /%s: %w", strings.Repeat("x", 1000), unix.ENAMETOOLONG)
+	got := string(appendError(nil, long, true))
+	if len(got) != 2+maxErrorText || !strings.HasPrefix(got, "E.launch /xxx") || !strings.HasSuffix(got, "xxx: file name too long") ||
+		!strings.Contains(got, "x...x") {
+		t.Errorf("long message gave %q (%d bytes), want %d bytes with its start, ... and its end", got, len(got), 2+maxErrorText)
 	}
 }

@@ -281,7 +281,7 @@ func (s *Session) launch() (StopEvent, error) {
 	spec := s.ext.spec()
 	pid, err := s.t.(Launcher).Launch(spec)
 	if err != nil {
-		return StopEvent{}, fmt.Errorf("launch %s: %w", spec.Program, err)
+		return StopEvent{}, err // it names the program (Launcher)
 	}
 	s.log.Debug("launched", "program", spec.Program, "pid", pid)
 	return s.firstThreadStop(pid, int(unix.SIGTRAP))
@@ -321,7 +321,8 @@ func (s *Session) vAttach(args []byte) reply {
 		return errorReply(err)
 	}
 	if err := s.t.(Launcher).Attach(pid); err != nil {
-		return errorReply(fmt.Errorf("attach %d: %w", pid, err))
+		// The target says which process and why (Launcher).
+		return errorReply(err)
 	}
 	s.ext.attachedPIDs[pid] = true
 	ev, err := s.firstThreadStop(pid, 0)

@@ -323,6 +323,17 @@ func TestExtendedAttachDetach(t *testing.T) {
 	}
 }
 
+// TestLaunchErrorText: the error of a vRun or vAttach the target refuses
+// is the target's, which names the program or process once, and which a
+// client that accepts text reads as it is.
+func TestLaunchErrorText(t *testing.T) {
+	h := startLaunchSession(t, emptyLaunchTarget(), Config{})
+	h.negotiate(gdbFeatures + ";error-message+")
+	h.expect("!", "OK")
+	h.expect("vRun;"+hexs("/nonexistent"), "E.vRun: exec /nonexistent: no such file or directory")
+	h.expect("vAttach;1", "E.vAttach: attach 1: operation not permitted")
+}
+
 // TestRunWithoutExtendedMode: vRun and vAttach start a process in a
 // session that is not extended only while it has none, and the exit of
 // that process ends the session.

@@ -307,9 +307,12 @@ type LaunchSpec struct {
 // process.
 type Launcher interface {
 	// Launch starts a program stopped at its first instruction and
-	// returns its PID.
+	// returns its PID. Its error names the program and says why it could
+	// not start; the session sends it to the client as it is.
 	Launch(spec LaunchSpec) (pid int, err error)
 	// Attach takes control of process pid and stops all its threads.
+	// Its error names the process and says why it cannot be debugged;
+	// the session sends it to the client as it is.
 	Attach(pid int) error
 }
 

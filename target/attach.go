@@ -3,6 +3,7 @@ package target
 import (
 	"errors"
 	"fmt"
+	"os"
 	"slices"
 
 	"golang.org/x/sys/unix"
@@ -10,17 +11,20 @@ import (
 
 // Attach takes control of a running process and all of its threads, and
 // stops them. Wait is not involved: the stop after Attach is the initial
-// state, as after Launch.
+// state, as after Launch. Its error says what keeps procgdb from the
+// process, for the person who named it: "cannot attach to process N: it
+// has exited, and is a zombie until its parent reaps it".
 func (t *Tracer) Attach(pid int) error {
-	return t.th.do(func() error {
+	err := t.th.do(func() error {
 		if t.procs[pid] != nil {
-			return fmt.Errorf("attach %d: already attached", pid)
+			return errors.New("procgdb is debugging it already")
 		}
-		if err := t.attach(pid); err != nil {
-			return fmt.Errorf("attach %d: %w", pid, err)
-		}
-		return nil
+		return t.attach(pid)
 	})
+	if err != nil {
+		return fmt.Errorf("cannot attach to process %d: %w", pid, err)
+	}
+	return nil
 }
 
 // attach must run on the tracer thread.
@@ -31,6 +35,9 @@ func (t *Tracer) attach(pid int) error {
 	var seized []int
 	for {
 		tids, err := listTasks(pid)
+		if errors.Is(err, os.ErrNotExist) {
+			return errnoError{unix.ESRCH}
+		}
 		if err != nil {
 			return err
 		}
@@ -40,11 +47,11 @@ func (t *Tracer) attach(pid int) error {
 				continue
 			}
 			if err := ptraceSeize(tid, ptraceOptions); err != nil {
-				if errors.Is(err, unix.ESRCH) {
+				if errors.Is(err, unix.ESRCH) && tid != pid {
 					continue // exited meanwhile
 				}
 				t.release(seized)
-				return fmt.Errorf("seize thread %d: %w", tid, err)
+				return seizeError(pid, tid, err)
 			}
 			seized = append(seized, tid)
 			added = true
@@ -55,7 +62,7 @@ func (t *Tracer) attach(pid int) error {
 	}
 	if !slices.Contains(seized, pid) {
 		t.release(seized)
-		return fmt.Errorf("%w", unix.ESRCH)
+		return &reasonError{"it has exited", unix.ESRCH}
 	}
 	if err := t.addProcess(pid, true, nil); err != nil {
 		t.release(seized)
@@ -79,7 +86,7 @@ func (t *Tracer) attach(pid int) error {
 		return ev.PID == pid && ev.Kind != EventExited && ev.Kind != EventKilled
 	})
 	if t.procs[pid] == nil {
-		return fmt.Errorf("process ended while attaching")
+		return &reasonError{"it exited while procgdb attached to it", unix.ESRCH}
 	}
 	return err
 }

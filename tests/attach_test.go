@@ -3,12 +3,15 @@
 package tests
 
 import (
+	"context"
 	"fmt"
 	"os"
+	"os/exec"
 	"regexp"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 // canAttach skips the test when Yama forbids attaching to a process that is
@@ -85,4 +88,79 @@ func TestAttachThreads(t *testing.T) {
 	tr.match("detach", fmt.Sprintf(`\[Inferior 1 \(process %d\) detached\]`, p.cmd.Process.Pid))
 
 	p.runsOnToReport(t, "sleepers", `^done threads=3$`)
+}
+
+// zombie returns the PID of a child of the test that has exited and that
+// the test has not reaped yet; it is reaped when the test ends.
+func zombie(t *testing.T) int {
+	t.Helper()
+	cmd := exec.Command("true")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Wait() })
+	pid := cmd.Process.Pid
+	deadline := time.Now().Add(readyTimeout)
+	for !processGone(pid) {
+		if time.Now().After(deadline) {
+			t.Fatalf("process %d not a zombie after %v: %s", pid, readyTimeout, procState(pid))
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	return pid
+}
+
+// TestAttachErrors: a process procgdb cannot attach to is refused with
+// one line that says why, on the command line and to an extended-remote
+// client that reads error text: a zombie, procgdb itself, a process
+// another tracer holds, a process that does not exist.
+func TestAttachErrors(t *testing.T) {
+	prepare(t)
+	onlyProcgdb(t, "procgdb's reasons for refusing an attach")
+	canAttach(t)
+	zpid := zombie(t)
+	traced := startReady(t, "ticker")
+	holder := startStub(t, stubOptions{attach: traced.cmd.Process.Pid, prog: prog("ticker")})
+	gone := freePID(t)
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"zombie", []string{"--attach", ":0", strconv.Itoa(zpid)},
+			fmt.Sprintf(`^procgdb: cannot attach to process %d: it has exited, and is a zombie until its parent reaps it$`, zpid)},
+		{"traced", []string{"--attach", ":0", strconv.Itoa(traced.cmd.Process.Pid)},
+			fmt.Sprintf(`^procgdb: cannot attach to process %d: it is already being debugged or traced, by process %d \(procgdb\)$`,
+				traced.cmd.Process.Pid, holder.cmd.Process.Pid)},
+		{"no such process", []string{"--attach", ":0", strconv.Itoa(gone)},
+			fmt.Sprintf(`^procgdb: cannot attach to process %d: No such process$`, gone)},
+	} {
+		_, stderr, code := runStub(t, tc.args...)
+		if code == 0 || !regexp.MustCompile(tc.want).MatchString(strings.TrimSpace(stderr)) {
+			t.Errorf("%s: procgdb %q: status %d, stderr:\n%s\nwant a line matching %q", tc.name, tc.args, code, indent(stderr), tc.want)
+		}
+	}
+
+	// procgdb --attach naming itself: the shell's PID is procgdb's once
+	// the shell execs it.
+	ctx, cancel := context.WithTimeout(context.Background(), exitTimeout)
+	defer cancel()
+	self := exec.CommandContext(ctx, "sh", "-c", `echo $$; exec "$0" --attach :0 $$`, suite.stubPath)
+	out, err := self.CombinedOutput()
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	if err == nil || len(lines) != 2 || lines[1] != "procgdb: cannot attach to process "+lines[0]+": it is this procgdb" {
+		t.Errorf("procgdb --attach :0 <its own pid>: %v, output:\n%s\nwant the pid, then procgdb: cannot attach to process PID: it is this procgdb", err, indent(string(out)))
+	}
+
+	// The same words reach an extended-remote client as error text.
+	s := startMulti(t, stubOptions{})
+	c := dialStub(t, s)
+	exchange(t, c, "qSupported:multiprocess+;error-message+")
+	exchange(t, c, "!")
+	for pid, why := range map[int]string{zpid: "it has exited, and is a zombie until its parent reaps it", s.cmd.Process.Pid: "it is this procgdb"} {
+		want := fmt.Sprintf("E.vAttach: cannot attach to process %d: %s", pid, why)
+		if r := exchange(t, c, fmt.Sprintf("vAttach;%x", pid)); r != want {
+			t.Errorf("vAttach;%x = %q, want %q", pid, r, want)
+		}
+	}
 }
