@@ -25,6 +25,19 @@ func (s *Session) serveOne(p []byte) (r reply) {
 	return s.dispatch(p)
 }
 
+// recoverReader, deferred by the reading goroutine, turns a panic of the
+// framing (a bug too) into the end of this session, as a connection that
+// failed, rather than of procgdb.
+func (s *Session) recoverReader(events chan<- frameEvent, done <-chan struct{}) {
+	if v := recover(); v != nil {
+		s.log.Error("reader panicked", "panic", v, "stack", string(debug.Stack()))
+		select {
+		case events <- frameEvent{err: fmt.Errorf("%w: %v", errInternal, v)}:
+		case <-done:
+		}
+	}
+}
+
 // truncate returns p as text, shortened to n bytes.
 func truncate(p []byte, n int) string {
 	if len(p) > n {

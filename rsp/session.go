@@ -497,6 +497,7 @@ func (s *Session) Serve(ctx context.Context) (Outcome, error) {
 // readLoop reads frames and hands them to Serve, waiting after each packet
 // until Serve has answered it.
 func (s *Session) readLoop(events chan<- frameEvent, next <-chan struct{}, done <-chan struct{}) {
+	defer s.recoverReader(events, done)
 	for {
 		f, err := s.conn.readFrame()
 		select {

@@ -99,7 +99,7 @@ func ProbeDebugRegisters() (ok bool, reason string) {
 // probe runs the probe on a thread of its own and returns the PID its
 // test process had (0 if it did not start), gone by then.
 func probe() (pid int, err error) {
-	th := startTracerThread(slog.New(slog.DiscardHandler), func() bool { return false }, nil)
+	th := newTracerThread(slog.New(slog.DiscardHandler), func() bool { return false }, nil)
 	defer th.close()
 	err = th.do(func() error {
 		var err error

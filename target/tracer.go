@@ -143,8 +143,9 @@ func (th *thread) unstoppable() bool {
 	return th.state == running && (th.dying || th.vforking)
 }
 
-// NewTracer starts a tracer with its own ptrace thread. layout describes
-// the XSAVE area of this machine (regs.HostLayout); with an FXSAVE layout
+// NewTracer returns a tracer. It starts its own ptrace thread when it
+// first needs it, to launch or attach. layout describes the XSAVE area of
+// this machine (regs.HostLayout); with an FXSAVE layout
 // (regs.FXSaveLayout, as on kernels without XSAVE) the x87 and SSE
 // registers are read and written with PTRACE_GETFPREGS and SETFPREGS.
 // log may be nil.
@@ -160,7 +161,7 @@ func NewTracer(layout *regs.Layout, log *slog.Logger) *Tracer {
 		threads: make(map[int]*thread),
 		early:   make(map[int]unix.WaitStatus),
 	}
-	t.th = startTracerThread(log, func() bool { return t.running }, t.onStatus)
+	t.th = newTracerThread(log, func() bool { return t.running }, t.onStatus)
 	return t
 }
 
@@ -170,6 +171,11 @@ func (t *Tracer) Layout() *regs.Layout { return t.layout }
 // Close kills the processes the tracer launched, detaches from those it
 // attached to, and ends the tracer thread.
 func (t *Tracer) Close() error {
+	if !t.th.started.Load() {
+		// No thread, so never a process: nothing to let go.
+		t.th.close()
+		return nil
+	}
 	err := t.th.do(func() error {
 		var errs []error
 		if t.running {
@@ -404,7 +410,7 @@ func (t *Tracer) RemoveBreakpoint(pid int, addr uint64) error {
 // SetPassSignals sets the host signals delivered to the program without
 // stopping it.
 func (t *Tracer) SetPassSignals(sigs []int) {
-	t.th.do(func() error {
+	t.th.write(func() error {
 		clear(t.pass[:])
 		for _, s := range sigs {
 			if s > 0 && s < len(t.pass) {
@@ -419,7 +425,7 @@ func (t *Tracer) SetPassSignals(sigs []int) {
 // resume on.
 func (t *Tracer) SetEventOptions(o EventOptions) {
 	o.Syscalls = slices.Clone(o.Syscalls)
-	t.th.do(func() error { t.opts = o; return nil })
+	t.th.write(func() error { t.opts = o; return nil })
 }
 
 // SetThreadOptions sets which events of thread tid of process pid are
@@ -448,6 +454,9 @@ func (t *Tracer) Wait(ctx context.Context) (Event, error) {
 // Interrupt asks the running processes to stop; Wait then reports
 // EventSignal with SIGINT, unless another event came first.
 func (t *Tracer) Interrupt() error {
+	if !t.th.started.Load() {
+		return nil // no thread, so no process runs
+	}
 	return t.th.do(func() error {
 		if !t.running || t.interrupting {
 			return nil
@@ -595,7 +604,7 @@ func (t *Tracer) SetSiginfo(pid, tid int, info []byte) error {
 // not yet reported.
 func (t *Tracer) Running() bool {
 	var r bool
-	t.th.do(func() error { r = t.running; return nil })
+	t.th.read(func() error { r = t.running; return nil })
 	return r
 }
 

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -19,7 +20,10 @@ import (
 // owns one goroutine locked to its OS thread for the Tracer's whole life:
 // every ptrace request and every wait4 for its tracees runs there, sent
 // through do. Functions documented "Must run on the tracer thread" are
-// only called from inside do or from the loop below.
+// only called from inside do or from the loop below. The thread starts
+// with the first work sent through do (a launch or an attach, in
+// practice), so a Tracer that never gets a process costs no thread: an
+// idle client costs a goroutine, not an OS thread.
 //
 // Handing work to a locked OS thread costs two thread wake-ups each way
 // (tens of microseconds of CPU on a small VM), so work that needs no
@@ -106,6 +110,10 @@ type tracerThread struct {
 	quit chan struct{}
 	done chan struct{}
 	log  *slog.Logger
+	// once starts the loop (start), or marks a loop that never started
+	// done (close); started is set once the loop runs.
+	once    sync.Once
+	started atomic.Bool
 
 	tid     int  // the locked OS thread, for wakeSignal
 	canWake bool // wakeSignal is set up; without it the loop polls
@@ -117,19 +125,21 @@ type tracerThread struct {
 	sending atomic.Int32
 	blocked atomic.Bool
 
-	// running reports whether there are tracees to wait for; onStatus
+	// waiting reports whether there are tracees to wait for; onStatus
 	// handles one wait status. Both run on the tracer thread.
-	running  func() bool
+	waiting  func() bool
 	onStatus func(tid int, ws unix.WaitStatus)
 }
 
-func startTracerThread(log *slog.Logger, running func() bool, onStatus func(int, unix.WaitStatus)) *tracerThread {
+// newTracerThread returns a tracer thread that starts with the first work
+// sent to it.
+func newTracerThread(log *slog.Logger, waiting func() bool, onStatus func(int, unix.WaitStatus)) *tracerThread {
 	th := &tracerThread{
 		reqs:     make(chan request),
 		quit:     make(chan struct{}),
 		done:     make(chan struct{}),
 		log:      log,
-		running:  running,
+		waiting:  waiting,
 		onStatus: onStatus,
 	}
 	if err := setUpWakeSignal(); err != nil {
@@ -137,10 +147,18 @@ func startTracerThread(log *slog.Logger, running func() bool, onStatus func(int,
 	} else {
 		th.canWake = true
 	}
-	ready := make(chan struct{})
-	go th.loop(ready)
-	<-ready
 	return th
+}
+
+// start starts the loop on its OS thread, unless it has started already
+// or the tracer thread is closed.
+func (th *tracerThread) start() {
+	th.once.Do(func() {
+		ready := make(chan struct{})
+		go th.loop(ready)
+		<-ready
+		th.started.Store(true)
+	})
 }
 
 func (th *tracerThread) loop(ready chan<- struct{}) {
@@ -160,7 +178,7 @@ func (th *tracerThread) loop(ready chan<- struct{}) {
 			return
 		default:
 		}
-		if th.running() && th.sending.Load() == 0 {
+		if th.waiting() && th.sending.Load() == 0 {
 			th.wait()
 			continue
 		}
@@ -176,9 +194,24 @@ func (th *tracerThread) loop(ready chan<- struct{}) {
 func (th *tracerThread) serve(r request) {
 	th.sending.Add(-1) // handed over
 	th.mu.Lock()
-	err := r.fn()
+	err := th.recovered("work", r.fn)
 	th.mu.Unlock()
 	r.done <- err
+}
+
+// recovered runs fn on the tracer thread and returns its error, or an
+// error for its panic. A panic is a bug, but it must not end procgdb: a
+// dead tracer leaves the int3 bytes of every breakpoint in its tracees,
+// which the kernel detaches and lets run. Recovered, the Tracer can still
+// be closed, which removes them.
+func (th *tracerThread) recovered(what string, fn func() error) (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			th.log.Error("tracer thread panicked", "in", what, "panic", v, "stack", string(debug.Stack()))
+			err = fmt.Errorf("tracer: internal error: %v", v)
+		}
+	}()
+	return fn()
 }
 
 // wait blocks until one of the tracees changes state, and handles that,
@@ -199,7 +232,7 @@ func (th *tracerThread) wait() {
 	switch {
 	case err == nil && tid > 0:
 		th.mu.Lock()
-		th.onStatus(tid, ws)
+		th.recovered("wait status", func() error { th.onStatus(tid, ws); return nil })
 		th.mu.Unlock()
 	case errors.Is(err, unix.EINTR):
 		// Work is on its way.
@@ -230,8 +263,10 @@ func (th *tracerThread) idle(d time.Duration) {
 	}
 }
 
-// do runs fn on the tracer thread and returns its error.
+// do runs fn on the tracer thread, starting it if need be, and returns
+// its error.
 func (th *tracerThread) do(fn func() error) error {
+	th.start()
 	r := request{fn: fn, done: make(chan error, 1)}
 	th.sending.Add(1)
 	if !th.send(r) {
@@ -300,6 +335,8 @@ func (th *tracerThread) unlessClosed(fn func() error) error {
 }
 
 func (th *tracerThread) close() {
+	// A loop that never started never will: it is done.
+	th.once.Do(func() { close(th.done) })
 	select {
 	case <-th.quit:
 	default:

@@ -184,7 +184,11 @@ func serve(o options, stderr io.Writer) error {
 			tr.SetDebugRegisters(srv.debugRegs.use)
 			return srv.addTracee(&tracee{tr: tr, stderr: stderr, stdio: stdioMode, wrapper: o.wrapper})
 		}
-		return serveMulti(ctx, tp, tt, newTracee, cfg, srv, stderr)
+		maxClients := o.maxClients
+		if maxClients == 0 {
+			maxClients = defaultMaxClients
+		}
+		return serveMulti(ctx, tp, tt, newTracee, maxClients, cfg, srv, stderr)
 	}
 	for {
 		c, who, err := tp.accept(ctx)
@@ -199,7 +203,7 @@ func serve(o options, stderr io.Writer) error {
 		// Closing the connection when ctx is done also ends a session
 		// blocked writing to its client.
 		stopClose := context.AfterFunc(ctx, func() { c.Close() })
-		outcome, err := rsp.NewSession(c, tt, cfg).Serve(ctx)
+		outcome, err := serveSession(ctx, rsp.NewSession(c, tt, cfg), log)
 		stopClose()
 		forget()
 		c.Close()

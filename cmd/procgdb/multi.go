@@ -5,16 +5,27 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"runtime/debug"
 	"slices"
+	"strings"
 	"sync"
+	"time"
 
 	"procgdb/rsp"
 )
 
+// defaultMaxClients is --max-clients' default: more clients than a small
+// machine (two cores) can serve with a tracer each, while it stays far
+// below the Go runtime's limit of 10,000 threads.
+const defaultMaxClients = 64
+
 // serveMulti serves the clients of an extended-remote server (--multi),
 // each in its own goroutine with its own tracer: one client's processes
 // stop and run independently of another's, and a client that stalls or
-// floods the server holds up nobody else.
+// floods the server holds up nobody else. A client costs a goroutine; its
+// tracer's OS thread starts only when the client launches or attaches
+// (target.NewTracer). At most maxClients are served at once: one more is
+// refused, its connection closed at once, and the refusal logged.
 //
 // A client that leaves without detaching or killing leaves its processes
 // stopped where they were, its breakpoints removed, with its tracer; the
@@ -26,13 +37,15 @@ import (
 // When ctx is done every session ends and every tracer is closed: launched
 // processes are killed, attached ones detached and resumed, with their
 // breakpoints removed.
-func serveMulti(ctx context.Context, tp transport, first *tracee, newTracee func() *tracee, cfg rsp.Config, srv *server, stderr io.Writer) error {
+func serveMulti(ctx context.Context, tp transport, first *tracee, newTracee func() *tracee, maxClients int, cfg rsp.Config, srv *server, stderr io.Writer) error {
 	log := srv.logs.log
 	var (
-		mu   sync.Mutex
-		idle = []*tracee{first} // tracers no client serves, oldest first
-		all  = []*tracee{first} // every tracer not closed yet
-		wg   sync.WaitGroup
+		mu      sync.Mutex
+		idle    = []*tracee{first} // tracers no client serves, oldest first
+		all     = []*tracee{first} // every tracer not closed yet
+		clients int                // sessions being served
+		wg      sync.WaitGroup
+		refused refusals
 	)
 	defer func() {
 		// Sessions end with ctx (their connections are closed too);
@@ -52,8 +65,14 @@ func serveMulti(ctx context.Context, tp transport, first *tracee, newTracee func
 			}
 			return err
 		}
-		fmt.Fprintln(stderr, who)
 		mu.Lock()
+		if clients >= maxClients {
+			mu.Unlock()
+			c.Close()
+			refused.note(log, who, maxClients)
+			continue
+		}
+		clients++
 		var tt *tracee
 		if len(idle) > 0 {
 			tt, idle = idle[0], idle[1:]
@@ -62,6 +81,7 @@ func serveMulti(ctx context.Context, tp transport, first *tracee, newTracee func
 			all = append(all, tt)
 		}
 		mu.Unlock()
+		fmt.Fprintln(stderr, who)
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -70,6 +90,7 @@ func serveMulti(ctx context.Context, tp transport, first *tracee, newTracee func
 			forget()
 			mu.Lock()
 			defer mu.Unlock()
+			clients--
 			if ctx.Err() != nil {
 				return // the deferred clean-up closes every tracer
 			}
@@ -97,7 +118,7 @@ func serveClient(ctx context.Context, c conn, tt *tracee, cfg rsp.Config, log *s
 	// is blocked writing to its client.
 	stop := context.AfterFunc(ctx, func() { c.Close() })
 	cfg.Attached = tt.tr.IsAttached
-	outcome, err := rsp.NewSession(c, tt, cfg).Serve(ctx)
+	outcome, err := serveSession(ctx, rsp.NewSession(c, tt, cfg), log)
 	stop()
 	c.Close()
 	log.Debug("session ended", "outcome", outcome, "err", err)
@@ -111,4 +132,35 @@ func serveClient(ctx context.Context, c conn, tt *tracee, cfg rsp.Config, log *s
 		return false
 	}
 	return len(tt.tr.Processes()) > 0
+}
+
+// serveSession runs s.Serve. A panic in it (outside a packet's handler,
+// which Serve recovers itself) is a bug that ends this session as a
+// disconnect rather than procgdb: dying would leave the breakpoints of
+// every client in their processes, which the kernel lets run on.
+func serveSession(ctx context.Context, s *rsp.Session, log *slog.Logger) (out rsp.Outcome, err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			log.Error("session panicked", "panic", v, "stack", string(debug.Stack()))
+			out, err = rsp.OutcomeDisconnected, fmt.Errorf("internal error: %v", v)
+		}
+	}()
+	return s.Serve(ctx)
+}
+
+// refusals logs the clients a full server refuses: the first at once,
+// then at most one line a second, which counts the refusals since the
+// last, so that a flood of connections does not flood the log as well.
+type refusals struct {
+	last  time.Time
+	count int // refused since last was logged
+}
+
+func (r *refusals) note(log *slog.Logger, who string, max int) {
+	r.count++
+	if now := time.Now(); now.Sub(r.last) >= time.Second {
+		log.Warn("client refused: the server serves as many clients as --max-clients allows", "max", max,
+			"client", strings.TrimPrefix(who, "Remote debugging from "), "refused", r.count)
+		r.last, r.count = now, 0
+	}
 }

@@ -32,6 +32,8 @@ Options:
   --once                       serve one connection, then exit
   --multi                      start with no process; clients run and attach
                                (target extended-remote) and the server outlives them
+  --max-clients=N              with --multi, serve at most N clients at once
+                               (default 64); more are refused
   --attach                     attach to PID instead of starting PROG
   --wrapper WRAPPER --         start programs under WRAPPER (such as env VAR=1),
                                which must exec them
@@ -77,6 +79,7 @@ type options struct {
 	debugFile   string
 	vfileRoot   string       // --vfile-root: confine host I/O to this tree
 	vfileRO     bool         // --no-vfile-write: host I/O is read-only
+	maxClients  int          // --max-clients: 0 for defaultMaxClients
 	noDebugRegs bool         // --no-debug-registers
 	wrapper     []string     // --wrapper WRAPPER --
 	disable     rsp.Disabled // --disable-packet=LIST
@@ -105,6 +108,19 @@ func usageError(format string, a ...any) error {
 func parseOptions(args []string) (options, error) {
 	var o options
 	i := 0
+	// next returns an option's value: the one after '=', or else the
+	// next argument ("--vfile-root DIR", as one would type it); false
+	// when there is none.
+	next := func(val string, hasVal bool) (string, bool) {
+		if hasVal {
+			return val, true
+		}
+		if i+1 == len(args) {
+			return "", false
+		}
+		i++
+		return args[i], true
+	}
 	option := func(a string) error {
 		name, val, hasVal := strings.Cut(a, "=")
 		switch name {
@@ -127,18 +143,22 @@ func parseOptions(args []string) (options, error) {
 			o.debugFile = val
 			return nil
 		case "--vfile-root":
-			if !hasVal {
-				// Also "--vfile-root DIR", as one would type it.
-				if i+1 == len(args) {
-					return usageError("--vfile-root needs a directory")
-				}
-				i++
-				val = args[i]
-			}
-			if val == "" {
+			val, ok := next(val, hasVal)
+			if !ok || val == "" {
 				return usageError("--vfile-root needs a directory")
 			}
 			o.vfileRoot = val
+			return nil
+		case "--max-clients":
+			val, ok := next(val, hasVal)
+			if !ok {
+				return usageError("--max-clients needs a number")
+			}
+			n, err := strconv.Atoi(val)
+			if err != nil || n < 1 {
+				return usageError("--max-clients: %q is not a number of clients", val)
+			}
+			o.maxClients = n
 			return nil
 		case "--no-vfile-write":
 			o.vfileRO = true

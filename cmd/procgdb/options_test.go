@@ -58,6 +58,11 @@ func TestParseOptions(t *testing.T) {
 		{args: []string{"--debug-format", ":0", "p"}, wantErr: "needs =all"},
 		{args: []string{"--selftest"}, want: options{selftest: true}},
 		{args: []string{"--startup-with-shell", "stdio", "p"}, want: options{comm: "stdio", prog: "p", args: []string{}}},
+		{args: []string{"--max-clients=3", "--multi", ":0"}, want: options{comm: ":0", multi: true, maxClients: 3}},
+		{args: []string{"--max-clients", "100", "--multi", ":0"}, want: options{comm: ":0", multi: true, maxClients: 100}},
+		{args: []string{"--max-clients=0", "--multi", ":0"}, wantErr: `"0" is not a number of clients`},
+		{args: []string{"--max-clients=x", "--multi", ":0"}, wantErr: `"x" is not a number of clients`},
+		{args: []string{"--max-clients"}, wantErr: "needs a number"},
 	}
 	for _, tt := range tests {
 		got, err := parseOptions(tt.args)
@@ -97,6 +102,8 @@ func TestUsageMatchesREADME(t *testing.T) {
 			args[0] += "=none"
 		case "--disable-packet":
 			args[0] += "=T"
+		case "--max-clients":
+			args[0] += "=2"
 		}
 		_, err := parseOptions(append(args, ":0", "1"))
 		require.NoError(t, err, "%s in the usage", name)

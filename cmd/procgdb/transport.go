@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
 )
 
 // conn is one client connection.
@@ -36,7 +37,7 @@ func openTransport(comm string, warn func(string)) (transport, error) {
 	case comm == "-" || comm == "stdio":
 		return &stdioTransport{}, nil
 	case strings.HasPrefix(comm, "unix:"):
-		return listenUnix(strings.TrimPrefix(comm, "unix:"))
+		return listenUnix(strings.TrimPrefix(comm, "unix:"), warn)
 	}
 	return listenTCP(comm, warn)
 }
@@ -114,7 +115,7 @@ func listenTCP(comm string, warn func(string)) (transport, error) {
 		hosts = []string{ips[0].Unmap().String()}
 	}
 	port := c.port
-	t := &tcpTransport{conns: make(chan acceptResult)}
+	t := &tcpTransport{conns: make(chan acceptResult), warn: warn}
 	for i, h := range hosts {
 		l, err := net.Listen(c.network, net.JoinHostPort(h, strconv.Itoa(port)))
 		if err != nil {
@@ -144,17 +145,57 @@ type tcpTransport struct {
 	ls    []net.Listener
 	port  int
 	conns chan acceptResult
+	warn  func(string)
 }
 
 func (t *tcpTransport) acceptLoop(l net.Listener) {
+	var b acceptBackoff
 	for {
 		c, err := l.Accept()
+		if err != nil && b.retry(err, t.warn) {
+			continue
+		}
+		b.reset()
 		t.conns <- acceptResult{c, err}
 		if err != nil {
 			return
 		}
 	}
 }
+
+// Accepting a client can fail for a while without anything being wrong
+// with the listener: procgdb is out of descriptors (EMFILE, ENFILE), the
+// kernel out of memory, or a connection went away before it was
+// accepted. The server then tries again, waiting longer each time, up to
+// a second, rather than ending: its clients and their processes are still
+// there. Other errors (a closed listener) end the serving.
+
+// acceptBackoff paces the retries of a failing accept.
+type acceptBackoff struct{ wait time.Duration }
+
+// retry reports whether accept's err may pass; if so, it warns (at the
+// first failure of a run) and waits before the caller tries again.
+func (b *acceptBackoff) retry(err error, warn func(string)) bool {
+	passing := false
+	for _, errno := range []syscall.Errno{syscall.EMFILE, syscall.ENFILE, syscall.ENOBUFS, syscall.ENOMEM,
+		syscall.ECONNABORTED, syscall.ECONNRESET, syscall.EPROTO, syscall.EPERM, syscall.EINTR, syscall.EAGAIN} {
+		passing = passing || errors.Is(err, errno)
+	}
+	if !passing {
+		return false
+	}
+	if b.wait == 0 {
+		warn(fmt.Sprintf("warning: cannot accept a client (%v); trying again", err))
+		b.wait = 5 * time.Millisecond
+	} else {
+		b.wait = min(2*b.wait, time.Second)
+	}
+	time.Sleep(b.wait)
+	return true
+}
+
+// reset starts a new run after an accept that worked.
+func (b *acceptBackoff) reset() { b.wait = 0 }
 
 func (t *tcpTransport) accept(ctx context.Context) (conn, string, error) {
 	select {
@@ -191,9 +232,10 @@ func (t *tcpTransport) close() error {
 type unixTransport struct {
 	path string
 	l    *net.UnixListener
+	warn func(string)
 }
 
-func listenUnix(path string) (transport, error) {
+func listenUnix(path string, warn func(string)) (transport, error) {
 	if path == "" {
 		return nil, fmt.Errorf("unix: missing socket path")
 	}
@@ -206,13 +248,17 @@ func listenUnix(path string) (transport, error) {
 		return nil, fmt.Errorf("listen on unix:%s: %w", path, err)
 	}
 	l.SetUnlinkOnClose(true)
-	return &unixTransport{path: path, l: l}, nil
+	return &unixTransport{path: path, l: l, warn: warn}, nil
 }
 
 func (t *unixTransport) accept(ctx context.Context) (conn, string, error) {
 	stop := context.AfterFunc(ctx, func() { t.l.Close() })
 	defer stop()
+	var b acceptBackoff
 	c, err := t.l.AcceptUnix()
+	for err != nil && ctx.Err() == nil && b.retry(err, t.warn) {
+		c, err = t.l.AcceptUnix()
+	}
 	if err != nil {
 		if ctx.Err() != nil {
 			err = ctx.Err()
