@@ -5,9 +5,11 @@
 // every thread is stopped before the event is handed out).
 //
 // A Tracer is the unit of control. It owns one OS thread that makes every
-// ptrace request (see tracer.go for the rule and why), the wait loop that
-// classifies each status once (wait.go), and per-thread state: running or
-// stopped, an event kept for later, a register cache (registers.go).
+// ptrace request (see tracer_thread.go for the rule and why), started
+// when it first launches or attaches, the wait loop that classifies each
+// status once (wait.go), and per-thread state: running or stopped, an
+// event kept for later, a register cache (registers.go). Between clients,
+// Park keeps watching the stopped processes (park.go).
 // Memory goes through process_vm_readv/writev in whole ranges, with
 // /proc/PID/mem for read-only pages (memory.go).
 //

@@ -23,6 +23,12 @@ type Tracer struct {
 	layout *regs.Layout
 	// stops carries the one event that ends a Resume to Wait.
 	stops chan Event
+	// Park's (park.go): whether the tracer watches its stopped processes
+	// and the ends it saw, owned by the tracer thread, and a wake-up for
+	// Park when one comes.
+	parked  bool
+	ended   []Event
+	endedCh chan struct{}
 
 	// Owned by the tracer thread.
 	procs        map[int]*process
@@ -157,11 +163,12 @@ func NewTracer(layout *regs.Layout, log *slog.Logger) *Tracer {
 		log:     log,
 		layout:  layout,
 		stops:   make(chan Event, 1),
+		endedCh: make(chan struct{}, 1),
 		procs:   make(map[int]*process),
 		threads: make(map[int]*thread),
 		early:   make(map[int]unix.WaitStatus),
 	}
-	t.th = newTracerThread(log, func() bool { return t.running }, t.onStatus)
+	t.th = newTracerThread(log, t.waiting, t.loopStatus)
 	return t
 }
 

@@ -35,9 +35,10 @@ import (
 // holds mu while it runs anything, so the state is never written by two
 // goroutines at once.
 //
-// While the processes run, the loop blocks in wait4 for any of its own
-// tracees (__WNOTHREAD: never another Tracer's, never a child some other
-// part of the program waits for), so a tracee's stop wakes this thread
+// While the processes run, and while no client drives them (Park), the
+// loop blocks in wait4 for any of its own tracees (__WNOTHREAD: never
+// another Tracer's, never a child some other part of the program waits
+// for), so a tracee's stop wakes this thread
 // directly: no SIGCHLD, no os/signal goroutine, no hand-off. Work sent
 // meanwhile (an interrupt, Close) gets the loop out of wait4 with a signal
 // sent to this thread alone (wakeSignal), whose handler runs without

@@ -191,12 +191,15 @@ func serve(o options, stderr io.Writer) error {
 		return serveMulti(ctx, tp, tt, newTracee, maxClients, cfg, srv, stderr)
 	}
 	for {
-		c, who, err := tp.accept(ctx)
+		c, who, err := acceptWatching(ctx, tp, tt)
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil // asked to stop: the deferred Close cleans up
 			}
 			return err
+		}
+		if c == nil {
+			return nil // the processes ended before a client came
 		}
 		fmt.Fprintln(stderr, who)
 		forget := srv.connected(who, tt)

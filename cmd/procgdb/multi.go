@@ -30,9 +30,11 @@ const defaultMaxClients = 64
 // A client that leaves without detaching or killing leaves its processes
 // stopped where they were, its breakpoints removed, with its tracer; the
 // next client to connect takes them over (the longest-waiting tracer
-// first), as gdbserver keeps its processes for its next client. newTracee
-// makes a tracer for a client when none is waiting; first, the tracer of
-// the command line's process (if any), waits for the first client.
+// first), as gdbserver keeps its processes for its next client. Meanwhile
+// the tracer watches them (watch): one killed from outside is reaped at
+// once, and a tracer left with none is closed. newTracee makes a tracer
+// for a client when none is waiting; first, the tracer of the command
+// line's process (if any), waits for the first client.
 //
 // When ctx is done every session ends and every tracer is closed: launched
 // processes are killed, attached ones detached and resumed, with their
@@ -40,17 +42,61 @@ const defaultMaxClients = 64
 func serveMulti(ctx context.Context, tp transport, first *tracee, newTracee func() *tracee, maxClients int, cfg rsp.Config, srv *server, stderr io.Writer) error {
 	log := srv.logs.log
 	var (
-		mu      sync.Mutex
-		idle    = []*tracee{first} // tracers no client serves, oldest first
-		all     = []*tracee{first} // every tracer not closed yet
-		clients int                // sessions being served
-		wg      sync.WaitGroup
-		refused refusals
+		mu       sync.Mutex
+		idle     []*tracee              // tracers no client serves, oldest first
+		watching = map[*tracee]func(){} // how to end the watch of each idle tracer
+		all      = []*tracee{first}     // every tracer not closed yet
+		clients  int                    // sessions being served
+		wg       sync.WaitGroup
+		refused  refusals
 	)
+	// drop closes a tracer no client will have; mu is held.
+	drop := func(tt *tracee) {
+		all = slices.DeleteFunc(all, func(x *tracee) bool { return x == tt })
+		if err := tt.tr.Close(); err != nil {
+			log.Warn("clean-up", "err", err)
+		}
+	}
+	// wait makes tt wait for the next client, watching its processes;
+	// mu is held.
+	wait := func(tt *tracee) {
+		idle = append(idle, tt)
+		wctx, cancel := context.WithCancel(ctx)
+		done := watch(wctx, tt, func() {
+			mu.Lock()
+			defer mu.Unlock()
+			if i := slices.Index(idle, tt); i >= 0 { // no client took it meanwhile
+				idle = slices.Delete(idle, i, i+1)
+				delete(watching, tt)
+				drop(tt)
+			}
+		})
+		watching[tt] = func() { cancel(); <-done }
+	}
+	// take returns the longest-waiting tracer, its watch over, or nil.
+	take := func() *tracee {
+		mu.Lock()
+		if len(idle) == 0 {
+			mu.Unlock()
+			return nil
+		}
+		tt := idle[0]
+		idle = idle[1:]
+		stop := watching[tt]
+		delete(watching, tt)
+		mu.Unlock()
+		stop() // outside mu, which the watch may be waiting for
+		return tt
+	}
+	mu.Lock()
+	wait(first)
+	mu.Unlock()
 	defer func() {
 		// Sessions end with ctx (their connections are closed too);
 		// then the processes are let go.
 		wg.Wait()
+		for take() != nil {
+		}
 		for _, tt := range all {
 			if err := tt.tr.Close(); err != nil {
 				log.Warn("clean-up", "err", err)
@@ -73,14 +119,14 @@ func serveMulti(ctx context.Context, tp transport, first *tracee, newTracee func
 			continue
 		}
 		clients++
-		var tt *tracee
-		if len(idle) > 0 {
-			tt, idle = idle[0], idle[1:]
-		} else {
-			tt = newTracee()
-			all = append(all, tt)
-		}
 		mu.Unlock()
+		tt := take()
+		if tt == nil {
+			tt = newTracee()
+			mu.Lock()
+			all = append(all, tt)
+			mu.Unlock()
+		}
 		fmt.Fprintln(stderr, who)
 		wg.Add(1)
 		go func() {
@@ -95,12 +141,9 @@ func serveMulti(ctx context.Context, tp transport, first *tracee, newTracee func
 				return // the deferred clean-up closes every tracer
 			}
 			if keep {
-				idle = append(idle, tt)
+				wait(tt)
 			} else {
-				all = slices.DeleteFunc(all, func(x *tracee) bool { return x == tt })
-				if err := tt.tr.Close(); err != nil {
-					log.Warn("clean-up", "err", err)
-				}
+				drop(tt)
 			}
 			fmt.Fprintln(stderr, "Remote side has terminated connection.  procgdb will reopen the connection.")
 			if line := tp.ready(); line != "" {

@@ -179,17 +179,23 @@ func (t *tracee) Wait(ctx context.Context) (rsp.StopEvent, error) {
 	if !ok {
 		return rsp.StopEvent{}, fmt.Errorf("unexpected event %v", ev.Kind)
 	}
-	switch ev.Kind {
-	case target.EventExited:
-		fmt.Fprintf(t.stderr, "\nChild exited with status %d\n", ev.ExitCode)
-	case target.EventKilled:
-		fmt.Fprintf(t.stderr, "\nChild terminated with signal = %d (%s)\n", ev.Signal, unix.SignalName(unix.Signal(ev.Signal)))
-	}
+	t.ended(ev)
 	return rsp.StopEvent{
 		Kind: kind, PID: ev.PID, TID: ev.TID, Signal: ev.Signal, ExitCode: ev.ExitCode,
 		ChildPID: ev.ChildPID, ChildTID: ev.ChildTID, ExecPath: ev.ExecPath, Syscall: ev.Syscall,
 		HWKind: hwKinds[ev.HW.Kind], HWAddr: ev.HW.Addr,
 	}, nil
+}
+
+// ended prints gdbserver's line about a process that exited or was
+// killed, which tools read; other events print nothing.
+func (t *tracee) ended(ev target.Event) {
+	switch ev.Kind {
+	case target.EventExited:
+		fmt.Fprintf(t.stderr, "\nChild exited with status %d\n", ev.ExitCode)
+	case target.EventKilled:
+		fmt.Fprintf(t.stderr, "\nChild terminated with signal = 0x%x (%s)\n", ev.Signal, unix.SignalName(unix.Signal(ev.Signal)))
+	}
 }
 
 // stopKinds maps the target's events to the protocol's stops.

@@ -1,0 +1,94 @@
+package target
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"golang.org/x/sys/unix"
+)
+
+// TestParkReapsKilled: a process killed while the tracer is parked (no
+// client) is let go to its end and reaped at once, and Park reports it;
+// left unparked, it would stay in its exit stop until the next resume.
+func TestParkReapsKilled(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		prog string
+		// stop brings the launched process where it is killed.
+		stop func(t *testing.T, tr *Tracer, pid int, prog string)
+	}{
+		{"at its first instruction", "spin", func(*testing.T, *Tracer, int, string) {}},
+		{"threads at a breakpoint", "threads", func(t *testing.T, tr *Tracer, pid int, prog string) {
+			require.NoError(t, tr.InsertBreakpoint(pid, symbol(t, tr, pid, prog, "add")))
+			require.NoError(t, tr.Resume(all))
+			require.Equal(t, EventBreakpoint, wait(t, tr).Kind)
+			require.NoError(t, tr.ClearBreakpoints(pid))
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			prog := build(t, tc.prog)
+			tr := newTracer(t)
+			pid, _ := launch(t, tr, prog)
+			tc.stop(t, tr, pid, prog)
+
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			type result struct {
+				ev  Event
+				err error
+			}
+			parked := make(chan result, 1)
+			go func() {
+				ev, err := tr.Park(ctx)
+				parked <- result{ev, err}
+			}()
+			require.NoError(t, unix.Kill(pid, unix.SIGKILL))
+			r := <-parked
+			require.NoError(t, r.err)
+			require.Equal(t, EventKilled, r.ev.Kind)
+			require.Equal(t, pid, r.ev.PID)
+			require.Equal(t, int(unix.SIGKILL), r.ev.Signal)
+			require.Empty(t, tr.Processes())
+			// Reaped: the PID names nothing any more (procgdb is the
+			// parent of what it launches).
+			require.ErrorIs(t, unix.Kill(pid, 0), unix.ESRCH)
+
+			_, err := tr.Park(ctx)
+			require.ErrorIs(t, err, ErrNoProcess)
+		})
+	}
+}
+
+// TestParkThenResume: Park ends with its context, and the tracer then
+// serves a client as before: the process runs to its end.
+func TestParkThenResume(t *testing.T) {
+	prog := build(t, "basic")
+	tr := newTracer(t)
+	pid, _ := launch(t, tr, prog)
+	ctx, cancel := context.WithCancel(context.Background())
+	parked := make(chan error, 1)
+	go func() {
+		_, err := tr.Park(ctx)
+		parked <- err
+	}()
+	// Calls made meanwhile are served.
+	_, err := tr.Registers(pid, pid, false)
+	require.NoError(t, err)
+	cancel()
+	require.ErrorIs(t, <-parked, context.Canceled)
+	require.NoError(t, tr.Resume(all))
+	ev := wait(t, tr)
+	require.Equal(t, EventExited, ev.Kind)
+	require.Equal(t, pid, ev.PID)
+}
+
+// TestParkWithoutProcess: with no process to watch, Park returns at once,
+// and starts no thread for nothing.
+func TestParkWithoutProcess(t *testing.T) {
+	tr := newTracer(t)
+	_, err := tr.Park(context.Background())
+	require.ErrorIs(t, err, ErrNoProcess)
+	require.False(t, tr.th.started.Load(), "the tracer thread started")
+}
