@@ -78,10 +78,7 @@ func TestParkThenResume(t *testing.T) {
 	require.NoError(t, err)
 	cancel()
 	require.ErrorIs(t, <-parked, context.Canceled)
-	require.NoError(t, tr.Resume(all))
-	ev := wait(t, tr)
-	require.Equal(t, EventExited, ev.Kind)
-	require.Equal(t, pid, ev.PID)
+	runsToExit(t, tr, pid)
 }
 
 // TestParkWithoutProcess: with no process to watch, Park returns at once,

@@ -14,6 +14,13 @@ func TestTracerThreadPanic(t *testing.T) {
 	pid, _ := launch(t, tr, build(t, "basic"))
 	err := tr.th.do(func() error { panic("boom") })
 	require.ErrorContains(t, err, "internal error: boom")
+	runsToExit(t, tr, pid)
+}
+
+// runsToExit resumes the tracer's processes and checks that process pid
+// exits.
+func runsToExit(t *testing.T, tr *Tracer, pid int) {
+	t.Helper()
 	require.NoError(t, tr.Resume(all))
 	ev := wait(t, tr)
 	require.Equal(t, EventExited, ev.Kind)
