@@ -62,6 +62,14 @@ func (s *server) addTracee(tt *tracee) *tracee {
 	return tt
 }
 
+// dropTracee forgets a tracer that is closed, so that clients that come
+// and go do not grow the list.
+func (s *server) dropTracee(tt *tracee) {
+	s.mu.Lock()
+	s.tracees = slices.DeleteFunc(s.tracees, func(x *tracee) bool { return x == tt })
+	s.mu.Unlock()
+}
+
 // monitorHelp lists the commands; monitor help prints it.
 const monitorHelp = `procgdb's monitor commands:
   help                        this list

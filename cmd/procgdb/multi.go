@@ -56,6 +56,7 @@ func serveMulti(ctx context.Context, tp transport, first *tracee, newTracee func
 		if err := tt.tr.Close(); err != nil {
 			log.Warn("clean-up", "err", err)
 		}
+		srv.dropTracee(tt)
 	}
 	// wait makes tt wait for the next client, watching its processes;
 	// mu is held.
