@@ -27,6 +27,14 @@ import (
 // Commands are sent only to a stub that advertises BreakpointCommands,
 // which procgdb does not yet: they are decoded and not acted on.
 
+// breakpointPackets are the dispatch-table rows of Z and z.
+func breakpointPackets() []entry {
+	return []entry{
+		{prefix: "Z", handle: (*Session).insertBreakpoint},
+		{prefix: "z", handle: (*Session).removeBreakpoint},
+	}
+}
+
 // Breakpoint types.
 const (
 	swBreakpoint  = 0

@@ -26,6 +26,15 @@ import (
 // threads in the target (a ThreadOptioner), which starts new threads
 // without any; the session only resolves the packet's thread ids.
 
+// eventPackets are the dispatch-table rows of the optional events.
+func eventPackets() []entry {
+	return []entry{
+		{prefix: "QThreadEvents:", feature: "QThreadEvents+", enabled: isEventTarget, handle: (*Session).threadEvents},
+		{prefix: "QCatchSyscalls:", feature: "QCatchSyscalls+", enabled: isEventTarget, handle: (*Session).catchSyscallsPacket},
+		{prefix: "QThreadOptions", feature: "QThreadOptions=3", enabled: isThreadOptioner, handle: (*Session).threadOptionsPacket},
+	}
+}
+
 func isEventTarget(s *Session) bool {
 	_, ok := s.t.(EventTarget)
 	return ok

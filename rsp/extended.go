@@ -36,6 +36,22 @@ import (
 // startup-with-shell on or off (see LaunchSpec.Shell): a client's
 // arguments never become shell syntax.
 
+// extendedPackets are the dispatch-table rows of extended mode and the launch settings.
+func extendedPackets() []entry {
+	return []entry{
+		{prefix: "!", enabled: isLauncher, handle: (*Session).extendedMode},
+		{prefix: "vRun;", enabled: isLauncher, handle: (*Session).vRun},
+		{prefix: "vAttach;", enabled: isLauncher, handle: (*Session).vAttach},
+		{prefix: "R", enabled: isExtendedLauncher, handle: (*Session).restart},
+		{prefix: "QEnvironmentHexEncoded:", feature: "QEnvironmentHexEncoded+", enabled: isLauncher, handle: (*Session).envSet},
+		{prefix: "QEnvironmentUnset:", feature: "QEnvironmentUnset+", enabled: isLauncher, handle: (*Session).envUnset},
+		{prefix: "QEnvironmentReset", feature: "QEnvironmentReset+", enabled: isLauncher, handle: (*Session).envReset},
+		{prefix: "QSetWorkingDir:", feature: "QSetWorkingDir+", enabled: isLauncher, handle: (*Session).setWorkingDir},
+		{prefix: "QStartupWithShell:", feature: "QStartupWithShell+", enabled: isLauncher, handle: (*Session).startupWithShell},
+		{prefix: "QDisableRandomization:", feature: "QDisableRandomization+", enabled: isLauncher, handle: (*Session).disableRandomization},
+	}
+}
+
 // defaultShell starts programs when startup-with-shell is on and
 // Config.Shell is empty.
 const defaultShell = "/bin/sh"

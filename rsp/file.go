@@ -32,6 +32,22 @@ import (
 // advertised in qSupported: gdb probes them (vFile:open of a file named
 // "just probing"). A session offers them only when Config.Files is set.
 
+// filePackets are the dispatch-table rows of the vFile packets.
+func filePackets() []entry {
+	return []entry{
+		{prefix: "vFile:setfs:", enabled: hasFiles, handle: (*Session).vFileSetfs},
+		{prefix: "vFile:open:", enabled: hasFiles, handle: (*Session).vFileOpen},
+		{prefix: "vFile:close:", enabled: hasFiles, handle: (*Session).vFileClose},
+		{prefix: "vFile:pread:", enabled: hasFiles, handle: (*Session).vFilePread},
+		{prefix: "vFile:pwrite:", enabled: hasFiles, handle: (*Session).vFilePwrite},
+		{prefix: "vFile:unlink:", enabled: hasFiles, handle: (*Session).vFileUnlink},
+		{prefix: "vFile:readlink:", enabled: hasFiles, handle: (*Session).vFileReadlink},
+		{prefix: "vFile:fstat:", enabled: hasFiles, handle: (*Session).vFileFstat},
+		{prefix: "vFile:stat:", enabled: hasFiles, handle: (*Session).vFileStat},
+		{prefix: "vFile:lstat:", enabled: hasFiles, handle: (*Session).vFileLstat},
+	}
+}
+
 // FileSystem is what a session needs for host I/O: the files of one
 // client, opened with the stub's rights. Package hostio implements it.
 // Descriptors are the FileSystem's own numbers for this client. Errors

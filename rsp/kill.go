@@ -25,6 +25,15 @@ import (
 // leave it serving with no process, and k gets no reply at all, since gdb
 // keeps the connection and would take one as the reply to its next packet.
 
+// killPackets are the dispatch-table rows of k, vKill and D.
+func killPackets() []entry {
+	return []entry{
+		{prefix: "k", handle: (*Session).kill},
+		{prefix: "vKill;", handle: (*Session).vKill},
+		{prefix: "D", handle: (*Session).detach},
+	}
+}
+
 // kill answers k: every process is killed and, unless the session is
 // extended, the session ends.
 func (s *Session) kill(args []byte) reply {

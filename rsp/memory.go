@@ -21,6 +21,16 @@ import (
 // lldb's: lldb sends x only after its probe, and gdb sends x only after
 // a qSupported that names it gdb. See readMemoryBinary.
 
+// memoryPackets are the dispatch-table rows of the memory packets.
+func memoryPackets() []entry {
+	return []entry{
+		{prefix: "m", handle: (*Session).readMemory},
+		{prefix: "x", feature: "binary-upload+", handle: (*Session).readMemoryBinary},
+		{prefix: "M", handle: (*Session).writeMemory},
+		{prefix: "X", handle: (*Session).writeMemoryBinary},
+	}
+}
+
 // memRead is an m or x request.
 type memRead struct {
 	addr   uint64

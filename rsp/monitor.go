@@ -15,6 +15,13 @@ import (
 // commands there are is not the protocol's business: Config.Monitor runs
 // them.
 
+// monitorPackets is qRcmd's dispatch-table row.
+func monitorPackets() []entry {
+	return []entry{
+		{prefix: "qRcmd", enabled: hasMonitor, handle: (*Session).monitor},
+	}
+}
+
 // MonitorFunc runs one monitor command, as the client typed it with the
 // spaces around it trimmed, and writes what it prints to out. The session
 // sends that output to the client, then OK, or an error reply when err is

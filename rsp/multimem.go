@@ -16,6 +16,13 @@ import (
 // or not at all (0). procgdb reads all ranges with one RangeReader call,
 // which the target serves with one process_vm_readv.
 
+// multiMemPackets is MultiMemRead's dispatch-table row.
+func multiMemPackets() []entry {
+	return []entry{
+		{prefix: "MultiMemRead:", feature: "MultiMemRead+", handle: (*Session).multiMemRead},
+	}
+}
+
 // maxMultiMemRead bounds the bytes of one MultiMemRead reply; ranges past
 // it are read in part or not at all, as the packet allows.
 const maxMultiMemRead = packetSize - 1

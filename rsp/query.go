@@ -13,6 +13,25 @@ import (
 // qThreadExtraInfo and T, qAttached, qSymbol, QPassSignals and
 // QProgramSignals.
 
+// queryPackets are the dispatch-table rows of the general queries.
+func queryPackets() []entry {
+	return []entry{
+		{prefix: "qSupported", handle: (*Session).supported},
+		{prefix: "QStartNoAckMode", feature: "QStartNoAckMode+", handle: (*Session).startNoAck},
+		{prefix: "qC", enabled: qCOn, handle: (*Session).currentThreadQuery},
+		{prefix: "qAttached", enabled: hasAttached, handle: (*Session).attached},
+		{prefix: "qfThreadInfo", enabled: threadListOn, handle: (*Session).firstThreadInfo},
+		{prefix: "qsThreadInfo", enabled: threadListOn, handle: (*Session).nextThreadInfo},
+		{prefix: "T", handle: (*Session).threadAlive},
+		{prefix: "qSymbol", handle: (*Session).symbol},
+		{prefix: "QPassSignals:", feature: "QPassSignals+", handle: (*Session).passSignals},
+		{prefix: "QProgramSignals:", feature: "QProgramSignals+", handle: (*Session).programSignals},
+		{prefix: "qThreadExtraInfo", handle: (*Session).threadExtraInfo},
+	}
+}
+
+func hasAttached(s *Session) bool { return s.cfg.Attached != nil || isLauncher(s) }
+
 // clientFeatures are the features a client offered in qSupported, by
 // name: "+", "-" or "?" as the client suffixed them, or "=value".
 type clientFeatures map[string]string

@@ -13,6 +13,16 @@ import (
 // writes it. The bytes and their order are regs' business; this file only
 // moves them between the wire and the target.
 
+// registerPackets are the dispatch-table rows of the register packets.
+func registerPackets() []entry {
+	return []entry{
+		{prefix: "g", handle: (*Session).readRegisters},
+		{prefix: "G", handle: (*Session).writeRegisters},
+		{prefix: "p", handle: (*Session).readRegister},
+		{prefix: "P", handle: (*Session).writeRegister},
+	}
+}
+
 // regWrite is a P request.
 type regWrite struct {
 	n    int

@@ -16,6 +16,19 @@ import (
 // and c-like (Hc) packets. Every resume becomes one list of ResumeAction,
 // so the target sees vCont and the old packets alike.
 
+// resumePackets are the dispatch-table rows of the resume packets and H.
+func resumePackets() []entry {
+	return []entry{
+		{prefix: "vCont?", feature: "vContSupported+", enabled: vContOn, handle: (*Session).vContSupported},
+		{prefix: "vCont", enabled: vContOn, handle: (*Session).vCont},
+		{prefix: "c", handle: (*Session).continueLegacy},
+		{prefix: "C", handle: (*Session).continueSignalLegacy},
+		{prefix: "s", handle: (*Session).stepLegacy},
+		{prefix: "S", handle: (*Session).stepSignalLegacy},
+		{prefix: "H", handle: (*Session).setThread},
+	}
+}
+
 // vContAction is one action of a vCont packet, in the client's terms.
 type vContAction struct {
 	step   bool

@@ -14,6 +14,14 @@ import (
 // Both read the range in chunks of bulkChunk bytes, each one
 // process_vm_readv, into the session's reused buffer.
 
+// searchPackets are the dispatch-table rows of qCRC and qSearch:memory.
+func searchPackets() []entry {
+	return []entry{
+		{prefix: "qCRC:", handle: (*Session).crc},
+		{prefix: "qSearch:memory:", handle: (*Session).searchMemory},
+	}
+}
+
 // bulkChunk is how much qCRC and qSearch:memory read at a time.
 const bulkChunk = 1 << 20
 

@@ -280,113 +280,36 @@ func (e *entry) match(p []byte) ([]byte, bool) {
 	return args, strings.IndexByte(":;,", args[0]) >= 0
 }
 
-// packetTable returns the dispatch table, longest prefix first. qSupported
-// is built from it, so what is advertised is exactly what is handled.
-// (It is a function because qSupported's handler reads the table.)
+// packetTable returns the dispatch table, longest prefix first. Each
+// packet family declares its rows in its own file (memoryPackets in
+// memory.go, ...). qSupported is built from the table, so what is
+// advertised is exactly what is handled, in the order of the families
+// here. (It is a function because qSupported's handler reads the table.)
 func packetTable() []entry {
-	return sortedByPrefix(append([]entry{
-		{prefix: "qSupported", handle: (*Session).supported},
-		{prefix: "QStartNoAckMode", feature: "QStartNoAckMode+", handle: (*Session).startNoAck},
-		{prefix: "?", handle: (*Session).haltReason},
-
-		// memory.go
-		{prefix: "m", handle: (*Session).readMemory},
-		{prefix: "x", feature: "binary-upload+", handle: (*Session).readMemoryBinary},
-		{prefix: "M", handle: (*Session).writeMemory},
-		{prefix: "X", handle: (*Session).writeMemoryBinary},
-		{prefix: "MultiMemRead:", feature: "MultiMemRead+", handle: (*Session).multiMemRead},
-		{prefix: "qCRC:", handle: (*Session).crc},
-		{prefix: "qSearch:memory:", handle: (*Session).searchMemory},
-
-		// registers.go
-		{prefix: "g", handle: (*Session).readRegisters},
-		{prefix: "G", handle: (*Session).writeRegisters},
-		{prefix: "p", handle: (*Session).readRegister},
-		{prefix: "P", handle: (*Session).writeRegister},
-
-		// resume.go
-		{prefix: "vCont?", feature: "vContSupported+", enabled: vContOn, handle: (*Session).vContSupported},
-		{prefix: "vCont", enabled: vContOn, handle: (*Session).vCont},
-		{prefix: "c", handle: (*Session).continueLegacy},
-		{prefix: "C", handle: (*Session).continueSignalLegacy},
-		{prefix: "s", handle: (*Session).stepLegacy},
-		{prefix: "S", handle: (*Session).stepSignalLegacy},
-		{prefix: "H", handle: (*Session).setThread},
-
-		// breakpoints.go
-		{prefix: "Z", handle: (*Session).insertBreakpoint},
-		{prefix: "z", handle: (*Session).removeBreakpoint},
-
-		// query.go
-		{prefix: "qC", enabled: qCOn, handle: (*Session).currentThreadQuery},
-		{prefix: "qAttached", enabled: hasAttached, handle: (*Session).attached},
-		{prefix: "qfThreadInfo", enabled: threadListOn, handle: (*Session).firstThreadInfo},
-		{prefix: "qsThreadInfo", enabled: threadListOn, handle: (*Session).nextThreadInfo},
-		{prefix: "T", handle: (*Session).threadAlive},
-		{prefix: "qSymbol", handle: (*Session).symbol},
-		{prefix: "QPassSignals:", feature: "QPassSignals+", handle: (*Session).passSignals},
-		{prefix: "QProgramSignals:", feature: "QProgramSignals+", handle: (*Session).programSignals},
-		{prefix: "qThreadExtraInfo", handle: (*Session).threadExtraInfo},
-
-		// monitor.go
-		{prefix: "qRcmd", enabled: hasMonitor, handle: (*Session).monitor},
-
-		// xfer.go
-		{prefix: "qXfer:features:read:", feature: "qXfer:features:read+", enabled: hasTargetXML, handle: (*Session).xferFeatures},
-		{prefix: "qXfer:auxv:read:", feature: "qXfer:auxv:read+", handle: (*Session).xferAuxv},
-		{prefix: "qXfer:exec-file:read:", feature: "qXfer:exec-file:read+", handle: (*Session).xferExecFile},
-		{prefix: "qXfer:threads:read:", feature: "qXfer:threads:read+", handle: (*Session).xferThreads},
-		{prefix: "qXfer:libraries-svr4:read:", feature: "qXfer:libraries-svr4:read+", handle: (*Session).xferLibraries},
-		{prefix: "qXfer:siginfo:read:", feature: "qXfer:siginfo:read+", handle: (*Session).xferSiginfo},
-		{prefix: "qXfer:osdata:read:", feature: "qXfer:osdata:read+", enabled: isOSDataSource, handle: (*Session).xferOSData},
-		{prefix: "qXfer:siginfo:write:", feature: "qXfer:siginfo:write+", enabled: isSiginfoWriter, handle: (*Session).xferSiginfoWrite},
-
-		// kill.go
-		{prefix: "k", handle: (*Session).kill},
-		{prefix: "vKill;", handle: (*Session).vKill},
-		{prefix: "D", handle: (*Session).detach},
-
-		// extended.go
-		{prefix: "!", enabled: isLauncher, handle: (*Session).extendedMode},
-		{prefix: "vRun;", enabled: isLauncher, handle: (*Session).vRun},
-		{prefix: "vAttach;", enabled: isLauncher, handle: (*Session).vAttach},
-		{prefix: "R", enabled: isExtendedLauncher, handle: (*Session).restart},
-		{prefix: "QEnvironmentHexEncoded:", feature: "QEnvironmentHexEncoded+", enabled: isLauncher, handle: (*Session).envSet},
-		{prefix: "QEnvironmentUnset:", feature: "QEnvironmentUnset+", enabled: isLauncher, handle: (*Session).envUnset},
-		{prefix: "QEnvironmentReset", feature: "QEnvironmentReset+", enabled: isLauncher, handle: (*Session).envReset},
-		{prefix: "QSetWorkingDir:", feature: "QSetWorkingDir+", enabled: isLauncher, handle: (*Session).setWorkingDir},
-		{prefix: "QStartupWithShell:", feature: "QStartupWithShell+", enabled: isLauncher, handle: (*Session).startupWithShell},
-		{prefix: "QDisableRandomization:", feature: "QDisableRandomization+", enabled: isLauncher, handle: (*Session).disableRandomization},
-
-		// events.go
-		{prefix: "QThreadEvents:", feature: "QThreadEvents+", enabled: isEventTarget, handle: (*Session).threadEvents},
-		{prefix: "QCatchSyscalls:", feature: "QCatchSyscalls+", enabled: isEventTarget, handle: (*Session).catchSyscallsPacket},
-		{prefix: "QThreadOptions", feature: "QThreadOptions=3", enabled: isThreadOptioner, handle: (*Session).threadOptionsPacket},
-
-		// file.go
-		{prefix: "vFile:setfs:", enabled: hasFiles, handle: (*Session).vFileSetfs},
-		{prefix: "vFile:open:", enabled: hasFiles, handle: (*Session).vFileOpen},
-		{prefix: "vFile:close:", enabled: hasFiles, handle: (*Session).vFileClose},
-		{prefix: "vFile:pread:", enabled: hasFiles, handle: (*Session).vFilePread},
-		{prefix: "vFile:pwrite:", enabled: hasFiles, handle: (*Session).vFilePwrite},
-		{prefix: "vFile:unlink:", enabled: hasFiles, handle: (*Session).vFileUnlink},
-		{prefix: "vFile:readlink:", enabled: hasFiles, handle: (*Session).vFileReadlink},
-		{prefix: "vFile:fstat:", enabled: hasFiles, handle: (*Session).vFileFstat},
-		{prefix: "vFile:stat:", enabled: hasFiles, handle: (*Session).vFileStat},
-		{prefix: "vFile:lstat:", enabled: hasFiles, handle: (*Session).vFileLstat},
-
-		// tls.go
-		{prefix: "qGetTLSAddr:", enabled: isTLSLocator, handle: (*Session).getTLSAddr},
-	}, lldbPackets()...))
+	return sortedByPrefix(slices.Concat(
+		memoryPackets(),
+		multiMemPackets(),
+		searchPackets(),
+		registerPackets(),
+		resumePackets(),
+		breakpointPackets(),
+		queryPackets(),
+		stopPackets(),
+		monitorPackets(),
+		xferPackets(),
+		killPackets(),
+		extendedPackets(),
+		eventPackets(),
+		filePackets(),
+		tlsPackets(),
+		lldbPackets(),
+	))
 }
 
 func sortedByPrefix(es []entry) []entry {
 	slices.SortStableFunc(es, func(a, b entry) int { return cmp.Compare(len(b.prefix), len(a.prefix)) })
 	return es
 }
-
-func hasTargetXML(s *Session) bool { return len(s.cfg.TargetXML) > 0 }
-func hasAttached(s *Session) bool  { return s.cfg.Attached != nil || isLauncher(s) }
 
 // offered reports whether the session handles packets of entry e.
 func (s *Session) offered(e *entry) bool { return e.enabled == nil || e.enabled(s) }

@@ -16,6 +16,13 @@ import (
 // exited with status AA, and "N" when no thread is left running. The
 // clone:CHILD-THREAD-ID reason of QThreadOptions (gdb 15) is one of them.
 
+// stopPackets is the dispatch-table row of '?'.
+func stopPackets() []entry {
+	return []entry{
+		{prefix: "?", handle: (*Session).haltReason},
+	}
+}
+
 // expedited are the registers every T reply carries, so that the client
 // can show the innermost frame without asking for them.
 var expedited = [...]int{regs.RBP, regs.RSP, regs.RIP}

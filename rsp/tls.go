@@ -16,6 +16,13 @@ import (
 // reply as "Remote target failed to process qGetTLSAddr request"; without
 // the packet it says "Remote target doesn't support qGetTLSAddr packet".
 
+// tlsPackets is qGetTLSAddr's dispatch-table row.
+func tlsPackets() []entry {
+	return []entry{
+		{prefix: "qGetTLSAddr:", enabled: isTLSLocator, handle: (*Session).getTLSAddr},
+	}
+}
+
 // TLSLocator is implemented by targets that find thread-local variables.
 // The session answers qGetTLSAddr only when its Target is one.
 type TLSLocator interface {

@@ -24,6 +24,22 @@ import (
 // written, in hex): siginfo, the siginfo_t the current thread's signal
 // will be delivered with.
 
+// xferPackets are the dispatch-table rows of the qXfer objects.
+func xferPackets() []entry {
+	return []entry{
+		{prefix: "qXfer:features:read:", feature: "qXfer:features:read+", enabled: hasTargetXML, handle: (*Session).xferFeatures},
+		{prefix: "qXfer:auxv:read:", feature: "qXfer:auxv:read+", handle: (*Session).xferAuxv},
+		{prefix: "qXfer:exec-file:read:", feature: "qXfer:exec-file:read+", handle: (*Session).xferExecFile},
+		{prefix: "qXfer:threads:read:", feature: "qXfer:threads:read+", handle: (*Session).xferThreads},
+		{prefix: "qXfer:libraries-svr4:read:", feature: "qXfer:libraries-svr4:read+", handle: (*Session).xferLibraries},
+		{prefix: "qXfer:siginfo:read:", feature: "qXfer:siginfo:read+", handle: (*Session).xferSiginfo},
+		{prefix: "qXfer:osdata:read:", feature: "qXfer:osdata:read+", enabled: isOSDataSource, handle: (*Session).xferOSData},
+		{prefix: "qXfer:siginfo:write:", feature: "qXfer:siginfo:write+", enabled: isSiginfoWriter, handle: (*Session).xferSiginfoWrite},
+	}
+}
+
+func hasTargetXML(s *Session) bool { return len(s.cfg.TargetXML) > 0 }
+
 // xferRead is a qXfer read request, after "qXfer:object:read:".
 type xferRead struct {
 	annex  string
