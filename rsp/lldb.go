@@ -144,8 +144,8 @@ func lldbPackets() []entry {
 		{prefix: "jThreadsInfo", handle: (*Session).jThreadsInfo},
 		{prefix: "qThreadStopInfo", anyArgs: true, handle: (*Session).threadStopInfo},
 		{prefix: "qRegisterInfo", anyArgs: true, handle: (*Session).registerInfo},
-		{prefix: "QSaveRegisterState", handle: (*Session).saveRegisterState},
-		{prefix: "QRestoreRegisterState:", handle: (*Session).restoreRegisterState},
+		{prefix: "QSaveRegisterState", handle: withThread((*Session).saveRegisterState)},
+		{prefix: "QRestoreRegisterState:", handle: withThread((*Session).restoreRegisterState)},
 		{prefix: "qMemoryRegionInfo", enabled: isInspector, handle: (*Session).memoryRegionInfo},
 		{prefix: "qFileLoadAddress:", enabled: isInspector, handle: (*Session).fileLoadAddress},
 		{prefix: "qShlibInfoAddr", enabled: isInspector, handle: (*Session).shlibInfoAddr},
@@ -158,9 +158,6 @@ func lldbPackets() []entry {
 		{prefix: "vFile:exists:", enabled: hasFiles, handle: (*Session).vFileExists},
 	}
 }
-
-// threadSuffixPackets are the packets that may end in ";thread:TID;".
-var threadSuffixPackets = []string{"g", "G", "p", "P", "QSaveRegisterState", "QRestoreRegisterState"}
 
 // parseThreadSuffix splits ";thread:TID;" off the end of p. ok is false
 // when p has no suffix.
@@ -176,28 +173,38 @@ func parseThreadSuffix(p []byte) (rest []byte, t ThreadID, ok bool, err error) {
 	return p[:i], t, true, nil
 }
 
-// applyThreadSuffix strips a thread suffix from a packet that may carry
-// one and makes its thread the general thread until restore is called.
-func (s *Session) applyThreadSuffix(p []byte) (out []byte, restore func(), err error) {
-	nothing := func() {}
-	if !s.lldb.threadSuffix || !slices.ContainsFunc(threadSuffixPackets, func(name string) bool {
-		return bytes.HasPrefix(p, []byte(name))
-	}) {
-		return p, nothing, nil
+// withThread adapts the handler of a packet that lldb may end with a
+// thread suffix, ";thread:TID;" (g, G, p, P, QSaveRegisterState and
+// QRestoreRegisterState, once the client sent QThreadSuffixSupported).
+// h gets the thread the packet applies to: the suffix's, checked to be one
+// thread, else the Hg selection; and the arguments without the suffix.
+func withThread(h func(s *Session, sel ThreadID, args []byte) reply) func(*Session, []byte) reply {
+	return func(s *Session, args []byte) reply {
+		sel, args, err := s.packetThread(args)
+		if err != nil {
+			return errorReply(err)
+		}
+		return h(s, sel, args)
 	}
-	rest, t, ok, err := parseThreadSuffix(p)
+}
+
+// packetThread splits the thread suffix, if any, off a packet's arguments
+// and returns the thread the packet applies to (see withThread).
+func (s *Session) packetThread(args []byte) (ThreadID, []byte, error) {
+	if !s.lldb.threadSuffix {
+		return s.general, args, nil
+	}
+	rest, t, ok, err := parseThreadSuffix(args)
 	if err != nil || !ok {
-		return p, nothing, err
+		return s.general, args, err
 	}
 	if t, err = s.checkThread(t); err != nil {
-		return p, nothing, err
+		return s.general, args, err
 	}
 	if t.TID <= 0 {
-		return p, nothing, fmt.Errorf("thread suffix names no single thread: %w", errUnknownThread)
+		return s.general, args, fmt.Errorf("thread suffix names no single thread: %w", errUnknownThread)
 	}
-	old := s.general
-	s.general = t
-	return rest, func() { s.general = old }, nil
+	return t, rest, nil
 }
 
 func (s *Session) threadSuffixSupported(args []byte) reply {
@@ -571,12 +578,12 @@ func (s *Session) threadStopInfo(args []byte) reply {
 }
 
 // saveRegisterState answers QSaveRegisterState with the id of a snapshot
-// of the current thread's registers, in decimal.
-func (s *Session) saveRegisterState(args []byte) reply {
+// of the thread's registers, in decimal.
+func (s *Session) saveRegisterState(sel ThreadID, args []byte) reply {
 	if err := noArgs(args); err != nil {
 		return errorReply(err)
 	}
-	t, rs, err := s.registers(true)
+	t, rs, err := s.registers(sel, true)
 	if err != nil {
 		return errorReply(err)
 	}
@@ -594,8 +601,8 @@ func (s *Session) saveRegisterState(args []byte) reply {
 }
 
 // restoreRegisterState answers QRestoreRegisterState:ID, giving the
-// current thread the registers of snapshot ID, which is then forgotten.
-func (s *Session) restoreRegisterState(args []byte) reply {
+// thread the registers of snapshot ID, which is then forgotten.
+func (s *Session) restoreRegisterState(sel ThreadID, args []byte) reply {
 	id, err := strconv.ParseUint(string(args), 10, 64)
 	if err != nil {
 		return errorReply(fmt.Errorf("save id %q: %w", args, errMalformed))
@@ -604,7 +611,7 @@ func (s *Session) restoreRegisterState(args []byte) reply {
 	if !ok {
 		return errorReply(fmt.Errorf("save id %d: %w", id, errBadAnnex))
 	}
-	t, err := s.currentThread()
+	t, err := s.pickThread(sel)
 	if err != nil {
 		return errorReply(err)
 	}
@@ -931,7 +938,7 @@ func (s *Session) registerInfo(args []byte) reply {
 // layout returns the register layout of the current thread, or nil (the
 // registers every x86-64 has) when there is no thread to ask.
 func (s *Session) layout() *regs.Layout {
-	if _, rs, err := s.registers(false); err == nil {
+	if _, rs, err := s.registers(s.general, false); err == nil {
 		return rs.Layout
 	}
 	return nil

@@ -16,10 +16,10 @@ import (
 // registerPackets are the dispatch-table rows of the register packets.
 func registerPackets() []entry {
 	return []entry{
-		{prefix: "g", handle: (*Session).readRegisters},
-		{prefix: "G", handle: (*Session).writeRegisters},
-		{prefix: "p", handle: (*Session).readRegister},
-		{prefix: "P", handle: (*Session).writeRegister},
+		{prefix: "g", handle: withThread((*Session).readRegisters)},
+		{prefix: "G", handle: withThread((*Session).writeRegisters)},
+		{prefix: "p", handle: withThread((*Session).readRegister)},
+		{prefix: "P", handle: withThread((*Session).writeRegister)},
 	}
 }
 
@@ -61,9 +61,10 @@ func appendRegWrite(dst []byte, w regWrite) []byte {
 	return appendHex(dst, w.data)
 }
 
-// registers returns the current thread and its registers.
-func (s *Session) registers(ext bool) (ThreadID, *regs.Set, error) {
-	t, err := s.currentThread()
+// registers returns the registers of the thread a packet applies to: sel
+// (see withThread), or the thread the stub picks when sel allows any.
+func (s *Session) registers(sel ThreadID, ext bool) (ThreadID, *regs.Set, error) {
+	t, err := s.pickThread(sel)
 	if err != nil {
 		return t, nil, err
 	}
@@ -75,11 +76,11 @@ func (s *Session) registers(ext bool) (ThreadID, *regs.Set, error) {
 }
 
 // readRegisters answers g with every register, the XSAVE ones included.
-func (s *Session) readRegisters(args []byte) reply {
+func (s *Session) readRegisters(sel ThreadID, args []byte) reply {
 	if err := noArgs(args); err != nil {
 		return errorReply(err)
 	}
-	_, rs, err := s.registers(true)
+	_, rs, err := s.registers(sel, true)
 	if err != nil {
 		return errorReply(err)
 	}
@@ -89,13 +90,13 @@ func (s *Session) readRegisters(args []byte) reply {
 }
 
 // writeRegisters answers G.
-func (s *Session) writeRegisters(args []byte) reply {
+func (s *Session) writeRegisters(sel ThreadID, args []byte) reply {
 	data, err := decodeHex(s.mem[:0], args)
 	if err != nil {
 		return errorReply(fmt.Errorf("registers: %w", err))
 	}
 	s.mem = data
-	t, rs, err := s.registers(true)
+	t, rs, err := s.registers(sel, true)
 	if err != nil {
 		return errorReply(err)
 	}
@@ -106,12 +107,12 @@ func (s *Session) writeRegisters(args []byte) reply {
 }
 
 // readRegister answers p.
-func (s *Session) readRegister(args []byte) reply {
+func (s *Session) readRegister(sel ThreadID, args []byte) reply {
 	n, err := parseRegRead(args)
 	if err != nil {
 		return errorReply(err)
 	}
-	_, rs, err := s.registers(regs.NeedsXSave(n))
+	_, rs, err := s.registers(sel, regs.NeedsXSave(n))
 	if err != nil {
 		return errorReply(err)
 	}
@@ -123,12 +124,12 @@ func (s *Session) readRegister(args []byte) reply {
 }
 
 // writeRegister answers P.
-func (s *Session) writeRegister(args []byte) reply {
+func (s *Session) writeRegister(sel ThreadID, args []byte) reply {
 	w, err := parseRegWrite(args)
 	if err != nil {
 		return errorReply(err)
 	}
-	t, rs, err := s.registers(regs.NeedsXSave(w.n))
+	t, rs, err := s.registers(sel, regs.NeedsXSave(w.n))
 	if err != nil {
 		return errorReply(err)
 	}

@@ -316,11 +316,6 @@ func (s *Session) offered(e *entry) bool { return e.enabled == nil || e.enabled(
 
 // dispatch answers one packet.
 func (s *Session) dispatch(p []byte) reply {
-	p, restore, err := s.applyThreadSuffix(p)
-	if err != nil {
-		return errorReply(err)
-	}
-	defer restore()
 	for i := range s.packets {
 		e := &s.packets[i]
 		args, ok := e.match(p)
