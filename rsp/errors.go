@@ -103,3 +103,14 @@ func appendError(dst []byte, err error, text bool) []byte {
 	}
 	return dst
 }
+
+// appendLLDBError appends the error reply for err in lldb's form,
+// "EXX;HEX-TEXT".
+func appendLLDBError(dst []byte, err error) []byte {
+	dst = appendHexByte(append(dst, 'E'), errorCode(err))
+	msg := err.Error()
+	if len(msg) > maxErrorText {
+		msg = msg[:maxErrorText]
+	}
+	return appendHex(append(dst, ';'), []byte(msg))
+}

@@ -213,7 +213,7 @@ func FuzzDispatch(f *testing.F) {
 			r := s.dispatch(p)
 			checkReplyKind(t, p, r)
 			if r.kind == replyError {
-				_ = appendError(nil, r.err, s.errorText)
+				_ = s.dialect.appendError(nil, r.err)
 			}
 			if r.kind == replyData && len(r.data) > readLimit+packetSize {
 				t.Fatalf("%q: reply of %d bytes", p, len(r.data))

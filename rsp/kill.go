@@ -47,7 +47,7 @@ func (s *Session) kill(args []byte) reply {
 	if s.ext.on {
 		return reply{kind: replyNone}
 	}
-	killed := appendHexByte(append(s.buf[:0], 'X'), byte(s.wireSignal(int(unix.SIGKILL))))
+	killed := appendHexByte(append(s.buf[:0], 'X'), byte(s.dialect.toWire(int(unix.SIGKILL))))
 	s.buf = killed
 	return endReply(dataReply(killed), OutcomeKilled)
 }

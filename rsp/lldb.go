@@ -16,22 +16,8 @@ import (
 )
 
 // lldb's extensions to the protocol, per lldb's "GDB Remote Protocol
-// Extensions" (lldbgdbremote.md). lldb does not announce them in
-// qSupported: it probes each with a packet of its own and takes the empty
-// reply as "not supported". procgdb therefore speaks gdb's dialect until
-// the client asks for one of lldb's conventions:
-//
-//   - QThreadSuffixSupported: g, G, p, P, QSaveRegisterState and
-//     QRestoreRegisterState may end in ";thread:TID;", which names the
-//     thread for that packet alone (instead of Hg).
-//   - QListThreadsInStopReply: T replies list every thread of the process
-//     and its PC (threads:, thread-pcs:), and, with several threads,
-//     jstopinfo: (hex-encoded JSON of the threads that have a stop reason).
-//   - QEnableErrorStrings: error replies are "EXX;HEX-TEXT".
-//
-// Once lldb has spoken (any of the above, or qHostInfo), T replies also
-// carry the thread's name (name: or hexname:) and a reason: (breakpoint,
-// trace, signal, exec). gdb never sees any of this.
+// Extensions" (lldbgdbremote.md); the ones that choose lldb's dialect are
+// in dialect.go.
 //
 // The queries qHostInfo, qProcessInfo, qGDBServerVersion, jThreadsInfo,
 // qThreadStopInfo, qRegisterInfo, qWatchpointSupportInfo and
@@ -98,21 +84,11 @@ type Allocator interface {
 	FreeMemory(t ThreadID, addr, size uint64) error
 }
 
-// lldbState is what a session negotiated with lldb.
-type lldbState struct {
-	on           bool // lldb spoke: stop replies carry name: and reason:
-	threadSuffix bool // QThreadSuffixSupported
-	listThreads  bool // QListThreadsInStopReply
-	errorStrings bool // QEnableErrorStrings
-	// native: signal numbers on the wire are Linux's, as lldb reads them
-	// for a Linux target, instead of gdb's.
-	native bool
-	// saved holds QSaveRegisterState's snapshots by id; nextSave is
-	// the last id handed out.
-	saved    map[uint64]savedRegisters
-	nextSave uint64
-	// allocs maps the addresses _M returned to their sizes, for _m.
-	allocs map[uint64]uint64
+// registerSaves are the snapshots QSaveRegisterState took, by id; last is
+// the last id handed out.
+type registerSaves struct {
+	byID map[uint64]savedRegisters
+	last uint64
 }
 
 // savedRegisters is one QSaveRegisterState snapshot.
@@ -133,9 +109,6 @@ func isAllocator(s *Session) bool { _, ok := s.t.(Allocator); return ok }
 // lldbPackets are the dispatch-table entries of lldb's packets.
 func lldbPackets() []entry {
 	return []entry{
-		{prefix: "QThreadSuffixSupported", handle: (*Session).threadSuffixSupported},
-		{prefix: "QListThreadsInStopReply", handle: (*Session).listThreadsInStopReply},
-		{prefix: "QEnableErrorStrings", handle: (*Session).enableErrorStrings},
 		{prefix: "qHostInfo", handle: (*Session).hostInfo},
 		{prefix: "qProcessInfo", handle: (*Session).processInfo},
 		{prefix: "qGDBServerVersion", handle: (*Session).serverVersion},
@@ -191,7 +164,7 @@ func withThread(h func(s *Session, sel ThreadID, args []byte) reply) func(*Sessi
 // packetThread splits the thread suffix, if any, off a packet's arguments
 // and returns the thread the packet applies to (see withThread).
 func (s *Session) packetThread(args []byte) (ThreadID, []byte, error) {
-	if !s.lldb.threadSuffix {
+	if !s.dialect.threadSuffix {
 		return s.general, args, nil
 	}
 	rest, t, ok, err := parseThreadSuffix(args)
@@ -205,78 +178,6 @@ func (s *Session) packetThread(args []byte) (ThreadID, []byte, error) {
 		return s.general, args, fmt.Errorf("thread suffix names no single thread: %w", errUnknownThread)
 	}
 	return t, rest, nil
-}
-
-func (s *Session) threadSuffixSupported(args []byte) reply {
-	if err := noArgs(args); err != nil {
-		return errorReply(err)
-	}
-	s.lldb.on, s.lldb.native, s.lldb.threadSuffix = true, true, true
-	return okReply
-}
-
-func (s *Session) listThreadsInStopReply(args []byte) reply {
-	if err := noArgs(args); err != nil {
-		return errorReply(err)
-	}
-	s.lldb.on, s.lldb.native, s.lldb.listThreads = true, true, true
-	return okReply
-}
-
-func (s *Session) enableErrorStrings(args []byte) reply {
-	if err := noArgs(args); err != nil {
-		return errorReply(err)
-	}
-	s.lldb.on, s.lldb.native, s.lldb.errorStrings = true, true, true
-	return okReply
-}
-
-// Signal numbers. gdb numbers signals its own way (signals.go); lldb
-// reads the numbers in stop replies and resume packets as the target's own
-// once it knows the target runs Linux (lldb 14 does so unconditionally;
-// later versions when the stub offers native-signals+). A session uses
-// Linux's numbers from the moment the client shows it is lldb: its
-// qSupported offers xmlRegisters but none of the features every gdb since
-// 7.12 offers (swbreak+, vContSupported+, qRelocInsn+), or it sends one of
-// the lldb-only packets, all of which lldb sends before its first '?'.
-
-// negotiateLLDB recognises lldb's qSupported.
-func (s *Session) negotiateLLDB(f clientFeatures) {
-	_, xml := f["xmlRegisters"]
-	gdb := f.offered("swbreak") || f.offered("vContSupported") || f.offered("qRelocInsn")
-	s.lldb.native = xml && !gdb
-}
-
-// wireSignal returns the number the client uses for host signal sig.
-func (s *Session) wireSignal(sig int) int {
-	return stopFormat{native: s.lldb.native}.signal(sig)
-}
-
-// signalNumber is a signal number from the client and the host signal
-// it stands for; ok is false when it stands for none.
-type signalNumber struct {
-	wire, host int
-	ok         bool
-}
-
-// hostSignalOf translates a signal number from the client.
-func (s *Session) hostSignalOf(sig int) signalNumber {
-	if s.lldb.native {
-		return signalNumber{sig, sig, sig > 0 && sig <= hostSignalMax}
-	}
-	host, ok := hostSignal(sig)
-	return signalNumber{sig, host, ok}
-}
-
-// appendLLDBError appends the error reply for err in lldb's form,
-// "EXX;HEX-TEXT".
-func appendLLDBError(dst []byte, err error) []byte {
-	dst = appendHexByte(append(dst, 'E'), errorCode(err))
-	msg := err.Error()
-	if len(msg) > maxErrorText {
-		msg = msg[:maxErrorText]
-	}
-	return appendHex(append(dst, ';'), []byte(msg))
 }
 
 // kv appends "key:value;".
@@ -300,7 +201,7 @@ func (s *Session) hostInfo(args []byte) reply {
 	if err := noArgs(args); err != nil {
 		return errorReply(err)
 	}
-	s.lldb.on, s.lldb.native = true, true
+	s.dialect.speakLLDB()
 	dst := kvHex(s.buf[:0], "triple", lldbTriple)
 	dst = kv(dst, "ptrsize", "8")
 	dst = kv(dst, "endian", "little")
@@ -439,7 +340,7 @@ func appendThreadName(dst []byte, name string) []byte {
 // reason and, with QListThreadsInStopReply, the threads of the process
 // with their PCs and jstopinfo.
 func (s *Session) appendLLDBStop(dst []byte, ev StopEvent, name string, named bool) []byte {
-	if !s.lldb.on || !threadStop(ev.Kind) {
+	if !s.dialect.lldb || !threadStop(ev.Kind) {
 		return dst
 	}
 	if named {
@@ -451,7 +352,7 @@ func (s *Session) appendLLDBStop(dst []byte, ev StopEvent, name string, named bo
 	if d := stopDescription(ev); d != "" {
 		dst = kvHex(dst, "description", d)
 	}
-	if !s.lldb.listThreads {
+	if !s.dialect.listThreads {
 		return dst
 	}
 	threads, err := s.t.Threads(ev.PID)
@@ -503,9 +404,9 @@ func (s *Session) threadInfoJSON(ev StopEvent, name string, withRegs bool) lldbT
 	info := lldbThreadInfo{TID: ev.TID, Reason: stopReason(ev), Desc: stopDescription(ev)}
 	switch ev.Kind {
 	case StopSignal:
-		info.Signal = s.wireSignal(ev.Signal)
+		info.Signal = s.dialect.toWire(ev.Signal)
 	default:
-		info.Signal = s.wireSignal(int(unix.SIGTRAP))
+		info.Signal = s.dialect.toWire(int(unix.SIGTRAP))
 	}
 	if ev.Kind == StopSignal && ev.Signal == 0 {
 		info.Signal = 0
@@ -587,17 +488,17 @@ func (s *Session) saveRegisterState(sel ThreadID, args []byte) reply {
 	if err != nil {
 		return errorReply(err)
 	}
-	if s.lldb.saved == nil {
-		s.lldb.saved = map[uint64]savedRegisters{}
+	if s.saves.byID == nil {
+		s.saves.byID = map[uint64]savedRegisters{}
 	}
-	if len(s.lldb.saved) >= maxSavedRegisters {
-		return errorReply(fmt.Errorf("%d register states saved and not restored: %w", len(s.lldb.saved), errUnsupported))
+	if len(s.saves.byID) >= maxSavedRegisters {
+		return errorReply(fmt.Errorf("%d register states saved and not restored: %w", len(s.saves.byID), errUnsupported))
 	}
-	s.lldb.nextSave++
+	s.saves.last++
 	snap := savedRegisters{thread: t, set: *rs}
 	snap.set.XSave = slices.Clone(rs.XSave)
-	s.lldb.saved[s.lldb.nextSave] = snap
-	return textReply(strconv.FormatUint(s.lldb.nextSave, 10))
+	s.saves.byID[s.saves.last] = snap
+	return textReply(strconv.FormatUint(s.saves.last, 10))
 }
 
 // restoreRegisterState answers QRestoreRegisterState:ID, giving the
@@ -607,7 +508,7 @@ func (s *Session) restoreRegisterState(sel ThreadID, args []byte) reply {
 	if err != nil {
 		return errorReply(fmt.Errorf("save id %q: %w", args, errMalformed))
 	}
-	snap, ok := s.lldb.saved[id]
+	snap, ok := s.saves.byID[id]
 	if !ok {
 		return errorReply(fmt.Errorf("save id %d: %w", id, errBadAnnex))
 	}
@@ -615,7 +516,7 @@ func (s *Session) restoreRegisterState(sel ThreadID, args []byte) reply {
 	if err != nil {
 		return errorReply(err)
 	}
-	delete(s.lldb.saved, id)
+	delete(s.saves.byID, id)
 	set := snap.set
 	set.XSave = slices.Clone(snap.set.XSave)
 	return s.storeRegisters(t, &set)
@@ -891,10 +792,10 @@ func (s *Session) allocateMemory(args []byte) reply {
 	if err != nil {
 		return errorReply(err)
 	}
-	if s.lldb.allocs == nil {
-		s.lldb.allocs = map[uint64]uint64{}
+	if s.allocs == nil {
+		s.allocs = map[uint64]uint64{}
 	}
-	s.lldb.allocs[addr] = req.size
+	s.allocs[addr] = req.size
 	s.buf = appendHexUint(s.buf[:0], addr)
 	return dataReply(s.buf)
 }
@@ -905,7 +806,7 @@ func (s *Session) deallocateMemory(args []byte) reply {
 	if err != nil {
 		return errorReply(fmt.Errorf("address %q: %w", args, err))
 	}
-	size, ok := s.lldb.allocs[addr]
+	size, ok := s.allocs[addr]
 	if !ok {
 		return errorReply(fmt.Errorf("%#x was not allocated with _M: %w", addr, errBadAnnex))
 	}
@@ -916,7 +817,7 @@ func (s *Session) deallocateMemory(args []byte) reply {
 	if err := s.t.(Allocator).FreeMemory(t, addr, size); err != nil {
 		return errorReply(err)
 	}
-	delete(s.lldb.allocs, addr)
+	delete(s.allocs, addr)
 	return okReply
 }
 

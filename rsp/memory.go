@@ -140,13 +140,11 @@ func (s *Session) readMemoryBinary(args []byte) reply {
 	if err != nil {
 		return errorReply(err)
 	}
-	if !s.gdbBinary {
-		if r.length == 0 {
-			return okReply
-		}
-		return s.readReply(r, maxBinaryRead, "", false)
+	prefix, probe := s.dialect.binaryRead(r.length)
+	if probe {
+		return okReply
 	}
-	return s.readReply(r, maxBinaryRead, "b", false)
+	return s.readReply(r, maxBinaryRead, prefix, false)
 }
 
 // readReply reads up to limit bytes of r into the buffer the reply is sent

@@ -126,10 +126,8 @@ func (s *Session) supported(args []byte) reply {
 	if hp, ok := s.t.(HWPointer); ok {
 		s.hwbreak = f.offered("hwbreak") && hp.HWSupport(HWBreakpoint)
 	}
-	s.errorText = f.offered("error-message")
-	s.gdbBinary = f.offered("binary-upload") || f.offered("qRelocInsn") || f.offered("vContSupported") || f.offered("swbreak")
+	s.dialect.negotiate(f)
 	s.negotiateEvents(f)
-	s.negotiateLLDB(f)
 
 	dst := appendHexUint(append(s.buf[:0], "PacketSize="...), packetSize)
 	for _, on := range []struct {
@@ -139,12 +137,12 @@ func (s *Session) supported(args []byte) reply {
 		{"multiprocess+", s.multiprocess},
 		{"swbreak+", s.swbreak},
 		{"hwbreak+", s.hwbreak},
-		{"error-message+", s.errorText},
+		{"error-message+", f.offered("error-message")},
 		{"fork-events+", s.events.Fork},
 		{"vfork-events+", s.events.VFork},
 		{"exec-events+", s.events.Exec},
 		{"no-resumed+", s.events.NoResumed},
-		{"native-signals+", s.lldb.native},
+		{"native-signals+", s.dialect.native},
 		{"ConditionalBreakpoints+", isCondBreakpointer(s)},
 	} {
 		if on.on {
@@ -302,17 +300,7 @@ func (s *Session) passSignals(args []byte) reply {
 	if err != nil {
 		return errorReply(err)
 	}
-	if !s.lldb.native {
-		s.t.SetPassSignals(passedHostSignals(sigs))
-		return okReply
-	}
-	host := make([]int, 0, len(sigs))
-	for _, sig := range sigs {
-		if h := s.hostSignalOf(sig); h.ok {
-			host = append(host, h.host)
-		}
-	}
-	s.t.SetPassSignals(host)
+	s.t.SetPassSignals(s.dialect.passedSignals(sigs))
 	return okReply
 }
 

@@ -211,7 +211,7 @@ func (s *Session) vCont(args []byte) reply {
 		if err != nil {
 			return errorReply(err)
 		}
-		ra, err := resumeAction(a.step, s.hostSignalOf(a.signal), t)
+		ra, err := resumeAction(a.step, s.dialect.fromWire(a.signal), t)
 		if err != nil {
 			return errorReply(err)
 		}
@@ -261,7 +261,7 @@ func (s *Session) resumeLegacy(args []byte, step, withSignal bool) reply {
 			return errorReply(err)
 		}
 	}
-	a, err := resumeAction(step, s.hostSignalOf(r.signal), t)
+	a, err := resumeAction(step, s.dialect.fromWire(r.signal), t)
 	if err != nil {
 		return errorReply(err)
 	}

@@ -137,8 +137,9 @@ type Session struct {
 	multiprocess bool // thread ids are pPID.TID; W and X name the process
 	swbreak      bool // stop replies say swbreak at software breakpoints
 	hwbreak      bool // and hwbreak at hardware breakpoints
-	gdbBinary    bool // x replies in gdb's dialect, with 'b' (memory.go)
-	errorText    bool // error replies may be E.text
+	// dialect is how the session speaks where gdb and lldb differ
+	// (dialect.go).
+	dialect dialect
 	// events are the optional events the client asked for (events.go).
 	events EventOptions
 
@@ -170,8 +171,10 @@ type Session struct {
 	// files is the client's host I/O (file.go).
 	files fileState
 
-	// lldb is what the client negotiated of lldb's extensions (lldb.go).
-	lldb lldbState
+	// saves are lldb's saved register states (QSaveRegisterState), and
+	// allocs the sizes of the memory lldb allocated with _M, by address.
+	saves  registerSaves
+	allocs map[uint64]uint64
 
 	// buf builds replies; mem holds memory and register bytes before
 	// they are encoded. Both are reused from packet to packet.
@@ -302,6 +305,7 @@ func packetTable() []entry {
 		eventPackets(),
 		filePackets(),
 		tlsPackets(),
+		dialectPackets(),
 		lldbPackets(),
 	))
 }
@@ -477,11 +481,7 @@ func (s *Session) send(r reply) error {
 		p = []byte("OK")
 	case replyError:
 		s.log.Debug("error reply", "err", r.err)
-		if s.lldb.errorStrings {
-			p = appendLLDBError(s.buf[:0], r.err)
-		} else {
-			p = appendError(s.buf[:0], r.err, s.errorText)
-		}
+		p = s.dialect.appendError(s.buf[:0], r.err)
 		s.buf = p
 	case replyData:
 		if r.framed {
@@ -504,7 +504,7 @@ func (s *Session) send(r reply) error {
 // (run). lldb takes whatever stop answers its interrupt for the answer:
 // for lldb an interrupt lasts one run.
 func (s *Session) noteInterrupt() {
-	s.interruptPending = !s.lldb.on
+	s.interruptPending = !s.dialect.lldb
 }
 
 // interruptStop is the stop that reports a pending interrupt on a resume

@@ -80,6 +80,15 @@ func hostSignal(sig int) (host int, ok bool) {
 	return gdbToHost[sig], true
 }
 
+// wireSignal returns the number host signal sig has on the wire: gdb's,
+// or Linux's own when native (dialect.go).
+func wireSignal(sig int, native bool) int {
+	if native {
+		return sig
+	}
+	return gdbSignal(sig)
+}
+
 // passedHostSignals returns the Linux signals that QPassSignals' list of
 // gdb signals lets through: those whose own gdb number is listed. The
 // list is not translated name by name, because two gdb signals name

@@ -39,12 +39,7 @@ type stopFormat struct {
 }
 
 // signal returns the number a stop reply gives host signal sig.
-func (f stopFormat) signal(sig int) int {
-	if f.native {
-		return sig
-	}
-	return gdbSignal(sig)
-}
+func (f stopFormat) signal(sig int) int { return wireSignal(sig, f.native) }
 
 // appendStopReply appends the stop reply for ev. rs holds the stopped
 // thread's registers to expedite (nil for none); core is the CPU it last
@@ -159,7 +154,7 @@ func (s *Session) appendStop(dst []byte, ev StopEvent) []byte {
 		}
 		// lldb also wants the name, which comes with the core.
 		cr, cheap := s.t.(CoreReader)
-		if cheap && !s.lldb.on {
+		if cheap && !s.dialect.lldb {
 			if c, ok := cr.ThreadCore(t); ok {
 				core = c
 			}
@@ -167,7 +162,7 @@ func (s *Session) appendStop(dst []byte, ev StopEvent) []byte {
 			name, named, core = n, true, c
 		}
 	}
-	f := stopFormat{s.multiprocess, s.swbreak, s.hwbreak, s.lldb.native, s.cfg.Disable.TStop, s.cfg.Disable.TThread}
+	f := stopFormat{s.multiprocess, s.swbreak, s.hwbreak, s.dialect.native, s.cfg.Disable.TStop, s.cfg.Disable.TThread}
 	dst = appendStopReply(dst, ev, f, rs, core)
 	if f.sOnly && threadStop(ev.Kind) {
 		return dst // an S reply carries nothing more
