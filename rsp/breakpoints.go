@@ -26,12 +26,16 @@ import (
 // breakpoint's conditions anew; a Z without any makes it unconditional.
 // Commands are sent only to a stub that advertises BreakpointCommands,
 // which procgdb does not yet: they are decoded and not acted on.
+//
+// lldb asks how many watchpoints it may set with qWatchpointSupportInfo.
 
-// breakpointPackets are the dispatch-table rows of Z and z.
+// breakpointPackets are the dispatch-table rows of Z and z, and of lldb's
+// qWatchpointSupportInfo.
 func breakpointPackets() []entry {
 	return []entry{
 		{prefix: "Z", handle: (*Session).insertBreakpoint},
 		{prefix: "z", handle: (*Session).removeBreakpoint},
+		{prefix: "qWatchpointSupportInfo", handle: (*Session).watchpointSupportInfo},
 	}
 }
 
@@ -225,4 +229,15 @@ func (s *Session) breakpoint(args []byte, sw func(Target, int, uint64) error,
 func isCondBreakpointer(s *Session) bool {
 	_, ok := s.t.(CondBreakpointer)
 	return ok
+}
+
+// watchpointSupportInfo answers qWatchpointSupportInfo with the number
+// of debug registers, which lldb's watchpoints share; 0 without hardware
+// points, so that lldb does not try Z2-Z4.
+func (s *Session) watchpointSupportInfo([]byte) reply {
+	n := 0
+	if hp, ok := s.t.(HWPointer); ok && hp.HWSupport(HWWrite) {
+		n = hp.HWSlots()
+	}
+	return textReply(fmt.Sprintf("num:%d;", n))
 }

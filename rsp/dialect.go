@@ -32,7 +32,10 @@ package rsp
 //     its PC (threads:, thread-pcs:) and, with several threads, jstopinfo:
 //     (stop.go). And an interrupt lasts one run (noteInterrupt).
 //
-// gdb never sees any of lldb's side.
+// gdb never sees any of lldb's side. lldb's other packets are in their
+// families' files (qHostInfo in query.go, qRegisterInfo in registers.go,
+// qMemoryRegionInfo in memory.go, qModuleInfo in modules.go, ...);
+// procgdb answers no qPlatform_shell or other packet that runs commands.
 
 // dialectPackets are the dispatch-table rows of lldb's packets that choose
 // its dialect.

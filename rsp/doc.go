@@ -27,50 +27,64 @@
 // # Dialects
 //
 // gdb and lldb agree on most packets but not all. Where they differ,
-// procgdb follows gdb until the client shows it is lldb (lldb.go says how),
-// and names the difference at the packet: the binary memory read x
-// (memory.go), signal numbers (gdb's own, or Linux's for lldb), thread
-// suffixes on register packets, and what stop replies carry (stop.go,
-// lldb.go).
+// procgdb follows gdb until the client shows it is lldb. What differs is
+// one value, the session's dialect (dialect.go), which qSupported and
+// lldb's own packets choose and the handlers ask: signal numbers (gdb's
+// own, or Linux's for lldb), the form of error replies, the binary memory
+// read x (memory.go), thread suffixes on register packets (threadid.go),
+// and what stop replies carry (stop.go). lldb's other packets live with
+// their families, each in the file of the gdb packets it extends.
 //
 // # Files
 //
 // Each file implements one family of packets, named after the manual's
-// sections:
+// sections, and declares the family's rows of the dispatch table
+// (memoryPackets in memory.go, ...):
 //
 //	framing.go      "Overview", "Packet Acknowledgment", "Interrupts":
 //	                $payload#checksum, + and -, escapes, run-length
 //	                encoding, the interrupt byte
-//	hex.go          hex data and numbers
-//	errors.go       "Standard Replies": E NN and E.text, in one place
+//	hex.go          hex data and numbers, and lldb's key:value; lists
+//	errors.go       "Standard Replies": E NN and E.text, and lldb's
+//	                EXX;HEX-TEXT, in one place
+//	dialect.go      where gdb and lldb differ, and lldb's packets that
+//	                choose its dialect: QThreadSuffixSupported,
+//	                QListThreadsInStopReply, QEnableErrorStrings
 //	signals.go      gdb's signal numbers (include/gdb/signals.def)
-//	session.go      the dispatch table, Serve, and the all-stop run loop
+//	session.go      the dispatch table, made of each file's rows, Serve,
+//	                and the all-stop run loop
 //	query.go        "General Query Packets": qSupported, QStartNoAckMode,
 //	                qC, qfThreadInfo, qsThreadInfo, qThreadExtraInfo, T,
-//	                qAttached, qSymbol, QPassSignals, QProgramSignals
-//	threadid.go     the thread-id syntax of "Packets"
-//	memory.go       "Packets": m, M, x (gdb's and lldb's), X
+//	                qAttached, qSymbol, QPassSignals, QProgramSignals;
+//	                lldb's qHostInfo, qProcessInfo, qGDBServerVersion
+//	threadid.go     the thread-id syntax of "Packets", and lldb's thread
+//	                suffix
+//	memory.go       "Packets": m, M, x (gdb's and lldb's), X; lldb's
+//	                qMemoryRegionInfo (Inspector), _M and _m (Allocator)
 //	encode.go       hex and escaping in place, checksums: memory replies
 //	                are built in the buffer they are sent from
 //	encode_amd64.s  the escape scan in SSE2, 64 bytes at a time, summing
 //	                as it goes (encode_other.go: the same in Go)
 //	multimem.go     lldb's MultiMemRead, one batched read (RangeReader)
 //	search.go       "General Query Packets": qCRC, qSearch:memory
-//	registers.go    "Packets": g, G, p, P
+//	registers.go    "Packets": g, G, p, P; lldb's qRegisterInfo,
+//	                QSaveRegisterState, QRestoreRegisterState
 //	resume.go       "Packets": vCont?, vCont, c, C, s, S, H
 //	breakpoints.go  "Packets": Z and z, software breakpoints (0) and
 //	                hardware breakpoints and watchpoints (1 to 4, HWPointer),
 //	                and breakpoint conditions ("Agent Expressions",
-//	                CondBreakpointer)
+//	                CondBreakpointer); lldb's qWatchpointSupportInfo
 //	xfer.go         qXfer reads, and writes of siginfo (SiginfoWriter);
 //	                "Thread List Format", "Library List Format for SVR4
 //	                Targets"
 //	stop.go         "Stop Reply Packets": T with its stop reasons, W, X,
-//	                w, N, and '?'
+//	                w, N, and '?'; lldb's additions to T, qThreadStopInfo,
+//	                jThreadsInfo
 //	kill.go         k, vKill, D
 //	extended.go     extended mode: !, vRun, vAttach, R, and the launch
 //	                settings QEnvironment*, QSetWorkingDir,
-//	                QStartupWithShell, QDisableRandomization
+//	                QStartupWithShell, QDisableRandomization (lldb's
+//	                QSetDisableASLR)
 //	events.go       optional events: fork, vfork and exec events,
 //	                QThreadEvents, QThreadOptions, QCatchSyscalls,
 //	                no-resumed
@@ -84,14 +98,11 @@
 //	monitor.go      "General Query Packets": qRcmd, monitor commands
 //	                run by Config.Monitor, their output as O packets
 //	file.go         "Host I/O Packets": vFile:*, with the constants and
-//	                struct stat of "File-I/O Remote Protocol Extension"
-//	lldb.go         lldb's extensions (lldbgdbremote.md): qHostInfo,
-//	                qProcessInfo, QThreadSuffixSupported,
-//	                QListThreadsInStopReply, jThreadsInfo, qThreadStopInfo,
-//	                qRegisterInfo, qMemoryRegionInfo, qShlibInfoAddr,
-//	                qFileLoadAddress, qModuleInfo, jModulesInfo,
-//	                QSave/RestoreRegisterState, _M, _m, vFile:size/mode/
-//	                exists, and lldb's additions to stop replies
+//	                struct stat of "File-I/O Remote Protocol Extension";
+//	                lldb's vFile:size, vFile:mode, vFile:exists
+//	modules.go      lldb's questions about the object files a process
+//	                maps (Inspector): qShlibInfoAddr, qFileLoadAddress,
+//	                qModuleInfo, jModulesInfo
 //	client.go       Client, the other end of all of the above
 //	stopreply.go    stop replies as a client reads them (ParseStopReply)
 //	wire.go         the rest of the syntax a client needs, exported for

@@ -13,7 +13,8 @@ import (
 // Extended mode, per the manual's "Packets" section ('!', R, vRun,
 // vAttach) and "General Query Packets" (QDisableRandomization,
 // QEnvironmentHexEncoded, QEnvironmentUnset, QEnvironmentReset,
-// QSetWorkingDir, QStartupWithShell).
+// QSetWorkingDir, QStartupWithShell). lldb calls QDisableRandomization
+// QSetDisableASLR.
 //
 // '!' makes the session persistent: it outlives its processes (the exit
 // of the last one, k, vKill and D leave it serving), and the client may
@@ -36,7 +37,8 @@ import (
 // startup-with-shell on or off (see LaunchSpec.Shell): a client's
 // arguments never become shell syntax.
 
-// extendedPackets are the dispatch-table rows of extended mode and the launch settings.
+// extendedPackets are the dispatch-table rows of extended mode and the
+// launch settings.
 func extendedPackets() []entry {
 	return []entry{
 		{prefix: "!", enabled: isLauncher, handle: (*Session).extendedMode},
@@ -49,6 +51,7 @@ func extendedPackets() []entry {
 		{prefix: "QSetWorkingDir:", feature: "QSetWorkingDir+", enabled: isLauncher, handle: (*Session).setWorkingDir},
 		{prefix: "QStartupWithShell:", feature: "QStartupWithShell+", enabled: isLauncher, handle: (*Session).startupWithShell},
 		{prefix: "QDisableRandomization:", feature: "QDisableRandomization+", enabled: isLauncher, handle: (*Session).disableRandomization},
+		{prefix: "QSetDisableASLR:", handle: (*Session).setDisableASLR},
 	}
 }
 
@@ -421,6 +424,17 @@ func (s *Session) startupWithShell(args []byte) reply {
 
 // disableRandomization answers QDisableRandomization.
 func (s *Session) disableRandomization(args []byte) reply {
+	on, err := parseFlag(args)
+	if err != nil {
+		return errorReply(err)
+	}
+	s.ext.disableASLR = on
+	return okReply
+}
+
+// setDisableASLR answers QSetDisableASLR, lldb's name for
+// QDisableRandomization.
+func (s *Session) setDisableASLR(args []byte) reply {
 	on, err := parseFlag(args)
 	if err != nil {
 		return errorReply(err)

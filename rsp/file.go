@@ -24,6 +24,9 @@ import (
 //	vFile:stat:PATH             as fstat, following symbolic links (lldb's,
 //	                            and gdb's since 16; gdb 13 opens and fstats)
 //	vFile:lstat:PATH            as stat, of a symbolic link itself (gdb 17)
+//	vFile:size:PATH             reply: F<size> (lldb's)
+//	vFile:mode:PATH             reply: F<mode bits> (lldb's)
+//	vFile:exists:PATH           reply: F,1 or F,0 (lldb's)
 //
 // Numbers are hex, negative ones with a minus sign. Every reply is
 // "F result[,errno][;attachment]": result -1 and gdb's errno number on
@@ -31,8 +34,11 @@ import (
 // in the form the client expects and goes on. The packets are not
 // advertised in qSupported: gdb probes them (vFile:open of a file named
 // "just probing"). A session offers them only when Config.Files is set.
+// lldb's vFile:open flags and errno values are gdb's since lldb 14; its
+// vFile:size, vFile:mode and vFile:exists are answered from Stat.
 
-// filePackets are the dispatch-table rows of the vFile packets.
+// filePackets are the dispatch-table rows of the vFile packets, gdb's and
+// lldb's.
 func filePackets() []entry {
 	return []entry{
 		{prefix: "vFile:setfs:", enabled: hasFiles, handle: (*Session).vFileSetfs},
@@ -45,6 +51,9 @@ func filePackets() []entry {
 		{prefix: "vFile:fstat:", enabled: hasFiles, handle: (*Session).vFileFstat},
 		{prefix: "vFile:stat:", enabled: hasFiles, handle: (*Session).vFileStat},
 		{prefix: "vFile:lstat:", enabled: hasFiles, handle: (*Session).vFileLstat},
+		{prefix: "vFile:size:", enabled: hasFiles, handle: (*Session).vFileSize},
+		{prefix: "vFile:mode:", enabled: hasFiles, handle: (*Session).vFileMode},
+		{prefix: "vFile:exists:", enabled: hasFiles, handle: (*Session).vFileExists},
 	}
 }
 
@@ -680,4 +689,33 @@ func (s *Session) vFileStatOf(args []byte, stat func(FileSystem, string) (unix.S
 func (s *Session) fileStat(st *unix.Stat_t) reply {
 	var b [fioStatSize]byte
 	return s.fileData(fioStatSize, appendFileStat(b[:0], st))
+}
+
+// vFileSize answers vFile:size:HEX-PATH with "F" and the size in hex.
+func (s *Session) vFileSize(args []byte) reply {
+	st, err := s.vFileStatOf(args, FileSystem.Stat)
+	if err != nil {
+		return s.fileError("size", err)
+	}
+	return s.fileResult(st.Size)
+}
+
+// vFileMode answers vFile:mode:HEX-PATH with "F" and the mode bits in hex.
+func (s *Session) vFileMode(args []byte) reply {
+	st, err := s.vFileStatOf(args, FileSystem.Stat)
+	if err != nil {
+		return s.fileError("mode", err)
+	}
+	return s.fileResult(int64(st.Mode))
+}
+
+// vFileExists answers vFile:exists:HEX-PATH with "F,1" or "F,0".
+func (s *Session) vFileExists(args []byte) reply {
+	if _, err := s.vFileStatOf(args, FileSystem.Stat); err != nil {
+		if errors.Is(err, unix.ENOENT) || errors.Is(err, unix.ENOTDIR) {
+			return textReply("F,0")
+		}
+		return s.fileError("exists", err)
+	}
+	return textReply("F,1")
 }

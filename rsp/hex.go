@@ -125,3 +125,21 @@ func parseHexInt(b []byte) (int, error) {
 	}
 	return int(v), nil
 }
+
+// lldb answers its queries (qHostInfo, qMemoryRegionInfo, ...) with
+// lists of "key:value;" pairs, numbers in hex and text often hex-encoded.
+
+// kv appends "key:value;".
+func kv(dst []byte, key, value string) []byte {
+	return append(append(append(append(dst, key...), ':'), value...), ';')
+}
+
+// kvHex appends "key:HEX;" for a hex-encoded string value.
+func kvHex(dst []byte, key, value string) []byte {
+	return append(appendHex(append(append(dst, key...), ':'), []byte(value)), ';')
+}
+
+// kvUint appends "key:N;" with N in hex.
+func kvUint(dst []byte, key string, v uint64) []byte {
+	return append(appendHexUint(append(append(dst, key...), ':'), v), ';')
+}

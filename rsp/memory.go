@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"fmt"
 	"slices"
+
+	"golang.org/x/sys/unix"
 )
 
 // Memory packets, per the manual's "Packets" section: "m addr,length"
@@ -19,15 +21,25 @@ import (
 // the features only gdb offers (qRelocInsn+, vContSupported+, swbreak+;
 // gdb has sent the first since 7.2, lldb sends none of them), else in
 // lldb's: lldb sends x only after its probe, and gdb sends x only after
-// a qSupported that names it gdb. See readMemoryBinary.
+// a qSupported that names it gdb. See readMemoryBinary and dialect.go.
+//
+// lldb adds qMemoryRegionInfo:ADDR, which describes the mapping that
+// holds ADDR (a target that is an Inspector knows them), and _M and _m,
+// which allocate and free memory in the process for the expressions lldb
+// evaluates (a target that is an Allocator makes the process call mmap and
+// munmap).
 
-// memoryPackets are the dispatch-table rows of the memory packets.
+// memoryPackets are the dispatch-table rows of the memory packets, gdb's
+// and lldb's.
 func memoryPackets() []entry {
 	return []entry{
 		{prefix: "m", handle: (*Session).readMemory},
 		{prefix: "x", feature: "binary-upload+", handle: (*Session).readMemoryBinary},
 		{prefix: "M", handle: (*Session).writeMemory},
 		{prefix: "X", handle: (*Session).writeMemoryBinary},
+		{prefix: "qMemoryRegionInfo", enabled: isInspector, handle: (*Session).memoryRegionInfo},
+		{prefix: "_M", anyArgs: true, enabled: isAllocator, handle: (*Session).allocateMemory},
+		{prefix: "_m", anyArgs: true, enabled: isAllocator, handle: (*Session).deallocateMemory},
 	}
 }
 
@@ -278,5 +290,178 @@ func (s *Session) write(w memWrite) reply {
 	if err != nil {
 		return errorReply(fmt.Errorf("write %#x+%d (wrote %d): %w", w.addr, len(w.data), n, err))
 	}
+	return okReply
+}
+
+// MemoryRegion is one mapping of a process's address space,
+// [Start, End), as /proc/PID/maps shows it. Name is the mapped file's
+// path, a pseudo-name such as "[stack]", or empty.
+type MemoryRegion struct {
+	Start, End        uint64
+	Read, Write, Exec bool
+	Name              string
+}
+
+// parseRegionAddr decodes qMemoryRegionInfo's ":ADDR".
+func parseRegionAddr(b []byte) (uint64, error) {
+	if len(b) == 0 || b[0] != ':' {
+		return 0, fmt.Errorf("%q: want ':address': %w", b, errMalformed)
+	}
+	return parseHexUint(bytes.TrimPrefix(b[1:], []byte("0x")))
+}
+
+// regionAt returns the region containing addr, or the gap around it (a
+// region with no permissions) when addr is unmapped.
+func regionAt(rs []MemoryRegion, addr uint64) MemoryRegion {
+	var gapStart uint64
+	for _, r := range rs {
+		if addr < r.Start {
+			return MemoryRegion{Start: gapStart, End: r.Start}
+		}
+		if addr < r.End {
+			return r
+		}
+		gapStart = r.End
+	}
+	return MemoryRegion{Start: gapStart, End: 0} // up to the end of the address space
+}
+
+// appendRegion appends the qMemoryRegionInfo reply for r.
+func appendRegion(dst []byte, r MemoryRegion) []byte {
+	dst = kvUint(dst, "start", r.Start)
+	dst = kvUint(dst, "size", r.End-r.Start)
+	if r.Read || r.Write || r.Exec {
+		perms := ""
+		if r.Read {
+			perms += "r"
+		}
+		if r.Write {
+			perms += "w"
+		}
+		if r.Exec {
+			perms += "x"
+		}
+		dst = kv(dst, "permissions", perms)
+	}
+	if r.Name != "" {
+		dst = kvHex(dst, "name", r.Name)
+	}
+	return dst
+}
+
+// memoryRegions returns the mappings of the current process.
+func (s *Session) memoryRegions() ([]MemoryRegion, error) {
+	pid, err := s.currentProcess()
+	if err != nil {
+		return nil, err
+	}
+	return s.t.(Inspector).MemoryRegions(pid)
+}
+
+// memoryRegionInfo answers qMemoryRegionInfo:ADDR with the mapping that
+// holds ADDR, or the unmapped gap around it.
+func (s *Session) memoryRegionInfo(args []byte) reply {
+	addr, err := parseRegionAddr(args)
+	if err != nil {
+		return errorReply(err)
+	}
+	rs, err := s.memoryRegions()
+	if err != nil {
+		return errorReply(err)
+	}
+	s.buf = appendRegion(s.buf[:0], regionAt(rs, addr))
+	return dataReply(s.buf)
+}
+
+// Allocator is implemented by targets that can map and unmap memory in a
+// process by making the process itself call mmap and munmap in stopped
+// thread t, leaving the thread's registers and code as they were.
+type Allocator interface {
+	// AllocateMemory maps size bytes of anonymous memory with
+	// protection prot (unix.PROT_*) and returns its address.
+	AllocateMemory(t ThreadID, size uint64, prot int) (uint64, error)
+	// FreeMemory unmaps what AllocateMemory mapped at addr.
+	FreeMemory(t ThreadID, addr, size uint64) error
+}
+
+func isAllocator(s *Session) bool { _, ok := s.t.(Allocator); return ok }
+
+// memAlloc is an _M request.
+type memAlloc struct {
+	size uint64
+	prot int
+}
+
+// parseMemAlloc decodes _M's "SIZE,PERMISSIONS", the permissions a
+// string of r, w and x.
+func parseMemAlloc(b []byte) (memAlloc, error) {
+	sz, perms, ok := bytes.Cut(b, []byte(","))
+	if !ok {
+		return memAlloc{}, fmt.Errorf("%q: want size,permissions: %w", b, errMalformed)
+	}
+	size, err := parseHexUint(sz)
+	if err != nil {
+		return memAlloc{}, fmt.Errorf("size %q: %w", sz, err)
+	}
+	if size == 0 || size > 1<<40 {
+		return memAlloc{}, fmt.Errorf("size %#x: %w", size, errMalformed)
+	}
+	prot := 0
+	for _, c := range perms {
+		switch c {
+		case 'r':
+			prot |= unix.PROT_READ
+		case 'w':
+			prot |= unix.PROT_WRITE
+		case 'x':
+			prot |= unix.PROT_EXEC
+		default:
+			return memAlloc{}, fmt.Errorf("permissions %q: %w", perms, errMalformed)
+		}
+	}
+	return memAlloc{size: size, prot: prot}, nil
+}
+
+// allocateMemory answers _MSIZE,PERMS with the address of new memory,
+// mapped by the current thread.
+func (s *Session) allocateMemory(args []byte) reply {
+	req, err := parseMemAlloc(args)
+	if err != nil {
+		return errorReply(err)
+	}
+	t, err := s.currentThread()
+	if err != nil {
+		return errorReply(err)
+	}
+	addr, err := s.t.(Allocator).AllocateMemory(t, req.size, req.prot)
+	if err != nil {
+		return errorReply(err)
+	}
+	if s.allocs == nil {
+		s.allocs = map[uint64]uint64{}
+	}
+	s.allocs[addr] = req.size
+	s.buf = appendHexUint(s.buf[:0], addr)
+	return dataReply(s.buf)
+}
+
+// deallocateMemory answers _mADDR, unmapping what _M returned at ADDR.
+func (s *Session) deallocateMemory(args []byte) reply {
+	addr, err := parseHexUint(args)
+	if err != nil {
+		return errorReply(fmt.Errorf("address %q: %w", args, err))
+	}
+	size, ok := s.allocs[addr]
+	if !ok {
+		return errorReply(fmt.Errorf("%#x was not allocated with _M: %w", addr, errBadAnnex))
+	}
+	t, err := s.currentThread()
+	if err != nil {
+		return errorReply(err)
+	}
+	if err := s.t.(Allocator).FreeMemory(t, addr, size); err != nil {
+		return errorReply(err)
+	}
+	delete(s.allocs, addr)
 	return okReply
 }

@@ -4,16 +4,23 @@ import (
 	"bytes"
 	"fmt"
 	"maps"
+	"os"
 	"slices"
+	"strconv"
+	"strings"
+
+	"golang.org/x/sys/unix"
 )
 
 // General query and set packets, per the manual's "General Query Packets"
 // section: qSupported negotiation, QStartNoAckMode (see also "Packet
 // Acknowledgment"), the thread queries qC, qfThreadInfo, qsThreadInfo,
 // qThreadExtraInfo and T, qAttached, qSymbol, QPassSignals and
-// QProgramSignals.
+// QProgramSignals; and lldb's qHostInfo, qProcessInfo and
+// qGDBServerVersion, answered in lldb's "key:value;" lists.
 
-// queryPackets are the dispatch-table rows of the general queries.
+// queryPackets are the dispatch-table rows of the general queries, gdb's
+// and lldb's.
 func queryPackets() []entry {
 	return []entry{
 		{prefix: "qSupported", handle: (*Session).supported},
@@ -27,6 +34,9 @@ func queryPackets() []entry {
 		{prefix: "QPassSignals:", feature: "QPassSignals+", handle: (*Session).passSignals},
 		{prefix: "QProgramSignals:", feature: "QProgramSignals+", handle: (*Session).programSignals},
 		{prefix: "qThreadExtraInfo", handle: (*Session).threadExtraInfo},
+		{prefix: "qHostInfo", handle: (*Session).hostInfo},
+		{prefix: "qProcessInfo", handle: (*Session).processInfo},
+		{prefix: "qGDBServerVersion", handle: (*Session).serverVersion},
 	}
 }
 
@@ -313,4 +323,90 @@ func (s *Session) programSignals(args []byte) reply {
 		return errorReply(err)
 	}
 	return okReply
+}
+
+// ProcessInfo is who a process belongs to, for qProcessInfo.
+type ProcessInfo struct {
+	PID, PPID int
+	UID, GID  int // real ids
+	EUID      int // effective ids
+	EGID      int
+}
+
+// lldbTriple is the target triple lldb expects of a Linux x86-64 process.
+const lldbTriple = "x86_64-pc-linux-gnu"
+
+// hostInfo answers qHostInfo: what lldb needs to pick its plug-ins for a
+// Linux x86-64 host, and the host's name and kernel.
+func (s *Session) hostInfo(args []byte) reply {
+	if err := noArgs(args); err != nil {
+		return errorReply(err)
+	}
+	s.dialect.speakLLDB()
+	dst := kvHex(s.buf[:0], "triple", lldbTriple)
+	dst = kv(dst, "ptrsize", "8")
+	dst = kv(dst, "endian", "little")
+	dst = kv(dst, "ostype", "linux")
+	dst = kv(dst, "watchpoint_exceptions_received", "after")
+	dst = kv(dst, "vm-page-size", strconv.Itoa(os.Getpagesize()))
+	var u unix.Utsname
+	if unix.Uname(&u) == nil {
+		release := unix.ByteSliceToString(u.Release[:])
+		if v := osVersion(release); v != "" {
+			dst = kv(dst, "os_version", v)
+		}
+		dst = kvHex(dst, "os_build", release)
+		dst = kvHex(dst, "os_kernel", unix.ByteSliceToString(u.Version[:]))
+		dst = kvHex(dst, "hostname", unix.ByteSliceToString(u.Nodename[:]))
+	}
+	s.buf = dst
+	return dataReply(dst)
+}
+
+// osVersion returns the leading "X.Y.Z" of a kernel release such as
+// "6.1.0-18-amd64", or "".
+func osVersion(release string) string {
+	end := 0
+	for end < len(release) && (release[end] == '.' || release[end] >= '0' && release[end] <= '9') {
+		end++
+	}
+	return strings.Trim(release[:end], ".")
+}
+
+// processInfo answers qProcessInfo for the current process. The ids are
+// hex, the triple hex-encoded text.
+func (s *Session) processInfo(args []byte) reply {
+	if err := noArgs(args); err != nil {
+		return errorReply(err)
+	}
+	pid, err := s.currentProcess()
+	if err != nil {
+		return errorReply(err)
+	}
+	dst := kvUint(s.buf[:0], "pid", uint64(pid))
+	if in, ok := s.t.(Inspector); ok {
+		pi, err := in.ProcessInfo(pid)
+		if err != nil {
+			return errorReply(err)
+		}
+		dst = kvUint(dst, "parent-pid", uint64(pi.PPID))
+		dst = kvUint(dst, "real-uid", uint64(pi.UID))
+		dst = kvUint(dst, "real-gid", uint64(pi.GID))
+		dst = kvUint(dst, "effective-uid", uint64(pi.EUID))
+		dst = kvUint(dst, "effective-gid", uint64(pi.EGID))
+	}
+	dst = kvHex(dst, "triple", lldbTriple)
+	dst = kv(dst, "ostype", "linux")
+	dst = kv(dst, "endian", "little")
+	dst = kv(dst, "ptrsize", "8")
+	s.buf = dst
+	return dataReply(dst)
+}
+
+// serverVersion answers qGDBServerVersion.
+func (s *Session) serverVersion(args []byte) reply {
+	if err := noArgs(args); err != nil {
+		return errorReply(err)
+	}
+	return textReply("name:procgdb;version:1;")
 }

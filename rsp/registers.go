@@ -3,6 +3,8 @@ package rsp
 import (
 	"bytes"
 	"fmt"
+	"slices"
+	"strconv"
 
 	"procgdb/regs"
 )
@@ -12,14 +14,23 @@ import (
 // order, "G XX..." writes them, "p n" reads register n and "P n=r..."
 // writes it. The bytes and their order are regs' business; this file only
 // moves them between the wire and the target.
+//
+// lldb adds qRegisterInfoN, which describes register N, and
+// QSaveRegisterState and QRestoreRegisterState:ID, which save a thread's
+// registers in the stub and give them back. lldb may end g, G, p, P and
+// the last two with a thread suffix (withThread).
 
-// registerPackets are the dispatch-table rows of the register packets.
+// registerPackets are the dispatch-table rows of the register packets,
+// gdb's and lldb's.
 func registerPackets() []entry {
 	return []entry{
 		{prefix: "g", handle: withThread((*Session).readRegisters)},
 		{prefix: "G", handle: withThread((*Session).writeRegisters)},
 		{prefix: "p", handle: withThread((*Session).readRegister)},
 		{prefix: "P", handle: withThread((*Session).writeRegister)},
+		{prefix: "qRegisterInfo", anyArgs: true, handle: (*Session).registerInfo},
+		{prefix: "QSaveRegisterState", handle: withThread((*Session).saveRegisterState)},
+		{prefix: "QRestoreRegisterState:", handle: withThread((*Session).restoreRegisterState)},
 	}
 }
 
@@ -150,4 +161,88 @@ func (s *Session) storeRegisters(t ThreadID, rs *regs.Set) reply {
 		return errorReply(fmt.Errorf("set registers of %s: %w", s.formatThread(t), err))
 	}
 	return okReply
+}
+
+// registerInfo answers qRegisterInfoN from the register table; see
+// regs.Layout.LLDBRegisterInfo.
+func (s *Session) registerInfo(args []byte) reply {
+	n, err := parseHexInt(args)
+	if err != nil {
+		return errorReply(fmt.Errorf("register %q: %w", args, err))
+	}
+	layout := s.layout()
+	desc, ok := layout.LLDBRegisterInfo(n)
+	if !ok {
+		return errorReply(fmt.Errorf("register %d: %w", n, errBadAnnex))
+	}
+	return textReply(desc)
+}
+
+// layout returns the register layout of the current thread, or nil (the
+// registers every x86-64 has) when there is no thread to ask.
+func (s *Session) layout() *regs.Layout {
+	if _, rs, err := s.registers(s.general, false); err == nil {
+		return rs.Layout
+	}
+	return nil
+}
+
+// registerSaves are the snapshots QSaveRegisterState took, by id; last is
+// the last id handed out.
+type registerSaves struct {
+	byID map[uint64]savedRegisters
+	last uint64
+}
+
+// savedRegisters is one QSaveRegisterState snapshot.
+type savedRegisters struct {
+	thread ThreadID
+	set    regs.Set
+}
+
+// maxSavedRegisters bounds the snapshots a client may leave unrestored.
+const maxSavedRegisters = 64
+
+// saveRegisterState answers QSaveRegisterState with the id of a snapshot
+// of the thread's registers, in decimal.
+func (s *Session) saveRegisterState(sel ThreadID, args []byte) reply {
+	if err := noArgs(args); err != nil {
+		return errorReply(err)
+	}
+	t, rs, err := s.registers(sel, true)
+	if err != nil {
+		return errorReply(err)
+	}
+	if s.saves.byID == nil {
+		s.saves.byID = map[uint64]savedRegisters{}
+	}
+	if len(s.saves.byID) >= maxSavedRegisters {
+		return errorReply(fmt.Errorf("%d register states saved and not restored: %w", len(s.saves.byID), errUnsupported))
+	}
+	s.saves.last++
+	snap := savedRegisters{thread: t, set: *rs}
+	snap.set.XSave = slices.Clone(rs.XSave)
+	s.saves.byID[s.saves.last] = snap
+	return textReply(strconv.FormatUint(s.saves.last, 10))
+}
+
+// restoreRegisterState answers QRestoreRegisterState:ID, giving the
+// thread the registers of snapshot ID, which is then forgotten.
+func (s *Session) restoreRegisterState(sel ThreadID, args []byte) reply {
+	id, err := strconv.ParseUint(string(args), 10, 64)
+	if err != nil {
+		return errorReply(fmt.Errorf("save id %q: %w", args, errMalformed))
+	}
+	snap, ok := s.saves.byID[id]
+	if !ok {
+		return errorReply(fmt.Errorf("save id %d: %w", id, errBadAnnex))
+	}
+	t, err := s.pickThread(sel)
+	if err != nil {
+		return errorReply(err)
+	}
+	delete(s.saves.byID, id)
+	set := snap.set
+	set.XSave = slices.Clone(snap.set.XSave)
+	return s.storeRegisters(t, &set)
 }

@@ -306,7 +306,7 @@ func packetTable() []entry {
 		filePackets(),
 		tlsPackets(),
 		dialectPackets(),
-		lldbPackets(),
+		modulePackets(),
 	))
 }
 

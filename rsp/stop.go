@@ -1,6 +1,10 @@
 package rsp
 
 import (
+	"encoding/json"
+	"fmt"
+	"strconv"
+
 	"golang.org/x/sys/unix"
 
 	"procgdb/regs"
@@ -15,11 +19,19 @@ import (
 // syscall_return:HEX-NUMBER, create:), "w AA;THREAD-ID" for a thread that
 // exited with status AA, and "N" when no thread is left running. The
 // clone:CHILD-THREAD-ID reason of QThreadOptions (gdb 15) is one of them.
+//
+// For lldb, T replies carry more (dialect.go, appendLLDBStop): the
+// thread's name and lldb's reason:, and, after QListThreadsInStopReply,
+// the threads of the process with their PCs. lldb also asks for the stop
+// of each thread, with qThreadStopInfoTID (a stop reply) and jThreadsInfo
+// (JSON, with expedited registers).
 
-// stopPackets is the dispatch-table row of '?'.
+// stopPackets are the dispatch-table rows of '?' and lldb's stop queries.
 func stopPackets() []entry {
 	return []entry{
 		{prefix: "?", handle: (*Session).haltReason},
+		{prefix: "jThreadsInfo", handle: (*Session).jThreadsInfo},
+		{prefix: "qThreadStopInfo", anyArgs: true, handle: (*Session).threadStopInfo},
 	}
 }
 
@@ -252,4 +264,190 @@ func replayed(ev StopEvent) StopEvent {
 		return StopEvent{Kind: StopSignal, PID: ev.PID, TID: ev.TID, Signal: int(unix.SIGTRAP)}
 	}
 	return ev
+}
+
+// stopReason returns the reason: lldb is told for ev, or "".
+func stopReason(ev StopEvent) string {
+	switch ev.Kind {
+	case StopBreakpoint, StopHWBreakpoint:
+		return "breakpoint"
+	case StopWatchpoint:
+		return "watchpoint"
+	case StopStep:
+		return "trace"
+	case StopSignal:
+		if ev.Signal != 0 {
+			return "signal"
+		}
+	case StopExec:
+		return "exec"
+	}
+	return ""
+}
+
+// stopDescription returns the description: lldb is told with a
+// watchpoint reason: the watched address (decimal, as lldb-server
+// writes it), which lldb matches to its watchpoint.
+func stopDescription(ev StopEvent) string {
+	if ev.Kind != StopWatchpoint {
+		return ""
+	}
+	return strconv.FormatUint(ev.HWAddr, 10)
+}
+
+// appendThreadName appends the thread's name as name: when it is plain
+// text, else as hexname:.
+func appendThreadName(dst []byte, name string) []byte {
+	plain := name != ""
+	for i := 0; i < len(name) && plain; i++ {
+		c := name[i]
+		plain = c > ' ' && c <= '~' && c != ':' && c != ';' && !needsEscape[c]
+	}
+	if plain {
+		return kv(dst, "name", name)
+	}
+	return kvHex(dst, "hexname", name)
+}
+
+// appendLLDBStop appends what lldb's T replies carry beyond gdb's: the
+// thread's name (when named: appendStop read it with the core), the stop
+// reason and, with QListThreadsInStopReply, the threads of the process
+// with their PCs and jstopinfo.
+func (s *Session) appendLLDBStop(dst []byte, ev StopEvent, name string, named bool) []byte {
+	if !s.dialect.lldb || !threadStop(ev.Kind) {
+		return dst
+	}
+	if named {
+		dst = appendThreadName(dst, name)
+	}
+	if r := stopReason(ev); r != "" {
+		dst = kv(dst, "reason", r)
+	}
+	if d := stopDescription(ev); d != "" {
+		dst = kvHex(dst, "description", d)
+	}
+	if !s.dialect.listThreads {
+		return dst
+	}
+	threads, err := s.t.Threads(ev.PID)
+	if err != nil {
+		return dst
+	}
+	dst = append(dst, "threads:"...)
+	for i, tid := range threads {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = appendHexUint(dst, uint64(tid))
+	}
+	dst = append(dst, ";thread-pcs:"...)
+	for i, tid := range threads {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		var pc uint64
+		if rs, err := s.t.Registers(ThreadID{ev.PID, tid}, false); err == nil {
+			pc = rs.GPR.Rip
+		}
+		dst = appendHexUint(dst, pc)
+	}
+	dst = append(dst, ';')
+	if len(threads) > 1 {
+		info := []lldbThreadInfo{s.threadInfoJSON(ev, name, false)}
+		if js, err := json.Marshal(info); err == nil {
+			dst = append(appendHex(append(dst, "jstopinfo:"...), js), ';')
+		}
+	}
+	return dst
+}
+
+// lldbThreadInfo is one thread in jThreadsInfo and jstopinfo.
+type lldbThreadInfo struct {
+	TID       int               `json:"tid"`
+	Name      string            `json:"name,omitempty"`
+	Reason    string            `json:"reason,omitempty"`
+	Desc      string            `json:"description,omitempty"`
+	Signal    int               `json:"signal"`
+	Registers map[string]string `json:"registers,omitempty"`
+}
+
+// threadInfoJSON describes the thread of ev, named name, with its
+// expedited registers when withRegs is set.
+func (s *Session) threadInfoJSON(ev StopEvent, name string, withRegs bool) lldbThreadInfo {
+	t := ThreadID{ev.PID, ev.TID}
+	info := lldbThreadInfo{TID: ev.TID, Reason: stopReason(ev), Desc: stopDescription(ev)}
+	switch ev.Kind {
+	case StopSignal:
+		info.Signal = s.dialect.toWire(ev.Signal)
+	default:
+		info.Signal = s.dialect.toWire(int(unix.SIGTRAP))
+	}
+	if ev.Kind == StopSignal && ev.Signal == 0 {
+		info.Signal = 0
+	}
+	info.Name = name
+	if withRegs {
+		if rs, err := s.t.Registers(t, false); err == nil {
+			info.Registers = map[string]string{}
+			for _, n := range expedited {
+				if val, err := rs.AppendRegister(nil, n); err == nil {
+					info.Registers[strconv.Itoa(n)] = string(appendHex(nil, val))
+				}
+			}
+		}
+	}
+	return info
+}
+
+// threadEvent returns the stop to report for thread t: the last stop if
+// it was t's, else a stop with no signal, which is what all-stop means
+// for the other threads.
+func (s *Session) threadEvent(t ThreadID) StopEvent {
+	if s.hasLast && threadStop(s.last.Kind) && s.last.PID == t.PID && s.last.TID == t.TID {
+		return replayed(s.last)
+	}
+	return StopEvent{Kind: StopSignal, PID: t.PID, TID: t.TID}
+}
+
+// jThreadsInfo answers with every thread of the current process as JSON:
+// its id, name, stop reason and expedited registers.
+func (s *Session) jThreadsInfo(args []byte) reply {
+	if err := noArgs(args); err != nil {
+		return errorReply(err)
+	}
+	pid, err := s.currentProcess()
+	if err != nil {
+		return errorReply(err)
+	}
+	threads, err := s.t.Threads(pid)
+	if err != nil {
+		return errorReply(err)
+	}
+	infos := make([]lldbThreadInfo, 0, len(threads))
+	for _, tid := range threads {
+		name, _, _ := s.t.ThreadInfo(ThreadID{pid, tid})
+		infos = append(infos, s.threadInfoJSON(s.threadEvent(ThreadID{pid, tid}), name, true))
+	}
+	js, err := json.Marshal(infos)
+	if err != nil {
+		return errorReply(err)
+	}
+	s.buf = append(s.buf[:0], js...)
+	return dataReply(s.buf)
+}
+
+// threadStopInfo answers qThreadStopInfoTID with the thread's stop reply.
+func (s *Session) threadStopInfo(args []byte) reply {
+	t, err := parseThreadID(args)
+	if err != nil {
+		return errorReply(err)
+	}
+	if t, err = s.checkThread(t); err != nil {
+		return errorReply(err)
+	}
+	if t.TID <= 0 {
+		return errorReply(fmt.Errorf("%s: %w", s.formatThread(t), errUnknownThread))
+	}
+	s.buf = s.appendStop(s.buf[:0], s.threadEvent(t))
+	return dataReply(s.buf)
 }

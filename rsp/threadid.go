@@ -9,7 +9,8 @@ import (
 // Thread ids, per the manual's "Packets" section: a thread is a hex
 // number, "-1" for all threads or "0" for any. With the multiprocess
 // feature a thread id may be "pPID.TID", or "pPID" for all threads of a
-// process, each part following the same rules.
+// process, each part following the same rules. lldb may end some packets
+// with a thread id of their own, ";thread:TID;" (withThread).
 
 // parseThreadID decodes a thread id. A bare thread id leaves PID at
 // AnyThread (it names a thread of the current process), except "-1",
@@ -153,4 +154,52 @@ func (s *Session) currentProcess() (int, error) {
 // formatThread formats id for messages and replies.
 func (s *Session) formatThread(id ThreadID) string {
 	return string(appendThreadID(nil, id, s.multiprocess))
+}
+
+// parseThreadSuffix splits ";thread:TID;" off the end of p. ok is false
+// when p has no suffix.
+func parseThreadSuffix(p []byte) (rest []byte, t ThreadID, ok bool, err error) {
+	i := bytes.LastIndex(p, []byte(";thread:"))
+	if i < 0 {
+		return p, ThreadID{}, false, nil
+	}
+	id := bytes.TrimSuffix(p[i+len(";thread:"):], []byte(";"))
+	if t, err = parseThreadID(id); err != nil {
+		return p, ThreadID{}, false, fmt.Errorf("thread suffix: %w", err)
+	}
+	return p[:i], t, true, nil
+}
+
+// withThread adapts the handler of a packet that lldb may end with a
+// thread suffix, ";thread:TID;" (g, G, p, P, QSaveRegisterState and
+// QRestoreRegisterState, once the client sent QThreadSuffixSupported).
+// h gets the thread the packet applies to: the suffix's, checked to be one
+// thread, else the Hg selection; and the arguments without the suffix.
+func withThread(h func(s *Session, sel ThreadID, args []byte) reply) func(*Session, []byte) reply {
+	return func(s *Session, args []byte) reply {
+		sel, args, err := s.packetThread(args)
+		if err != nil {
+			return errorReply(err)
+		}
+		return h(s, sel, args)
+	}
+}
+
+// packetThread splits the thread suffix, if any, off a packet's arguments
+// and returns the thread the packet applies to (see withThread).
+func (s *Session) packetThread(args []byte) (ThreadID, []byte, error) {
+	if !s.dialect.threadSuffix {
+		return s.general, args, nil
+	}
+	rest, t, ok, err := parseThreadSuffix(args)
+	if err != nil || !ok {
+		return s.general, args, err
+	}
+	if t, err = s.checkThread(t); err != nil {
+		return s.general, args, err
+	}
+	if t.TID <= 0 {
+		return s.general, args, fmt.Errorf("thread suffix names no single thread: %w", errUnknownThread)
+	}
+	return t, rest, nil
 }
