@@ -222,7 +222,7 @@ func (s *Session) vCont(args []byte) reply {
 }
 
 // resumeAction builds the target's action. sig is the client's signal
-// number translated by translate (gdb's numbering, or lldb's native one).
+// number as the dialect translated it (gdb's numbering, or Linux's).
 func resumeAction(step bool, sig signalNumber, t ThreadID) (ResumeAction, error) {
 	a := ResumeAction{Kind: Continue, PID: t.PID, TID: t.TID}
 	if step {
