@@ -4,7 +4,8 @@ import (
 	"procgdb/rsp"
 )
 
-// What lldb asks of the target beyond gdb's needs (see rsp.Inspector (rsp/modules.go) and rsp.Allocator (rsp/memory.go)).
+// What lldb asks of the target beyond gdb's needs: rsp.Inspector
+// (rsp/modules.go) and rsp.Allocator (rsp/memory.go).
 
 var (
 	_ rsp.Inspector = (*tracee)(nil)
