@@ -11,6 +11,15 @@
 // Client). The reference is the gdb manual's appendix "Remote Protocol";
 // lldb documents its extensions in lldb/docs/resources/lldbgdbremote.md.
 //
+// # One thread
+//
+// A Session does its work on the goroutine that calls Serve, without
+// goroutines of its own: it reads a packet, answers it (calling the
+// Target), and while the target runs waits in Target.WaitStop, which also
+// returns when the client's bytes arrive. procgdb runs Serve on the thread
+// that controls the client's processes, so that a resume and the stop that
+// ends it cross no goroutine (see package target).
+//
 // # All-stop
 //
 // A Session runs in all-stop mode: every thread of every inferior is

@@ -2,10 +2,13 @@ package rsp
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"net"
 	"slices"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -34,12 +37,31 @@ type fakeTarget struct {
 	resumes [][]ResumeAction
 	pass    []int
 
-	// stops feeds Wait; Interrupt adds a SIGINT stop to it.
+	// stops feeds WaitStop; Interrupt adds a SIGINT stop to it.
 	stops chan StopEvent
+	// input is the session's end of its connection, which WaitStop
+	// watches for the client's bytes (-1: none; see watch).
+	input int
 	// resumed and waitEnded tell a test that the session resumed the
-	// target and that a Wait returned.
+	// target and that a WaitStop returned: nil for a stop, errInput for
+	// the client's bytes, or ctx's error.
 	resumed   chan struct{}
 	waitEnded chan error
+}
+
+// errInput is what waitEnded says of a WaitStop that returned for the
+// client's bytes.
+var errInput = errors.New("input from the client")
+
+// watch makes WaitStop watch c, the session's end of its connection.
+func (ft *fakeTarget) watch(c net.Conn) {
+	sc, ok := c.(syscall.Conn)
+	if !ok {
+		return
+	}
+	if rc, err := sc.SyscallConn(); err == nil {
+		rc.Control(func(fd uintptr) { ft.input = int(fd) })
+	}
 }
 
 func newFakeTarget() *fakeTarget {
@@ -49,6 +71,7 @@ func newFakeTarget() *fakeTarget {
 		regs:      map[ThreadID]*regs.Set{},
 		mem:       make([]byte, memSize),
 		stops:     make(chan StopEvent, 4),
+		input:     -1,
 		resumed:   make(chan struct{}, 4),
 		waitEnded: make(chan error, 4),
 	}
@@ -174,8 +197,17 @@ func (ft *fakeTarget) Resume(actions []ResumeAction) error {
 	return nil
 }
 
-func (ft *fakeTarget) Wait(ctx context.Context) (StopEvent, error) {
+func (ft *fakeTarget) WaitStop(ctx context.Context) (StopEvent, bool, error) {
+	readable := make(chan struct{})
+	if ft.input >= 0 {
+		done := make(chan struct{})
+		defer close(done)
+		go pollReadable(ft.input, readable, done)
+	}
 	select {
+	case <-readable:
+		ft.waitEnded <- errInput
+		return StopEvent{}, false, nil
 	case ev := <-ft.stops:
 		ft.mu.Lock()
 		switch ev.Kind {
@@ -192,10 +224,27 @@ func (ft *fakeTarget) Wait(ctx context.Context) (StopEvent, error) {
 		}
 		ft.mu.Unlock()
 		ft.waitEnded <- nil
-		return ev, nil
+		return ev, true, nil
 	case <-ctx.Done():
 		ft.waitEnded <- ctx.Err()
-		return StopEvent{}, ctx.Err()
+		return StopEvent{}, false, ctx.Err()
+	}
+}
+
+// pollReadable closes readable once fd has bytes to read (or is closed),
+// unless done is closed first.
+func pollReadable(fd int, readable, done chan struct{}) {
+	for {
+		select {
+		case <-done:
+			return
+		default:
+		}
+		fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
+		if n, err := unix.Poll(fds, 10); n > 0 || (err != nil && !errors.Is(err, unix.EINTR)) {
+			close(readable)
+			return
+		}
 	}
 }
 
@@ -289,6 +338,7 @@ func serveTarget(t *testing.T, target Target, ft *fakeTarget, cfg Config) *harne
 	a, b := socketPair(t)
 	ctx, cancel := context.WithCancel(t.Context())
 	h := &harness{t: t, ft: ft, c: NewClient(a), client: a, served: make(chan served, 1)}
+	ft.watch(b)
 	s := NewSession(b, target, cfg)
 	go func() {
 		out, err := s.Serve(ctx)

@@ -114,6 +114,10 @@ func (c *conn) setAck(on bool) {
 	c.wmu.Unlock()
 }
 
+// buffered reports whether bytes the client sent are read but not yet
+// taken as frames.
+func (c *conn) buffered() bool { return c.r.Buffered() > 0 }
+
 // readFrame reads until the next packet or interrupt byte. On the way it
 // skips '+' and bytes that belong to no packet, sends the last packet again
 // on '-', and answers a packet with a bad checksum with '-' (in

@@ -315,8 +315,8 @@ type autoStopTarget struct{ *launchTarget }
 
 func (a autoStopTarget) Resume([]ResumeAction) error { return nil }
 func (a autoStopTarget) Interrupt() error            { return nil }
-func (a autoStopTarget) Wait(ctx context.Context) (StopEvent, error) {
-	return StopEvent{Kind: StopBreakpoint, PID: fakePID, TID: fakePID}, nil
+func (a autoStopTarget) WaitStop(ctx context.Context) (StopEvent, bool, error) {
+	return StopEvent{Kind: StopBreakpoint, PID: fakePID, TID: fakePID}, true, nil
 }
 
 // FuzzServe feeds arbitrary bytes to a whole session on the wire

@@ -25,17 +25,17 @@ func (s *Session) serveOne(p []byte) (r reply) {
 	return s.dispatch(p)
 }
 
-// recoverReader, deferred by the reading goroutine, turns a panic of the
-// framing (a bug too) into the end of this session, as a connection that
-// failed, rather than of procgdb.
-func (s *Session) recoverReader(events chan<- frameEvent, done <-chan struct{}) {
-	if v := recover(); v != nil {
-		s.log.Error("reader panicked", "panic", v, "stack", string(debug.Stack()))
-		select {
-		case events <- frameEvent{err: fmt.Errorf("%w: %v", errInternal, v)}:
-		case <-done:
+// readFrame reads the next frame from the client. A panic of the framing
+// (a bug) ends this session, as a connection that failed, rather than
+// procgdb.
+func (s *Session) readFrame() (f frame, err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			s.log.Error("reader panicked", "panic", v, "stack", string(debug.Stack()))
+			f, err = frame{}, fmt.Errorf("%w: %v", errInternal, v)
 		}
-	}
+	}()
+	return s.conn.readFrame()
 }
 
 // truncate returns p as text, shortened to n bytes.

@@ -346,97 +346,51 @@ func noArgs(args []byte) error {
 	return nil
 }
 
-// frameEvent is what the reader goroutine hands to Serve.
-type frameEvent struct {
-	frame
-	err error
-}
-
 // Serve runs the session until the client detaches (D), kills (k), the last
 // process is gone and reported, the connection ends, or ctx is done; in
-// extended mode only the last two end it. It
-// returns a nil error for those ends, and an error only when the
-// connection failed otherwise (ctx's error when ctx is done).
+// extended mode only the last two end it. It returns a nil error for
+// those ends, and an error only when the connection failed otherwise
+// (ctx's error when ctx is done).
 //
-// Serve starts one goroutine to read the connection. It may still be
-// blocked in a read when Serve returns; it ends when the caller closes the
+// Serve works on the calling goroutine alone (see the package
+// documentation). A read or write of the connection blocks it: the caller
+// ends the session early (ctx done) by making those fail, closing the
 // connection. Serve may be called once.
 func (s *Session) Serve(ctx context.Context) (Outcome, error) {
-	events := make(chan frameEvent)
-	next := make(chan struct{})
-	done := make(chan struct{})
-	defer close(done)
 	defer s.closeFiles()
-	go s.readLoop(events, next, done)
 	// A new client starts with no optional events, whatever the last
 	// one asked for.
 	s.applyEvents()
 	s.clearThreadOptions()
 
 	for {
-		var ev frameEvent
-		select {
-		case <-ctx.Done():
-			return OutcomeDisconnected, ctx.Err()
-		case ev = <-events:
-		}
-		if ev.err != nil {
-			return OutcomeDisconnected, disconnectError(ev.err)
+		f, err := s.readFrame()
+		if err != nil {
+			if ctx.Err() != nil {
+				return OutcomeDisconnected, ctx.Err()
+			}
+			return OutcomeDisconnected, disconnectError(err)
 		}
 		var r reply
-		switch ev.kind {
+		switch f.kind {
 		case frameInterrupt:
 			// The target is stopped: the client sent the byte while it
 			// thought it running, and the stop reply crossed it.
 			s.noteInterrupt()
 			continue
 		case frameRejected:
-			r = errorReply(ev.frame.err)
+			r = errorReply(f.err)
 		case framePacket:
-			r = s.serveOne(ev.payload)
+			r = s.serveOne(f.payload)
 		}
 		var out Outcome
-		var err error
 		if r.kind == replyResume {
-			// The reader must go on while the target runs, to see the
-			// interrupt byte and a disconnect; the actions do not refer
-			// to the payload.
-			next <- struct{}{}
-			out, err = s.run(ctx, r.actions, events, next)
+			out, err = s.run(ctx, r.actions)
 		} else {
 			out, err = s.reply(r)
-			// Let the reader go on only after the reply: the payload
-			// lives in its buffer, and QStartNoAckMode's OK must be sent
-			// before acknowledgments stop.
-			next <- struct{}{}
 		}
 		if out != 0 || err != nil {
 			return out, err
-		}
-	}
-}
-
-// readLoop reads frames and hands them to Serve, waiting after each packet
-// until Serve has answered it.
-func (s *Session) readLoop(events chan<- frameEvent, next <-chan struct{}, done <-chan struct{}) {
-	defer s.recoverReader(events, done)
-	for {
-		f, err := s.conn.readFrame()
-		select {
-		case events <- frameEvent{f, err}:
-		case <-done:
-			return
-		}
-		if err != nil {
-			return
-		}
-		if f.kind == frameInterrupt {
-			continue
-		}
-		select {
-		case <-next:
-		case <-done:
-			return
 		}
 	}
 }
@@ -525,7 +479,7 @@ func (s *Session) interruptStop(actions []ResumeAction) (StopEvent, error) {
 // run resumes the target and waits until it stops, meanwhile passing the
 // interrupt byte on to the target, then sends the stop reply. A client that
 // disconnects while the target runs ends the wait and the session.
-func (s *Session) run(ctx context.Context, actions []ResumeAction, events <-chan frameEvent, next chan<- struct{}) (Outcome, error) {
+func (s *Session) run(ctx context.Context, actions []ResumeAction) (Outcome, error) {
 	if s.interruptPending {
 		ev, err := s.interruptStop(actions)
 		if err == nil {
@@ -538,50 +492,32 @@ func (s *Session) run(ctx context.Context, actions []ResumeAction, events <-chan
 	}
 	// Documents and lists read in windows describe one stop only.
 	s.dropSnapshots()
-
-	waitCtx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	type result struct {
-		ev  StopEvent
-		err error
-	}
-	waited := make(chan result, 1)
-	go func() {
-		ev, err := s.t.Wait(waitCtx)
-		waited <- result{ev, err}
-	}()
-	// stop ends the wait early; the waiting goroutine is always joined.
-	stop := func() { cancel(); <-waited }
-
 	for {
-		select {
-		case w := <-waited:
-			if w.err != nil {
-				if ctx.Err() != nil {
-					return OutcomeDisconnected, ctx.Err()
-				}
-				return 0, s.send(errorReply(fmt.Errorf("wait: %w", w.err)))
-			}
-			return s.stopped(w.ev)
-		case ev := <-events:
+		// Bytes the client sent with its resume may be read already.
+		if !s.conn.buffered() {
+			ev, stopped, err := s.t.WaitStop(ctx)
 			switch {
-			case ev.err != nil:
-				stop()
-				return OutcomeDisconnected, disconnectError(ev.err)
-			case ev.kind == frameInterrupt:
-				s.noteInterrupt()
-				if err := s.t.Interrupt(); err != nil {
-					s.log.Warn("interrupt", "err", err)
-				}
-			default:
-				// In all-stop mode the client waits for the stop reply
-				// before it sends anything but the interrupt byte.
-				s.log.Warn("packet while the target runs ignored", "packet", string(ev.payload))
-				next <- struct{}{}
+			case err != nil && ctx.Err() != nil:
+				return OutcomeDisconnected, ctx.Err()
+			case err != nil:
+				return 0, s.send(errorReply(fmt.Errorf("wait: %w", err)))
+			case stopped:
+				return s.stopped(ev)
 			}
-		case <-ctx.Done():
-			stop()
-			return OutcomeDisconnected, ctx.Err()
+		}
+		f, err := s.readFrame()
+		switch {
+		case err != nil:
+			return OutcomeDisconnected, disconnectError(err)
+		case f.kind == frameInterrupt:
+			s.noteInterrupt()
+			if err := s.t.Interrupt(); err != nil {
+				s.log.Warn("interrupt", "err", err)
+			}
+		case f.kind == framePacket:
+			// In all-stop mode the client waits for the stop reply
+			// before it sends anything but the interrupt byte.
+			s.log.Warn("packet while the target runs ignored", "packet", string(f.payload))
 		}
 	}
 }

@@ -441,8 +441,8 @@ func TestDisconnectWhileRunning(t *testing.T) {
 	}
 	waitFor(t, "resume", ft.resumed)
 	h.client.Close()
-	if err := waitFor(t, "the end of Wait", ft.waitEnded); !errors.Is(err, context.Canceled) {
-		t.Errorf("Wait ended with %v, want it cancelled", err)
+	if err := waitFor(t, "the end of WaitStop", ft.waitEnded); !errors.Is(err, errInput) {
+		t.Errorf("WaitStop ended with %v, want it to return for the connection's end", err)
 	}
 	if out, err := h.outcome(); out != OutcomeDisconnected || err != nil {
 		t.Errorf("Serve = %v, %v; want disconnected", out, err)

@@ -97,7 +97,7 @@ const (
 	StopClone
 )
 
-// StopEvent is what Target.Wait reports: why the target stopped.
+// StopEvent is what Target.WaitStop reports: why the target stopped.
 // PID and TID name the thread the event belongs to (TID is 0 for process
 // exits).
 type StopEvent struct {
@@ -125,7 +125,9 @@ type Library struct {
 
 // Target is what a Session needs from the processes it debugs, in all-stop
 // mode: every method except Interrupt is called only while all threads are
-// stopped, and Resume is followed by Wait.
+// stopped, and Resume is followed by WaitStop. A Session makes every call
+// from the goroutine that runs Serve: a target may (as procgdb's tracer
+// does) serve the session on the one thread that controls its processes.
 //
 // Signals are host (Linux) signal numbers; the session translates them to
 // the protocol's numbering. Errors are returned wrapped with context; the
@@ -167,12 +169,15 @@ type Target interface {
 	// is resumed with its PC still there steps over it transparently; any
 	// other thread resumed at a breakpoint hits it.
 	Resume(actions []ResumeAction) error
-	// Wait blocks until the target stops after Resume (with every thread
-	// stopped again) or ctx is done.
-	Wait(ctx context.Context) (StopEvent, error)
-	// Interrupt asks the running target to stop; Wait then reports
-	// StopSignal with SIGINT. It may be called from any goroutine while
-	// another is in Wait.
+	// WaitStop blocks until the target stops after Resume (with every
+	// thread stopped again) and returns the stop with stopped true; or,
+	// with stopped false and no error, as soon as the client's connection
+	// has bytes to read (an interrupt, or its end), which the session then
+	// reads before it waits again; or until ctx is done.
+	WaitStop(ctx context.Context) (ev StopEvent, stopped bool, err error)
+	// Interrupt asks the running target to stop; WaitStop then reports
+	// StopSignal with SIGINT. The session calls it, between its calls of
+	// WaitStop, when the interrupt byte arrives.
 	Interrupt() error
 
 	// Kill kills process pid and waits until it is gone.

@@ -14,20 +14,20 @@ import (
 // state, as after Launch. Its error says what keeps procgdb from the
 // process, for the person who named it: "cannot attach to process N: it
 // has exited, and is a zombie until its parent reaps it".
-func (t *Tracer) Attach(pid int) error {
-	err := t.th.do(func() error {
-		if t.procs[pid] != nil {
-			return errors.New("procgdb is debugging it already")
+func (c *Ctl) Attach(pid int) error {
+	err := errors.New("procgdb is debugging it already")
+	if c.t.procs[pid] == nil {
+		if err = c.t.start(); err == nil {
+			err = c.t.attach(pid)
 		}
-		return t.attach(pid)
-	})
+	}
 	if err != nil {
 		return fmt.Errorf("cannot attach to process %d: %w", pid, err)
 	}
 	return nil
 }
 
-// attach must run on the tracer thread.
+// attach must run on the loop.
 func (t *Tracer) attach(pid int) error {
 	// Threads may be created while we go: list until a pass finds no
 	// new one. Threads created after their creator was seized are caught

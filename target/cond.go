@@ -23,28 +23,26 @@ import (
 // SetBreakpointConditions gives the software breakpoint at addr in
 // process pid its conditions, agent expression bytecode; none make it
 // unconditional. Bytecode that does not verify is refused.
-func (t *Tracer) SetBreakpointConditions(pid int, addr uint64, conds [][]byte) error {
+func (c *Ctl) SetBreakpointConditions(pid int, addr uint64, conds [][]byte) error {
 	progs, err := compileConditions(conds)
 	if err != nil {
 		return err
 	}
-	return t.th.write(func() error {
-		p, err := t.lookup(pid)
-		if err != nil {
-			return err
-		}
-		return p.bps.SetConditions(addr, progs)
-	})
+	p, err := c.t.lookup(pid)
+	if err != nil {
+		return err
+	}
+	return p.bps.SetConditions(addr, progs)
 }
 
 // SetHWBreakpointConditions gives the hardware breakpoint at addr in
 // process pid its conditions; none make it unconditional.
-func (t *Tracer) SetHWBreakpointConditions(pid int, addr uint64, conds [][]byte) error {
+func (c *Ctl) SetHWBreakpointConditions(pid int, addr uint64, conds [][]byte) error {
 	progs, err := compileConditions(conds)
 	if err != nil {
 		return err
 	}
-	return t.changeHW(pid, func(hw *breakpoint.HWTable) error { return hw.SetConditions(addr, progs) })
+	return c.t.changeHW(pid, func(hw *breakpoint.HWTable) error { return hw.SetConditions(addr, progs) })
 }
 
 // compileConditions verifies and compiles each condition.
@@ -61,7 +59,7 @@ func compileConditions(conds [][]byte) ([]*agentexpr.Program, error) {
 }
 
 // condEnv is what a condition reads: the registers and memory of the
-// thread that hit the breakpoint. Must be used on the tracer thread.
+// thread that hit the breakpoint. Must be used on the loop.
 type condEnv struct {
 	t  *Tracer
 	th *thread
@@ -100,7 +98,7 @@ func (e condEnv) ReadMemory(addr uint64, dst []byte) (int, error) {
 }
 
 // holds reports whether th's hit of a breakpoint with conditions conds
-// counts. Must run on the tracer thread.
+// counts. Must run on the loop.
 func (t *Tracer) holds(th *thread, conds []*agentexpr.Program) bool {
 	env := condEnv{t, th}
 	ok, err := breakpoint.Holds(conds, agentexpr.Env{Mem: env, Regs: env})
@@ -116,7 +114,7 @@ func (t *Tracer) holds(th *thread, conds []*agentexpr.Program) bool {
 // runs past the breakpoint while it is out; if one of them has an event
 // by then, or the client asked for an interrupt, that is reported
 // instead, and th steps over the breakpoint when it is next resumed.
-// Must run on the tracer thread.
+// Must run on the loop.
 func (t *Tracer) passBreakpoint(th *thread) {
 	// Threads stopped now stay so (the client did not resume them);
 	// every other one runs on afterwards, those made meanwhile included.

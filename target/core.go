@@ -98,6 +98,6 @@ func statCPU(stat []byte) int {
 
 // ThreadCore returns the CPU thread tid of process pid last ran on, for
 // stop replies: one pread of a kept-open /proc file.
-func (t *Tracer) ThreadCore(pid, tid int) (int, bool) {
-	return t.cores.core(pid, tid)
+func (c *Ctl) ThreadCore(pid, tid int) (int, bool) {
+	return c.t.cores.core(pid, tid)
 }

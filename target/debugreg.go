@@ -31,7 +31,7 @@ const eflagsRF = 1 << 16
 
 // writeDebugRegs brings th's debug registers up to its process's table,
 // and sets the resume flag when th sits on one of its instruction
-// breakpoints. Must run on the tracer thread.
+// breakpoints. Must run on the loop.
 func (t *Tracer) writeDebugRegs(th *thread) error {
 	hw := th.proc.hw
 	if t.noDebugRegs {
@@ -58,7 +58,7 @@ func (t *Tracer) writeDebugRegs(th *thread) error {
 }
 
 // pokeDebugRegs writes the debug registers of tid from hw.
-// Must run on the tracer thread.
+// Must run on the loop.
 func pokeDebugRegs(tid int, hw *breakpoint.HWTable) error {
 	addrs, ctl := hw.Registers()
 	// Off first: the kernel checks each enabled register's address as
@@ -81,7 +81,7 @@ func pokeDebugRegs(tid int, hw *breakpoint.HWTable) error {
 
 // hwTrap says which hardware breakpoint or watchpoint a debug trap of th
 // belongs to, and clears the status for the next one.
-// Must run on the tracer thread.
+// Must run on the loop.
 func (t *Tracer) hwTrap(th *thread) (breakpoint.HWPoint, bool) {
 	status, err := ptracePeekDebugReg(th.tid, dr6)
 	if err != nil {
@@ -97,7 +97,7 @@ func (t *Tracer) hwTrap(th *thread) (breakpoint.HWPoint, bool) {
 // hwHit fills ev in when th's debug trap belongs to one of its process's
 // hardware breakpoints or watchpoints, or, without debug registers, when
 // th's step wrote the bytes of an emulated watchpoint (softwatch.go).
-// Must run on the tracer thread.
+// Must run on the loop.
 func (t *Tracer) hwHit(th *thread, ev *Event) bool {
 	hit := t.hwTrap
 	if t.noDebugRegs {
@@ -116,7 +116,7 @@ func (t *Tracer) hwHit(th *thread, ev *Event) bool {
 
 // clearDebugRegs turns off the debug registers of a thread about to be
 // let go, so that it does not trap without a tracer (which kills it).
-// Must run on the tracer thread.
+// Must run on the loop.
 func clearDebugRegs(th *thread) error {
 	if th.hwGen == 0 {
 		return nil
@@ -129,9 +129,9 @@ func clearDebugRegs(th *thread) error {
 
 // InsertHWPoint adds a hardware breakpoint or watchpoint to process pid;
 // its threads get it when they next run.
-func (t *Tracer) InsertHWPoint(pid int, p breakpoint.HWPoint) error {
-	return t.changeHW(pid, func(hw *breakpoint.HWTable) error {
-		if err := t.checkHWKind(p); err != nil {
+func (c *Ctl) InsertHWPoint(pid int, p breakpoint.HWPoint) error {
+	return c.t.changeHW(pid, func(hw *breakpoint.HWTable) error {
+		if err := c.t.checkHWKind(p); err != nil {
 			return err
 		}
 		return hw.Insert(p)
@@ -139,18 +139,16 @@ func (t *Tracer) InsertHWPoint(pid int, p breakpoint.HWPoint) error {
 }
 
 // RemoveHWPoint removes a hardware breakpoint or watchpoint.
-func (t *Tracer) RemoveHWPoint(pid int, p breakpoint.HWPoint) error {
-	return t.changeHW(pid, func(hw *breakpoint.HWTable) error { return hw.Remove(p) })
+func (c *Ctl) RemoveHWPoint(pid int, p breakpoint.HWPoint) error {
+	return c.t.changeHW(pid, func(hw *breakpoint.HWTable) error { return hw.Remove(p) })
 }
 
-// changeHW applies op to the table of stopped process pid: no ptrace, so
-// on the caller.
+// changeHW applies op to the table of stopped process pid. Must run on
+// the loop.
 func (t *Tracer) changeHW(pid int, op func(*breakpoint.HWTable) error) error {
-	return t.th.write(func() error {
-		pr, err := t.lookup(pid)
-		if err != nil {
-			return err
-		}
-		return op(pr.hw)
-	})
+	pr, err := t.lookup(pid)
+	if err != nil {
+		return err
+	}
+	return op(pr.hw)
 }

@@ -156,7 +156,7 @@ func TestEmulatedWatchpointInNewThreads(t *testing.T) {
 }
 
 // stepToWatch single-steps the process until the watchpoint stops it.
-func stepToWatch(t *testing.T, tr *Tracer, pid int, watch breakpoint.HWPoint) {
+func stepToWatch(t *testing.T, tr *Ctl, pid int, watch breakpoint.HWPoint) {
 	t.Helper()
 	step := []Action{{Kind: ActionStep, PID: pid, TID: pid}}
 	for {
@@ -173,7 +173,7 @@ func stepToWatch(t *testing.T, tr *Tracer, pid int, watch breakpoint.HWPoint) {
 // detachRunsOn detaches the loop program and checks that it runs on
 // (a trap with no tracer to take it would kill it): its counter at addr
 // goes beyond n.
-func detachRunsOn(t *testing.T, tr *Tracer, pid int, addr, n uint64) {
+func detachRunsOn(t *testing.T, tr *Ctl, pid int, addr, n uint64) {
 	t.Helper()
 	require.NoError(t, tr.Detach(pid))
 	t.Cleanup(func() { unix.Kill(pid, unix.SIGKILL) })
@@ -191,7 +191,7 @@ func detachRunsOn(t *testing.T, tr *Tracer, pid int, addr, n uint64) {
 	}
 }
 
-func readUint64(t *testing.T, tr *Tracer, pid int, addr uint64) uint64 {
+func readUint64(t *testing.T, tr *Ctl, pid int, addr uint64) uint64 {
 	t.Helper()
 	var b [8]byte
 	_, err := tr.ReadMemory(pid, addr, b[:])

@@ -12,7 +12,7 @@ import (
 	"procgdb/breakpoint"
 )
 
-// Event handling on the tracer thread: onStatus takes the wait statuses
+// Event handling on the loop: onStatus takes the wait statuses
 // the loop collects, handle acts on each classified status once, and
 // finish stops the world before a stop is reported.
 
@@ -25,7 +25,7 @@ const (
 // sortedThreads returns the tracer's threads with process leaders last:
 // the kernel reports a leader's exit only after all its other threads
 // have been reaped, so a blocking wait must reach the others first.
-// Must run on the tracer thread.
+// Must run on the loop.
 func (t *Tracer) sortedThreads(match func(*thread) bool) []*thread {
 	var ths []*thread
 	for _, th := range t.threads {
@@ -46,9 +46,9 @@ func (t *Tracer) sortedThreads(match func(*thread) bool) []*thread {
 	return ths
 }
 
-// onStatus handles a wait status that the tracer thread's loop collected
+// onStatus handles a wait status that the loop's loop collected
 // while the processes run.
-// Must run on the tracer thread.
+// Must run on the loop.
 func (t *Tracer) onStatus(tid int, ws unix.WaitStatus) {
 	if t.threads[tid] == nil {
 		// A new thread or fork child can stop before its parent's clone
@@ -71,7 +71,7 @@ func (t *Tracer) onStatus(tid int, ws unix.WaitStatus) {
 
 // dispatch classifies and handles one status of a known thread; an event
 // ends the run, or waits in the queue when nothing runs.
-// Must run on the tracer thread.
+// Must run on the loop.
 func (t *Tracer) dispatch(tid int, ws unix.WaitStatus) {
 	we := classify(tid, ws)
 	t.log.Debug("wait", "event", we)
@@ -88,8 +88,8 @@ func (t *Tracer) dispatch(tid int, ws unix.WaitStatus) {
 
 // wait4 blocks for the next status of tid, taking one the loop kept
 // first. It goes on after EINTR: the loop's wake signal can arrive late,
-// while the tracer thread is already waiting here.
-// Must run on the tracer thread.
+// while the loop is already waiting here.
+// Must run on the loop.
 func (t *Tracer) wait4(tid int) (unix.WaitStatus, error) {
 	if ws, ok := t.early[tid]; ok {
 		delete(t.early, tid)
@@ -106,7 +106,7 @@ func (t *Tracer) wait4(tid int) (unix.WaitStatus, error) {
 
 // finish ends a run: it stops every other thread, then hands ev, or an
 // event another thread reached meanwhile (pick), to Wait.
-// Must run on the tracer thread.
+// Must run on the loop.
 func (t *Tracer) finish(ev Event) {
 	from := len(t.queue)
 	if err := t.stopAll(); err != nil {
@@ -123,7 +123,7 @@ func (t *Tracer) finish(ev Event) {
 // or the resume started first, and starve the others: like gdbserver,
 // procgdb chooses at random (fairChoice). Only stops at a breakpoint,
 // watchpoint, signal or step take part: the client's interrupt and
-// process events are reported as they came. Must run on the tracer thread.
+// process events are reported as they came. Must run on the loop.
 func (t *Tracer) pick(ev Event, from int) Event {
 	if !fairKind(ev) {
 		return ev
@@ -148,7 +148,7 @@ func (t *Tracer) pick(ev Event, from int) Event {
 
 // fairChoice returns the index of the event in evs to report: one of a
 // thread the client steps, which the client waits for (gdbserver prefers
-// it too), or else one at random. Must run on the tracer thread.
+// it too), or else one at random. Must run on the loop.
 func (t *Tracer) fairChoice(evs []Event) int {
 	for i, ev := range evs {
 		if th := t.threads[ev.TID]; th != nil && th.stepped {
@@ -170,29 +170,30 @@ func fairKind(ev Event) bool {
 	return false
 }
 
-// report hands ev to Wait. Must run on the tracer thread.
+// report hands ev to Wait. Must run on the loop.
 func (t *Tracer) report(ev Event) {
 	t.running = false
 	t.unwatchAll()
 	t.interrupting = false
 	t.lastTID = ev.TID
 	t.log.Debug("stop", "kind", ev.Kind, "pid", ev.PID, "tid", ev.TID, "signal", ev.Signal)
-	select {
-	case t.stops <- ev:
-		if ev.Kind == EventFork || ev.Kind == EventVFork {
-			if cp := t.procs[ev.ChildPID]; cp != nil {
-				cp.unreported = false
-			}
-		}
-	default:
+	if t.hasReported {
 		// Wait has not taken the previous stop: keep this one for later.
 		t.queue = append(t.queue, ev)
+		return
+	}
+	t.reported, t.hasReported = ev, true
+	if ev.Kind == EventFork || ev.Kind == EventVFork {
+		if cp := t.procs[ev.ChildPID]; cp != nil {
+			cp.unreported = false
+			t.publish()
+		}
 	}
 }
 
 // stopAll stops every running thread and waits until each has stopped.
 // Events that threads reach meanwhile are queued for later resumes.
-// Must run on the tracer thread.
+// Must run on the loop.
 func (t *Tracer) stopAll() error {
 	var errs []error
 	for _, th := range t.threads {
@@ -231,7 +232,7 @@ func (t *Tracer) stopAll() error {
 // runs no instruction: the kernel dequeues the pending signal first and
 // stops it again, and stopAll waits for that stop, which trap classifies
 // as any other (a breakpoint hit is rewound and queued).
-// Must run on the tracer thread.
+// Must run on the loop.
 func (t *Tracer) takePendingTrap(th *thread) {
 	if t.threads[th.tid] != th || th.state != stopped || th.exitPending {
 		return
@@ -260,7 +261,7 @@ func (t *Tracer) takePendingTrap(th *thread) {
 // trapPending reports whether a SIGTRAP that the thread does not block
 // waits in its own queue of pending signals (where the kernel puts
 // traps, unblocking them). A blocked one would not stop the thread.
-// Must run on the tracer thread.
+// Must run on the loop.
 func trapPending(tid int) (bool, error) {
 	var infos [8][siginfoSize]byte
 	n, err := ptracePeekSiginfo(tid, infos[:])
@@ -277,7 +278,7 @@ func trapPending(tid int) (bool, error) {
 }
 
 // waitThread blocks for the next status of th and handles it without
-// resuming anything. Must run on the tracer thread.
+// resuming anything. Must run on the loop.
 func (t *Tracer) waitThread(th *thread) (Event, bool, error) {
 	ws, err := t.wait4(th.tid)
 	if errors.Is(err, unix.ECHILD) {
@@ -299,7 +300,7 @@ func (t *Tracer) waitThread(th *thread) (Event, bool, error) {
 // to report. With stopping set (the world is being stopped, or one thread
 // is being stepped on its own), it never resumes the thread; otherwise it
 // resumes threads whose stop is not worth reporting while the tracer is
-// running. Must run on the tracer thread.
+// running. Must run on the loop.
 func (t *Tracer) handle(we waitEvent, stopping bool) (Event, bool) {
 	th := t.threads[we.tid]
 	if th == nil {
@@ -458,7 +459,7 @@ func (t *Tracer) handle(we waitEvent, stopping bool) (Event, bool) {
 }
 
 // othersLive reports whether a thread of th's process other than th is
-// still alive. Must run on the tracer thread.
+// still alive. Must run on the loop.
 func (t *Tracer) othersLive(th *thread) bool {
 	for _, o := range t.threads {
 		if o.proc == th.proc && o != th && !o.gone {
@@ -473,7 +474,7 @@ func (t *Tracer) othersLive(th *thread) bool {
 // until the whole process has ended, and /proc shows no memory for it, so
 // it is hidden from the client from now on, memory is reached through
 // another thread, and its end is an event when the client asked to hear
-// of thread exits. Must run on the tracer thread.
+// of thread exits. Must run on the loop.
 func (t *Tracer) leaderGone(th *thread) (Event, bool) {
 	th.gone = true
 	t.reachMemory(th.proc)
@@ -488,7 +489,7 @@ func (t *Tracer) leaderGone(th *thread) (Event, bool) {
 }
 
 // reportsExit reports whether the client asked to hear of th's exit.
-// Must run on the tracer thread.
+// Must run on the loop.
 func (t *Tracer) reportsExit(th *thread) bool {
 	return t.opts.ThreadEvents || th.options.Exit
 }
@@ -496,7 +497,7 @@ func (t *Tracer) reportsExit(th *thread) bool {
 // cloned reports that th made thread nt, for a client that asked to hear
 // of th's clones: the new thread is then the client's, stopped, so its
 // first stop is taken now rather than when it comes.
-// Must run on the tracer thread.
+// Must run on the loop.
 func (t *Tracer) cloned(th, nt *thread) (Event, bool) {
 	ws, err := t.wait4(nt.tid)
 	if err != nil {
@@ -518,7 +519,7 @@ func (t *Tracer) cloned(th, nt *thread) (Event, bool) {
 
 // reachMemory makes sure that process p's memory is reached through a
 // thread that still has it: the leader, or, once it is gone, another live
-// thread. Must run on the tracer thread.
+// thread. Must run on the loop.
 func (t *Tracer) reachMemory(p *process) {
 	if th := t.threads[p.mem.pid]; th != nil && !th.gone {
 		return
@@ -533,7 +534,7 @@ func (t *Tracer) reachMemory(p *process) {
 // or watchpoint, the end of a single-step (none to report while a range
 // step stays in its range), or a SIGTRAP the program gets for its own
 // reasons.
-// Must run on the tracer thread.
+// Must run on the loop.
 func (t *Tracer) trap(th *thread) (Event, bool) {
 	ev := Event{Kind: EventSignal, PID: th.proc.pid, TID: th.tid, Signal: int(unix.SIGTRAP)}
 	var info [siginfoSize]byte
@@ -580,7 +581,7 @@ func (t *Tracer) trap(th *thread) (Event, bool) {
 // the way it was running before: a thread in the middle of a single-step
 // (caught by a late interrupt, a clone event) steps again, or the step
 // would be lost. It delivers the signal the thread
-// holds for the program. Must run on the tracer thread.
+// holds for the program. Must run on the loop.
 func (t *Tracer) cont(th *thread) {
 	kind := ActionContinue
 	if th.stepping {
@@ -591,7 +592,7 @@ func (t *Tracer) cont(th *thread) {
 	}
 }
 
-// run resumes one thread, delivering sig. Must run on the tracer thread.
+// run resumes one thread, delivering sig. Must run on the loop.
 func (t *Tracer) run(th *thread, kind ActionKind, sig unix.Signal) error {
 	kind = t.stepForWatch(th, kind)
 	// ESRCH: killed from outside, the registers no longer matter.
@@ -641,7 +642,7 @@ func (t *Tracer) run(th *thread, kind ActionKind, sig unix.Signal) error {
 // any other stop (with the others, a new thread's, a clone, fork, exec or
 // system call stop) the kernel ignores that signal: it is sent to the
 // thread instead, and handle delivers it at the stop it makes.
-// Must run on the tracer thread.
+// Must run on the loop.
 func (t *Tracer) signalFrom(th *thread, sig unix.Signal) (unix.Signal, error) {
 	if sig == 0 {
 		return 0, nil
@@ -662,7 +663,7 @@ func (t *Tracer) signalFrom(th *thread, sig unix.Signal) (unix.Signal, error) {
 }
 
 // keepSiginfo keeps the siginfo of the signal th holds to deliver (and
-// stopped with) for when it has left that stop. Must run on the tracer
+// stopped with) for when it has left that stop. Must run on the loop.
 // thread.
 func (t *Tracer) keepSiginfo(th *thread) {
 	var info [siginfoSize]byte
@@ -678,7 +679,7 @@ func (t *Tracer) keepSiginfo(th *thread) {
 // parent's breakpoints, and the event is reported. Otherwise the child
 // loses the breakpoints and is let go; a vfork child shares the parent's
 // memory, so the breakpoints are lifted from it until vfork-done.
-// Must run on the tracer thread.
+// Must run on the loop.
 func (t *Tracer) forked(th *thread, vfork bool) (Event, bool, error) {
 	msg, err := unix.PtraceGetEventMsg(th.tid)
 	if err != nil {
@@ -702,6 +703,7 @@ func (t *Tracer) forked(th *thread, vfork bool) (Event, bool, error) {
 		cp := t.procs[child]
 		cp.forkHeld = true
 		cp.unreported = true // until report hands the event out
+		t.publish()
 		cp.hw = p.hw.Clone() // a child's threads start with none set
 		if vfork {
 			// One address space: one set of breakpoints.
@@ -733,7 +735,7 @@ func (t *Tracer) forked(th *thread, vfork bool) (Event, bool, error) {
 }
 
 // syscallStop classifies a system call stop and says whether the client
-// asked to hear of it. Must run on the tracer thread.
+// asked to hear of it. Must run on the loop.
 func (t *Tracer) syscallStop(th *thread) (Event, bool) {
 	op, nr, err := ptraceSyscallOp(th.tid)
 	if err != nil {
@@ -761,7 +763,7 @@ func (t *Tracer) syscallStop(th *thread) (Event, bool) {
 
 // execed handles an exec in process th.proc: the address space is new, so
 // the breakpoints and the memory handle go, and only the thread that
-// exec'd remains, now with the process's PID. Must run on the tracer
+// exec'd remains, now with the process's PID. Must run on the loop.
 // thread.
 func (t *Tracer) execed(th *thread) error {
 	p := th.proc
@@ -787,7 +789,7 @@ func (t *Tracer) execed(th *thread) error {
 
 // pendingForks returns the children of p's fork and vfork events that
 // wait in the queue, which the client has not heard of. Must run on the
-// tracer thread.
+// loop.
 func (t *Tracer) pendingForks(p *process) []*process {
 	var cps []*process
 	for _, ev := range t.queue {
@@ -803,7 +805,7 @@ func (t *Tracer) pendingForks(p *process) []*process {
 // dropProcess forgets a process and everything about it. Fork children
 // the client has not heard of go with it: they are detached and run on,
 // as gdb lets go of the children of forks it does not follow.
-// Must run on the tracer thread.
+// Must run on the loop.
 func (t *Tracer) dropProcess(p *process) {
 	for _, cp := range t.pendingForks(p) {
 		if err := t.detach(cp); err != nil {
@@ -816,6 +818,7 @@ func (t *Tracer) dropProcess(p *process) {
 		}
 	}
 	delete(t.procs, p.pid)
+	t.publish()
 	t.queue = slices.DeleteFunc(t.queue, func(ev Event) bool {
 		return ev.PID == p.pid && ev.Kind != EventExited && ev.Kind != EventKilled
 	})

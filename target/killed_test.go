@@ -21,26 +21,26 @@ func TestKilledFromOutside(t *testing.T) {
 		// run brings the process to the state in which it is killed and
 		// reports whether it is then running (resumed, stop not yet
 		// reported).
-		run func(t *testing.T, tr *Tracer, pid int) bool
+		run func(t *testing.T, tr *Ctl, pid int) bool
 	}{
-		{"stopped", func(t *testing.T, tr *Tracer, pid int) bool {
+		{"stopped", func(t *testing.T, tr *Ctl, pid int) bool {
 			return false
 		}},
-		{"stopped at a breakpoint", func(t *testing.T, tr *Tracer, pid int) bool {
+		{"stopped at a breakpoint", func(t *testing.T, tr *Ctl, pid int) bool {
 			require.NoError(t, tr.InsertBreakpoint(pid, symbol(t, tr, pid, prog, "main")))
 			require.NoError(t, tr.Resume(all))
 			require.Equal(t, EventBreakpoint, wait(t, tr).Kind)
 			return false
 		}},
-		{"running", func(t *testing.T, tr *Tracer, pid int) bool {
+		{"running", func(t *testing.T, tr *Ctl, pid int) bool {
 			require.NoError(t, tr.Resume(all))
 			return true
 		}},
-		{"stepping", func(t *testing.T, tr *Tracer, pid int) bool {
+		{"stepping", func(t *testing.T, tr *Ctl, pid int) bool {
 			require.NoError(t, tr.Resume(step))
 			return true
 		}},
-		{"stepping over a breakpoint", func(t *testing.T, tr *Tracer, pid int) bool {
+		{"stepping over a breakpoint", func(t *testing.T, tr *Ctl, pid int) bool {
 			require.NoError(t, tr.InsertBreakpoint(pid, symbol(t, tr, pid, prog, "main")))
 			require.NoError(t, tr.Resume(all))
 			require.Equal(t, EventBreakpoint, wait(t, tr).Kind)

@@ -158,7 +158,7 @@ const launcherScript = `echo >&4; read _ <&3; exec "$0" "$@" 3<&- 4>&-`
 
 // Launch starts a program stopped at its first instruction (the dynamic
 // linker's entry) and returns its PID.
-func (t *Tracer) Launch(o LaunchOptions) (int, error) {
+func (c *Ctl) Launch(o LaunchOptions) (int, error) {
 	path, err := findProgram(o.Path, o.Shell != "")
 	if err != nil {
 		return 0, fmt.Errorf("launch %w", err)
@@ -192,16 +192,13 @@ func (t *Tracer) Launch(o LaunchOptions) (int, error) {
 	} else if wrapper != nil {
 		path, args = wrapper[0], append(append(wrapper, path), args[1:]...)
 	}
-	var pid int
-	err = t.th.do(func() error {
-		var err error
-		pid, err = t.launch(path, args, execs, o)
-		return err
-	})
-	return pid, err
+	if err := c.t.start(); err != nil {
+		return 0, fmt.Errorf("launch %s: %w", o.Path, err)
+	}
+	return c.t.launch(path, args, execs, o)
 }
 
-// launch must run on the tracer thread: personality is inherited from the
+// launch must run on the loop: personality is inherited from the
 // thread that forks, and the child must be seized by this thread.
 func (t *Tracer) launch(path string, args []string, execs int, o LaunchOptions) (int, error) {
 	r, w, err := os.Pipe()
@@ -308,7 +305,7 @@ func (t *Tracer) launch(path string, args []string, execs int, o LaunchOptions) 
 }
 
 // addProcess registers a process whose threads are all stopped.
-// Must run on the tracer thread.
+// Must run on the loop.
 func (t *Tracer) addProcess(pid int, attached bool, tids []int) error {
 	mem, err := openMemory(pid)
 	if err != nil {
@@ -319,6 +316,7 @@ func (t *Tracer) addProcess(pid int, attached bool, tids []int) error {
 	for _, tid := range tids {
 		t.threads[tid] = &thread{tid: tid, proc: p, state: stopped}
 	}
+	t.publish()
 	return nil
 }
 

@@ -97,11 +97,11 @@ func parseMapsLine(line string) (Mapping, error) {
 }
 
 // MemoryMap returns the mappings of process pid, in address order.
-func (t *Tracer) MemoryMap(pid int) ([]Mapping, error) {
-	if err := t.known(pid); err != nil {
+func (c *Ctl) MemoryMap(pid int) ([]Mapping, error) {
+	if err := c.t.known(pid); err != nil {
 		return nil, err
 	}
-	b, err := os.ReadFile(procPath(t.procID(pid), "maps"))
+	b, err := os.ReadFile(procPath(c.t.procID(pid), "maps"))
 	if err != nil {
 		return nil, fmt.Errorf("memory map of %d: %w", pid, err)
 	}
@@ -109,14 +109,12 @@ func (t *Tracer) MemoryMap(pid int) ([]Mapping, error) {
 }
 
 // known checks that the tracer debugs pid, so that the /proc readers
-// answer only for the tracer's own processes.
+// answer only for the tracer's own processes. Must run on the loop.
 func (t *Tracer) known(pid int) error {
-	return t.th.do(func() error {
-		if p := t.procs[pid]; p == nil || p.unreported {
-			return fmt.Errorf("process %d: %w", pid, ErrNoProcess)
-		}
-		return nil
-	})
+	if p := t.procs[pid]; p == nil || p.unreported {
+		return fmt.Errorf("process %d: %w", pid, ErrNoProcess)
+	}
+	return nil
 }
 
 // ProcessStatus is who a process belongs to, from /proc/PID/status.
@@ -129,8 +127,8 @@ type ProcessStatus struct {
 }
 
 // Status returns the parent and the real and effective ids of process pid.
-func (t *Tracer) Status(pid int) (ProcessStatus, error) {
-	if err := t.known(pid); err != nil {
+func (c *Ctl) Status(pid int) (ProcessStatus, error) {
+	if err := c.t.known(pid); err != nil {
 		return ProcessStatus{}, err
 	}
 	b, err := os.ReadFile(procPath(pid, "status"))
@@ -141,7 +139,7 @@ func (t *Tracer) Status(pid int) (ProcessStatus, error) {
 	if err != nil {
 		return st, fmt.Errorf("status of %d: %w", pid, err)
 	}
-	st.Executable, _ = t.ExecFile(pid)
+	st.Executable, _ = c.ExecFile(pid)
 	return st, nil
 }
 
@@ -187,20 +185,16 @@ func parseStatus(b []byte) (ProcessStatus, error) {
 // stores the address of its r_debug (the value of the main program's
 // DT_DEBUG entry), or 0 for a static program. lldb's qShlibInfoAddr asks
 // for this address and reads r_debug's address from it.
-func (t *Tracer) DebugSlot(pid int) (uint64, error) {
-	auxv, err := t.Auxv(pid)
+func (c *Ctl) DebugSlot(pid int) (uint64, error) {
+	auxv, err := c.Auxv(pid)
 	if err != nil {
 		return 0, err
 	}
 	var slot uint64
-	err = t.th.do(func() error {
-		p, err := t.lookup(pid)
-		if err != nil {
-			return err
-		}
+	p, err := c.t.lookup(pid)
+	if err == nil {
 		slot, _, err = dtDebug(p.mem.ReadAt, auxv)
-		return err
-	})
+	}
 	if err != nil {
 		return 0, fmt.Errorf("DT_DEBUG of %d: %w", pid, err)
 	}
@@ -209,8 +203,8 @@ func (t *Tracer) DebugSlot(pid int) (uint64, error) {
 
 // FileLoadAddress returns the lowest address at which process pid maps
 // the file at path, and false when it maps no such file.
-func (t *Tracer) FileLoadAddress(pid int, path string) (uint64, bool, error) {
-	ms, err := t.MemoryMap(pid)
+func (c *Ctl) FileLoadAddress(pid int, path string) (uint64, bool, error) {
+	ms, err := c.MemoryMap(pid)
 	if err != nil {
 		return 0, false, err
 	}
@@ -237,8 +231,8 @@ var ErrNotMapped = errors.New("file not mapped by the process")
 // Module describes the file at path, which process pid must map: procgdb
 // tells a client about the program's own files, not about any file on
 // the host.
-func (t *Tracer) Module(pid int, path string) (ModuleFile, error) {
-	if _, ok, err := t.FileLoadAddress(pid, path); err != nil {
+func (c *Ctl) Module(pid int, path string) (ModuleFile, error) {
+	if _, ok, err := c.FileLoadAddress(pid, path); err != nil {
 		return ModuleFile{}, err
 	} else if !ok {
 		return ModuleFile{}, fmt.Errorf("%s: %w", path, ErrNotMapped)

@@ -19,7 +19,7 @@ import (
 
 // stopAtWork launches basic, stops it at work() with a breakpoint there,
 // and returns its pid, the address of work and the page edge.
-func stopAtWork(t testing.TB, tr *Tracer) (pid int, work, edge uint64) {
+func stopAtWork(t testing.TB, tr *Ctl) (pid int, work, edge uint64) {
 	prog := build(t.(*testing.T), "basic")
 	pid, _ = launch(t.(*testing.T), tr, prog)
 	work = symbol(t.(*testing.T), tr, pid, prog, "work")
@@ -89,7 +89,7 @@ int main(void) {
 
 // stoppedBig starts bigSource and returns its pid and the address of its
 // 64 MiB mapping, stopped.
-func stoppedBig(b *testing.B) (*Tracer, int, uint64) {
+func stoppedBig(b *testing.B) (*Ctl, int, uint64) {
 	if _, err := exec.LookPath("gcc"); err != nil {
 		b.Skip("gcc not installed")
 	}
@@ -100,7 +100,7 @@ func stoppedBig(b *testing.B) (*Tracer, int, uint64) {
 	require.NoError(b, err, "gcc: %s", out)
 	layout, err := regs.HostLayout()
 	require.NoError(b, err)
-	tr := NewTracer(layout, nil)
+	tr := NewTracer(layout, nil).Ctl()
 	b.Cleanup(func() { tr.Close() })
 	pid, err := tr.Launch(LaunchOptions{Path: prog, Args: []string{prog}})
 	require.NoError(b, err)
@@ -133,7 +133,7 @@ func BenchmarkReadMemory(b *testing.B) {
 }
 
 // BenchmarkReadMemorySmall is one 8-byte read: the cost of a round trip
-// to the tracer thread and one system call.
+// to the loop and one system call.
 func BenchmarkReadMemorySmall(b *testing.B) {
 	tr, pid, base := stoppedBig(b)
 	var buf [8]byte

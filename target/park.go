@@ -25,54 +25,37 @@ import (
 // that ended while a client stopped the others) are returned too, since
 // the next client never heard of those processes. Park fails with
 // ErrNoProcess at once when there is no process to watch, and with
-// ErrRunning while the processes run. Other calls may come while Park
-// waits, but a client that resumes the processes must end Park first.
-func (t *Tracer) Park(ctx context.Context) (Event, error) {
-	if !t.th.started.Load() {
-		return Event{}, fmt.Errorf("park: %w", ErrNoProcess) // never had one
+// ErrRunning while the processes run. Work sent with Do runs while Park
+// waits.
+func (c *Ctl) Park(ctx context.Context) (Event, error) {
+	t := c.t
+	t.collectEnds()
+	switch {
+	case t.running:
+		return Event{}, fmt.Errorf("park: %w", ErrRunning)
+	case len(t.procs) == 0 && len(t.ended) == 0:
+		return Event{}, fmt.Errorf("park: %w", ErrNoProcess)
 	}
-	defer t.th.do(func() error { t.parked = false; return nil })
 	for {
-		var ev Event
-		var ended bool
-		err := t.th.do(func() error {
-			t.collectEnds()
-			switch {
-			case len(t.ended) > 0:
-				ev, t.ended, ended = t.ended[0], t.ended[1:], true
-			case t.running:
-				return fmt.Errorf("park: %w", ErrRunning)
-			case len(t.procs) == 0:
-				return fmt.Errorf("park: %w", ErrNoProcess)
-			default:
-				t.parked = true
-			}
-			return nil
-		})
-		if err != nil || ended {
-			return ev, err
+		r, err := t.block(waitFor{fd: -1, ctx: ctx, park: true})
+		if err != nil {
+			return Event{}, err
 		}
-		select {
-		case <-t.endedCh:
-		case <-ctx.Done():
-			return Event{}, ctx.Err()
+		if r == waitEnded {
+			break
 		}
 	}
+	ev := t.ended[0]
+	t.ended = t.ended[1:]
+	return ev, nil
 }
 
-// waiting reports whether the tracer thread waits for the tracees: while
-// they run, and while the tracer is parked with processes to watch.
-// Must run on the tracer thread.
-func (t *Tracer) waiting() bool {
-	return t.running || (t.parked && len(t.procs) > 0)
-}
-
-// loopStatus handles a status the tracer thread's loop collected: as
-// onStatus does, and, while parked, it lets a thread that stopped at its
-// exit go on to its end (nothing else stops a stopped tracee), and keeps
-// the end of its process for Park. Must run on the tracer thread.
+// loopStatus handles a status the loop collected: as onStatus does, and,
+// while parked, it lets a thread that stopped at its exit go on to its end
+// (nothing else stops a stopped tracee), and keeps the end of its process
+// for Park. Must run on the loop.
 func (t *Tracer) loopStatus(tid int, ws unix.WaitStatus) {
-	t.onStatus(tid, ws)
+	t.loop.recovered("wait status", func() error { t.onStatus(tid, ws); return nil })
 	if t.running || !t.parked {
 		return
 	}
@@ -84,10 +67,9 @@ func (t *Tracer) loopStatus(tid int, ws unix.WaitStatus) {
 }
 
 // collectEnds moves the ends of processes from the queue, where the next
-// resume would report them, to the ones Park returns, and wakes Park.
-// Must run on the tracer thread.
+// resume would report them, to the ones Park returns. Must run on the
+// loop.
 func (t *Tracer) collectEnds() {
-	n := len(t.ended)
 	t.queue = slices.DeleteFunc(t.queue, func(ev Event) bool {
 		if ev.Kind != EventExited && ev.Kind != EventKilled {
 			return false
@@ -95,10 +77,4 @@ func (t *Tracer) collectEnds() {
 		t.ended = append(t.ended, ev)
 		return true
 	})
-	if len(t.ended) > n {
-		select {
-		case t.endedCh <- struct{}{}:
-		default: // Park will find them
-		}
-	}
 }

@@ -17,10 +17,10 @@ func TestParkReapsKilled(t *testing.T) {
 		name string
 		prog string
 		// stop brings the launched process where it is killed.
-		stop func(t *testing.T, tr *Tracer, pid int, prog string)
+		stop func(t *testing.T, tr *Ctl, pid int, prog string)
 	}{
-		{"at its first instruction", "spin", func(*testing.T, *Tracer, int, string) {}},
-		{"threads at a breakpoint", "threads", func(t *testing.T, tr *Tracer, pid int, prog string) {
+		{"at its first instruction", "spin", func(*testing.T, *Ctl, int, string) {}},
+		{"threads at a breakpoint", "threads", func(t *testing.T, tr *Ctl, pid int, prog string) {
 			require.NoError(t, tr.InsertBreakpoint(pid, symbol(t, tr, pid, prog, "add")))
 			require.NoError(t, tr.Resume(all))
 			require.Equal(t, EventBreakpoint, wait(t, tr).Kind)
@@ -35,27 +35,18 @@ func TestParkReapsKilled(t *testing.T) {
 
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 			defer cancel()
-			type result struct {
-				ev  Event
-				err error
-			}
-			parked := make(chan result, 1)
-			go func() {
-				ev, err := tr.Park(ctx)
-				parked <- result{ev, err}
-			}()
 			require.NoError(t, unix.Kill(pid, unix.SIGKILL))
-			r := <-parked
-			require.NoError(t, r.err)
-			require.Equal(t, EventKilled, r.ev.Kind)
-			require.Equal(t, pid, r.ev.PID)
-			require.Equal(t, int(unix.SIGKILL), r.ev.Signal)
+			ev, err := tr.Park(ctx)
+			require.NoError(t, err)
+			require.Equal(t, EventKilled, ev.Kind)
+			require.Equal(t, pid, ev.PID)
+			require.Equal(t, int(unix.SIGKILL), ev.Signal)
 			require.Empty(t, tr.Processes())
 			// Reaped: the PID names nothing any more (procgdb is the
 			// parent of what it launches).
 			require.ErrorIs(t, unix.Kill(pid, 0), unix.ESRCH)
 
-			_, err := tr.Park(ctx)
+			_, err = tr.Park(ctx)
 			require.ErrorIs(t, err, ErrNoProcess)
 		})
 	}
@@ -65,27 +56,27 @@ func TestParkReapsKilled(t *testing.T) {
 // serves a client as before: the process runs to its end.
 func TestParkThenResume(t *testing.T) {
 	prog := build(t, "basic")
-	tr := newTracer(t)
+	tracer, tr := newTracerHandle(t)
 	pid, _ := launch(t, tr, prog)
 	ctx, cancel := context.WithCancel(context.Background())
-	parked := make(chan error, 1)
+	served := make(chan error, 1)
 	go func() {
-		_, err := tr.Park(ctx)
-		parked <- err
+		// Work sent meanwhile is served.
+		served <- tracer.Do(func(c *Ctl) error {
+			_, err := c.Registers(pid, pid, false)
+			return err
+		})
+		cancel()
 	}()
-	// Calls made meanwhile are served.
-	_, err := tr.Registers(pid, pid, false)
-	require.NoError(t, err)
-	cancel()
-	require.ErrorIs(t, <-parked, context.Canceled)
+	_, err := tr.Park(ctx)
+	require.ErrorIs(t, err, context.Canceled)
+	require.NoError(t, <-served)
 	runsToExit(t, tr, pid)
 }
 
-// TestParkWithoutProcess: with no process to watch, Park returns at once,
-// and starts no thread for nothing.
+// TestParkWithoutProcess: with no process to watch, Park returns at once.
 func TestParkWithoutProcess(t *testing.T) {
 	tr := newTracer(t)
 	_, err := tr.Park(context.Background())
 	require.ErrorIs(t, err, ErrNoProcess)
-	require.False(t, tr.th.started.Load(), "the tracer thread started")
 }

@@ -26,17 +26,16 @@ func TestPendingTrapTaken(t *testing.T) {
 		ev               Event
 		ok, pending, ran bool
 	)
-	require.NoError(t, tr.th.do(func() error {
-		th := tr.threads[pid]
-		var err error
-		if pending, err = trapPending(pid); err != nil || !pending {
-			return err
-		}
-		tr.takePendingTrap(th)
+	// On the loop, which is this goroutine.
+	th := tr.t.threads[pid]
+	pending, err = trapPending(pid)
+	require.NoError(t, err)
+	if pending {
+		tr.t.takePendingTrap(th)
 		ran = th.state == running
-		ev, ok, err = tr.waitThread(th)
-		return err
-	}))
+		ev, ok, err = tr.t.waitThread(th)
+		require.NoError(t, err)
+	}
 	require.True(t, pending, "SIGTRAP pending")
 	require.True(t, ran, "resumed to take it")
 	require.True(t, ok)

@@ -4,8 +4,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"log/slog"
 	"os"
+	"runtime"
 	"syscall"
 
 	"golang.org/x/sys/unix"
@@ -96,16 +96,19 @@ func ProbeDebugRegisters() (ok bool, reason string) {
 	return true, "a write watchpoint and an instruction breakpoint trapped in a test process"
 }
 
-// probe runs the probe on a thread of its own and returns the PID its
-// test process had (0 if it did not start), gone by then.
+// probe runs the probe on a thread of its own, which ends with it, and
+// returns the PID its test process had (0 if it did not start), gone by
+// then.
 func probe() (pid int, err error) {
-	th := newTracerThread(slog.New(slog.DiscardHandler), func() bool { return false }, nil)
-	defer th.close()
-	err = th.do(func() error {
-		var err error
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		// Never unlocked: the thread ends with the goroutine, and the
+		// test process's tracer with it.
+		runtime.LockOSThread()
 		pid, err = probeDebugRegisters()
-		return err
-	})
+	}()
+	<-done
 	return pid, err
 }
 
@@ -118,7 +121,7 @@ var (
 
 // probeDebugRegisters runs the probe program with a write watchpoint on
 // the slot it writes and an instruction breakpoint where it goes next.
-// Must run on a locked OS thread (the tracer thread of the one-thread
+// Must run on a locked OS thread (the loop of the one-thread
 // rule): the child is traced by the thread that starts it.
 func probeDebugRegisters() (pid int, err error) {
 	fd, err := unix.MemfdCreate("procgdb-probe", unix.MFD_CLOEXEC)

@@ -9,7 +9,7 @@ import (
 // The raw ptrace requests that golang.org/x/sys/unix lacks, or offers
 // without an argument we need, and a raw process_vm_readv. Every
 // unsafe.Pointer of the package is in this file. Each ptrace wrapper must
-// run on the tracer thread (see tracer_thread.go).
+// run on the loop (see tracer_thread.go).
 
 func ptrace(req int, tid int, addr, data uintptr) error {
 	_, _, errno := unix.Syscall6(unix.SYS_PTRACE, uintptr(req), uintptr(tid), addr, data, 0, 0)

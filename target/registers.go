@@ -25,7 +25,7 @@ func (c *regCache) invalidate() {
 	c.gprOK, c.xOK, c.gprDirty, c.xDirty = false, false, false, false
 }
 
-// load reads what is not cached yet. Must run on the tracer thread.
+// load reads what is not cached yet. Must run on the loop.
 func (c *regCache) load(tid int, layout *regs.Layout, ext bool) error {
 	c.set.Layout = layout
 	if !c.gprOK {
@@ -46,7 +46,7 @@ func (c *regCache) load(tid int, layout *regs.Layout, ext bool) error {
 	return nil
 }
 
-// flush writes changed registers back. Must run on the tracer thread.
+// flush writes changed registers back. Must run on the loop.
 func (c *regCache) flush(tid int) error {
 	var errs []error
 	if c.gprDirty {
@@ -66,7 +66,7 @@ func (c *regCache) flush(tid int) error {
 
 // getFPState reads tid's x87, SSE and AVX state into buf in the layout's
 // format: the XSAVE area, or the FXSAVE image on kernels without XSAVE,
-// which have no NT_X86_XSTATE regset. Must run on the tracer thread.
+// which have no NT_X86_XSTATE regset. Must run on the loop.
 func getFPState(tid int, layout *regs.Layout, buf []byte) error {
 	if layout.FXSaveOnly {
 		return ptraceGetFPRegs(tid, buf)
@@ -76,7 +76,7 @@ func getFPState(tid int, layout *regs.Layout, buf []byte) error {
 }
 
 // setFPState writes buf, as getFPState read it, back to tid. Must run on
-// the tracer thread.
+// the loop.
 func setFPState(tid int, layout *regs.Layout, buf []byte) error {
 	if layout.FXSaveOnly {
 		return ptraceSetFPRegs(tid, buf)
@@ -84,7 +84,7 @@ func setFPState(tid int, layout *regs.Layout, buf []byte) error {
 	return ptraceSetXState(tid, buf)
 }
 
-// pc returns the thread's program counter. Must run on the tracer thread.
+// pc returns the thread's program counter. Must run on the loop.
 func (t *Tracer) pc(th *thread) (uint64, error) {
 	if err := th.regs.load(th.tid, t.layout, false); err != nil {
 		return 0, err
@@ -93,7 +93,7 @@ func (t *Tracer) pc(th *thread) (uint64, error) {
 }
 
 // setPC moves the thread's program counter; written back before it runs.
-// Must run on the tracer thread.
+// Must run on the loop.
 func (t *Tracer) setPC(th *thread, pc uint64) error {
 	if err := th.regs.load(th.tid, t.layout, false); err != nil {
 		return err
@@ -107,59 +107,37 @@ func (t *Tracer) setPC(th *thread, pc uint64) error {
 // area when ext is true. The set is the tracer's cache for this stop: it
 // is valid until the next Resume, and a caller that changes it must call
 // SetRegisters.
-func (t *Tracer) Registers(pid, tid int, ext bool) (*regs.Set, error) {
-	var s *regs.Set
-	// Served from the cache on the caller when it holds what is asked.
-	cached := false
-	err := t.th.read(func() error {
-		th, err := t.lookupThread(pid, tid)
-		if err != nil {
-			return err
-		}
-		if c := &th.regs; c.gprOK && (!ext || c.xOK) {
-			s, cached = &c.set, true
-		}
-		return nil
-	})
-	if err != nil || cached {
-		return s, err
+func (c *Ctl) Registers(pid, tid int, ext bool) (*regs.Set, error) {
+	th, err := c.t.lookupThread(pid, tid)
+	if err != nil {
+		return nil, err
 	}
-	err = t.th.do(func() error {
-		th, err := t.lookupThread(pid, tid)
-		if err != nil {
-			return err
-		}
-		if err := th.regs.load(tid, t.layout, ext); err != nil {
-			return err
-		}
-		s = &th.regs.set
-		return nil
-	})
-	return s, err
+	if err := th.regs.load(tid, c.t.layout, ext); err != nil {
+		return nil, err
+	}
+	return &th.regs.set, nil
 }
 
 // SetRegisters makes s the registers of a stopped thread. They are
 // written to the thread before it runs again.
-func (t *Tracer) SetRegisters(pid, tid int, s *regs.Set) error {
-	return t.th.write(func() error {
-		th, err := t.lookupThread(pid, tid)
-		if err != nil {
-			return err
+func (c *Ctl) SetRegisters(pid, tid int, s *regs.Set) error {
+	th, err := c.t.lookupThread(pid, tid)
+	if err != nil {
+		return err
+	}
+	cache := &th.regs
+	if s != &cache.set {
+		// flush chooses the request by the layout (setFPState), which a
+		// cache never loaded has not got yet.
+		cache.set.Layout = c.t.layout
+		cache.set.GPR = s.GPR
+		if s.XSave != nil {
+			cache.set.XSave = append(cache.set.XSave[:0], s.XSave...)
+			cache.xOK, cache.xDirty = true, true
 		}
-		c := &th.regs
-		if s != &c.set {
-			// flush chooses the request by the layout (setFPState),
-			// which a cache never loaded has not got yet.
-			c.set.Layout = t.layout
-			c.set.GPR = s.GPR
-			if s.XSave != nil {
-				c.set.XSave = append(c.set.XSave[:0], s.XSave...)
-				c.xOK, c.xDirty = true, true
-			}
-		} else if c.xOK {
-			c.xDirty = true
-		}
-		c.gprOK, c.gprDirty = true, true
-		return nil
-	})
+	} else if cache.xOK {
+		cache.xDirty = true
+	}
+	cache.gprOK, cache.gprDirty = true, true
+	return nil
 }

@@ -17,7 +17,7 @@ import (
 func TestFXSaveLayout(t *testing.T) {
 	prog := build(t, "basic")
 	layout := regs.FXSaveLayout()
-	tr := NewTracer(layout, testLogger())
+	tr := NewTracer(layout, testLogger()).Ctl()
 	t.Cleanup(func() { tr.Close() })
 	pid, _ := launch(t, tr, prog)
 	t.Cleanup(func() { tr.Kill(pid) })

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -21,37 +22,48 @@ type ProcessReport struct {
 type ThreadReport struct {
 	TID  int
 	Name string // its comm
-	// Running: resumed by the tracer, and not stopped since.
+	// Running: not in a tracing stop.
 	Running bool
 	// State is the kernel's word for what the thread does now, from
 	// /proc: "tracing stop", "sleeping", "running", ...
 	State string
 }
 
-// Report describes the tracer's processes and their threads. It may be
-// called while they run; after Close it returns ErrClosed.
-func (t *Tracer) Report() ([]ProcessReport, error) {
-	var ps []ProcessReport
-	err := t.th.read(func() error {
-		for _, p := range t.procList() {
-			s := ProcessReport{PID: p.pid, Attached: p.attached}
-			for _, tid := range t.threadsOf(p.pid) {
-				s.Threads = append(s.Threads, ThreadReport{TID: tid, Running: t.threads[tid].state == running})
-			}
-			ps = append(ps, s)
-		}
-		return nil
-	})
-	// /proc is read without holding the tracer.
+// Report describes the tracer's processes and their threads, from /proc.
+// Unlike the Ctl's methods it may be called from any goroutine, while the
+// processes run too: it reads what the loop publishes (publish), not the
+// loop's own state, so that a client's monitor info never waits for
+// another client's tracer.
+func (t *Tracer) Report() []ProcessReport {
+	t.pubMu.Lock()
+	ps := slices.Clone(t.pub)
+	t.pubMu.Unlock()
 	for i := range ps {
-		ps[i].Exe, _ = execFile(ps[i].PID)
-		for j := range ps[i].Threads {
-			th := &ps[i].Threads[j]
-			th.Name, _ = threadName(ps[i].PID, th.TID)
-			th.State = kernelThreadState(ps[i].PID, th.TID)
+		p := &ps[i]
+		p.Exe, _ = execFile(p.PID)
+		tids, _ := listTasks(p.PID)
+		for _, tid := range tids {
+			th := ThreadReport{TID: tid, State: kernelThreadState(p.PID, tid)}
+			th.Name, _ = threadName(p.PID, tid)
+			th.Running = th.State != "tracing stop"
+			p.Threads = append(p.Threads, th)
 		}
 	}
-	return ps, err
+	return ps
+}
+
+// publish makes Report see the processes the client sees. Must run on
+// the loop, after every change of which processes those are.
+func (t *Tracer) publish() {
+	var ps []ProcessReport
+	for _, p := range t.procList() {
+		if !p.unreported {
+			ps = append(ps, ProcessReport{PID: p.pid, Attached: p.attached})
+		}
+	}
+	t.pubMu.Lock()
+	t.pub = ps
+	t.pubMu.Unlock()
 }
 
 // kernelThreadState returns the kernel's word for the state of a thread, from

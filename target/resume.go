@@ -24,116 +24,115 @@ type plan struct {
 // on its own, with the breakpoint lifted, so no other thread can run past
 // it (the rule is at the code). If a matched thread already has an event
 // waiting, nothing runs and Wait reports it.
-func (t *Tracer) Resume(actions []Action) error {
-	return t.th.do(func() error {
-		if t.running {
-			return ErrRunning
-		}
-		t.watchAll()
-		var plans []plan
-		for _, th := range t.sortedThreads(func(th *thread) bool { return th.state == stopped && !th.hidden() }) {
-			for _, a := range actions {
-				if a.matches(th.proc.pid, th.tid) {
-					plans = append(plans, plan{th, a})
-					th.proc.forkHeld = false
-					th.rangeStart, th.rangeEnd = 0, 0
-					th.stepped = a.Kind == ActionStep
-					if th.stepped {
-						th.rangeStart, th.rangeEnd = a.RangeStart, a.RangeEnd
-					}
-					break
+func (c *Ctl) Resume(actions []Action) error {
+	t := c.t
+	if t.running {
+		return ErrRunning
+	}
+	t.watchAll()
+	var plans []plan
+	for _, th := range t.sortedThreads(func(th *thread) bool { return th.state == stopped && !th.hidden() }) {
+		for _, a := range actions {
+			if a.matches(th.proc.pid, th.tid) {
+				plans = append(plans, plan{th, a})
+				th.proc.forkHeld = false
+				th.rangeStart, th.rangeEnd = 0, 0
+				th.stepped = a.Kind == ActionStep
+				if th.stepped {
+					th.rangeStart, th.rangeEnd = a.RangeStart, a.RangeEnd
 				}
+				break
 			}
 		}
-		if ev, ok := t.takeQueued(plans); ok {
-			// Nothing runs: the signals the client resumed threads with
-			// wait for their next run, or they would be lost (the
-			// client thinks them delivered).
-			for _, pl := range plans {
-				if pl.act.Signal != 0 {
-					pl.th.deliver, pl.th.deliverInfo = unix.Signal(pl.act.Signal), nil
-				}
+	}
+	if ev, ok := t.takeQueued(plans); ok {
+		// Nothing runs: the signals the client resumed threads with
+		// wait for their next run, or they would be lost (the
+		// client thinks them delivered).
+		for _, pl := range plans {
+			if pl.act.Signal != 0 {
+				pl.th.deliver, pl.th.deliverInfo = unix.Signal(pl.act.Signal), nil
 			}
+		}
+		t.report(ev)
+		return nil
+	}
+	t.runGone()
+	if len(plans) == 0 && t.anyUnstoppable() {
+		// Threads that could not be stopped (waiting for a vfork
+		// child, dying) are still running: their next event ends
+		// this resume, which the loop waits for once this returns.
+		t.running = true
+		return nil
+	}
+	if len(plans) == 0 {
+		if t.opts.NoResumed {
+			t.report(Event{Kind: EventNoResumed})
+			return nil
+		}
+		return ErrNothingToResume
+	}
+	for i := range plans {
+		pl := &plans[i]
+		pc, err := t.pc(pl.th)
+		if errors.Is(err, unix.ESRCH) {
+			// Killed from outside, and already out of its stop: it
+			// runs to its end, which the wait then reports.
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		// When procgdb steps a thread over a breakpoint on its
+		// own: only a thread whose last stop was a hit of that
+		// breakpoint, and whose PC the client has not moved since,
+		// as gdb expects of gdbserver, which never steps over gdb's
+		// breakpoints by itself. gdb and lldb step over a
+		// breakpoint themselves (remove it, step, insert it again),
+		// so this serves clients that resume at a breakpoint they
+		// were just told of. Any other thread resumed at a
+		// breakpoint hits it at once: one whose PC the client moved
+		// onto it (gdb's jump, set $pc, an IDE's "set next
+		// statement"), one stopped there for another reason (with
+		// the others, or by a signal that gdb then sets a
+		// breakpoint at the return of), one the client inserted a
+		// breakpoint under.
+		if !t.stillAtHit(pl.th, pc) {
+			continue
+		}
+		ev, ok, err := t.stepOver(pl.th, t.signalFor(pl))
+		if err != nil {
+			return err
+		}
+		// The client's signal, if any, went with the step.
+		pl.act.Signal = 0
+		if ok && ev.Kind == EventStep && ev.TID == pl.th.tid && t.stillInRange(pl.th) {
+			ok = false // a range step goes on, below
+		}
+		if ok && (ev.Kind != EventStep || ev.TID != pl.th.tid || pl.act.Kind == ActionStep) {
 			t.report(ev)
 			return nil
 		}
-		t.runGone()
-		if len(plans) == 0 && t.anyUnstoppable() {
-			// Threads that could not be stopped (waiting for a vfork
-			// child, dying) are still running: their next event ends
-			// this resume, which the loop waits for once this returns.
-			t.running = true
-			return nil
+		if t.threads[pl.th.tid] != pl.th {
+			pl.th = nil // it exited during the step
 		}
-		if len(plans) == 0 {
-			if t.opts.NoResumed {
-				t.report(Event{Kind: EventNoResumed})
-				return nil
-			}
-			return ErrNothingToResume
+	}
+	if pl, ok := t.loneStep(plans); ok {
+		return t.stepNow(pl)
+	}
+	var errs []error
+	for _, pl := range plans {
+		if pl.th == nil {
+			continue
 		}
-		for i := range plans {
-			pl := &plans[i]
-			pc, err := t.pc(pl.th)
-			if errors.Is(err, unix.ESRCH) {
-				// Killed from outside, and already out of its stop: it
-				// runs to its end, which the wait then reports.
-				continue
-			}
-			if err != nil {
-				return err
-			}
-			// When procgdb steps a thread over a breakpoint on its
-			// own: only a thread whose last stop was a hit of that
-			// breakpoint, and whose PC the client has not moved since,
-			// as gdb expects of gdbserver, which never steps over gdb's
-			// breakpoints by itself. gdb and lldb step over a
-			// breakpoint themselves (remove it, step, insert it again),
-			// so this serves clients that resume at a breakpoint they
-			// were just told of. Any other thread resumed at a
-			// breakpoint hits it at once: one whose PC the client moved
-			// onto it (gdb's jump, set $pc, an IDE's "set next
-			// statement"), one stopped there for another reason (with
-			// the others, or by a signal that gdb then sets a
-			// breakpoint at the return of), one the client inserted a
-			// breakpoint under.
-			if !t.stillAtHit(pl.th, pc) {
-				continue
-			}
-			ev, ok, err := t.stepOver(pl.th, t.signalFor(pl))
-			if err != nil {
-				return err
-			}
-			// The client's signal, if any, went with the step.
-			pl.act.Signal = 0
-			if ok && ev.Kind == EventStep && ev.TID == pl.th.tid && t.stillInRange(pl.th) {
-				ok = false // a range step goes on, below
-			}
-			if ok && (ev.Kind != EventStep || ev.TID != pl.th.tid || pl.act.Kind == ActionStep) {
-				t.report(ev)
-				return nil
-			}
-			if t.threads[pl.th.tid] != pl.th {
-				pl.th = nil // it exited during the step
-			}
+		if err := t.run(pl.th, pl.act.Kind, t.signalFor(&pl)); err != nil {
+			errs = append(errs, err)
 		}
-		if pl, ok := t.loneStep(plans); ok {
-			return t.stepNow(pl)
-		}
-		var errs []error
-		for _, pl := range plans {
-			if pl.th == nil {
-				continue
-			}
-			if err := t.run(pl.th, pl.act.Kind, t.signalFor(&pl)); err != nil {
-				errs = append(errs, err)
-			}
-		}
-		// The loop waits for the threads' statuses once this returns.
-		t.running = true
-		t.settle()
-		return errors.Join(errs...)
-	})
+	}
+	// The loop waits for the threads' statuses once this returns.
+	t.running = true
+	t.settle()
+	return errors.Join(errs...)
 }
 
 // settleTime is how long Resume watches the threads it resumed before it
@@ -148,17 +147,16 @@ const settleTime = 50 * time.Microsecond
 // settle polls, for at most settleTime, for the statuses of the threads
 // just resumed, handling them as the loop would; it yields the CPU
 // between polls, which is where a tracee sharing it runs.
-// Must run on the tracer thread.
+// Must run on the loop.
 func (t *Tracer) settle() {
 	deadline := time.Now().Add(settleTime)
 	for t.running && time.Now().Before(deadline) {
-		var ws unix.WaitStatus
-		tid, err := unix.Wait4(-1, &ws, unix.WALL|wNoThread|unix.WNOHANG, nil)
+		tid, ws, err := waitNoHang()
 		switch {
 		case err != nil && !errors.Is(err, unix.EINTR):
 			return
 		case tid > 0:
-			t.onStatus(tid, ws)
+			t.loopStatus(tid, ws)
 		default:
 			unix.RawSyscall(unix.SYS_SCHED_YIELD, 0, 0, 0)
 		}
@@ -167,7 +165,7 @@ func (t *Tracer) settle() {
 
 // runGone lets gone leaders that wait at their exit event go on to their
 // end, which no client can ask for: they no longer exist for it.
-// Must run on the tracer thread.
+// Must run on the loop.
 func (t *Tracer) runGone() {
 	for _, th := range t.threads {
 		if th.gone && th.state == stopped {
@@ -179,7 +177,7 @@ func (t *Tracer) runGone() {
 }
 
 // anyUnstoppable reports whether a thread is running that cannot be
-// stopped (unstoppable). Must run on the tracer thread.
+// stopped (unstoppable). Must run on the loop.
 func (t *Tracer) anyUnstoppable() bool {
 	for _, th := range t.threads {
 		if th.unstoppable() {
@@ -191,7 +189,7 @@ func (t *Tracer) anyUnstoppable() bool {
 
 // stillAtHit reports whether th stopped at the breakpoint at pc (or was
 // put back on it after a false condition), which is still inserted, and
-// its PC is still pc. Must run on the tracer thread.
+// its PC is still pc. Must run on the loop.
 func (t *Tracer) stillAtHit(th *thread, pc uint64) bool {
 	return pc == th.hitAt && th.proc.bps.Has(pc)
 }
@@ -211,7 +209,7 @@ func (t *Tracer) signalFor(pl *plan) unix.Signal {
 // resumed threads' stops chosen as pick does. A breakpoint hit is dropped
 // when the breakpoint has been removed since, or the client moved the
 // thread's PC: the thread's PC is already back on the instruction, or
-// where the client put it, and it simply runs. Must run on the tracer
+// where the client put it, and it simply runs. Must run on the loop.
 // thread.
 func (t *Tracer) takeQueued(plans []plan) (Event, bool) {
 	if len(t.queue) == 0 {
@@ -255,7 +253,7 @@ func (t *Tracer) takeQueued(plans []plan) (Event, bool) {
 // stepOver moves th past the breakpoint it sits on: the breakpoint is
 // removed, th alone single-steps (delivering sig), and the breakpoint goes
 // back. It returns the event the step ended with, if any.
-// Must run on the tracer thread.
+// Must run on the loop.
 func (t *Tracer) stepOver(th *thread, sig unix.Signal) (ev Event, ok bool, err error) {
 	p := th.proc
 	th.passing = false
@@ -287,7 +285,7 @@ func (t *Tracer) stepOver(th *thread, sig unix.Signal) (ev Event, ok bool, err e
 }
 
 // stillInRange reports whether a thread that has just stepped is still in
-// the range of its range step. Must run on the tracer thread.
+// the range of its range step. Must run on the loop.
 func (t *Tracer) stillInRange(th *thread) bool {
 	pc, err := t.pc(th)
 	return err == nil && th.inRange(pc)
@@ -296,7 +294,7 @@ func (t *Tracer) stillInRange(th *thread) bool {
 // stepAlone single-steps th, delivering sig, while the other threads stay
 // stopped, and waits for the step's end. It returns the event the step
 // ended with; none when th is gone or stopped at its exit.
-// Must run on the tracer thread.
+// Must run on the loop.
 func (t *Tracer) stepAlone(th *thread, sig unix.Signal) (Event, bool, error) {
 	// A signal that passes silently while the instruction is pending
 	// waits, with its siginfo, for the resume after the step.
@@ -349,7 +347,7 @@ func (t *Tracer) stepAlone(th *thread, sig unix.Signal) (Event, bool, error) {
 // going back to its loop and being woken. A step that could wait for
 // something (a system call, or one the kernel restarts when the thread
 // resumes) goes the usual way, so that an interrupt can still reach it.
-// Must run on the tracer thread.
+// Must run on the loop.
 func (t *Tracer) loneStep(plans []plan) (plan, bool) {
 	var lone *plan
 	for i := range plans {
@@ -376,7 +374,7 @@ func (t *Tracer) loneStep(plans []plan) (plan, bool) {
 // anything: its next instruction is no system call (syscall, sysenter,
 // int 0x80, with at most one prefix byte), and it is not in a system
 // call that the kernel restarts when it resumes (rax holds one of the
-// -ERESTART* codes). Must run on the tracer thread.
+// -ERESTART* codes). Must run on the loop.
 func (t *Tracer) quickStep(th *thread) bool {
 	pc, err := t.pc(th)
 	if err != nil {
@@ -410,7 +408,7 @@ const rangeSyncTime = 10 * time.Millisecond
 
 // stepNow single-steps the thread of a lone step, to the end of its range
 // for a range step, and reports how the step ended.
-// Must run on the tracer thread.
+// Must run on the loop.
 func (t *Tracer) stepNow(pl plan) error {
 	th := pl.th
 	start, end := th.rangeStart, th.rangeEnd
@@ -451,7 +449,7 @@ func (t *Tracer) stepNow(pl plan) error {
 }
 
 // kill kills a process and reaps all of its threads.
-// Must run on the tracer thread.
+// Must run on the loop.
 func (t *Tracer) kill(p *process) error {
 	// Fork children the client has not heard of die with their parent.
 	for _, cp := range t.pendingForks(p) {
@@ -506,7 +504,7 @@ func (t *Tracer) kill(p *process) error {
 
 // detach takes the breakpoints out of a stopped process, writes back its
 // registers and lets every thread go, with any signal it still holds.
-// Must run on the tracer thread.
+// Must run on the loop.
 func (t *Tracer) detach(p *process) error {
 	var errs []error
 	if err := p.bps.Clear(); err != nil {

@@ -12,7 +12,7 @@ import (
 
 // stoppedInLoop launches testdata/loop.c and runs it to its first call
 // of hit, where the breakpoint stays.
-func stoppedInLoop(b *testing.B) (tr *Tracer, pid int, hit uint64) {
+func stoppedInLoop(b *testing.B) (tr *Ctl, pid int, hit uint64) {
 	prog := build(b, "loop")
 	tr = newTracer(b)
 	pid, err := tr.Launch(LaunchOptions{Path: prog, Args: []string{prog}})

@@ -48,33 +48,23 @@ type watched struct {
 // SetDebugRegisters says whether the tracer uses the debug registers
 // (the default) or emulates write watchpoints by single-stepping, as
 // above; call it before inserting any hardware point.
-func (t *Tracer) SetDebugRegisters(on bool) {
-	t.th.write(func() error {
-		t.noDebugRegs = !on
-		return nil
-	})
-}
+func (c *Ctl) SetDebugRegisters(on bool) { c.t.noDebugRegs = !on }
 
 // HWSupport reports whether hardware points of kind can be inserted:
 // all of them with the debug registers, write watchpoints only without.
-func (t *Tracer) HWSupport(kind breakpoint.HWKind) bool {
-	var ok bool
-	t.th.read(func() error {
-		ok = !t.noDebugRegs || kind == breakpoint.HWWrite
-		return nil
-	})
-	return ok
+func (c *Ctl) HWSupport(kind breakpoint.HWKind) bool {
+	return !c.t.noDebugRegs || kind == breakpoint.HWWrite
 }
 
 // stepsForWatch reports whether p's threads run one instruction at a
 // time, for the write watchpoints of a tracer without debug registers.
-// Must run on the tracer thread.
+// Must run on the loop.
 func (t *Tracer) stepsForWatch(p *process) bool {
 	return t.noDebugRegs && p.hw.Len() > 0
 }
 
 // watchAll records the watched bytes of every process whose threads are
-// about to step for its watchpoints. Must run on the tracer thread.
+// about to step for its watchpoints. Must run on the loop.
 func (t *Tracer) watchAll() {
 	for _, p := range t.procs {
 		p.watched = p.watched[:0]
@@ -92,7 +82,7 @@ func (t *Tracer) watchAll() {
 
 // unwatchAll forgets the watched bytes once the program has stopped:
 // steps made while it is stopped (the stub's own system calls) compare
-// nothing. Must run on the tracer thread.
+// nothing. Must run on the loop.
 func (t *Tracer) unwatchAll() {
 	for _, p := range t.procs {
 		p.watched = p.watched[:0]
@@ -101,7 +91,7 @@ func (t *Tracer) unwatchAll() {
 
 // softWatchHit returns the write watchpoint whose bytes th's last step
 // changed, and records their new value so that the change is reported
-// once. Must run on the tracer thread.
+// once. Must run on the loop.
 func (t *Tracer) softWatchHit(th *thread) (breakpoint.HWPoint, bool) {
 	p := th.proc
 	for i := range p.watched {
@@ -130,7 +120,7 @@ func (t *Tracer) softWatchHit(th *thread) (breakpoint.HWPoint, bool) {
 }
 
 // stepClaim says whether th's last step wrote the watched bytes of w.
-// Must run on the tracer thread, with th's registers loaded (trap did).
+// Must run on the loop, with th's registers loaded (trap did).
 func (t *Tracer) stepClaim(th *thread, w *watched) writeClaim {
 	if th.stepFrom == 0 {
 		return mayHaveWritten // not known where it stepped from
@@ -232,7 +222,7 @@ func reg64(r x86asm.Reg, next uint64, g *unix.PtraceRegs) (uint64, bool) {
 }
 
 // othersRunning reports whether a thread of th's process other than th
-// is running. Must run on the tracer thread.
+// is running. Must run on the loop.
 func (t *Tracer) othersRunning(th *thread) bool {
 	for _, o := range t.threads {
 		if o != th && o.proc == th.proc && o.state == running {
@@ -245,7 +235,7 @@ func (t *Tracer) othersRunning(th *thread) bool {
 // stepForWatch turns a continue of th into a step over the whole address
 // space when its process's watchpoints are emulated: the thread then
 // steps until an event or a watched change stops it.
-// Must run on the tracer thread.
+// Must run on the loop.
 func (t *Tracer) stepForWatch(th *thread, kind ActionKind) ActionKind {
 	if kind != ActionContinue || !t.stepsForWatch(th.proc) {
 		return kind

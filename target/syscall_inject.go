@@ -26,7 +26,7 @@ var ErrSyscallFailed = errors.New("system call in the process failed")
 // process pid (its main thread when tid is 0) and returns its result. The
 // thread's registers, its signal state and the memory at its PC are
 // restored before Syscall returns, also when it fails.
-func (t *Tracer) Syscall(pid, tid int, nr uint64, args ...uint64) (uint64, error) {
+func (c *Ctl) Syscall(pid, tid int, nr uint64, args ...uint64) (uint64, error) {
 	if len(args) > 6 {
 		return 0, fmt.Errorf("syscall %d: %d arguments: %w", nr, len(args), unix.EINVAL)
 	}
@@ -34,14 +34,10 @@ func (t *Tracer) Syscall(pid, tid int, nr uint64, args ...uint64) (uint64, error
 		tid = pid
 	}
 	var ret uint64
-	err := t.th.do(func() error {
-		th, err := t.lookupThread(pid, tid)
-		if err != nil {
-			return err
-		}
-		ret, err = t.injectSyscall(th, nr, args)
-		return err
-	})
+	th, err := c.t.lookupThread(pid, tid)
+	if err == nil {
+		ret, err = c.t.injectSyscall(th, nr, args)
+	}
 	if err != nil {
 		return 0, fmt.Errorf("syscall %d in %d.%d: %w", nr, pid, tid, err)
 	}
@@ -51,7 +47,7 @@ func (t *Tracer) Syscall(pid, tid int, nr uint64, args ...uint64) (uint64, error
 	return ret, nil
 }
 
-// injectSyscall does Syscall's work. Must run on the tracer thread.
+// injectSyscall does Syscall's work. Must run on the loop.
 func (t *Tracer) injectSyscall(th *thread, nr uint64, args []uint64) (ret uint64, err error) {
 	if th.exitPending {
 		return 0, fmt.Errorf("thread %d is exiting: %w", th.tid, ErrNoThread)
@@ -138,14 +134,14 @@ func (t *Tracer) injectSyscall(th *thread, nr uint64, args []uint64) (ret uint64
 // Mmap maps size bytes of anonymous private memory with protection prot
 // (unix.PROT_*) into process pid, running mmap in thread tid, and returns
 // the address.
-func (t *Tracer) Mmap(pid, tid int, size uint64, prot int) (uint64, error) {
-	return t.Syscall(pid, tid, unix.SYS_MMAP, 0, size, uint64(prot),
+func (c *Ctl) Mmap(pid, tid int, size uint64, prot int) (uint64, error) {
+	return c.Syscall(pid, tid, unix.SYS_MMAP, 0, size, uint64(prot),
 		unix.MAP_PRIVATE|unix.MAP_ANONYMOUS, ^uint64(0), 0)
 }
 
 // Munmap unmaps [addr, addr+size) in process pid, running munmap in
 // thread tid.
-func (t *Tracer) Munmap(pid, tid int, addr, size uint64) error {
-	_, err := t.Syscall(pid, tid, unix.SYS_MUNMAP, addr, size)
+func (c *Ctl) Munmap(pid, tid int, addr, size uint64) error {
+	_, err := c.Syscall(pid, tid, unix.SYS_MUNMAP, addr, size)
 	return err
 }

@@ -35,16 +35,27 @@ func build(t testing.TB, name string, flags ...string) string {
 	return out
 }
 
-func newTracer(t testing.TB) *Tracer {
+// newTracer returns the Ctl of a tracer whose loop will be the test's
+// goroutine (at its first launch or attach), closed when the test ends.
+func newTracer(t testing.TB) *Ctl {
+	t.Helper()
+	_, c := newTracerHandle(t)
+	return c
+}
+
+// newTracerHandle is newTracer that also returns the Tracer, for the
+// test's other goroutines.
+func newTracerHandle(t testing.TB) (*Tracer, *Ctl) {
 	t.Helper()
 	layout, err := regs.HostLayout()
 	require.NoError(t, err)
 	tr := NewTracer(layout, testLogger())
-	t.Cleanup(func() { tr.Close() })
-	return tr
+	c := tr.Ctl()
+	t.Cleanup(func() { c.Close() })
+	return tr, c
 }
 
-func wait(t testing.TB, tr *Tracer) Event {
+func wait(t testing.TB, tr *Ctl) Event {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -55,7 +66,7 @@ func wait(t testing.TB, tr *Tracer) Event {
 
 // symbol returns the run-time address of a function or variable of the
 // program, from its ELF symbols and the load bias the auxv entry shows.
-func symbol(t testing.TB, tr *Tracer, pid int, prog, name string) uint64 {
+func symbol(t testing.TB, tr *Ctl, pid int, prog, name string) uint64 {
 	t.Helper()
 	s, fileEntry := elfSymbol(t, prog, name)
 	auxv, err := tr.Auxv(pid)
@@ -82,7 +93,7 @@ func elfSymbol(t testing.TB, prog, name string) (elf.Symbol, uint64) {
 	return elf.Symbol{}, 0
 }
 
-func launch(t *testing.T, tr *Tracer, prog string, args ...string) (pid int, out *os.File) {
+func launch(t *testing.T, tr *Ctl, prog string, args ...string) (pid int, out *os.File) {
 	t.Helper()
 	out, err := os.Create(filepath.Join(t.TempDir(), "out"))
 	require.NoError(t, err)

@@ -292,21 +292,21 @@ func (db *threadDB) tlsBase(read readFunc, tp, lm uint64) (uint64, error) {
 // TLSAddress returns the address of the thread-local variable at offset
 // in the TLS block of the module whose link_map is at lm, in thread tid of
 // process pid: what gdb asks with qGetTLSAddr.
-func (t *Tracer) TLSAddress(pid, tid int, lm, offset uint64) (uint64, error) {
-	addr, err := t.tlsAddress(pid, tid, lm, offset)
+func (c *Ctl) TLSAddress(pid, tid int, lm, offset uint64) (uint64, error) {
+	addr, err := c.tlsAddress(pid, tid, lm, offset)
 	if err != nil {
 		return 0, fmt.Errorf("TLS of module %#x in thread %d: %w", lm, tid, err)
 	}
 	return addr, nil
 }
 
-func (t *Tracer) tlsAddress(pid, tid int, lm, offset uint64) (uint64, error) {
+func (c *Ctl) tlsAddress(pid, tid int, lm, offset uint64) (uint64, error) {
 	if lm == 0 {
 		// gdb sends 0 for a program that has no link_map yet: a static
 		// one, or before the dynamic linker has run.
 		return 0, errors.New("no link_map: the program is static or its dynamic linker has not run yet")
 	}
-	rs, err := t.Registers(pid, tid, false)
+	rs, err := c.Registers(pid, tid, false)
 	if err != nil {
 		return 0, err
 	}
@@ -314,7 +314,7 @@ func (t *Tracer) tlsAddress(pid, tid int, lm, offset uint64) (uint64, error) {
 	if tp == 0 {
 		return 0, fmt.Errorf("the thread pointer is not set yet: %w", ErrTLSNotAllocated)
 	}
-	_, libs, err := t.Libraries(pid)
+	_, libs, err := c.Libraries(pid)
 	if err != nil {
 		return 0, err
 	}
@@ -322,18 +322,14 @@ func (t *Tracer) tlsAddress(pid, tid int, lm, offset uint64) (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
-	var base uint64
-	err = t.th.read(func() error {
-		p, err := t.lookup(pid)
-		if err != nil {
-			return err
-		}
-		db, err := loadThreadDB(p.mem.ReadAt, syms)
-		if err != nil {
-			return err
-		}
-		base, err = db.tlsBase(p.mem.ReadAt, tp, lm)
-		return err
-	})
+	p, err := c.t.lookup(pid)
+	if err != nil {
+		return 0, err
+	}
+	db, err := loadThreadDB(p.mem.ReadAt, syms)
+	if err != nil {
+		return 0, err
+	}
+	base, err := db.tlsBase(p.mem.ReadAt, tp, lm)
 	return base + offset, err
 }

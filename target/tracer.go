@@ -1,11 +1,12 @@
 package target
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
+	"sync"
+	"sync/atomic"
 
 	"golang.org/x/sys/unix"
 
@@ -13,24 +14,28 @@ import (
 	"procgdb/regs"
 )
 
-// Tracer debugs a set of processes in all-stop mode. All of its state is
-// owned by its tracer thread; the exported methods send work there, so
-// they may be called from any goroutine. Apart from Interrupt and Wait,
-// they are meant to be called while the processes are stopped.
+// Tracer debugs a set of processes in all-stop mode. Its loop, the
+// goroutine that made it with NewTracer, owns all of its state and makes
+// every ptrace request (loop.go says why): that goroutine works through the
+// Tracer's Ctl, and any other goroutine through Do.
 type Tracer struct {
-	th     *tracerThread
-	log    *slog.Logger
-	layout *regs.Layout
-	// stops carries the one event that ends a Resume to Wait.
-	stops chan Event
-	// Park's (park.go): whether the tracer watches its stopped processes
-	// and the ends it saw, owned by the tracer thread, and a wake-up for
-	// Park when one comes.
-	parked  bool
-	ended   []Event
-	endedCh chan struct{}
+	loop    *loop // nil until the first Launch or Attach (start)
+	started atomic.Bool
+	woken   atomic.Bool // Wake was called
+	ctl     Ctl
+	log     *slog.Logger
+	layout  *regs.Layout
 
-	// Owned by the tracer thread.
+	// Owned by the loop.
+	closed bool
+	// reported is the event that ended a Resume, until Wait takes it
+	// (hasReported).
+	reported    Event
+	hasReported bool
+	// Park's (park.go): whether the tracer watches its stopped processes
+	// while no client is connected, and the ends it saw.
+	parked       bool
+	ended        []Event
 	procs        map[int]*process
 	threads      map[int]*thread
 	running      bool                    // resumed, and the stop not yet reported
@@ -44,9 +49,19 @@ type Tracer struct {
 	// (softwatch.go), and no debug register is written.
 	noDebugRegs bool
 
-	// cores serves ThreadCore, with its own lock (core.go).
+	// cores serves ThreadCore (core.go).
 	cores coreCache
+
+	// pub is what Report shows of the processes, published by the loop
+	// (report.go) under pubMu.
+	pubMu sync.Mutex
+	pub   []ProcessReport
 }
+
+// Ctl is a Tracer as its loop uses it: each of its methods must run on
+// the loop (NewTracer's caller, or a function Tracer.Do runs), which is
+// where the only Ctl of a Tracer is handed out.
+type Ctl struct{ t *Tracer }
 
 // process is one debugged process.
 type process struct {
@@ -132,7 +147,7 @@ type thread struct {
 }
 
 // inRange reports whether a range-stepping thread's PC is still in its
-// range. Must run on the tracer thread.
+// range. Must run on the loop.
 func (th *thread) inRange(pc uint64) bool {
 	return th.stepping && pc >= th.rangeStart && pc < th.rangeEnd
 }
@@ -149,12 +164,22 @@ func (th *thread) unstoppable() bool {
 	return th.state == running && (th.dying || th.vforking)
 }
 
-// NewTracer returns a tracer. It starts its own ptrace thread when it
-// first needs it, to launch or attach. layout describes the XSAVE area of
-// this machine (regs.HostLayout); with an FXSAVE layout
-// (regs.FXSaveLayout, as on kernels without XSAVE) the x87 and SSE
-// registers are read and written with PTRACE_GETFPREGS and SETFPREGS.
-// log may be nil.
+// NewTracer returns a tracer, with no process yet. The goroutine that
+// will use it (a client's session, or procgdb's main goroutine) uses its
+// Ctl; the tracer's first Launch or Attach makes that goroutine the
+// tracer's loop: it locks it to its OS thread for the rest of the
+// goroutine's life. Until then the tracer costs no thread, and its Ctl
+// answers as a tracer without processes. Other goroutines reach a started
+// tracer with Do, which runs their function the next time the loop waits:
+// in the waits of a session it serves (WaitInput, Wait, WaitStop) or,
+// between sessions, in Park. Before its goroutine ends, the loop must
+// Close the tracer, or its tracees are left to the kernel: launched ones
+// killed, attached ones detached with their breakpoints in place.
+//
+// layout describes the XSAVE area of this machine (regs.HostLayout); with
+// an FXSAVE layout (regs.FXSaveLayout, as on kernels without XSAVE) the x87
+// and SSE registers are read and written with PTRACE_GETFPREGS and
+// SETFPREGS. log may be nil.
 func NewTracer(layout *regs.Layout, log *slog.Logger) *Tracer {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -162,53 +187,104 @@ func NewTracer(layout *regs.Layout, log *slog.Logger) *Tracer {
 	t := &Tracer{
 		log:     log,
 		layout:  layout,
-		stops:   make(chan Event, 1),
-		endedCh: make(chan struct{}, 1),
 		procs:   make(map[int]*process),
 		threads: make(map[int]*thread),
 		early:   make(map[int]unix.WaitStatus),
 	}
-	t.th = newTracerThread(log, t.waiting, t.loopStatus)
+	t.ctl.t = t
 	return t
+}
+
+// Ctl returns the tracer's Ctl, for the goroutine that uses the tracer
+// (see NewTracer).
+func (t *Tracer) Ctl() *Ctl { return &t.ctl }
+
+// ErrNotStarted is returned by Do for a tracer that never launched or
+// attached, which has no loop to run work.
+var ErrNotStarted = errors.New("tracer not started")
+
+// start makes the calling goroutine the tracer's loop, if no goroutine
+// is yet. Must run on the goroutine that uses the Ctl.
+func (t *Tracer) start() error {
+	if t.loop != nil {
+		return nil
+	}
+	if t.closed {
+		return ErrClosed
+	}
+	l, err := newLoop(t.log)
+	if err != nil {
+		return fmt.Errorf("tracer: %w", err)
+	}
+	t.started.Store(true)
+	t.loop = l
+	return nil
+}
+
+// Started reports whether the tracer has a loop (it launched or
+// attached). It may be called from any goroutine.
+func (t *Tracer) Started() bool { return t.started.Load() }
+
+// Do runs fn on the tracer's loop, with its Ctl, and returns fn's error;
+// ErrNotStarted for a tracer that never started, ErrClosed once it is
+// closed. It must not be called from the loop itself, where it would
+// wait for ever.
+func (t *Tracer) Do(fn func(c *Ctl) error) error {
+	if !t.started.Load() {
+		return ErrNotStarted
+	}
+	return t.loop.do(func() error {
+		if t.closed {
+			return ErrClosed
+		}
+		return fn(&t.ctl)
+	})
 }
 
 // Layout returns the register layout the tracer was made with.
 func (t *Tracer) Layout() *regs.Layout { return t.layout }
 
-// Close kills the processes the tracer launched, detaches from those it
-// attached to, and ends the tracer thread.
+// Close closes a started tracer from any goroutine but its loop's (which
+// calls Ctl.Close): see Ctl.Close. A tracer that never started has
+// nothing to let go.
 func (t *Tracer) Close() error {
-	if !t.th.started.Load() {
-		// No thread, so never a process: nothing to let go.
-		t.th.close()
-		return nil
-	}
-	err := t.th.do(func() error {
-		var errs []error
-		if t.running {
-			errs = append(errs, t.stopAll())
-			t.running = false
-		}
-		for _, p := range t.procList() {
-			if t.procs[p.pid] != p {
-				continue // gone with its parent
-			}
-			if p.attached {
-				errs = append(errs, t.detach(p))
-			} else {
-				errs = append(errs, t.kill(p))
-			}
-		}
-		return errors.Join(errs...)
-	})
-	t.th.close()
-	t.cores.mu.Lock()
-	t.cores.closeAll()
-	t.cores.mu.Unlock()
-	if errors.Is(err, ErrClosed) {
+	err := t.Do(func(c *Ctl) error { return c.Close() })
+	if errors.Is(err, ErrClosed) || errors.Is(err, ErrNotStarted) {
 		return nil
 	}
 	return err
+}
+
+// Close kills the processes the tracer launched and detaches from those
+// it attached to, their breakpoints removed, and ends the loop: later
+// work fails with ErrClosed, and a wait of the loop in progress returns
+// it. The loop's goroutine should end once it returns.
+func (c *Ctl) Close() error {
+	t := c.t
+	if t.closed {
+		return nil
+	}
+	var errs []error
+	if t.running {
+		errs = append(errs, t.stopAll())
+		t.running = false
+	}
+	for _, p := range t.procList() {
+		if t.procs[p.pid] != p {
+			continue // gone with its parent
+		}
+		if p.attached {
+			errs = append(errs, t.detach(p))
+		} else {
+			errs = append(errs, t.kill(p))
+		}
+	}
+	t.closed = true
+	t.cores.closeAll()
+	if t.loop != nil {
+		t.loop.release()
+	}
+	return errors.Join(errs...)
 }
 
 // HeldForks lists the fork and vfork children that were reported to the
@@ -216,16 +292,13 @@ func (t *Tracer) Close() error {
 // it, keep it, detach it) at its next resume; a client that goes away
 // before that leaves the child held, and a parent that waits for it (or,
 // after vfork, cannot run without it) held with it.
-func (t *Tracer) HeldForks() []int {
+func (c *Ctl) HeldForks() []int {
 	var pids []int
-	t.th.read(func() error {
-		for _, p := range t.procList() {
-			if p.forkHeld && !p.unreported {
-				pids = append(pids, p.pid)
-			}
+	for _, p := range c.t.procList() {
+		if p.forkHeld && !p.unreported {
+			pids = append(pids, p.pid)
 		}
-		return nil
-	})
+	}
 	return pids
 }
 
@@ -239,35 +312,27 @@ var ErrNoThread = errors.New("no such thread")
 var ErrRunning = errors.New("process is running")
 
 // Processes lists the PIDs being debugged, ascending.
-func (t *Tracer) Processes() []int {
+func (c *Ctl) Processes() []int {
 	var pids []int
-	t.th.read(func() error {
-		for pid, p := range t.procs {
-			if !p.unreported {
-				pids = append(pids, pid)
-			}
+	for pid, p := range c.t.procs {
+		if !p.unreported {
+			pids = append(pids, pid)
 		}
-		return nil
-	})
+	}
 	slices.Sort(pids)
 	return pids
 }
 
 // Threads lists the threads of process pid, main thread first.
-func (t *Tracer) Threads(pid int) ([]int, error) {
-	var tids []int
-	err := t.th.read(func() error {
-		if p := t.procs[pid]; p == nil || p.unreported {
-			return fmt.Errorf("threads of %d: %w", pid, ErrNoProcess)
-		}
-		tids = t.threadsOf(pid)
-		return nil
-	})
-	return tids, err
+func (c *Ctl) Threads(pid int) ([]int, error) {
+	if p := c.t.procs[pid]; p == nil || p.unreported {
+		return nil, fmt.Errorf("threads of %d: %w", pid, ErrNoProcess)
+	}
+	return c.t.threadsOf(pid), nil
 }
 
 // threadsOf lists a process's threads, leader first then by TID.
-// Must run on the tracer thread.
+// Must run on the loop.
 func (t *Tracer) threadsOf(pid int) []int {
 	var tids []int
 	for tid, th := range t.threads {
@@ -287,7 +352,7 @@ func (t *Tracer) threadsOf(pid int) []int {
 	return tids
 }
 
-// procList returns the processes in PID order. Must run on the tracer
+// procList returns the processes in PID order. Must run on the loop.
 // thread.
 func (t *Tracer) procList() []*process {
 	ps := make([]*process, 0, len(t.procs))
@@ -298,7 +363,7 @@ func (t *Tracer) procList() []*process {
 	return ps
 }
 
-// lookup returns the stopped process pid. Must run on the tracer thread.
+// lookup returns the stopped process pid. Must run on the loop.
 func (t *Tracer) lookup(pid int) (*process, error) {
 	p := t.procs[pid]
 	if p == nil || p.unreported {
@@ -310,7 +375,7 @@ func (t *Tracer) lookup(pid int) (*process, error) {
 	return p, nil
 }
 
-// lookupThread returns a stopped thread. Must run on the tracer thread.
+// lookupThread returns a stopped thread. Must run on the loop.
 func (t *Tracer) lookupThread(pid, tid int) (*thread, error) {
 	th := t.threads[tid]
 	if th == nil || th.hidden() || (pid > 0 && th.proc.pid != pid) {
@@ -324,223 +389,163 @@ func (t *Tracer) lookupThread(pid, tid int) (*thread, error) {
 
 // IsAttached reports whether the tracer attached to pid rather than
 // launching it.
-func (t *Tracer) IsAttached(pid int) bool {
-	var a bool
-	t.th.read(func() error {
-		if p := t.procs[pid]; p != nil {
-			a = p.attached
-		}
-		return nil
-	})
-	return a
+func (c *Ctl) IsAttached(pid int) bool {
+	p := c.t.procs[pid]
+	return p != nil && p.attached
 }
 
 // ReadMemory reads len(dst) bytes at addr in process pid, with the
 // original bytes shown under breakpoints. It returns the number of bytes
 // read from the start of the range: short, with a nil error, where the
 // range runs into unreadable memory; 0 with an error when addr is
-// unreadable. It runs on the caller (process_vm_readv needs no tracer
-// thread).
-func (t *Tracer) ReadMemory(pid int, addr uint64, dst []byte) (int, error) {
-	var n int
-	err := t.th.read(func() error {
-		p, err := t.lookup(pid)
-		if err != nil {
-			return err
-		}
-		n, err = p.mem.read(addr, dst)
-		p.bps.Shadow(addr, dst[:n])
-		return err
-	})
+// unreadable.
+func (c *Ctl) ReadMemory(pid int, addr uint64, dst []byte) (int, error) {
+	p, err := c.t.lookup(pid)
+	if err != nil {
+		return 0, err
+	}
+	n, err := p.mem.read(addr, dst)
+	p.bps.Shadow(addr, dst[:n])
 	return n, err
 }
 
 // WriteMemory writes src at addr in process pid, read-only pages
 // included, keeping breakpoints in place; src itself is not changed.
-func (t *Tracer) WriteMemory(pid int, addr uint64, src []byte) (int, error) {
-	var n int
-	err := t.change(func() error {
-		p, err := t.lookup(pid)
-		if err != nil {
-			return err
-		}
-		buf := src
-		if p.bps.Len() > 0 {
-			buf = slices.Clone(src)
-		}
-		undo := p.bps.PrepareWrite(addr, buf)
-		n, err = p.mem.write(addr, buf)
-		if err != nil {
-			undo()
-		}
-		return err
-	})
+func (c *Ctl) WriteMemory(pid int, addr uint64, src []byte) (int, error) {
+	p, err := c.t.lookup(pid)
+	if err != nil {
+		return 0, err
+	}
+	buf := src
+	if p.bps.Len() > 0 {
+		buf = slices.Clone(src)
+	}
+	undo := p.bps.PrepareWrite(addr, buf)
+	n, err := p.mem.write(addr, buf)
+	if err != nil {
+		undo()
+	}
 	return n, err
 }
 
-// change runs fn, which writes to a stopped process's memory, on the
-// caller (write), and again on the tracer thread if that failed: where the
-// kernel lets only the tracer thread itself write through /proc/PID/mem
-// (proc_mem.force_override=ptrace), writes to code succeed only there.
-// fn must leave the state as it was when it fails.
-func (t *Tracer) change(fn func() error) error {
-	err := t.th.write(fn)
-	if err == nil || errors.Is(err, ErrClosed) || errors.Is(err, ErrRunning) ||
-		errors.Is(err, ErrNoProcess) || errors.Is(err, breakpoint.ErrNotInserted) {
+// InsertBreakpoint inserts a software breakpoint at addr in process pid.
+func (c *Ctl) InsertBreakpoint(pid int, addr uint64) error {
+	p, err := c.t.lookup(pid)
+	if err != nil {
 		return err
 	}
-	return t.th.do(fn)
-}
-
-// InsertBreakpoint inserts a software breakpoint at addr in process pid.
-func (t *Tracer) InsertBreakpoint(pid int, addr uint64) error {
-	return t.change(func() error {
-		p, err := t.lookup(pid)
-		if err != nil {
-			return err
-		}
-		return p.bps.Insert(addr)
-	})
+	return p.bps.Insert(addr)
 }
 
 // RemoveBreakpoint removes the software breakpoint at addr.
-func (t *Tracer) RemoveBreakpoint(pid int, addr uint64) error {
-	return t.change(func() error {
-		p, err := t.lookup(pid)
-		if err != nil {
-			return err
-		}
-		return p.bps.Remove(addr)
-	})
+func (c *Ctl) RemoveBreakpoint(pid int, addr uint64) error {
+	p, err := c.t.lookup(pid)
+	if err != nil {
+		return err
+	}
+	return p.bps.Remove(addr)
 }
 
 // SetPassSignals sets the host signals delivered to the program without
 // stopping it.
-func (t *Tracer) SetPassSignals(sigs []int) {
-	t.th.write(func() error {
-		clear(t.pass[:])
-		for _, s := range sigs {
-			if s > 0 && s < len(t.pass) {
-				t.pass[s] = true
-			}
+func (c *Ctl) SetPassSignals(sigs []int) {
+	t := c.t
+	clear(t.pass[:])
+	for _, s := range sigs {
+		if s > 0 && s < len(t.pass) {
+			t.pass[s] = true
 		}
-		return nil
-	})
+	}
 }
 
 // SetEventOptions sets which optional events are reported from the next
 // resume on.
-func (t *Tracer) SetEventOptions(o EventOptions) {
+func (c *Ctl) SetEventOptions(o EventOptions) {
 	o.Syscalls = slices.Clone(o.Syscalls)
-	t.th.write(func() error { t.opts = o; return nil })
+	c.t.opts = o
 }
 
 // SetThreadOptions sets which events of thread tid of process pid are
 // reported from the next resume on, whatever SetEventOptions says.
-func (t *Tracer) SetThreadOptions(pid, tid int, o ThreadOptions) error {
-	return t.th.write(func() error {
-		th, err := t.lookupThread(pid, tid)
-		if err == nil {
-			th.options = o
-		}
-		return err
-	})
-}
-
-// Wait blocks until the processes stop after Resume, with every thread
-// stopped, or ctx is done.
-func (t *Tracer) Wait(ctx context.Context) (Event, error) {
-	select {
-	case ev := <-t.stops:
-		return ev, nil
-	case <-ctx.Done():
-		return Event{}, ctx.Err()
+func (c *Ctl) SetThreadOptions(pid, tid int, o ThreadOptions) error {
+	th, err := c.t.lookupThread(pid, tid)
+	if err == nil {
+		th.options = o
 	}
+	return err
 }
 
 // Interrupt asks the running processes to stop; Wait then reports
 // EventSignal with SIGINT, unless another event came first.
-func (t *Tracer) Interrupt() error {
-	if !t.th.started.Load() {
-		return nil // no thread, so no process runs
+func (c *Ctl) Interrupt() error {
+	t := c.t
+	if !t.running || t.interrupting {
+		return nil
 	}
-	return t.th.do(func() error {
-		if !t.running || t.interrupting {
-			return nil
-		}
-		t.interrupting = true
-		// Stopping one thread is enough: its stop stops the rest.
-		// Not one that cannot stop (a gone leader, above all, the
-		// thread of the last event when that was its exit).
-		th := t.threads[t.lastTID]
-		if th == nil || th.state != running || th.unstoppable() {
-			for _, c := range t.threads {
-				if c.state == running && !c.newborn && !c.unstoppable() {
-					th = c
-					break
-				}
+	t.interrupting = true
+	// Stopping one thread is enough: its stop stops the rest. Not one
+	// that cannot stop (a gone leader, above all, the thread of the last
+	// event when that was its exit).
+	th := t.threads[t.lastTID]
+	if th == nil || th.state != running || th.unstoppable() {
+		for _, o := range t.threads {
+			if o.state == running && !o.newborn && !o.unstoppable() {
+				th = o
+				break
 			}
 		}
-		if th == nil {
-			return nil
-		}
-		if err := unix.PtraceInterrupt(th.tid); err != nil && !errors.Is(err, unix.ESRCH) {
-			return fmt.Errorf("interrupt %d: %w", th.tid, err)
-		}
+	}
+	if th == nil {
 		return nil
-	})
+	}
+	if err := unix.PtraceInterrupt(th.tid); err != nil && !errors.Is(err, unix.ESRCH) {
+		return fmt.Errorf("interrupt %d: %w", th.tid, err)
+	}
+	return nil
 }
 
 // Kill kills process pid and waits until it is gone.
-func (t *Tracer) Kill(pid int) error {
-	return t.th.do(func() error {
-		p := t.procs[pid]
-		if p == nil {
-			return fmt.Errorf("kill %d: %w", pid, ErrNoProcess)
-		}
-		return t.kill(p)
-	})
+func (c *Ctl) Kill(pid int) error {
+	p := c.t.procs[pid]
+	if p == nil {
+		return fmt.Errorf("kill %d: %w", pid, ErrNoProcess)
+	}
+	return c.t.kill(p)
 }
 
 // Detach removes the breakpoints from process pid and lets it run free.
-func (t *Tracer) Detach(pid int) error {
-	return t.th.do(func() error {
-		p, err := t.lookup(pid)
-		if err != nil {
-			return err
-		}
-		return t.detach(p)
-	})
+func (c *Ctl) Detach(pid int) error {
+	p, err := c.t.lookup(pid)
+	if err != nil {
+		return err
+	}
+	return c.t.detach(p)
 }
 
 // Auxv returns the auxiliary vector of process pid.
-func (t *Tracer) Auxv(pid int) ([]byte, error) { return readAuxv(t.procID(pid)) }
+func (c *Ctl) Auxv(pid int) ([]byte, error) { return readAuxv(c.t.procID(pid)) }
 
 // ExecFile returns the path of the executable of process pid.
-func (t *Tracer) ExecFile(pid int) (string, error) { return execFile(t.procID(pid)) }
+func (c *Ctl) ExecFile(pid int) (string, error) { return execFile(c.t.procID(pid)) }
 
 // procID returns the id under which /proc shows process pid's memory,
 // executable and auxiliary vector: pid itself, or, once its leader is
 // gone (a zombie has none of them), the thread its memory is reached
 // through.
 func (t *Tracer) procID(pid int) int {
-	id := pid
-	t.th.read(func() error {
-		if p := t.procs[pid]; p != nil {
-			id = p.mem.pid
-		}
-		return nil
-	})
-	return id
+	if p := t.procs[pid]; p != nil {
+		return p.mem.pid
+	}
+	return pid
 }
 
 // ThreadInfo returns the name and last CPU of a thread (-1 when unknown).
-func (t *Tracer) ThreadInfo(pid, tid int) (name string, core int, ok bool) {
+func (c *Ctl) ThreadInfo(pid, tid int) (name string, core int, ok bool) {
 	name, ok = threadName(pid, tid)
 	if !ok {
 		return "", 0, false
 	}
-	if core, ok = t.cores.core(pid, tid); !ok {
+	if core, ok = c.t.cores.core(pid, tid); !ok {
 		core = -1
 	}
 	return name, core, true
@@ -548,20 +553,15 @@ func (t *Tracer) ThreadInfo(pid, tid int) (name string, core int, ok bool) {
 
 // Libraries returns the dynamic linker's list of loaded objects: the
 // address of the main program's link_map and the shared objects after it.
-func (t *Tracer) Libraries(pid int) (mainLM uint64, libs []Library, err error) {
-	auxv, err := t.Auxv(pid)
+func (c *Ctl) Libraries(pid int) (mainLM uint64, libs []Library, err error) {
+	auxv, err := c.Auxv(pid)
 	if err != nil {
 		return 0, nil, err
 	}
-	// Memory reads need no ptrace: on the caller.
-	err = t.th.read(func() error {
-		p, err := t.lookup(pid)
-		if err != nil {
-			return err
-		}
+	p, err := c.t.lookup(pid)
+	if err == nil {
 		mainLM, libs, err = readLibraries(p.mem.ReadAt, auxv)
-		return err
-	})
+	}
 	if err != nil {
 		err = fmt.Errorf("libraries of %d: %w", pid, err)
 	}
@@ -572,14 +572,12 @@ func (t *Tracer) Libraries(pid int) (mainLM uint64, libs []Library, err error) {
 const siginfoSize = 128
 
 // Siginfo returns the siginfo_t of the signal thread tid stopped with.
-func (t *Tracer) Siginfo(pid, tid int) ([]byte, error) {
+func (c *Ctl) Siginfo(pid, tid int) ([]byte, error) {
 	var info [siginfoSize]byte
-	err := t.th.do(func() error {
-		if _, err := t.lookupThread(pid, tid); err != nil {
-			return err
-		}
-		return ptraceGetSiginfo(tid, &info)
-	})
+	_, err := c.t.lookupThread(pid, tid)
+	if err == nil {
+		err = ptraceGetSiginfo(tid, &info)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("siginfo of %d: %w", tid, err)
 	}
@@ -590,17 +588,15 @@ func (t *Tracer) Siginfo(pid, tid int) ([]byte, error) {
 // thread tid stopped with. Resumed with that signal, the thread's handler
 // sees the new contents; the kernel makes a new siginfo_t only for a
 // different signal than its si_signo.
-func (t *Tracer) SetSiginfo(pid, tid int, info []byte) error {
+func (c *Ctl) SetSiginfo(pid, tid int, info []byte) error {
 	if len(info) != siginfoSize {
 		return fmt.Errorf("siginfo of %d: %d bytes, want %d: %w", tid, len(info), siginfoSize, unix.EINVAL)
 	}
 	buf := [siginfoSize]byte(info)
-	err := t.th.do(func() error {
-		if _, err := t.lookupThread(pid, tid); err != nil {
-			return err
-		}
-		return ptraceSetSiginfo(tid, &buf)
-	})
+	_, err := c.t.lookupThread(pid, tid)
+	if err == nil {
+		err = ptraceSetSiginfo(tid, &buf)
+	}
 	if err != nil {
 		return fmt.Errorf("set siginfo of %d: %w", tid, err)
 	}
@@ -609,23 +605,17 @@ func (t *Tracer) SetSiginfo(pid, tid int, info []byte) error {
 
 // Running reports whether the processes have been resumed and their stop
 // not yet reported.
-func (t *Tracer) Running() bool {
-	var r bool
-	t.th.read(func() error { r = t.running; return nil })
-	return r
-}
+func (c *Ctl) Running() bool { return c.t.running }
 
 // ClearBreakpoints removes every breakpoint and watchpoint from process
 // pid, as when the client that inserted them goes away.
-func (t *Tracer) ClearBreakpoints(pid int) error {
-	return t.change(func() error {
-		p, err := t.lookup(pid)
-		if err != nil {
-			return err
-		}
-		p.hw.Clear()
-		return p.bps.Clear()
-	})
+func (c *Ctl) ClearBreakpoints(pid int) error {
+	p, err := c.t.lookup(pid)
+	if err != nil {
+		return err
+	}
+	p.hw.Clear()
+	return p.bps.Clear()
 }
 
 // ReadRanges reads several ranges of process pid with as few
@@ -634,22 +624,19 @@ func (t *Tracer) ClearBreakpoints(pid int) error {
 // the original bytes shown under breakpoints. It returns per range how
 // many bytes were read from its start; only a process that is gone or
 // running is an error.
-func (t *Tracer) ReadRanges(pid int, ranges []Range, dst []byte) ([]int, error) {
+func (c *Ctl) ReadRanges(pid int, ranges []Range, dst []byte) ([]int, error) {
+	p, err := c.t.lookup(pid)
+	if err != nil {
+		return nil, err
+	}
 	counts := make([]int, len(ranges))
-	err := t.th.read(func() error {
-		p, err := t.lookup(pid)
-		if err != nil {
-			return err
-		}
-		if err := p.mem.readRanges(ranges, dst, counts); err != nil {
-			return err
-		}
-		off := 0
-		for i, r := range ranges {
-			p.bps.Shadow(r.Addr, dst[off:off+counts[i]])
-			off += r.Len
-		}
-		return nil
-	})
-	return counts, err
+	if err := p.mem.readRanges(ranges, dst, counts); err != nil {
+		return counts, err
+	}
+	off := 0
+	for i, r := range ranges {
+		p.bps.Shadow(r.Addr, dst[off:off+counts[i]])
+		off += r.Len
+	}
+	return counts, nil
 }

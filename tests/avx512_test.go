@@ -129,9 +129,9 @@ func (f *registerFile) RemoveBreakpoint(int, uint64) error           { return er
 func (f *registerFile) Resume([]rsp.ResumeAction) error {
 	return errors.New("a register file does not run")
 }
-func (f *registerFile) Wait(ctx context.Context) (rsp.StopEvent, error) {
+func (f *registerFile) WaitStop(ctx context.Context) (rsp.StopEvent, bool, error) {
 	<-ctx.Done()
-	return rsp.StopEvent{}, ctx.Err()
+	return rsp.StopEvent{}, false, ctx.Err()
 }
 func (f *registerFile) Interrupt() error             { return nil }
 func (f *registerFile) Kill(int) error               { return nil }

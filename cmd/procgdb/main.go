@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"os/signal"
 	"runtime"
@@ -130,12 +129,16 @@ func serve(o options, stderr io.Writer) error {
 		return err
 	}
 	tr := target.NewTracer(layout, log)
+	tt := srv.addTracee(&tracee{tr: tr, stderr: stderr, stdio: stdioMode, wrapper: o.wrapper})
+	// Launching or attaching makes this goroutine the tracer's loop, for
+	// good: it serves every session on this tracer, and closes it.
+	c := tt.c()
 	defer func() {
-		if err := tr.Close(); err != nil {
+		if err := c.Close(); err != nil {
 			log.Warn("clean-up", "err", err)
 		}
+		srv.dropTracee(tt)
 	}()
-	tt := srv.addTracee(&tracee{tr: tr, stderr: stderr, stdio: stdioMode, wrapper: o.wrapper})
 	if !stdioMode && isTerminal(os.Stdin) {
 		// Programs take the terminal; take it back on the way out.
 		defer restoreForeground()
@@ -154,7 +157,7 @@ func serve(o options, stderr io.Writer) error {
 	}
 	// Before any client can ask for a watchpoint.
 	srv.debugRegs = debugRegs()
-	tr.SetDebugRegisters(srv.debugRegs.use)
+	c.SetDebugRegisters(srv.debugRegs.use)
 	srv.comm = o.comm + " (stdin and stdout)"
 	if line := tp.ready(); line != "" {
 		srv.comm = o.comm + " (" + line + ")"
@@ -170,7 +173,6 @@ func serve(o options, stderr io.Writer) error {
 		WireLog:            logs.wire,
 		Monitor:            srv.monitor,
 		TargetXML:          layout.TargetXML(),
-		Attached:           tr.IsAttached,
 		Files:              files,
 		Shell:              shell,
 		NoStartupWithShell: o.noShell,
@@ -179,40 +181,26 @@ func serve(o options, stderr io.Writer) error {
 		Disable:            o.disable,
 	}
 	if o.multi && !o.once && !stdioMode {
-		newTracee := func() *tracee {
-			tr := target.NewTracer(layout, log)
-			tr.SetDebugRegisters(srv.debugRegs.use)
-			return srv.addTracee(&tracee{tr: tr, stderr: stderr, stdio: stdioMode, wrapper: o.wrapper})
-		}
 		maxClients := o.maxClients
 		if maxClients == 0 {
 			maxClients = defaultMaxClients
 		}
-		return serveMulti(ctx, tp, tt, newTracee, maxClients, cfg, srv, stderr)
+		m := &multi{srv: srv, cfg: cfg, layout: layout, stderr: stderr, tp: tp, maxClients: maxClients, wrapper: o.wrapper}
+		return m.serve(ctx)
 	}
 	for {
-		c, who, err := acceptWatching(ctx, tp, tt)
+		a, ok, err := acceptParked(ctx, tp, tt)
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil // asked to stop: the deferred Close cleans up
 			}
 			return err
 		}
-		if c == nil {
+		if !ok {
 			return nil // the processes ended before a client came
 		}
-		fmt.Fprintln(stderr, who)
-		forget := srv.connected(who, tt)
-		// Closing the connection when ctx is done also ends a session
-		// blocked writing to its client.
-		stopClose := context.AfterFunc(ctx, func() { c.Close() })
-		outcome, err := serveSession(ctx, rsp.NewSession(c, tt, cfg), log)
-		stopClose()
-		forget()
-		c.Close()
-		log.Debug("session ended", "outcome", outcome, "err", err)
-		// The next client chooses its own events.
-		tt.SetEventOptions(rsp.EventOptions{})
+		fmt.Fprintln(stderr, a.who)
+		outcome, _ := serveOn(ctx, tt, a, cfg, srv)
 		if ctx.Err() != nil || o.once || stdioMode {
 			return nil
 		}
@@ -224,16 +212,16 @@ func serve(o options, stderr io.Writer) error {
 			case rsp.OutcomeKilled, rsp.OutcomeExited:
 				return nil
 			}
-			if len(tr.Processes()) == 0 {
+			if len(c.Processes()) == 0 {
 				return nil
 			}
 		}
 		// The client left without a word: leave its processes stopped
 		// where they are and clean for the next client, as gdbserver does.
-		if err := quiesce(ctx, tr, log); err != nil {
+		if err := quiesce(ctx, c, log); err != nil {
 			return err
 		}
-		if !o.multi && len(tr.Processes()) == 0 {
+		if !o.multi && len(c.Processes()) == 0 {
 			return nil
 		}
 		fmt.Fprintln(stderr, "Remote side has terminated connection.  procgdb will reopen the connection.")
@@ -243,32 +231,48 @@ func serve(o options, stderr io.Writer) error {
 	}
 }
 
-// quiesce stops a process its client left running and removes the
-// client's breakpoints.
-func quiesce(ctx context.Context, tr *target.Tracer, log *slog.Logger) error {
-	if tr.Running() {
-		if err := tr.Interrupt(); err != nil {
-			return err
-		}
-		wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-		_, err := tr.Wait(wctx)
-		cancel()
+// acceptParked waits for the next client while tt's tracer watches its
+// processes (on this goroutine, the tracer's). It returns no client, and
+// no error, when the last process ended before a client came: a server
+// without --multi has nothing left to serve. A tracer that never started
+// (--multi with no program) just waits for the client.
+func acceptParked(ctx context.Context, tp transport, tt *tracee) (accepted, bool, error) {
+	actx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	next := make(chan accepted, 1)
+	errc := make(chan error, 1)
+	go func() {
+		a, err := tp.accept(actx)
 		if err != nil {
-			return fmt.Errorf("stop the process after the client left: %w", err)
+			errc <- err
+		} else {
+			next <- a
+		}
+		cancel() // ends the park
+	}()
+	if !tt.tr.Started() {
+		select {
+		case a := <-next:
+			return a, true, nil
+		case err := <-errc:
+			return accepted{}, false, err
 		}
 	}
-	var errs []error
-	for _, pid := range tr.Processes() {
-		errs = append(errs, tr.ClearBreakpoints(pid))
+	a, ok, err := parkUntil(ctx, tt, next, actx)
+	if ok {
+		return a, true, nil
 	}
-	// A fork child the client heard of but never decided about would
-	// hold its parent (which waits for it) for ever: let it go, as gdb's
-	// default (detach-on-fork) would have at the next resume.
-	for _, pid := range tr.HeldForks() {
-		log.Info("detaching a fork child the client left undecided", "pid", pid)
-		errs = append(errs, tr.Detach(pid))
+	// The last process ended, or ctx is done: no client now.
+	cancel()
+	select {
+	case a := <-next:
+		a.l.release()
+	case aerr := <-errc:
+		if err == nil && ctx.Err() == nil && !errors.Is(aerr, context.Canceled) {
+			err = aerr
+		}
 	}
-	return errors.Join(errs...)
+	return accepted{}, false, err
 }
 
 // isTerminal reports whether f is a terminal.

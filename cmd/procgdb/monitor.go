@@ -175,10 +175,6 @@ func (s *server) info(out io.Writer) {
 
 	s.mu.Lock()
 	clients := slices.Clone(s.clients)
-	s.tracees = slices.DeleteFunc(s.tracees, func(tt *tracee) bool {
-		_, err := tt.tr.Report()
-		return errors.Is(err, target.ErrClosed)
-	})
 	tracees := slices.Clone(s.tracees)
 	s.mu.Unlock()
 
@@ -187,7 +183,7 @@ func (s *server) info(out io.Writer) {
 		fmt.Fprintf(out, "  %d: %s, for %v\n", i+1, c.who, time.Since(c.since).Round(time.Second))
 	}
 	for _, tt := range tracees {
-		ps, _ := tt.tr.Report()
+		ps := tt.tr.Report()
 		owner := "no client"
 		if i := slices.IndexFunc(clients, func(c *client) bool { return c.tt == tt }); i >= 0 {
 			owner = fmt.Sprintf("client %d", i+1)

@@ -5,13 +5,14 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"runtime/debug"
 	"slices"
 	"strings"
 	"sync"
 	"time"
 
+	"procgdb/regs"
 	"procgdb/rsp"
+	"procgdb/target"
 )
 
 // defaultMaxClients is --max-clients' default: more clients than a small
@@ -19,177 +20,156 @@ import (
 // below the Go runtime's limit of 10,000 threads.
 const defaultMaxClients = 64
 
-// serveMulti serves the clients of an extended-remote server (--multi),
-// each in its own goroutine with its own tracer: one client's processes
-// stop and run independently of another's, and a client that stalls or
-// floods the server holds up nobody else. A client costs a goroutine; its
-// tracer's OS thread starts only when the client launches or attaches
-// (target.NewTracer). At most maxClients are served at once: one more is
-// refused, its connection closed at once, and the refusal logged.
+// multi serves the clients of an extended-remote server (--multi), each on
+// its own goroutine with its own tracer: one client's processes stop and
+// run independently of another's, and a client that stalls or floods the
+// server holds up nobody else. A client costs a goroutine, which holds no
+// thread while it waits for its client; the goroutine becomes its
+// tracer's loop, with an OS thread of its own, when the client first runs
+// or attaches to a program (target.NewTracer). At most maxClients are
+// served at once: one more is refused, its connection closed at once, and
+// the refusal logged.
 //
 // A client that leaves without detaching or killing leaves its processes
-// stopped where they were, its breakpoints removed, with its tracer; the
-// next client to connect takes them over (the longest-waiting tracer
-// first), as gdbserver keeps its processes for its next client. Meanwhile
-// the tracer watches them (watch): one killed from outside is reaped at
-// once, and a tracer left with none is closed. newTracee makes a tracer
-// for a client when none is waiting; first, the tracer of the command
-// line's process (if any), waits for the first client.
+// stopped where they were, its breakpoints removed, with its tracer, whose
+// goroutine then parks (parkUntil): one killed from outside meanwhile is
+// reaped at once, and a tracer left with none is closed. The next client
+// to connect takes such a tracer over (the longest-waiting first), on its
+// goroutine, as gdbserver keeps its processes for its next client.
 //
 // When ctx is done every session ends and every tracer is closed: launched
 // processes are killed, attached ones detached and resumed, with their
 // breakpoints removed.
-func serveMulti(ctx context.Context, tp transport, first *tracee, newTracee func() *tracee, maxClients int, cfg rsp.Config, srv *server, stderr io.Writer) error {
-	log := srv.logs.log
-	var (
-		mu       sync.Mutex
-		idle     []*tracee              // tracers no client serves, oldest first
-		watching = map[*tracee]func(){} // how to end the watch of each idle tracer
-		all      = []*tracee{first}     // every tracer not closed yet
-		clients  int                    // sessions being served
-		wg       sync.WaitGroup
-		refused  refusals
-	)
-	// drop closes a tracer no client will have; mu is held.
-	drop := func(tt *tracee) {
-		all = slices.DeleteFunc(all, func(x *tracee) bool { return x == tt })
-		if err := tt.tr.Close(); err != nil {
-			log.Warn("clean-up", "err", err)
-		}
-		srv.dropTracee(tt)
-	}
-	// wait makes tt wait for the next client, watching its processes;
-	// mu is held.
-	wait := func(tt *tracee) {
-		idle = append(idle, tt)
-		wctx, cancel := context.WithCancel(ctx)
-		done := watch(wctx, tt, func() {
-			mu.Lock()
-			defer mu.Unlock()
-			if i := slices.Index(idle, tt); i >= 0 { // no client took it meanwhile
-				idle = slices.Delete(idle, i, i+1)
-				delete(watching, tt)
-				drop(tt)
-			}
-		})
-		watching[tt] = func() { cancel(); <-done }
-	}
-	// take returns the longest-waiting tracer, its watch over, or nil.
-	take := func() *tracee {
-		mu.Lock()
-		if len(idle) == 0 {
-			mu.Unlock()
-			return nil
-		}
-		tt := idle[0]
-		idle = idle[1:]
-		stop := watching[tt]
-		delete(watching, tt)
-		mu.Unlock()
-		stop() // outside mu, which the watch may be waiting for
-		return tt
-	}
-	mu.Lock()
-	wait(first)
-	mu.Unlock()
-	defer func() {
-		// Sessions end with ctx (their connections are closed too);
-		// then the processes are let go.
-		wg.Wait()
-		for take() != nil {
-		}
-		for _, tt := range all {
-			if err := tt.tr.Close(); err != nil {
-				log.Warn("clean-up", "err", err)
-			}
-		}
-	}()
+type multi struct {
+	srv        *server
+	cfg        rsp.Config
+	layout     *regs.Layout
+	stderr     io.Writer
+	tp         transport
+	maxClients int
+	wrapper    []string
+
+	mu      sync.Mutex
+	idle    []*idleHost // tracers no client serves, oldest first
+	clients int         // sessions being served
+	refused refusals
+	wg      sync.WaitGroup
+}
+
+// idleHost is the goroutine of a tracer that waits for its next client.
+type idleHost struct {
+	next   chan accepted // the client handed to it
+	handed func()        // ends its wait, once next has the client
+}
+
+// serve accepts clients until ctx is done, then waits until every tracer
+// is closed.
+func (m *multi) serve(ctx context.Context) error {
+	defer m.wg.Wait()
+	log := m.srv.logs.log
 	for {
-		c, who, err := tp.accept(ctx)
+		a, err := m.tp.accept(ctx)
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil
 			}
 			return err
 		}
-		mu.Lock()
-		if clients >= maxClients {
-			mu.Unlock()
-			c.Close()
-			refused.note(log, who, maxClients)
+		m.mu.Lock()
+		if m.clients >= m.maxClients {
+			m.mu.Unlock()
+			a.l.release()
+			m.refused.note(log, a.who, m.maxClients)
 			continue
 		}
-		clients++
-		mu.Unlock()
-		tt := take()
-		if tt == nil {
-			tt = newTracee()
-			mu.Lock()
-			all = append(all, tt)
-			mu.Unlock()
+		m.clients++
+		var h *idleHost
+		if len(m.idle) > 0 {
+			h, m.idle = m.idle[0], m.idle[1:]
 		}
-		fmt.Fprintln(stderr, who)
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			forget := srv.connected(who, tt)
-			keep := serveClient(ctx, c, tt, cfg, log)
-			forget()
-			mu.Lock()
-			defer mu.Unlock()
-			clients--
-			if ctx.Err() != nil {
-				return // the deferred clean-up closes every tracer
-			}
-			if keep {
-				wait(tt)
-			} else {
-				drop(tt)
-			}
-			fmt.Fprintln(stderr, "Remote side has terminated connection.  procgdb will reopen the connection.")
-			if line := tp.ready(); line != "" {
-				fmt.Fprintln(stderr, line)
-			}
-		}()
+		m.mu.Unlock()
+		if h != nil {
+			h.next <- a
+			h.handed()
+			continue
+		}
+		m.wg.Add(1)
+		go m.client(ctx, a)
 	}
 }
 
-// serveClient serves one client of a --multi server on its own tracer
-// and reports whether the tracer still holds processes, stopped and clean,
-// for the next client.
-func serveClient(ctx context.Context, c conn, tt *tracee, cfg rsp.Config, log *slog.Logger) bool {
-	// Closing the connection when ctx is done also ends a session that
-	// is blocked writing to its client.
-	stop := context.AfterFunc(ctx, func() { c.Close() })
-	cfg.Attached = tt.tr.IsAttached
-	outcome, err := serveSession(ctx, rsp.NewSession(c, tt, cfg), log)
-	stop()
-	c.Close()
-	log.Debug("session ended", "outcome", outcome, "err", err)
-	if ctx.Err() != nil {
-		return true
-	}
-	// The next client chooses its own events.
-	tt.SetEventOptions(rsp.EventOptions{})
-	if err := quiesce(ctx, tt.tr, log); err != nil {
-		log.Warn("stopping the processes the client left", "err", err)
-		return false
-	}
-	return len(tt.tr.Processes()) > 0
-}
-
-// serveSession runs s.Serve. A panic in it (outside a packet's handler,
-// which Serve recovers itself) is a bug that ends this session as a
-// disconnect rather than procgdb: dying would leave the breakpoints of
-// every client in their processes, which the kernel lets run on.
-func serveSession(ctx context.Context, s *rsp.Session, log *slog.Logger) (out rsp.Outcome, err error) {
+// client serves a, and then every client handed to its tracer, on this
+// goroutine, which is (or becomes) the tracer's loop.
+func (m *multi) client(ctx context.Context, a accepted) {
+	defer m.wg.Done()
+	log := m.srv.logs.log
+	tt := m.srv.addTracee(&tracee{tr: target.NewTracer(m.layout, log), stderr: m.stderr, wrapper: m.wrapper})
+	c := tt.c()
+	c.SetDebugRegisters(m.srv.debugRegs.use)
 	defer func() {
-		if v := recover(); v != nil {
-			log.Error("session panicked", "panic", v, "stack", string(debug.Stack()))
-			out, err = rsp.OutcomeDisconnected, fmt.Errorf("internal error: %v", v)
+		if err := c.Close(); err != nil {
+			log.Warn("clean-up", "err", err)
 		}
+		m.srv.dropTracee(tt)
 	}()
-	return s.Serve(ctx)
+	for {
+		fmt.Fprintln(m.stderr, a.who)
+		serveOn(ctx, tt, a, m.cfg, m.srv)
+		m.mu.Lock()
+		m.clients--
+		m.mu.Unlock()
+		if ctx.Err() != nil {
+			return
+		}
+		// The processes are clean before the line says the client is
+		// gone: tools take it as the end of the session.
+		var err error
+		if tt.tr.Started() {
+			if err = quiesce(ctx, c, log); err != nil {
+				log.Warn("stopping the processes the client left", "err", err)
+			}
+		}
+		fmt.Fprintln(m.stderr, "Remote side has terminated connection.  procgdb will reopen the connection.")
+		if line := m.tp.ready(); line != "" {
+			fmt.Fprintln(m.stderr, line)
+		}
+		if !tt.tr.Started() || err != nil {
+			return // it never had a process, or cannot keep them clean
+		}
+		next, ok := m.wait(ctx, tt)
+		if !ok {
+			return
+		}
+		a = next
+	}
+}
+
+// wait parks tt's tracer until the next client is handed to it, and
+// returns that client; or returns false when its processes have all
+// ended, or ctx is done. Must run on the tracer's goroutine.
+func (m *multi) wait(ctx context.Context, tt *tracee) (accepted, bool) {
+	if len(tt.c().Processes()) == 0 {
+		return accepted{}, false
+	}
+	pctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	h := &idleHost{next: make(chan accepted, 1), handed: cancel}
+	m.mu.Lock()
+	m.idle = append(m.idle, h)
+	m.mu.Unlock()
+	a, ok, err := parkUntil(ctx, tt, h.next, pctx)
+	m.mu.Lock()
+	taken := !slices.Contains(m.idle, h)
+	m.idle = slices.DeleteFunc(m.idle, func(x *idleHost) bool { return x == h })
+	m.mu.Unlock()
+	if !ok && taken && ctx.Err() == nil {
+		// Handed a client as its last process ended: serve it.
+		return <-h.next, true
+	}
+	if err != nil && ctx.Err() == nil {
+		m.srv.logs.log.Warn("watching the processes no client serves", "err", err)
+	}
+	return a, ok
 }
 
 // refusals logs the clients a full server refuses: the first at once,

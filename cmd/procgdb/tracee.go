@@ -19,7 +19,10 @@ import (
 // the protocol's vocabulary (rsp) and the Linux one (target), which do
 // not know each other, and prints gdbserver's line when a process ends.
 type tracee struct {
-	tr     *target.Tracer
+	tr *target.Tracer
+	// link is the connection of the session the tracee serves, whose
+	// bytes end WaitStop.
+	link   *link
 	stderr io.Writer
 	// stdio says the protocol runs on procgdb's stdin and stdout, which
 	// programs must then keep off.
@@ -63,7 +66,7 @@ func (t *tracee) Launch(spec rsp.LaunchSpec) (int, error) {
 	} else if isTerminal(os.Stdin) {
 		lo.Foreground = true
 	}
-	pid, err := t.tr.Launch(lo)
+	pid, err := t.c().Launch(lo)
 	if se, ok := errors.AsType[*target.StartupExitError](err); ok {
 		if se.Signal != 0 {
 			fmt.Fprintf(t.stderr, "During startup program terminated with signal %s.\n", unix.SignalName(se.Signal))
@@ -80,7 +83,7 @@ func (t *tracee) Launch(spec rsp.LaunchSpec) (int, error) {
 
 // Attach attaches to process pid and prints gdbserver's line about it.
 func (t *tracee) Attach(pid int) error {
-	if err := t.tr.Attach(pid); err != nil {
+	if err := t.c().Attach(pid); err != nil {
 		return err
 	}
 	fmt.Fprintf(t.stderr, "Attached; pid = %d\n", pid)
@@ -89,7 +92,7 @@ func (t *tracee) Attach(pid int) error {
 
 // SetEventOptions passes the client's choice of events on.
 func (t *tracee) SetEventOptions(o rsp.EventOptions) {
-	t.tr.SetEventOptions(target.EventOptions{
+	t.c().SetEventOptions(target.EventOptions{
 		Fork:          o.Fork,
 		VFork:         o.VFork,
 		Exec:          o.Exec,
@@ -103,25 +106,25 @@ func (t *tracee) SetEventOptions(o rsp.EventOptions) {
 // SetThreadOptions passes the client's choice of events for one thread
 // on.
 func (t *tracee) SetThreadOptions(id rsp.ThreadID, o rsp.ThreadOptions) error {
-	return t.tr.SetThreadOptions(id.PID, id.TID, target.ThreadOptions{
+	return t.c().SetThreadOptions(id.PID, id.TID, target.ThreadOptions{
 		Clone: o&rsp.ThreadOptionClone != 0,
 		Exit:  o&rsp.ThreadOptionExit != 0,
 	})
 }
 
-func (t *tracee) Processes() []int               { return t.tr.Processes() }
-func (t *tracee) Threads(pid int) ([]int, error) { return t.tr.Threads(pid) }
+func (t *tracee) Processes() []int               { return t.c().Processes() }
+func (t *tracee) Threads(pid int) ([]int, error) { return t.c().Threads(pid) }
 
 func (t *tracee) Registers(id rsp.ThreadID, ext bool) (*regs.Set, error) {
-	return t.tr.Registers(id.PID, id.TID, ext)
+	return t.c().Registers(id.PID, id.TID, ext)
 }
 
 func (t *tracee) SetRegisters(id rsp.ThreadID, s *regs.Set) error {
-	return t.tr.SetRegisters(id.PID, id.TID, s)
+	return t.c().SetRegisters(id.PID, id.TID, s)
 }
 
 func (t *tracee) ReadMemory(pid int, addr uint64, dst []byte) (int, error) {
-	return t.tr.ReadMemory(pid, addr, dst)
+	return t.c().ReadMemory(pid, addr, dst)
 }
 
 // ReadRanges makes the tracee an rsp.RangeReader: lldb's MultiMemRead
@@ -131,28 +134,28 @@ func (t *tracee) ReadRanges(pid int, ranges []rsp.Range, dst []byte) ([]int, err
 	for i, r := range ranges {
 		rs[i] = target.Range{Addr: r.Addr, Len: r.Len}
 	}
-	return t.tr.ReadRanges(pid, rs, dst)
+	return t.c().ReadRanges(pid, rs, dst)
 }
 
 func (t *tracee) WriteMemory(pid int, addr uint64, src []byte) (int, error) {
-	return t.tr.WriteMemory(pid, addr, src)
+	return t.c().WriteMemory(pid, addr, src)
 }
 
 func (t *tracee) InsertBreakpoint(pid int, addr uint64) error {
-	return t.tr.InsertBreakpoint(pid, addr)
+	return t.c().InsertBreakpoint(pid, addr)
 }
 
 func (t *tracee) RemoveBreakpoint(pid int, addr uint64) error {
-	return t.tr.RemoveBreakpoint(pid, addr)
+	return t.c().RemoveBreakpoint(pid, addr)
 }
 
 // SetBreakpointConditions makes the tracee an rsp.CondBreakpointer: the
 // tracer evaluates gdb's conditions itself.
 func (t *tracee) SetBreakpointConditions(pid int, hardware bool, addr uint64, conds [][]byte) error {
 	if hardware {
-		return t.tr.SetHWBreakpointConditions(pid, addr, conds)
+		return t.c().SetHWBreakpointConditions(pid, addr, conds)
 	}
-	return t.tr.SetBreakpointConditions(pid, addr, conds)
+	return t.c().SetBreakpointConditions(pid, addr, conds)
 }
 
 func (t *tracee) Resume(actions []rsp.ResumeAction) error {
@@ -167,24 +170,27 @@ func (t *tracee) Resume(actions []rsp.ResumeAction) error {
 		as[i] = target.Action{Kind: kind, Signal: a.Signal, PID: a.PID, TID: a.TID,
 			RangeStart: a.RangeStart, RangeEnd: a.RangeEnd}
 	}
-	return t.tr.Resume(as)
+	return t.c().Resume(as)
 }
 
-func (t *tracee) Wait(ctx context.Context) (rsp.StopEvent, error) {
-	ev, err := t.tr.Wait(ctx)
-	if err != nil {
-		return rsp.StopEvent{}, err
+// c is the tracer's Ctl: the tracee is used on the tracer's goroutine.
+func (t *tracee) c() *target.Ctl { return t.tr.Ctl() }
+
+func (t *tracee) WaitStop(ctx context.Context) (rsp.StopEvent, bool, error) {
+	ev, stopped, err := t.c().WaitStop(ctx, t.link.input())
+	if err != nil || !stopped {
+		return rsp.StopEvent{}, false, err
 	}
 	kind, ok := stopKinds[ev.Kind]
 	if !ok {
-		return rsp.StopEvent{}, fmt.Errorf("unexpected event %v", ev.Kind)
+		return rsp.StopEvent{}, false, fmt.Errorf("unexpected event %v", ev.Kind)
 	}
 	t.ended(ev)
 	return rsp.StopEvent{
 		Kind: kind, PID: ev.PID, TID: ev.TID, Signal: ev.Signal, ExitCode: ev.ExitCode,
 		ChildPID: ev.ChildPID, ChildTID: ev.ChildTID, ExecPath: ev.ExecPath, Syscall: ev.Syscall,
 		HWKind: hwKinds[ev.HW.Kind], HWAddr: ev.HW.Addr,
-	}, nil
+	}, true, nil
 }
 
 // ended prints gdbserver's line about a process that exited or was
@@ -230,17 +236,17 @@ var hwKinds = map[breakpoint.HWKind]rsp.HWKind{
 // HWSupport asks the tracer, which may not use the debug registers
 // (--no-debug-registers, or traps not delivered).
 func (t *tracee) HWSupport(kind rsp.HWKind) bool {
-	return kind != rsp.HWRead && t.tr.HWSupport(hwPoint(kind, 0, 0).Kind)
+	return kind != rsp.HWRead && t.c().HWSupport(hwPoint(kind, 0, 0).Kind)
 }
 
 func (t *tracee) HWSlots() int { return breakpoint.HWSlots }
 
 func (t *tracee) InsertHWPoint(pid int, kind rsp.HWKind, addr uint64, n int) error {
-	return t.tr.InsertHWPoint(pid, hwPoint(kind, addr, n))
+	return t.c().InsertHWPoint(pid, hwPoint(kind, addr, n))
 }
 
 func (t *tracee) RemoveHWPoint(pid int, kind rsp.HWKind, addr uint64, n int) error {
-	return t.tr.RemoveHWPoint(pid, hwPoint(kind, addr, n))
+	return t.c().RemoveHWPoint(pid, hwPoint(kind, addr, n))
 }
 
 // hwPoint is the inverse of hwKinds, for what HWSupport allows.
@@ -255,16 +261,16 @@ func hwPoint(kind rsp.HWKind, addr uint64, n int) breakpoint.HWPoint {
 	return breakpoint.HWPoint{Kind: k, Addr: addr, Len: n}
 }
 
-func (t *tracee) Interrupt() error       { return t.tr.Interrupt() }
-func (t *tracee) Kill(pid int) error     { return t.tr.Kill(pid) }
-func (t *tracee) Detach(pid int) error   { return t.tr.Detach(pid) }
-func (t *tracee) SetPassSignals(s []int) { t.tr.SetPassSignals(s) }
+func (t *tracee) Interrupt() error       { return t.c().Interrupt() }
+func (t *tracee) Kill(pid int) error     { return t.c().Kill(pid) }
+func (t *tracee) Detach(pid int) error   { return t.c().Detach(pid) }
+func (t *tracee) SetPassSignals(s []int) { t.c().SetPassSignals(s) }
 
-func (t *tracee) Auxv(pid int) ([]byte, error)     { return t.tr.Auxv(pid) }
-func (t *tracee) ExecFile(pid int) (string, error) { return t.tr.ExecFile(pid) }
+func (t *tracee) Auxv(pid int) ([]byte, error)     { return t.c().Auxv(pid) }
+func (t *tracee) ExecFile(pid int) (string, error) { return t.c().ExecFile(pid) }
 
 func (t *tracee) Libraries(pid int) (uint64, []rsp.Library, error) {
-	main, libs, err := t.tr.Libraries(pid)
+	main, libs, err := t.c().Libraries(pid)
 	out := make([]rsp.Library, len(libs))
 	for i, l := range libs {
 		out[i] = rsp.Library{Name: l.Name, LM: l.LM, Addr: l.Addr, LD: l.LD}
@@ -272,22 +278,22 @@ func (t *tracee) Libraries(pid int) (uint64, []rsp.Library, error) {
 	return main, out, err
 }
 
-func (t *tracee) Siginfo(id rsp.ThreadID) ([]byte, error) { return t.tr.Siginfo(id.PID, id.TID) }
+func (t *tracee) Siginfo(id rsp.ThreadID) ([]byte, error) { return t.c().Siginfo(id.PID, id.TID) }
 
 // SetSiginfo makes the tracee an rsp.SiginfoWriter: gdb's writes to
 // $_siginfo reach the program's handler.
 func (t *tracee) SetSiginfo(id rsp.ThreadID, info []byte) error {
-	return t.tr.SetSiginfo(id.PID, id.TID, info)
+	return t.c().SetSiginfo(id.PID, id.TID, info)
 }
 
 // ThreadCore makes the tracee an rsp.CoreReader: the core: of every stop
 // reply costs one pread.
 func (t *tracee) ThreadCore(id rsp.ThreadID) (int, bool) {
-	return t.tr.ThreadCore(id.PID, id.TID)
+	return t.c().ThreadCore(id.PID, id.TID)
 }
 
 func (t *tracee) ThreadInfo(id rsp.ThreadID) (string, int, bool) {
-	return t.tr.ThreadInfo(id.PID, id.TID)
+	return t.c().ThreadInfo(id.PID, id.TID)
 }
 
 var _ rsp.TLSLocator = (*tracee)(nil)
@@ -295,7 +301,7 @@ var _ rsp.TLSLocator = (*tracee)(nil)
 // TLSAddress makes the tracee an rsp.TLSLocator: gdb's thread-local
 // variables (qGetTLSAddr).
 func (t *tracee) TLSAddress(id rsp.ThreadID, offset, lm uint64) (uint64, error) {
-	return t.tr.TLSAddress(id.PID, id.TID, lm, offset)
+	return t.c().TLSAddress(id.PID, id.TID, lm, offset)
 }
 
 var _ rsp.OSDataSource = (*tracee)(nil)

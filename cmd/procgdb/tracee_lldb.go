@@ -13,7 +13,7 @@ var (
 )
 
 func (t *tracee) ProcessInfo(pid int) (rsp.ProcessInfo, error) {
-	st, err := t.tr.Status(pid)
+	st, err := t.c().Status(pid)
 	if err != nil {
 		return rsp.ProcessInfo{}, err
 	}
@@ -21,7 +21,7 @@ func (t *tracee) ProcessInfo(pid int) (rsp.ProcessInfo, error) {
 }
 
 func (t *tracee) MemoryRegions(pid int) ([]rsp.MemoryRegion, error) {
-	ms, err := t.tr.MemoryMap(pid)
+	ms, err := t.c().MemoryMap(pid)
 	if err != nil {
 		return nil, err
 	}
@@ -36,10 +36,10 @@ func (t *tracee) MemoryRegions(pid int) ([]rsp.MemoryRegion, error) {
 	return rs, nil
 }
 
-func (t *tracee) SharedLibraryInfoAddr(pid int) (uint64, error) { return t.tr.DebugSlot(pid) }
+func (t *tracee) SharedLibraryInfoAddr(pid int) (uint64, error) { return t.c().DebugSlot(pid) }
 
 func (t *tracee) Module(pid int, path string) (rsp.ModuleInfo, error) {
-	m, err := t.tr.Module(pid, path)
+	m, err := t.c().Module(pid, path)
 	if err != nil {
 		return rsp.ModuleInfo{}, err
 	}
@@ -47,9 +47,9 @@ func (t *tracee) Module(pid int, path string) (rsp.ModuleInfo, error) {
 }
 
 func (t *tracee) AllocateMemory(id rsp.ThreadID, size uint64, prot int) (uint64, error) {
-	return t.tr.Mmap(id.PID, id.TID, size, prot)
+	return t.c().Mmap(id.PID, id.TID, size, prot)
 }
 
 func (t *tracee) FreeMemory(id rsp.ThreadID, addr, size uint64) error {
-	return t.tr.Munmap(id.PID, id.TID, addr, size)
+	return t.c().Munmap(id.PID, id.TID, addr, size)
 }

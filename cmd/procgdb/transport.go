@@ -6,23 +6,17 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"os"
 	"strconv"
 	"strings"
 	"syscall"
 	"time"
 )
 
-// conn is one client connection.
-type conn interface {
-	io.ReadWriteCloser
-}
-
 // transport hands out client connections.
 type transport interface {
 	// accept waits for the next client and describes it in gdbserver's
 	// words ("Remote debugging from host ADDR, port P").
-	accept(ctx context.Context) (conn, string, error)
+	accept(ctx context.Context) (accepted, error)
 	// ready is the line that says the transport is ready for clients.
 	ready() string
 	// single reports whether there will only ever be one client.
@@ -197,17 +191,27 @@ func (b *acceptBackoff) retry(err error, warn func(string)) bool {
 // reset starts a new run after an accept that worked.
 func (b *acceptBackoff) reset() { b.wait = 0 }
 
-func (t *tcpTransport) accept(ctx context.Context) (conn, string, error) {
+func (t *tcpTransport) accept(ctx context.Context) (accepted, error) {
 	select {
 	case r := <-t.conns:
 		if r.err != nil {
-			return nil, "", r.err
+			return accepted{}, r.err
 		}
 		host, port, _ := net.SplitHostPort(r.c.RemoteAddr().String())
-		return newSockConn(r.c), fmt.Sprintf("Remote debugging from host %s, port %s", host, port), nil
+		return socketClient(r.c, fmt.Sprintf("Remote debugging from host %s, port %s", host, port))
 	case <-ctx.Done():
-		return nil, "", ctx.Err()
+		return accepted{}, ctx.Err()
 	}
+}
+
+// socketClient makes an accepted client of a connected socket.
+func socketClient(c net.Conn, who string) (accepted, error) {
+	l, err := newSocketLink(c)
+	if err != nil {
+		c.Close()
+		return accepted{}, err
+	}
+	return accepted{l: l, who: who}, nil
 }
 
 func (t *tcpTransport) ready() string { return fmt.Sprintf("Listening on port %d", t.port) }
@@ -251,7 +255,7 @@ func listenUnix(path string, warn func(string)) (transport, error) {
 	return &unixTransport{path: path, l: l, warn: warn}, nil
 }
 
-func (t *unixTransport) accept(ctx context.Context) (conn, string, error) {
+func (t *unixTransport) accept(ctx context.Context) (accepted, error) {
 	stop := context.AfterFunc(ctx, func() { t.l.Close() })
 	defer stop()
 	var b acceptBackoff
@@ -263,9 +267,9 @@ func (t *unixTransport) accept(ctx context.Context) (conn, string, error) {
 		if ctx.Err() != nil {
 			err = ctx.Err()
 		}
-		return nil, "", err
+		return accepted{}, err
 	}
-	return newSockConn(c), "Remote debugging from unix socket " + t.path, nil
+	return socketClient(c, "Remote debugging from unix socket "+t.path)
 }
 
 func (t *unixTransport) ready() string { return "Listening on unix socket " + t.path }
@@ -282,18 +286,16 @@ func (t *unixTransport) close() error {
 // the program that started procgdb.
 type stdioTransport struct{ used bool }
 
-type stdio struct{}
-
-func (stdio) Read(p []byte) (int, error)  { return os.Stdin.Read(p) }
-func (stdio) Write(p []byte) (int, error) { return os.Stdout.Write(p) }
-func (stdio) Close() error                { return os.Stdin.Close() }
-
-func (t *stdioTransport) accept(ctx context.Context) (conn, string, error) {
+func (t *stdioTransport) accept(ctx context.Context) (accepted, error) {
 	if t.used {
-		return nil, "", io.EOF
+		return accepted{}, io.EOF
 	}
 	t.used = true
-	return stdio{}, "Remote debugging using stdio", nil
+	l, err := newStdioLink()
+	if err != nil {
+		return accepted{}, err
+	}
+	return accepted{l: l, who: "Remote debugging using stdio"}, nil
 }
 
 func (t *stdioTransport) ready() string { return "" }

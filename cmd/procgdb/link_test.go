@@ -12,9 +12,9 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// sockPair returns a sockConn and the other end of a loopback TCP
+// sockPair returns a link and the other end of a loopback TCP
 // connection.
-func sockPair(t *testing.T) (conn, net.Conn) {
+func sockPair(t *testing.T) (*link, net.Conn) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	defer l.Close()
@@ -23,15 +23,15 @@ func sockPair(t *testing.T) (conn, net.Conn) {
 	t.Cleanup(func() { other.Close() })
 	c, err := l.Accept()
 	require.NoError(t, err)
-	sc := newSockConn(c)
-	require.IsType(t, &sockConn{}, sc)
-	t.Cleanup(func() { sc.Close() })
+	sc, err := newSocketLink(c)
+	require.NoError(t, err)
+	t.Cleanup(func() { sc.release() })
 	return sc, other
 }
 
 // A write far larger than the socket's buffers goes through whole, waiting
 // for room when the raw write says EAGAIN; reads see it all, then EOF.
-func TestSockConnBulkAndEOF(t *testing.T) {
+func TestLinkBulkAndEOF(t *testing.T) {
 	sc, other := sockPair(t)
 	data := bytes.Repeat([]byte("0123456789abcdef"), 1<<18) // 4 MiB
 	got := make(chan []byte)
@@ -42,7 +42,7 @@ func TestSockConnBulkAndEOF(t *testing.T) {
 	n, err := sc.Write(data)
 	require.NoError(t, err)
 	require.Equal(t, len(data), n)
-	require.NoError(t, sc.(*sockConn).Conn.(*net.TCPConn).CloseWrite())
+	require.NoError(t, sc.closer.(*net.TCPConn).CloseWrite())
 	require.Equal(t, data, <-got)
 
 	_, err = other.Write([]byte("$g#67"))
@@ -56,14 +56,15 @@ func TestSockConnBulkAndEOF(t *testing.T) {
 	require.ErrorIs(t, err, io.EOF)
 }
 
-// Deadlines still end a read that waits, and Close ends one too.
-func TestSockConnDeadlineAndClose(t *testing.T) {
+// Deadlines end a read that waits in Go's poller (no tracer yet), and
+// Close ends one too.
+func TestLinkDeadlineAndClose(t *testing.T) {
 	sc, _ := sockPair(t)
-	require.NoError(t, sc.(*sockConn).SetReadDeadline(time.Now().Add(10*time.Millisecond)))
+	require.NoError(t, sc.SetReadDeadline(time.Now().Add(10*time.Millisecond)))
 	_, err := sc.Read(make([]byte, 8))
 	require.ErrorIs(t, err, os.ErrDeadlineExceeded)
 
-	require.NoError(t, sc.(*sockConn).SetReadDeadline(time.Time{}))
+	require.NoError(t, sc.SetReadDeadline(time.Time{}))
 	done := make(chan error)
 	go func() {
 		_, err := sc.Read(make([]byte, 8))
