@@ -180,30 +180,32 @@ func (l *link) wait(write bool) error {
 }
 
 // SetReadDeadline and SetWriteDeadline bound the waits of reads and
-// writes (rsp's deadlines).
+// writes (rsp's deadlines; every write sets one).
 func (l *link) SetReadDeadline(t time.Time) error {
 	l.mu.Lock()
 	l.rdl = t
 	l.mu.Unlock()
-	return l.setPollerDeadline(l.rraw, t, true)
+	return l.setPollerDeadline(t, true)
 }
 
 func (l *link) SetWriteDeadline(t time.Time) error {
 	l.mu.Lock()
 	l.wdl = t
 	l.mu.Unlock()
-	return l.setPollerDeadline(l.wwraw, t, false)
+	return l.setPollerDeadline(t, false)
 }
 
-// setPollerDeadline gives the poller's waits the same deadline.
-func (l *link) setPollerDeadline(raw syscall.RawConn, t time.Time, read bool) error {
+// setPollerDeadline gives the poller's waits the same deadline, while
+// they are the poller's: the tracer's loop takes the deadline from the
+// link, and a poller deadline costs a runtime timer for each packet.
+func (l *link) setPollerDeadline(t time.Time, read bool) error {
 	type deadliner interface {
 		SetReadDeadline(time.Time) error
 		SetWriteDeadline(time.Time) error
 	}
 	d, ok := l.closer.(deadliner)
 	switch {
-	case !ok:
+	case !ok || l.tr != nil && l.tr.Started():
 		return nil
 	case read:
 		return d.SetReadDeadline(t)

@@ -38,25 +38,38 @@ func benchSession(b *testing.B, mib int) (*rsp.Client, string) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	tr := target.NewTracer(layout, nil)
-	b.Cleanup(func() { tr.Close() })
-	tt := &tracee{tr: tr, stderr: io.Discard}
-	if _, err := tt.Launch(rsp.LaunchSpec{Program: prog, Args: []string{fmt.Sprint(mib), "1", "1000000000"}}); err != nil {
-		b.Fatal(err)
-	}
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { l.Close() })
+	// The goroutine that launches is the tracer's loop: it serves the
+	// session, and closes the tracer when the session ends.
+	launched := make(chan error, 1)
 	go func() {
+		tt := &tracee{tr: target.NewTracer(layout, nil), stderr: io.Discard}
+		defer tt.c().Close()
+		_, err := tt.Launch(rsp.LaunchSpec{Program: prog, Args: []string{fmt.Sprint(mib), "1", "1000000000"}})
+		launched <- err
+		if err != nil {
+			return
+		}
 		c, err := l.Accept()
 		if err != nil {
 			return
 		}
-		defer c.Close()
-		rsp.NewSession(c, tt, rsp.Config{TargetXML: layout.TargetXML()}).Serve(context.Background())
+		lk, err := newSocketLink(c)
+		if err != nil {
+			return
+		}
+		defer lk.release()
+		lk.use(tt.tr)
+		tt.link = lk
+		rsp.NewSession(lk, tt, rsp.Config{TargetXML: layout.TargetXML()}).Serve(context.Background())
 	}()
+	if err := <-launched; err != nil {
+		b.Fatal(err)
+	}
 	c, err := rsp.Dial(context.Background(), "tcp", l.Addr().String())
 	if err != nil {
 		b.Fatal(err)
