@@ -11,7 +11,6 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"runtime"
 	"runtime/debug"
 	"strings"
 	"syscall"
@@ -25,14 +24,6 @@ import (
 )
 
 func main() {
-	// procgdb's work is a ping-pong of packets and ptrace requests. With
-	// more than one P, each hand-off between its goroutines wakes an idle
-	// thread that spins looking for work, which about doubles the CPU a
-	// small packet costs (BENCHMARKS.md); one P serves it best. GOMAXPROCS
-	// in the environment still decides.
-	if os.Getenv("GOMAXPROCS") == "" {
-		runtime.GOMAXPROCS(1)
-	}
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 
