@@ -7,6 +7,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"procgdb/agentexpr"
+	"procgdb/inferior"
 )
 
 // regs is a thread whose register 0 holds 10.
@@ -81,7 +82,7 @@ func TestTableConditions(t *testing.T) {
 	require.Empty(t, child.Conditions(0x1001), "a breakpoint removed loses its conditions")
 
 	var hw HWTable
-	exec := HWPoint{Kind: HWExec, Addr: 0x1001, Len: 1}
+	exec := inferior.HWPoint{Kind: inferior.HWExec, Addr: 0x1001, Len: 1}
 	require.ErrorIs(t, hw.SetConditions(0x1001, cond), ErrNotSet)
 	require.NoError(t, hw.Insert(exec))
 	require.NoError(t, hw.Insert(exec))

@@ -7,6 +7,7 @@ import (
 	"slices"
 
 	"procgdb/agentexpr"
+	"procgdb/inferior"
 )
 
 // Hardware breakpoints and watchpoints use the x86 debug registers: four
@@ -19,29 +20,6 @@ import (
 
 // HWSlots is the number of debug address registers.
 const HWSlots = 4
-
-// HWKind says what a hardware breakpoint or watchpoint traps on.
-type HWKind int
-
-// Hardware breakpoint and watchpoint kinds. x86 has no watchpoint for
-// reads alone.
-const (
-	HWExec   HWKind = iota // executing the instruction at the address
-	HWWrite                // writing the watched bytes
-	HWAccess               // reading or writing them
-)
-
-func (k HWKind) String() string {
-	switch k {
-	case HWExec:
-		return "hardware breakpoint"
-	case HWWrite:
-		return "write watchpoint"
-	case HWAccess:
-		return "access watchpoint"
-	}
-	return fmt.Sprintf("HWKind(%d)", int(k))
-}
 
 // ErrNoSlots reports a hardware breakpoint or watchpoint that does not fit
 // in the debug registers left free.
@@ -56,19 +34,11 @@ const hwTop = 1<<47 - 4096
 // that is not there.
 var ErrNotSet = errors.New("no such hardware breakpoint or watchpoint")
 
-// HWPoint is one hardware breakpoint or watchpoint as the client asked
-// for it: a kind and a range of any length and alignment.
-type HWPoint struct {
-	Kind HWKind
-	Addr uint64
-	Len  int
-}
-
 // hwSlot is one debug address register in use.
 type hwSlot struct {
 	addr  uint64
 	size  int // 1, 2, 4 or 8, and addr is a multiple of it
-	kind  HWKind
+	kind  inferior.HWKind
 	point int // index in HWTable.points
 }
 
@@ -76,7 +46,7 @@ type hwSlot struct {
 // debug registers they take follow from them (slots). The zero value is
 // an empty table.
 type HWTable struct {
-	points []HWPoint
+	points []inferior.HWPoint
 	gen    uint64
 	// conds are the conditions of conditional hardware breakpoints
 	// (cond.go), by address.
@@ -111,18 +81,18 @@ func pieces(addr uint64, n int) []hwSlot {
 	return ps
 }
 
-// Insert adds a hardware breakpoint (HWExec, one byte) or a watchpoint
+// Insert adds a hardware breakpoint (inferior.HWExec, one byte) or a watchpoint
 // over [addr, addr+n), which takes as many debug registers as aligned
 // pieces cover it. The same point inserted twice counts twice: each
 // insertion takes registers and needs its own Remove.
-func (t *HWTable) Insert(p HWPoint) error {
+func (t *HWTable) Insert(p inferior.HWPoint) error {
 	if p.Len <= 0 || p.Addr+uint64(p.Len)-1 < p.Addr {
 		return fmt.Errorf("%v at %#x, %d bytes: bad length", p.Kind, p.Addr, p.Len)
 	}
 	if p.Addr+uint64(p.Len) > hwTop {
 		return fmt.Errorf("%v at %#x: not a user-space address", p.Kind, p.Addr)
 	}
-	if p.Kind == HWExec && p.Len != 1 {
+	if p.Kind == inferior.HWExec && p.Len != 1 {
 		return fmt.Errorf("%v at %#x: length %d, not 1", p.Kind, p.Addr, p.Len)
 	}
 	if t.Used()+len(pieces(p.Addr, p.Len)) > HWSlots {
@@ -134,14 +104,14 @@ func (t *HWTable) Insert(p HWPoint) error {
 }
 
 // Remove removes a point that Insert added, freeing its registers.
-func (t *HWTable) Remove(p HWPoint) error {
+func (t *HWTable) Remove(p inferior.HWPoint) error {
 	i := slices.Index(t.points, p)
 	if i < 0 {
 		return fmt.Errorf("%v at %#x, %d bytes: %w", p.Kind, p.Addr, p.Len, ErrNotSet)
 	}
 	t.points = slices.Delete(t.points, i, i+1)
 	t.gen++
-	if p.Kind == HWExec && !t.Has(p) {
+	if p.Kind == inferior.HWExec && !t.Has(p) {
 		delete(t.conds, p.Addr)
 	}
 	return nil
@@ -160,7 +130,7 @@ func (t *HWTable) Clear() {
 // counts only when Holds says so. No conditions make it unconditional
 // again.
 func (t *HWTable) SetConditions(addr uint64, conds []*agentexpr.Program) error {
-	if !t.Has(HWPoint{Kind: HWExec, Addr: addr, Len: 1}) {
+	if !t.Has(inferior.HWPoint{Kind: inferior.HWExec, Addr: addr, Len: 1}) {
 		return fmt.Errorf("conditions at %#x: %w", addr, ErrNotSet)
 	}
 	t.conds.set(addr, conds)
@@ -172,11 +142,11 @@ func (t *HWTable) SetConditions(addr uint64, conds []*agentexpr.Program) error {
 func (t *HWTable) Conditions(addr uint64) []*agentexpr.Program { return t.conds[addr] }
 
 // Has reports whether p is in the table.
-func (t *HWTable) Has(p HWPoint) bool { return slices.Contains(t.points, p) }
+func (t *HWTable) Has(p inferior.HWPoint) bool { return slices.Contains(t.points, p) }
 
 // HasExec reports whether the table holds a hardware breakpoint.
 func (t *HWTable) HasExec() bool {
-	return slices.ContainsFunc(t.points, func(p HWPoint) bool { return p.Kind == HWExec })
+	return slices.ContainsFunc(t.points, func(p inferior.HWPoint) bool { return p.Kind == inferior.HWExec })
 }
 
 // Used returns the number of debug registers the points take: Registers
@@ -185,7 +155,7 @@ func (t *HWTable) Used() int { return len(t.slots()) }
 
 // Points returns the points, in the order they were inserted. The slice
 // is the table's: valid until the table changes.
-func (t *HWTable) Points() []HWPoint { return t.points }
+func (t *HWTable) Points() []inferior.HWPoint { return t.points }
 
 // Len returns the number of points.
 func (t *HWTable) Len() int { return len(t.points) }
@@ -219,9 +189,9 @@ func (t *HWTable) Registers() (addrs [HWSlots]uint64, dr7 uint64) {
 		addrs[i] = s.addr
 		var rw uint64
 		switch s.kind {
-		case HWWrite:
+		case inferior.HWWrite:
 			rw = 0b01
-		case HWAccess:
+		case inferior.HWAccess:
 			rw = 0b11
 		}
 		var ln uint64
@@ -233,7 +203,7 @@ func (t *HWTable) Registers() (addrs [HWSlots]uint64, dr7 uint64) {
 		case 8:
 			ln = 0b10
 		}
-		if s.kind == HWExec {
+		if s.kind == inferior.HWExec {
 			ln = 0 // instruction breakpoints always say one byte
 		}
 		dr7 |= 1 << (2 * i)
@@ -247,14 +217,14 @@ func (t *HWTable) Registers() (addrs [HWSlots]uint64, dr7 uint64) {
 // bits 0-3 say which registers' conditions were met) belongs to. With
 // several, a watchpoint is preferred to a breakpoint, since the
 // instruction that tripped it has already run.
-func (t *HWTable) Hit(dr6 uint64) (HWPoint, bool) {
-	found, ok := HWPoint{}, false
+func (t *HWTable) Hit(dr6 uint64) (inferior.HWPoint, bool) {
+	found, ok := inferior.HWPoint{}, false
 	for i, s := range t.slots() {
 		if dr6&(1<<i) == 0 {
 			continue
 		}
 		p := t.points[s.point]
-		if !ok || found.Kind == HWExec && p.Kind != HWExec {
+		if !ok || found.Kind == inferior.HWExec && p.Kind != inferior.HWExec {
 			found, ok = p, true
 		}
 	}

@@ -4,6 +4,8 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"procgdb/inferior"
 )
 
 func TestHWPieces(t *testing.T) {
@@ -26,9 +28,9 @@ func TestHWPieces(t *testing.T) {
 func TestHWTableRegisters(t *testing.T) {
 	var tb HWTable
 	require.Zero(t, tb.Gen())
-	require.NoError(t, tb.Insert(HWPoint{HWWrite, 0x601040, 4}))
-	require.NoError(t, tb.Insert(HWPoint{HWExec, 0x401136, 1}))
-	require.NoError(t, tb.Insert(HWPoint{HWAccess, 0x601048, 8}))
+	require.NoError(t, tb.Insert(inferior.HWPoint{Kind: inferior.HWWrite, Addr: 0x601040, Len: 4}))
+	require.NoError(t, tb.Insert(inferior.HWPoint{Kind: inferior.HWExec, Addr: 0x401136, Len: 1}))
+	require.NoError(t, tb.Insert(inferior.HWPoint{Kind: inferior.HWAccess, Addr: 0x601048, Len: 8}))
 	addrs, dr7 := tb.Registers()
 	require.Equal(t, [HWSlots]uint64{0x601040, 0x401136, 0x601048, 0}, addrs)
 	// DR0: enabled, write, 4 bytes; DR1: enabled, execute, 1 byte;
@@ -41,28 +43,28 @@ func TestHWTableRegisters(t *testing.T) {
 
 	// An unaligned watch takes several registers; one too many fails and
 	// changes nothing.
-	require.ErrorIs(t, tb.Insert(HWPoint{HWWrite, 0x601051, 2}), ErrNoSlots)
+	require.ErrorIs(t, tb.Insert(inferior.HWPoint{Kind: inferior.HWWrite, Addr: 0x601051, Len: 2}), ErrNoSlots)
 	require.Equal(t, 3, tb.Len())
 	require.Equal(t, uint64(3), tb.Gen())
 
 	p, ok := tb.Hit(1 << 2)
 	require.True(t, ok)
-	require.Equal(t, HWPoint{HWAccess, 0x601048, 8}, p)
+	require.Equal(t, inferior.HWPoint{Kind: inferior.HWAccess, Addr: 0x601048, Len: 8}, p)
 	p, ok = tb.Hit(1<<1 | 1<<0)
 	require.True(t, ok)
-	require.Equal(t, HWPoint{HWWrite, 0x601040, 4}, p, "a watchpoint before a breakpoint")
+	require.Equal(t, inferior.HWPoint{Kind: inferior.HWWrite, Addr: 0x601040, Len: 4}, p, "a watchpoint before a breakpoint")
 	_, ok = tb.Hit(1 << 14) // single-step only
 	require.False(t, ok)
 
 	// Removing the first renumbers the rest.
-	require.NoError(t, tb.Remove(HWPoint{HWWrite, 0x601040, 4}))
-	require.ErrorIs(t, tb.Remove(HWPoint{HWWrite, 0x601040, 4}), ErrNotSet)
+	require.NoError(t, tb.Remove(inferior.HWPoint{Kind: inferior.HWWrite, Addr: 0x601040, Len: 4}))
+	require.ErrorIs(t, tb.Remove(inferior.HWPoint{Kind: inferior.HWWrite, Addr: 0x601040, Len: 4}), ErrNotSet)
 	addrs, dr7 = tb.Registers()
 	require.Equal(t, [HWSlots]uint64{0x401136, 0x601048, 0, 0}, addrs)
 	require.Equal(t, uint64(1|1<<2)|0b11<<20|0b10<<22, dr7)
 	p, ok = tb.Hit(1 << 1)
 	require.True(t, ok)
-	require.Equal(t, HWPoint{HWAccess, 0x601048, 8}, p)
+	require.Equal(t, inferior.HWPoint{Kind: inferior.HWAccess, Addr: 0x601048, Len: 8}, p)
 
 	c := tb.Clone()
 	require.NotEqual(t, tb.Gen(), c.Gen(), "a fork child's threads need writing")
@@ -75,10 +77,10 @@ func TestHWTableRegisters(t *testing.T) {
 
 func TestHWTableRejects(t *testing.T) {
 	var tb HWTable
-	require.Error(t, tb.Insert(HWPoint{HWExec, 0x1000, 2}))
-	require.Error(t, tb.Insert(HWPoint{HWWrite, 0x1000, 0}))
-	require.Error(t, tb.Insert(HWPoint{HWWrite, ^uint64(0), 2}))
-	require.Error(t, tb.Insert(HWPoint{HWWrite, 0xffffffffff600000, 8}), "kernel address")
-	require.ErrorIs(t, tb.Insert(HWPoint{HWWrite, 0x1001, 40}), ErrNoSlots)
+	require.Error(t, tb.Insert(inferior.HWPoint{Kind: inferior.HWExec, Addr: 0x1000, Len: 2}))
+	require.Error(t, tb.Insert(inferior.HWPoint{Kind: inferior.HWWrite, Addr: 0x1000, Len: 0}))
+	require.Error(t, tb.Insert(inferior.HWPoint{Kind: inferior.HWWrite, Addr: ^uint64(0), Len: 2}))
+	require.Error(t, tb.Insert(inferior.HWPoint{Kind: inferior.HWWrite, Addr: 0xffffffffff600000, Len: 8}), "kernel address")
+	require.ErrorIs(t, tb.Insert(inferior.HWPoint{Kind: inferior.HWWrite, Addr: 0x1001, Len: 40}), ErrNoSlots)
 	require.Zero(t, tb.Gen())
 }

@@ -3,6 +3,8 @@ package rsp
 import (
 	"bytes"
 	"fmt"
+
+	"procgdb/inferior"
 )
 
 // Breakpoint packets, per the manual's "Packets" section:
@@ -191,7 +193,7 @@ func (s *Session) removeBreakpoint(args []byte) reply {
 // (types 1 to 4) to the current process, and then, with conds, the
 // conditions of a breakpoint (types 0 and 1).
 func (s *Session) breakpoint(args []byte, sw func(Target, int, uint64) error,
-	hw func(HWPointer, int, HWKind, uint64, int) error, conds bool) reply {
+	hw func(HWPointer, int, inferior.HWPoint) error, conds bool) reply {
 	bp, err := parseBreakpoint(args)
 	if err != nil {
 		return errorReply(err)
@@ -200,10 +202,10 @@ func (s *Session) breakpoint(args []byte, sw func(Target, int, uint64) error,
 	switch {
 	case bp.typ > maxBreakpoint:
 		return errorReply(fmt.Errorf("type %d: %w", bp.typ, errMalformed))
-	case bp.typ != swBreakpoint && (hp == nil || !hp.HWSupport(HWKind(bp.typ))):
+	case bp.typ != swBreakpoint && (hp == nil || !hp.HWSupport(inferior.HWKind(bp.typ))):
 		return reply{}
 	case bp.typ == swBreakpoint && bp.kind != swBreakpointKind,
-		HWKind(bp.typ) == HWBreakpoint && bp.kind != swBreakpointKind,
+		inferior.HWKind(bp.typ) == inferior.HWExec && bp.kind != swBreakpointKind,
 		bp.kind <= 0:
 		return errorReply(fmt.Errorf("kind %d: %w", bp.kind, errUnsupported))
 	}
@@ -214,10 +216,10 @@ func (s *Session) breakpoint(args []byte, sw func(Target, int, uint64) error,
 	if bp.typ == swBreakpoint {
 		err = sw(s.t, pid, bp.addr)
 	} else {
-		err = hw(hp, pid, HWKind(bp.typ), bp.addr, bp.kind)
+		err = hw(hp, pid, inferior.HWPoint{Kind: inferior.HWKind(bp.typ), Addr: bp.addr, Len: bp.kind})
 	}
 	cb, evaluates := s.t.(CondBreakpointer)
-	if err == nil && conds && evaluates && (bp.typ == swBreakpoint || HWKind(bp.typ) == HWBreakpoint) {
+	if err == nil && conds && evaluates && (bp.typ == swBreakpoint || inferior.HWKind(bp.typ) == inferior.HWExec) {
 		err = cb.SetBreakpointConditions(pid, bp.typ != swBreakpoint, bp.addr, bp.conds)
 	}
 	if err != nil {
@@ -236,7 +238,7 @@ func isCondBreakpointer(s *Session) bool {
 // points, so that lldb does not try Z2-Z4.
 func (s *Session) watchpointSupportInfo([]byte) reply {
 	n := 0
-	if hp, ok := s.t.(HWPointer); ok && hp.HWSupport(HWWrite) {
+	if hp, ok := s.t.(HWPointer); ok && hp.HWSupport(inferior.HWWrite) {
 		n = hp.HWSlots()
 	}
 	return textReply(fmt.Sprintf("num:%d;", n))

@@ -5,6 +5,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"procgdb/inferior"
 )
 
 func TestParseBreakpoint(t *testing.T) {
@@ -86,25 +88,25 @@ type hwTarget struct {
 
 var _ HWPointer = (*hwTarget)(nil)
 
-func (ht *hwTarget) HWSupport(kind HWKind) bool { return kind != HWRead }
-func (ht *hwTarget) HWSlots() int               { return 2 }
+func (ht *hwTarget) HWSupport(kind inferior.HWKind) bool { return kind != inferior.HWRead }
+func (ht *hwTarget) HWSlots() int                        { return 2 }
 
-func (ht *hwTarget) InsertHWPoint(pid int, kind HWKind, addr uint64, n int) error {
+func (ht *hwTarget) InsertHWPoint(pid int, p inferior.HWPoint) error {
 	ht.mu.Lock()
 	defer ht.mu.Unlock()
 	if ht.used == ht.HWSlots() {
 		return errors.New("no free debug register")
 	}
 	ht.used++
-	ht.record("InsertHWPoint %d %d %#x %d", pid, kind, addr, n)
+	ht.record("InsertHWPoint %d %d %#x %d", pid, p.Kind, p.Addr, p.Len)
 	return nil
 }
 
-func (ht *hwTarget) RemoveHWPoint(pid int, kind HWKind, addr uint64, n int) error {
+func (ht *hwTarget) RemoveHWPoint(pid int, p inferior.HWPoint) error {
 	ht.mu.Lock()
 	defer ht.mu.Unlock()
 	ht.used--
-	ht.record("RemoveHWPoint %d %d %#x %d", pid, kind, addr, n)
+	ht.record("RemoveHWPoint %d %d %#x %d", pid, p.Kind, p.Addr, p.Len)
 	return nil
 }
 

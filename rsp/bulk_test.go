@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"procgdb/inferior"
 )
 
 // lldbFeatures is what lldb 14 offers in qSupported.
@@ -54,7 +56,7 @@ type rangeTarget struct {
 	calls int
 }
 
-func (rt *rangeTarget) ReadRanges(pid int, ranges []Range, dst []byte) ([]int, error) {
+func (rt *rangeTarget) ReadRanges(pid int, ranges []inferior.Range, dst []byte) ([]int, error) {
 	rt.calls++
 	counts := make([]int, len(ranges))
 	off := 0
@@ -115,7 +117,7 @@ func TestMultiMemReadIsCapped(t *testing.T) {
 
 func TestParseMultiMemRead(t *testing.T) {
 	got, err := parseMultiMemRead([]byte("ranges:100a00,4,200200,a0,400000,0;"))
-	want := []Range{{0x100a00, 4}, {0x200200, 0xa0}, {0x400000, 0}}
+	want := []inferior.Range{{Addr: 0x100a00, Len: 4}, {Addr: 0x200200, Len: 0xa0}, {Addr: 0x400000}}
 	if err != nil || !slices.Equal(got, want) {
 		t.Errorf("parseMultiMemRead = %v, %v; want %v", got, err, want)
 	}

@@ -84,7 +84,7 @@
 //	                and breakpoint conditions ("Agent Expressions",
 //	                CondBreakpointer); lldb's qWatchpointSupportInfo
 //	xfer.go         qXfer reads, and writes of siginfo (SiginfoWriter);
-//	                "Thread List Format", "Library List Format for SVR4
+//	                "Thread List Format", "inferior.Library List Format for SVR4
 //	                Targets"
 //	stop.go         "Stop Reply Packets": T with its stop reasons, W, X,
 //	                w, N, and '?'; lldb's additions to T, qThreadStopInfo,

@@ -5,6 +5,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"procgdb/inferior"
 	"procgdb/regs"
 )
 
@@ -16,8 +17,9 @@ import (
 //	E01  malformed request: bad hex, a missing field, a number too large,
 //	     a packet longer than PacketSize
 //	E02  invalid argument: a thread, process, register, signal or object
-//	     that does not exist, an option procgdb does not support, or
-//	     EINVAL from the target
+//	     that does not exist (the target's inferior.ErrNoProcess,
+//	     ErrNoThread, ErrNothingToResume), an option procgdb does not
+//	     support, or EINVAL from the target
 //	E03  no such process or thread (it exited under us: ESRCH)
 //	E05  memory could not be read or written (EIO, EFAULT)
 //	E0f  any other failure of the target
@@ -62,7 +64,8 @@ func errorCode(err error) byte {
 	if pe, ok := errors.AsType[*protoError](err); ok {
 		return pe.code
 	}
-	if errors.Is(err, regs.ErrUnknownRegister) {
+	if errors.Is(err, regs.ErrUnknownRegister) || errors.Is(err, inferior.ErrNoProcess) ||
+		errors.Is(err, inferior.ErrNoThread) || errors.Is(err, inferior.ErrNothingToResume) {
 		return codeInvalid
 	}
 	if errno, ok := errors.AsType[unix.Errno](err); ok {

@@ -8,6 +8,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"procgdb/inferior"
 	"procgdb/regs"
 )
 
@@ -23,6 +24,9 @@ func TestErrorReply(t *testing.T) {
 		{fmt.Errorf("read 0x0+8: %w", unix.EIO), "E05", "E.read 0x0+8: input/output error"},
 		{fmt.Errorf("read 0x0+8: %w", unix.EFAULT), "E05", "E.read 0x0+8: bad address"},
 		{fmt.Errorf("p 999: %w", regs.ErrUnknownRegister), "E02", "E.p 999: regs: unknown register"},
+		{fmt.Errorf("process 7: %w", inferior.ErrNoProcess), "E02", "E.process 7: no such process"},
+		{fmt.Errorf("thread 7.8: %w", inferior.ErrNoThread), "E02", "E.thread 7.8: no such thread"},
+		{fmt.Errorf("resume: %w", inferior.ErrNothingToResume), "E02", "E.resume: no thread to resume"},
 		{errors.New("disk on fire"), "E0f", "E.disk on fire"},
 		{errors.New("a#b$c}d*e\nf\x7f"), "E0f", "E.a?b?c?d?e?f?"},
 	}

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"fmt"
 	"slices"
+
+	"procgdb/inferior"
 )
 
 // Optional events, per the manual's "General Query Packets" (qSupported's
@@ -13,7 +15,7 @@ import (
 // and clone stop reasons, and the w and N replies).
 //
 // The target stops the program for these events only when the client
-// asked: the session keeps what was negotiated in an EventOptions and
+// asked: the session keeps what was negotiated in an inferior.EventOptions and
 // hands it to the target (an EventTarget) after qSupported and after
 // every QThreadEvents and QCatchSyscalls. gdb sends QCatchSyscalls:0 when
 // the program stops and QCatchSyscalls:1 before it resumes again, so
@@ -54,7 +56,7 @@ func (s *Session) applyEvents() {
 // catching off.
 func (s *Session) negotiateEvents(f clientFeatures) {
 	on := isEventTarget(s)
-	s.events = EventOptions{
+	s.events = inferior.EventOptions{
 		Fork:      on && f.offered("fork-events"),
 		VFork:     on && f.offered("vfork-events"),
 		Exec:      on && f.offered("exec-events"),
@@ -133,7 +135,7 @@ func (s *Session) catchSyscallsPacket(args []byte) reply {
 
 // supportedThreadOptions are the thread options procgdb honours; the
 // qSupported feature QThreadOptions=3 says so.
-const supportedThreadOptions = ThreadOptionClone | ThreadOptionExit
+const supportedThreadOptions = inferior.ThreadClone | inferior.ThreadExit
 
 func isThreadOptioner(s *Session) bool {
 	_, ok := s.t.(ThreadOptioner)
@@ -141,16 +143,16 @@ func isThreadOptioner(s *Session) bool {
 }
 
 // threadOption is one ";OPTIONS[:THREAD-ID]" of a QThreadOptions packet.
-// A missing thread id is every thread: ThreadID{AllThreads, AllThreads}.
+// A missing thread id is every thread: inferior.ThreadID{PID: inferior.All, TID: inferior.All}.
 type threadOption struct {
-	options ThreadOptions
-	thread  ThreadID
+	options inferior.ThreadOptions
+	thread  inferior.ThreadID
 }
 
 // matches reports whether the option applies to thread tid of process pid.
 func (o threadOption) matches(pid, tid int) bool {
-	return (o.thread.PID == AllThreads || o.thread.PID == AnyThread || o.thread.PID == pid) &&
-		(o.thread.TID == AllThreads || o.thread.TID == tid)
+	return (o.thread.PID == inferior.All || o.thread.PID == inferior.Any || o.thread.PID == pid) &&
+		(o.thread.TID == inferior.All || o.thread.TID == tid)
 }
 
 // parseThreadOptions decodes what follows "QThreadOptions": nothing, or
@@ -170,12 +172,12 @@ func parseThreadOptions(b []byte) ([]threadOption, error) {
 		if err != nil {
 			return nil, fmt.Errorf("options %q: %w", hex, err)
 		}
-		o := threadOption{options: ThreadOptions(v), thread: ThreadID{AllThreads, AllThreads}}
+		o := threadOption{options: inferior.ThreadOptions(v), thread: inferior.ThreadID{PID: inferior.All, TID: inferior.All}}
 		if hasID {
 			if o.thread, err = parseThreadID(id); err != nil {
 				return nil, err
 			}
-			if o.thread.TID == AnyThread {
+			if o.thread.TID == inferior.Any {
 				return nil, fmt.Errorf("thread id %q names no thread: %w", id, errMalformed)
 			}
 		}
@@ -188,7 +190,7 @@ func parseThreadOptions(b []byte) ([]threadOption, error) {
 func appendThreadOptions(dst []byte, opts []threadOption) []byte {
 	for _, o := range opts {
 		dst = appendHexUint(append(dst, ';'), uint64(o.options))
-		if o.thread != (ThreadID{AllThreads, AllThreads}) {
+		if o.thread != (inferior.ThreadID{PID: inferior.All, TID: inferior.All}) {
 			dst = appendThreadID(append(dst, ':'), o.thread, true)
 		}
 	}
@@ -211,7 +213,7 @@ func (s *Session) threadOptionsPacket(args []byte) reply {
 	if len(opts) == 0 {
 		return okReply
 	}
-	err = s.eachThread(func(t ThreadID) error {
+	err = s.eachThread(func(t inferior.ThreadID) error {
 		for i := len(opts) - 1; i >= 0; i-- {
 			if opts[i].matches(t.PID, t.TID) {
 				return s.t.(ThreadOptioner).SetThreadOptions(t, opts[i].options)
@@ -232,7 +234,7 @@ func (s *Session) clearThreadOptions() {
 	if !ok {
 		return
 	}
-	err := s.eachThread(func(t ThreadID) error { return to.SetThreadOptions(t, 0) })
+	err := s.eachThread(func(t inferior.ThreadID) error { return to.SetThreadOptions(t, 0) })
 	if err != nil {
 		s.log.Warn("clear thread options", "err", err)
 	}
@@ -240,14 +242,14 @@ func (s *Session) clearThreadOptions() {
 
 // eachThread calls fn for every thread of every process, stopping at the
 // first error.
-func (s *Session) eachThread(fn func(ThreadID) error) error {
+func (s *Session) eachThread(fn func(inferior.ThreadID) error) error {
 	for _, pid := range s.t.Processes() {
 		threads, err := s.t.Threads(pid)
 		if err != nil {
 			return fmt.Errorf("threads of %d: %w", pid, err)
 		}
 		for _, tid := range threads {
-			if err := fn(ThreadID{pid, tid}); err != nil {
+			if err := fn(inferior.ThreadID{PID: pid, TID: tid}); err != nil {
 				return err
 			}
 		}

@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"golang.org/x/sys/unix"
+
+	"procgdb/inferior"
 )
 
 func TestParseCatchSyscalls(t *testing.T) {
@@ -53,20 +55,20 @@ func TestEventNegotiation(t *testing.T) {
 	tests := []struct {
 		name    string
 		query   string
-		want    EventOptions
+		want    inferior.EventOptions
 		adverts []string
 		not     []string
 	}{
 		{
 			name:    "gdb",
 			query:   gdbFeatures,
-			want:    EventOptions{Fork: true, VFork: true, Exec: true, NoResumed: true},
+			want:    inferior.EventOptions{Fork: true, VFork: true, Exec: true, NoResumed: true},
 			adverts: []string{"fork-events+", "vfork-events+", "exec-events+", "no-resumed+", "QThreadEvents+", "QCatchSyscalls+"},
 		},
 		{
 			name:    "lldb",
 			query:   "qSupported:xmlRegisters=i386,arm,mips,arc;multiprocess+;fork-events+;vfork-events+",
-			want:    EventOptions{Fork: true, VFork: true},
+			want:    inferior.EventOptions{Fork: true, VFork: true},
 			adverts: []string{"fork-events+", "vfork-events+", "QThreadEvents+", "QCatchSyscalls+"},
 			not:     []string{"exec-events+", "no-resumed+"},
 		},
@@ -101,26 +103,26 @@ func TestEventNegotiation(t *testing.T) {
 
 func TestEventPackets(t *testing.T) {
 	lt := newLaunchTarget()
-	lt.options = []EventOptions{{ThreadEvents: true, CatchSyscalls: true}} // the last client's
+	lt.options = []inferior.EventOptions{{ThreadEvents: true, CatchSyscalls: true}} // the last client's
 	h := startLaunchSession(t, lt, Config{})
 	h.negotiate(gdbFeatures)
 	lt.mu.Lock()
-	if !reflect.DeepEqual(lt.options[1], EventOptions{}) {
+	if !reflect.DeepEqual(lt.options[1], inferior.EventOptions{}) {
 		t.Errorf("a new session starts with the last one's options: %+v", lt.options)
 	}
 	lt.mu.Unlock()
-	base := EventOptions{Fork: true, VFork: true, Exec: true, NoResumed: true}
+	base := inferior.EventOptions{Fork: true, VFork: true, Exec: true, NoResumed: true}
 	steps := []struct {
 		packet, reply string
-		want          EventOptions
+		want          inferior.EventOptions
 	}{
-		{"QThreadEvents:1", "OK", EventOptions{Fork: true, VFork: true, Exec: true, NoResumed: true, ThreadEvents: true}},
-		{"QCatchSyscalls:1;1;e7", "OK", EventOptions{Fork: true, VFork: true, Exec: true, NoResumed: true, ThreadEvents: true, CatchSyscalls: true, Syscalls: []int{1, 0xe7}}},
-		{"QCatchSyscalls:0", "OK", EventOptions{Fork: true, VFork: true, Exec: true, NoResumed: true, ThreadEvents: true}},
-		{"QCatchSyscalls:1", "OK", EventOptions{Fork: true, VFork: true, Exec: true, NoResumed: true, ThreadEvents: true, CatchSyscalls: true}},
-		{"QThreadEvents:0", "OK", EventOptions{Fork: true, VFork: true, Exec: true, NoResumed: true, CatchSyscalls: true}},
-		{"QThreadEvents:2", "E01", EventOptions{Fork: true, VFork: true, Exec: true, NoResumed: true, CatchSyscalls: true}},
-		{"QCatchSyscalls:1;x", "E01", EventOptions{Fork: true, VFork: true, Exec: true, NoResumed: true, CatchSyscalls: true}},
+		{"QThreadEvents:1", "OK", inferior.EventOptions{Fork: true, VFork: true, Exec: true, NoResumed: true, ThreadEvents: true}},
+		{"QCatchSyscalls:1;1;e7", "OK", inferior.EventOptions{Fork: true, VFork: true, Exec: true, NoResumed: true, ThreadEvents: true, CatchSyscalls: true, Syscalls: []int{1, 0xe7}}},
+		{"QCatchSyscalls:0", "OK", inferior.EventOptions{Fork: true, VFork: true, Exec: true, NoResumed: true, ThreadEvents: true}},
+		{"QCatchSyscalls:1", "OK", inferior.EventOptions{Fork: true, VFork: true, Exec: true, NoResumed: true, ThreadEvents: true, CatchSyscalls: true}},
+		{"QThreadEvents:0", "OK", inferior.EventOptions{Fork: true, VFork: true, Exec: true, NoResumed: true, CatchSyscalls: true}},
+		{"QThreadEvents:2", "E01", inferior.EventOptions{Fork: true, VFork: true, Exec: true, NoResumed: true, CatchSyscalls: true}},
+		{"QCatchSyscalls:1;x", "E01", inferior.EventOptions{Fork: true, VFork: true, Exec: true, NoResumed: true, CatchSyscalls: true}},
 		// qSupported again starts afresh.
 		{gdbFeatures, "", base},
 	}
@@ -141,27 +143,27 @@ func TestEventStopReplies(t *testing.T) {
 	const main = "thread:p64.64;" + fakeFrame + "10:6410400000000000;"
 	tests := []struct {
 		name string
-		ev   StopEvent
+		ev   inferior.Event
 		want string
 	}{
-		{"fork", StopEvent{Kind: StopFork, PID: fakePID, TID: fakePID, ChildPID: 0xc8, ChildTID: 0xc8},
+		{"fork", inferior.Event{Kind: inferior.EventFork, PID: fakePID, TID: fakePID, ChildPID: 0xc8, ChildTID: 0xc8},
 			"T05" + main + "fork:pc8.c8;core:0;"},
-		{"vfork", StopEvent{Kind: StopVFork, PID: fakePID, TID: fakePID, ChildPID: 0xc8, ChildTID: 0xc8},
+		{"vfork", inferior.Event{Kind: inferior.EventVFork, PID: fakePID, TID: fakePID, ChildPID: 0xc8, ChildTID: 0xc8},
 			"T05" + main + "vfork:pc8.c8;core:0;"},
-		{"vfork done", StopEvent{Kind: StopVForkDone, PID: fakePID, TID: fakePID},
+		{"vfork done", inferior.Event{Kind: inferior.EventVForkDone, PID: fakePID, TID: fakePID},
 			"T05" + main + "vforkdone:;core:0;"},
-		{"exec", StopEvent{Kind: StopExec, PID: fakePID, TID: fakePID, ExecPath: "/bin/true"},
+		{"exec", inferior.Event{Kind: inferior.EventExec, PID: fakePID, TID: fakePID, ExecPath: "/bin/true"},
 			"T05" + main + "exec:2f62696e2f74727565;core:0;"},
-		{"syscall entry", StopEvent{Kind: StopSyscallEntry, PID: fakePID, TID: fakePID, Syscall: 1},
+		{"syscall entry", inferior.Event{Kind: inferior.EventSyscallEntry, PID: fakePID, TID: fakePID, Syscall: 1},
 			"T05" + main + "syscall_entry:1;core:0;"},
-		{"syscall return", StopEvent{Kind: StopSyscallReturn, PID: fakePID, TID: fakePID, Syscall: 0xe7},
+		{"syscall return", inferior.Event{Kind: inferior.EventSyscallReturn, PID: fakePID, TID: fakePID, Syscall: 0xe7},
 			"T05" + main + "syscall_return:e7;core:0;"},
-		{"thread created", StopEvent{Kind: StopThreadCreated, PID: fakePID, TID: 0x66},
+		{"thread created", inferior.Event{Kind: inferior.EventThreadCreated, PID: fakePID, TID: 0x66},
 			"T05thread:p64.66;" + fakeFrame + "10:6610400000000000;create:;core:2;"},
-		{"thread exited", StopEvent{Kind: StopThreadExited, PID: fakePID, TID: 0x65, ExitCode: 3}, "w03;p64.65"},
-		{"clone", StopEvent{Kind: StopClone, PID: fakePID, TID: fakePID, ChildPID: fakePID, ChildTID: 0x65},
+		{"thread exited", inferior.Event{Kind: inferior.EventThreadExited, PID: fakePID, TID: 0x65, ExitCode: 3}, "w03;p64.65"},
+		{"clone", inferior.Event{Kind: inferior.EventClone, PID: fakePID, TID: fakePID, ChildPID: fakePID, ChildTID: 0x65},
 			"T05" + main + "clone:p64.65;core:0;"},
-		{"no resumed", StopEvent{Kind: StopNoResumed}, "N"},
+		{"no resumed", inferior.Event{Kind: inferior.EventNoResumed}, "N"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -174,9 +176,9 @@ func TestEventStopReplies(t *testing.T) {
 			// stop of its thread; after w or N, a stop of the first
 			// thread.
 			switch tt.ev.Kind {
-			case StopThreadExited, StopNoResumed:
+			case inferior.EventThreadExited, inferior.EventNoResumed:
 				h.expect("?", "T05"+main+"core:0;")
-			case StopThreadCreated:
+			case inferior.EventThreadCreated:
 				h.expect("?", "T05thread:p64.66;"+fakeFrame+"10:6610400000000000;core:2;")
 			default:
 				h.expect("?", "T05"+main+"core:0;")
@@ -192,10 +194,10 @@ func TestThreadExitMovesSelection(t *testing.T) {
 	h := startLaunchSession(t, lt, Config{})
 	h.negotiate(gdbFeatures)
 	h.expect("QThreadEvents:1", "OK")
-	lt.stops <- StopEvent{Kind: StopBreakpoint, PID: fakePID, TID: 0x65}
+	lt.stops <- inferior.Event{Kind: inferior.EventBreakpoint, PID: fakePID, TID: 0x65}
 	h.exchange("vCont;c")
 	h.expect("qC", "QCp64.65")
-	lt.stops <- StopEvent{Kind: StopThreadExited, PID: fakePID, TID: 0x65}
+	lt.stops <- inferior.Event{Kind: inferior.EventThreadExited, PID: fakePID, TID: 0x65}
 	h.expect("vCont;c", "w00;p64.65")
 	h.expect("qC", "QCp64.64")
 	h.expect("qfThreadInfo", "mp64.64")
@@ -210,7 +212,7 @@ func TestTwoProcesses(t *testing.T) {
 	h := startLaunchSession(t, lt, Config{})
 	h.negotiate(gdbFeatures)
 	h.expect("!", "OK")
-	lt.stops <- StopEvent{Kind: StopFork, PID: fakePID, TID: fakePID, ChildPID: 0xc8, ChildTID: 0xc8}
+	lt.stops <- inferior.Event{Kind: inferior.EventFork, PID: fakePID, TID: fakePID, ChildPID: 0xc8, ChildTID: 0xc8}
 	h.expect("vCont;c:p64.-1", "T05thread:p64.64;"+fakeFrame+"10:6410400000000000;fork:pc8.c8;core:0;")
 	h.expect("qfThreadInfo", "mp64.64,p64.65,pc8.c8")
 	h.expect("qsThreadInfo", "l")
@@ -235,12 +237,12 @@ func TestTwoProcesses(t *testing.T) {
 	}
 
 	// Both run; the child exits first.
-	lt.stops <- StopEvent{Kind: StopExited, PID: 0xc8, ExitCode: 3}
+	lt.stops <- inferior.Event{Kind: inferior.EventExited, PID: 0xc8, ExitCode: 3}
 	h.expect("vCont;c:p64.-1;c:pc8.-1", "W03;process:c8")
 	lt.mu.Lock()
 	got := lt.resumes[len(lt.resumes)-1]
 	lt.mu.Unlock()
-	want := []ResumeAction{{Kind: Continue, PID: fakePID, TID: AllThreads}, {Kind: Continue, PID: 0xc8, TID: AllThreads}}
+	want := []inferior.Action{{Kind: inferior.Continue, PID: fakePID, TID: inferior.All}, {Kind: inferior.Continue, PID: 0xc8, TID: inferior.All}}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("resumed %+v, want %+v", got, want)
 	}
@@ -248,14 +250,14 @@ func TestTwoProcesses(t *testing.T) {
 	h.expect("Hgpc8.c8", "E02")
 	h.expect("vCont;c:pc8.-1", "E02")
 
-	lt.stops <- StopEvent{Kind: StopKilled, PID: fakePID, Signal: int(unix.SIGSEGV)}
+	lt.stops <- inferior.Event{Kind: inferior.EventKilled, PID: fakePID, Signal: int(unix.SIGSEGV)}
 	h.expect("vCont;c:p64.-1", "X0b;process:64")
 	h.expect("?", "X0b;process:64")
 	h.expect("qfThreadInfo", "l")
 }
 
 func TestParseThreadOptions(t *testing.T) {
-	all := ThreadID{AllThreads, AllThreads}
+	all := inferior.ThreadID{PID: inferior.All, TID: inferior.All}
 	tests := []struct {
 		in   string
 		want []threadOption
@@ -264,10 +266,10 @@ func TestParseThreadOptions(t *testing.T) {
 		{"", nil, nil},
 		{";3", []threadOption{{3, all}}, nil},
 		{";0", []threadOption{{0, all}}, nil},
-		{";3:p64.65", []threadOption{{3, ThreadID{0x64, 0x65}}}, nil},
-		{";1:p64.-1;2:p64.65", []threadOption{{1, ThreadID{0x64, AllThreads}}, {2, ThreadID{0x64, 0x65}}}, nil},
-		{";2:p64", []threadOption{{2, ThreadID{0x64, AllThreads}}}, nil},
-		{";3:65;0", []threadOption{{3, ThreadID{AnyThread, 0x65}}, {0, all}}, nil},
+		{";3:p64.65", []threadOption{{3, inferior.ThreadID{PID: 0x64, TID: 0x65}}}, nil},
+		{";1:p64.-1;2:p64.65", []threadOption{{1, inferior.ThreadID{PID: 0x64, TID: inferior.All}}, {2, inferior.ThreadID{PID: 0x64, TID: 0x65}}}, nil},
+		{";2:p64", []threadOption{{2, inferior.ThreadID{PID: 0x64, TID: inferior.All}}}, nil},
+		{";3:65;0", []threadOption{{3, inferior.ThreadID{PID: inferior.Any, TID: 0x65}}, {0, all}}, nil},
 		{";3:-1", []threadOption{{3, all}}, nil},
 		{";ff", []threadOption{{0xff, all}}, nil}, // decoded; the handler refuses it
 		{"3", nil, errMalformed},
@@ -309,7 +311,7 @@ func FuzzParseThreadOptions(f *testing.F) {
 // and a new session starts with none.
 func TestThreadOptionsPacket(t *testing.T) {
 	lt := newLaunchTarget()
-	lt.threadOptions[ThreadID{fakePID, fakePID}] = ThreadOptionExit // the last client's
+	lt.threadOptions[inferior.ThreadID{PID: fakePID, TID: fakePID}] = inferior.ThreadExit // the last client's
 	h := startLaunchSession(t, lt, Config{})
 	if got := supportedFeatures(h.exchange(gdbFeatures)); !slices.Contains(got, "QThreadOptions=3") {
 		t.Errorf("qSupported: %q lacks QThreadOptions=3", got)
@@ -317,21 +319,21 @@ func TestThreadOptionsPacket(t *testing.T) {
 	if supportedThreadOptions != 3 {
 		t.Errorf("supportedThreadOptions = %d, but qSupported says 3", supportedThreadOptions)
 	}
-	main, second := ThreadID{fakePID, fakePID}, ThreadID{fakePID, fakePID + 1}
+	main, second := inferior.ThreadID{PID: fakePID, TID: fakePID}, inferior.ThreadID{PID: fakePID, TID: fakePID + 1}
 	steps := []struct {
 		packet, reply string
-		want          map[ThreadID]ThreadOptions
+		want          map[inferior.ThreadID]inferior.ThreadOptions
 	}{
-		{"QThreadOptions", "OK", map[ThreadID]ThreadOptions{}},
-		{"QThreadOptions;3:p64.65", "OK", map[ThreadID]ThreadOptions{second: 3}},
-		{"QThreadOptions;1", "OK", map[ThreadID]ThreadOptions{main: 1, second: 1}},
-		{"QThreadOptions;2:p64.-1;0:p64.64", "OK", map[ThreadID]ThreadOptions{second: 2}},
-		{"QThreadOptions;3:p99.99", "OK", map[ThreadID]ThreadOptions{second: 2}},
-		{"QThreadOptions;3:64", "OK", map[ThreadID]ThreadOptions{main: 3, second: 2}},
-		{"QThreadOptions;4:p64.64", "E02", map[ThreadID]ThreadOptions{main: 3, second: 2}},
-		{"QThreadOptions;1;7", "E02", map[ThreadID]ThreadOptions{main: 3, second: 2}},
-		{"QThreadOptions;3:p64.0", "E01", map[ThreadID]ThreadOptions{main: 3, second: 2}},
-		{"QThreadOptions;0", "OK", map[ThreadID]ThreadOptions{}},
+		{"QThreadOptions", "OK", map[inferior.ThreadID]inferior.ThreadOptions{}},
+		{"QThreadOptions;3:p64.65", "OK", map[inferior.ThreadID]inferior.ThreadOptions{second: 3}},
+		{"QThreadOptions;1", "OK", map[inferior.ThreadID]inferior.ThreadOptions{main: 1, second: 1}},
+		{"QThreadOptions;2:p64.-1;0:p64.64", "OK", map[inferior.ThreadID]inferior.ThreadOptions{second: 2}},
+		{"QThreadOptions;3:p99.99", "OK", map[inferior.ThreadID]inferior.ThreadOptions{second: 2}},
+		{"QThreadOptions;3:64", "OK", map[inferior.ThreadID]inferior.ThreadOptions{main: 3, second: 2}},
+		{"QThreadOptions;4:p64.64", "E02", map[inferior.ThreadID]inferior.ThreadOptions{main: 3, second: 2}},
+		{"QThreadOptions;1;7", "E02", map[inferior.ThreadID]inferior.ThreadOptions{main: 3, second: 2}},
+		{"QThreadOptions;3:p64.0", "E01", map[inferior.ThreadID]inferior.ThreadOptions{main: 3, second: 2}},
+		{"QThreadOptions;0", "OK", map[inferior.ThreadID]inferior.ThreadOptions{}},
 	}
 	for _, st := range steps {
 		if r := h.exchange(st.packet); r != st.reply {

@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"golang.org/x/sys/unix"
+
+	"procgdb/inferior"
 )
 
 // Extended mode, per the manual's "Packets" section ('!', R, vRun,
@@ -296,31 +298,31 @@ func (s *Session) vRun(args []byte) reply {
 
 // launch starts the last program with the current settings and returns
 // its first stop.
-func (s *Session) launch() (StopEvent, error) {
+func (s *Session) launch() (inferior.Event, error) {
 	spec := s.ext.spec()
 	pid, err := s.t.(Launcher).Launch(spec)
 	if err != nil {
-		return StopEvent{}, err // it names the program (Launcher)
+		return inferior.Event{}, err // it names the program (Launcher)
 	}
 	s.log.Debug("launched", "program", spec.Program, "pid", pid)
 	return s.firstThreadStop(pid, int(unix.SIGTRAP))
 }
 
 // firstThreadStop returns a stop of process pid's first thread with sig.
-func (s *Session) firstThreadStop(pid, sig int) (StopEvent, error) {
+func (s *Session) firstThreadStop(pid, sig int) (inferior.Event, error) {
 	threads, err := s.t.Threads(pid)
 	if err != nil {
-		return StopEvent{}, fmt.Errorf("threads of %d: %w", pid, err)
+		return inferior.Event{}, fmt.Errorf("threads of %d: %w", pid, err)
 	}
 	if len(threads) == 0 {
-		return StopEvent{}, fmt.Errorf("process %d has no threads: %w", pid, errUnknownProcess)
+		return inferior.Event{}, fmt.Errorf("process %d has no threads: %w", pid, errUnknownProcess)
 	}
-	return StopEvent{Kind: StopSignal, PID: pid, TID: threads[0], Signal: sig}, nil
+	return inferior.Event{Kind: inferior.EventSignal, PID: pid, TID: threads[0], Signal: sig}, nil
 }
 
 // initialStop records the stop of a process just started or attached to
 // and replies with it.
-func (s *Session) initialStop(ev StopEvent) reply {
+func (s *Session) initialStop(ev inferior.Event) reply {
 	s.dropSnapshots()
 	s.recordStop(ev)
 	s.buf = s.appendStop(s.buf[:0], ev)

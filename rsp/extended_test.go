@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"procgdb/inferior"
 )
 
 func hexs(s string) string { return hex.EncodeToString([]byte(s)) }
@@ -231,7 +233,7 @@ func TestExtendedRun(t *testing.T) {
 	h.expect("qXfer:exec-file:read:200:0,fff", "l/proc/512/exe")
 
 	// The exit of the last process leaves an extended session serving.
-	lt.stops <- StopEvent{Kind: StopExited, PID: 0x200, ExitCode: 7}
+	lt.stops <- inferior.Event{Kind: inferior.EventExited, PID: 0x200, ExitCode: 7}
 	h.expect("vCont;c:p200.-1", "W07;process:200")
 	h.expect("?", "W07;process:200")
 	h.expect("qfThreadInfo", "l")
@@ -359,7 +361,7 @@ func TestRunWithoutExtendedMode(t *testing.T) {
 		if got.Shell != "" || !slices.Equal(got.Env, os.Environ()) || got.Dir != "" {
 			t.Errorf("launched %+v; want no shell, procgdb's environment", got)
 		}
-		lt.stops <- StopEvent{Kind: StopExited, PID: 0x200}
+		lt.stops <- inferior.Event{Kind: inferior.EventExited, PID: 0x200}
 		h.expect("c", "W00;process:200")
 		if out, err := h.outcome(); out != OutcomeExited || err != nil {
 			t.Errorf("Serve = %v, %v; want exited", out, err)

@@ -14,6 +14,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"procgdb/inferior"
 	"procgdb/regs"
 )
 
@@ -31,14 +32,14 @@ type fakeTarget struct {
 	mu      sync.Mutex
 	procs   []int
 	threads map[int][]int
-	regs    map[ThreadID]*regs.Set
+	regs    map[inferior.ThreadID]*regs.Set
 	mem     []byte
 	calls   []string
-	resumes [][]ResumeAction
+	resumes [][]inferior.Action
 	pass    []int
 
 	// stops feeds WaitStop; Interrupt adds a SIGINT stop to it.
-	stops chan StopEvent
+	stops chan inferior.Event
 	// input is the session's end of its connection, which WaitStop
 	// watches for the client's bytes (-1: none; see watch).
 	input int
@@ -68,9 +69,9 @@ func newFakeTarget() *fakeTarget {
 	ft := &fakeTarget{
 		procs:     []int{fakePID},
 		threads:   map[int][]int{fakePID: {fakePID, fakePID + 1}},
-		regs:      map[ThreadID]*regs.Set{},
+		regs:      map[inferior.ThreadID]*regs.Set{},
 		mem:       make([]byte, memSize),
-		stops:     make(chan StopEvent, 4),
+		stops:     make(chan inferior.Event, 4),
 		input:     -1,
 		resumed:   make(chan struct{}, 4),
 		waitEnded: make(chan error, 4),
@@ -107,11 +108,11 @@ func (ft *fakeTarget) Threads(pid int) ([]int, error) {
 	return slices.Clone(ft.threads[pid]), nil
 }
 
-func (ft *fakeTarget) alive(t ThreadID) bool {
+func (ft *fakeTarget) alive(t inferior.ThreadID) bool {
 	return slices.Contains(ft.procs, t.PID) && slices.Contains(ft.threads[t.PID], t.TID)
 }
 
-func (ft *fakeTarget) Registers(t ThreadID, ext bool) (*regs.Set, error) {
+func (ft *fakeTarget) Registers(t inferior.ThreadID, ext bool) (*regs.Set, error) {
 	ft.mu.Lock()
 	defer ft.mu.Unlock()
 	if !ft.alive(t) {
@@ -131,7 +132,7 @@ func (ft *fakeTarget) Registers(t ThreadID, ext bool) (*regs.Set, error) {
 	return rs, nil
 }
 
-func (ft *fakeTarget) SetRegisters(t ThreadID, s *regs.Set) error {
+func (ft *fakeTarget) SetRegisters(t inferior.ThreadID, s *regs.Set) error {
 	ft.mu.Lock()
 	defer ft.mu.Unlock()
 	ft.record("SetRegisters %d.%d rip=%#x", t.PID, t.TID, s.GPR.Rip)
@@ -189,7 +190,7 @@ func (ft *fakeTarget) RemoveBreakpoint(pid int, addr uint64) error {
 	return nil
 }
 
-func (ft *fakeTarget) Resume(actions []ResumeAction) error {
+func (ft *fakeTarget) Resume(actions []inferior.Action) error {
 	ft.mu.Lock()
 	ft.resumes = append(ft.resumes, slices.Clone(actions))
 	ft.mu.Unlock()
@@ -197,7 +198,7 @@ func (ft *fakeTarget) Resume(actions []ResumeAction) error {
 	return nil
 }
 
-func (ft *fakeTarget) WaitStop(ctx context.Context) (StopEvent, bool, error) {
+func (ft *fakeTarget) WaitStop(ctx context.Context) (inferior.Event, bool, error) {
 	readable := make(chan struct{})
 	if ft.input >= 0 {
 		done := make(chan struct{})
@@ -207,19 +208,19 @@ func (ft *fakeTarget) WaitStop(ctx context.Context) (StopEvent, bool, error) {
 	select {
 	case <-readable:
 		ft.waitEnded <- errInput
-		return StopEvent{}, false, nil
+		return inferior.Event{}, false, nil
 	case ev := <-ft.stops:
 		ft.mu.Lock()
 		switch ev.Kind {
-		case StopExited, StopKilled:
+		case inferior.EventExited, inferior.EventKilled:
 			ft.procs = slices.DeleteFunc(ft.procs, func(p int) bool { return p == ev.PID })
-		case StopFork, StopVFork:
+		case inferior.EventFork, inferior.EventVFork:
 			// The child is traced and stopped, as Target says.
 			ft.procs = append(ft.procs, ev.ChildPID)
 			ft.threads[ev.ChildPID] = []int{ev.ChildTID}
-		case StopThreadCreated:
+		case inferior.EventThreadCreated:
 			ft.threads[ev.PID] = append(ft.threads[ev.PID], ev.TID)
-		case StopThreadExited:
+		case inferior.EventThreadExited:
 			ft.threads[ev.PID] = slices.DeleteFunc(ft.threads[ev.PID], func(t int) bool { return t == ev.TID })
 		}
 		ft.mu.Unlock()
@@ -227,7 +228,7 @@ func (ft *fakeTarget) WaitStop(ctx context.Context) (StopEvent, bool, error) {
 		return ev, true, nil
 	case <-ctx.Done():
 		ft.waitEnded <- ctx.Err()
-		return StopEvent{}, false, ctx.Err()
+		return inferior.Event{}, false, ctx.Err()
 	}
 }
 
@@ -252,7 +253,7 @@ func (ft *fakeTarget) Interrupt() error {
 	ft.mu.Lock()
 	ft.record("Interrupt")
 	ft.mu.Unlock()
-	ft.stops <- StopEvent{Kind: StopSignal, PID: fakePID, TID: fakePID, Signal: int(unix.SIGINT)}
+	ft.stops <- inferior.Event{Kind: inferior.EventSignal, PID: fakePID, TID: fakePID, Signal: int(unix.SIGINT)}
 	return nil
 }
 
@@ -284,17 +285,17 @@ func (ft *fakeTarget) ExecFile(pid int) (string, error) {
 	return fmt.Sprintf("/proc/%d/exe", pid), nil
 }
 
-func (ft *fakeTarget) Libraries(pid int) (uint64, []Library, error) {
-	return 0x1000, []Library{{Name: "/lib/libc.so.6", LM: 0x2000, Addr: 0x3000, LD: 0x4000}}, nil
+func (ft *fakeTarget) Libraries(pid int) (uint64, []inferior.Library, error) {
+	return 0x1000, []inferior.Library{{Name: "/lib/libc.so.6", LM: 0x2000, Addr: 0x3000, LD: 0x4000}}, nil
 }
 
-func (ft *fakeTarget) Siginfo(t ThreadID) ([]byte, error) {
+func (ft *fakeTarget) Siginfo(t inferior.ThreadID) ([]byte, error) {
 	b := make([]byte, 128)
 	b[0] = byte(t.TID)
 	return b, nil
 }
 
-func (ft *fakeTarget) ThreadInfo(t ThreadID) (string, int, bool) {
+func (ft *fakeTarget) ThreadInfo(t inferior.ThreadID) (string, int, bool) {
 	ft.mu.Lock()
 	defer ft.mu.Unlock()
 	if !ft.alive(t) {
@@ -413,9 +414,9 @@ type launchTarget struct {
 	*fakeTarget
 	nextPID  int
 	launches []LaunchSpec
-	options  []EventOptions
+	options  []inferior.EventOptions
 	// threadOptions holds each thread's options (ThreadOptioner).
-	threadOptions map[ThreadID]ThreadOptions
+	threadOptions map[inferior.ThreadID]inferior.ThreadOptions
 }
 
 var (
@@ -425,10 +426,10 @@ var (
 )
 
 func newLaunchTarget() *launchTarget {
-	return &launchTarget{fakeTarget: newFakeTarget(), nextPID: 0x200, threadOptions: map[ThreadID]ThreadOptions{}}
+	return &launchTarget{fakeTarget: newFakeTarget(), nextPID: 0x200, threadOptions: map[inferior.ThreadID]inferior.ThreadOptions{}}
 }
 
-func (lt *launchTarget) SetThreadOptions(t ThreadID, o ThreadOptions) error {
+func (lt *launchTarget) SetThreadOptions(t inferior.ThreadID, o inferior.ThreadOptions) error {
 	lt.mu.Lock()
 	defer lt.mu.Unlock()
 	if !lt.alive(t) {
@@ -439,10 +440,10 @@ func (lt *launchTarget) SetThreadOptions(t ThreadID, o ThreadOptions) error {
 }
 
 // threadOptionsOf returns the options of every thread that has any.
-func (lt *launchTarget) threadOptionsOf() map[ThreadID]ThreadOptions {
+func (lt *launchTarget) threadOptionsOf() map[inferior.ThreadID]inferior.ThreadOptions {
 	lt.mu.Lock()
 	defer lt.mu.Unlock()
-	m := map[ThreadID]ThreadOptions{}
+	m := map[inferior.ThreadID]inferior.ThreadOptions{}
 	for t, o := range lt.threadOptions {
 		if o != 0 {
 			m[t] = o
@@ -478,7 +479,7 @@ func (lt *launchTarget) Attach(pid int) error {
 	return nil
 }
 
-func (lt *launchTarget) SetEventOptions(o EventOptions) {
+func (lt *launchTarget) SetEventOptions(o inferior.EventOptions) {
 	lt.mu.Lock()
 	defer lt.mu.Unlock()
 	lt.options = append(lt.options, o)
@@ -495,11 +496,11 @@ func (lt *launchTarget) lastLaunch() LaunchSpec {
 }
 
 // eventOptions returns the options last set.
-func (lt *launchTarget) eventOptions() EventOptions {
+func (lt *launchTarget) eventOptions() inferior.EventOptions {
 	lt.mu.Lock()
 	defer lt.mu.Unlock()
 	if len(lt.options) == 0 {
-		return EventOptions{}
+		return inferior.EventOptions{}
 	}
 	return lt.options[len(lt.options)-1]
 }

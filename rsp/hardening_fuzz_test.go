@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"procgdb/inferior"
 	"procgdb/internal/corpus"
 )
 
@@ -313,10 +314,10 @@ func isErrorReply(r string) bool {
 // they are resumed, so that a fuzzed session never waits for a stop.
 type autoStopTarget struct{ *launchTarget }
 
-func (a autoStopTarget) Resume([]ResumeAction) error { return nil }
-func (a autoStopTarget) Interrupt() error            { return nil }
-func (a autoStopTarget) WaitStop(ctx context.Context) (StopEvent, bool, error) {
-	return StopEvent{Kind: StopBreakpoint, PID: fakePID, TID: fakePID}, true, nil
+func (a autoStopTarget) Resume([]inferior.Action) error { return nil }
+func (a autoStopTarget) Interrupt() error               { return nil }
+func (a autoStopTarget) WaitStop(ctx context.Context) (inferior.Event, bool, error) {
+	return inferior.Event{Kind: inferior.EventBreakpoint, PID: fakePID, TID: fakePID}, true, nil
 }
 
 // FuzzServe feeds arbitrary bytes to a whole session on the wire

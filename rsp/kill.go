@@ -6,6 +6,8 @@ import (
 	"slices"
 
 	"golang.org/x/sys/unix"
+
+	"procgdb/inferior"
 )
 
 // Ending the debugging of a process, per the manual's "Packets" section:
@@ -122,7 +124,7 @@ func (s *Session) knownProcess(pid int) error {
 // forgetProcess drops what the session remembers of process pid, which is
 // no longer debugged.
 func (s *Session) forgetProcess(pid int) {
-	s.forgetSelections(pid, AllThreads)
+	s.forgetSelections(pid, inferior.All)
 	if s.last.PID == pid {
 		s.hasLast = false
 	}
@@ -135,7 +137,7 @@ func (s *Session) forgetProcess(pid int) {
 
 // forgetAll drops what the session remembers of every process.
 func (s *Session) forgetAll() {
-	s.general = ThreadID{AnyThread, AnyThread}
+	s.general = inferior.ThreadID{PID: inferior.Any, TID: inferior.Any}
 	s.cont = s.general
 	s.hasLast = false
 	clear(s.ext.attachedPIDs)
@@ -144,11 +146,11 @@ func (s *Session) forgetAll() {
 }
 
 // forgetSelections resets the Hg and Hc selections that name thread tid of
-// process pid (any of its threads for AllThreads), which is gone.
+// process pid (any of its threads for inferior.All), which is gone.
 func (s *Session) forgetSelections(pid, tid int) {
-	for _, sel := range []*ThreadID{&s.general, &s.cont} {
-		if sel.PID == pid && (tid == AllThreads || sel.TID == tid) {
-			*sel = ThreadID{AnyThread, AnyThread}
+	for _, sel := range []*inferior.ThreadID{&s.general, &s.cont} {
+		if sel.PID == pid && (tid == inferior.All || sel.TID == tid) {
+			*sel = inferior.ThreadID{PID: inferior.Any, TID: inferior.Any}
 		}
 	}
 }

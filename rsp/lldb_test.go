@@ -11,6 +11,8 @@ import (
 	"testing"
 
 	"golang.org/x/sys/unix"
+
+	"procgdb/inferior"
 )
 
 // lldbTarget is a fakeTarget that is also an Inspector and an Allocator.
@@ -48,14 +50,14 @@ func (lt *lldbTarget) Module(pid int, path string) (ModuleInfo, error) {
 	return ModuleInfo{Path: path, BuildID: []byte{0xde, 0xad, 0xbe, 0xef}, Size: 0x1234}, nil
 }
 
-func (lt *lldbTarget) AllocateMemory(t ThreadID, size uint64, prot int) (uint64, error) {
+func (lt *lldbTarget) AllocateMemory(t inferior.ThreadID, size uint64, prot int) (uint64, error) {
 	lt.mu.Lock()
 	defer lt.mu.Unlock()
 	lt.record("AllocateMemory %d.%d %#x prot=%d", t.PID, t.TID, size, prot)
 	return 0x7f0000000000, nil
 }
 
-func (lt *lldbTarget) FreeMemory(t ThreadID, addr, size uint64) error {
+func (lt *lldbTarget) FreeMemory(t inferior.ThreadID, addr, size uint64) error {
 	lt.mu.Lock()
 	defer lt.mu.Unlock()
 	lt.record("FreeMemory %d.%d %#x %#x", t.PID, t.TID, addr, size)
@@ -102,24 +104,24 @@ func TestLLDBStopRepliesNegotiated(t *testing.T) {
 
 func TestLLDBStopReasons(t *testing.T) {
 	for _, c := range []struct {
-		ev   StopEvent
+		ev   inferior.Event
 		want string
 	}{
-		{StopEvent{Kind: StopBreakpoint}, "breakpoint"},
-		{StopEvent{Kind: StopStep}, "trace"},
-		{StopEvent{Kind: StopSignal, Signal: int(unix.SIGSEGV)}, "signal"},
-		{StopEvent{Kind: StopSignal}, ""},
-		{StopEvent{Kind: StopExec}, "exec"},
-		{StopEvent{Kind: StopFork}, ""},
-		{StopEvent{Kind: StopHWBreakpoint}, "breakpoint"},
-		{StopEvent{Kind: StopWatchpoint, HWKind: HWWrite, HWAddr: 0x601040}, "watchpoint"},
+		{inferior.Event{Kind: inferior.EventBreakpoint}, "breakpoint"},
+		{inferior.Event{Kind: inferior.EventStep}, "trace"},
+		{inferior.Event{Kind: inferior.EventSignal, Signal: int(unix.SIGSEGV)}, "signal"},
+		{inferior.Event{Kind: inferior.EventSignal}, ""},
+		{inferior.Event{Kind: inferior.EventExec}, "exec"},
+		{inferior.Event{Kind: inferior.EventFork}, ""},
+		{inferior.Event{Kind: inferior.EventHWBreakpoint}, "breakpoint"},
+		{inferior.Event{Kind: inferior.EventWatchpoint, HW: inferior.HWPoint{Kind: inferior.HWWrite, Addr: 0x601040}}, "watchpoint"},
 	} {
 		if got := stopReason(c.ev); got != c.want {
 			t.Errorf("stopReason(%+v) = %q, want %q", c.ev, got, c.want)
 		}
 	}
 	// lldb finds its watchpoint by the address in the description.
-	if d := stopDescription(StopEvent{Kind: StopWatchpoint, HWAddr: 0x601040}); d != "6295616" {
+	if d := stopDescription(inferior.Event{Kind: inferior.EventWatchpoint, HW: inferior.HWPoint{Addr: 0x601040}}); d != "6295616" {
 		t.Errorf("watchpoint description %q, want the address in decimal", d)
 	}
 }
@@ -327,16 +329,16 @@ func TestLLDBRegisterInfo(t *testing.T) {
 func TestParseThreadSuffix(t *testing.T) {
 	for _, c := range []struct {
 		in, rest string
-		t        ThreadID
+		t        inferior.ThreadID
 		ok       bool
 		err      bool
 	}{
-		{"p10;thread:65;", "p10", ThreadID{0, 0x65}, true, false},
-		{"g;thread:p1.2;", "g", ThreadID{1, 2}, true, false},
-		{"P1=00;thread:3", "P1=00", ThreadID{0, 3}, true, false},
-		{"p10", "p10", ThreadID{}, false, false},
-		{"p10;thread:;", "", ThreadID{}, false, true},
-		{"p10;thread:x;", "", ThreadID{}, false, true},
+		{"p10;thread:65;", "p10", inferior.ThreadID{PID: 0, TID: 0x65}, true, false},
+		{"g;thread:p1.2;", "g", inferior.ThreadID{PID: 1, TID: 2}, true, false},
+		{"P1=00;thread:3", "P1=00", inferior.ThreadID{PID: 0, TID: 3}, true, false},
+		{"p10", "p10", inferior.ThreadID{}, false, false},
+		{"p10;thread:;", "", inferior.ThreadID{}, false, true},
+		{"p10;thread:x;", "", inferior.ThreadID{}, false, true},
 	} {
 		rest, id, ok, err := parseThreadSuffix([]byte(c.in))
 		if (err != nil) != c.err || err == nil && (string(rest) != c.rest || id != c.t || ok != c.ok) {
@@ -442,7 +444,7 @@ func TestLLDBNativeSignals(t *testing.T) {
 	if r := h.exchange(gdbFeatures); strings.Contains(r, "native-signals+") {
 		t.Errorf("qSupported to gdb: %q", r)
 	}
-	h.ft.stops <- StopEvent{Kind: StopSignal, PID: fakePID, TID: fakePID, Signal: usr1}
+	h.ft.stops <- inferior.Event{Kind: inferior.EventSignal, PID: fakePID, TID: fakePID, Signal: usr1}
 	if r := h.exchange("vCont;C1e:p64.64"); !strings.HasPrefix(r, "T1e") {
 		t.Errorf("gdb: stop with SIGUSR1: %q", r)
 	}
@@ -452,7 +454,7 @@ func TestLLDBNativeSignals(t *testing.T) {
 
 	// lldb: Linux's numbers, from its qSupported on.
 	h, _ = startLLDBSession(t)
-	h.ft.stops <- StopEvent{Kind: StopSignal, PID: fakePID, TID: fakePID, Signal: usr1}
+	h.ft.stops <- inferior.Event{Kind: inferior.EventSignal, PID: fakePID, TID: fakePID, Signal: usr1}
 	if r := h.exchange("vCont;C0a:p64.64"); !strings.HasPrefix(r, "T0a") {
 		t.Errorf("lldb: stop with SIGUSR1: %q", r)
 	}

@@ -6,6 +6,8 @@ import (
 	"slices"
 
 	"golang.org/x/sys/unix"
+
+	"procgdb/inferior"
 )
 
 // Memory packets, per the manual's "Packets" section: "m addr,length"
@@ -379,9 +381,9 @@ func (s *Session) memoryRegionInfo(args []byte) reply {
 type Allocator interface {
 	// AllocateMemory maps size bytes of anonymous memory with
 	// protection prot (unix.PROT_*) and returns its address.
-	AllocateMemory(t ThreadID, size uint64, prot int) (uint64, error)
+	AllocateMemory(t inferior.ThreadID, size uint64, prot int) (uint64, error)
 	// FreeMemory unmaps what AllocateMemory mapped at addr.
-	FreeMemory(t ThreadID, addr, size uint64) error
+	FreeMemory(t inferior.ThreadID, addr, size uint64) error
 }
 
 func isAllocator(s *Session) bool { _, ok := s.t.(Allocator); return ok }

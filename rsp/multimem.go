@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"fmt"
 	"slices"
+
+	"procgdb/inferior"
 )
 
 // lldb's MultiMemRead (lldbgdbremote.md): several ranges in one request,
@@ -28,7 +30,7 @@ func multiMemPackets() []entry {
 const maxMultiMemRead = packetSize - 1
 
 // parseMultiMemRead decodes what follows "MultiMemRead:".
-func parseMultiMemRead(b []byte) ([]Range, error) {
+func parseMultiMemRead(b []byte) ([]inferior.Range, error) {
 	rest, ok := bytes.CutPrefix(b, []byte("ranges:"))
 	if !ok {
 		return nil, fmt.Errorf("%.40q: want ranges:: %w", b, errMalformed)
@@ -48,7 +50,7 @@ func parseMultiMemRead(b []byte) ([]Range, error) {
 	if len(fields)%2 != 0 {
 		return nil, fmt.Errorf("ranges: odd number of fields: %w", errMalformed)
 	}
-	ranges := make([]Range, 0, len(fields)/2)
+	ranges := make([]inferior.Range, 0, len(fields)/2)
 	for i := 0; i < len(fields); i += 2 {
 		addr, err := parseHexUint(fields[i])
 		if err != nil {
@@ -58,13 +60,13 @@ func parseMultiMemRead(b []byte) ([]Range, error) {
 		if err != nil {
 			return nil, fmt.Errorf("range %d length %q: %w", i/2, fields[i+1], err)
 		}
-		ranges = append(ranges, Range{Addr: addr, Len: n})
+		ranges = append(ranges, inferior.Range{Addr: addr, Len: n})
 	}
 	return ranges, nil
 }
 
 // appendMultiMemRead encodes ranges as parseMultiMemRead decodes them.
-func appendMultiMemRead(dst []byte, ranges []Range) []byte {
+func appendMultiMemRead(dst []byte, ranges []inferior.Range) []byte {
 	dst = append(dst, "ranges:"...)
 	for i, r := range ranges {
 		if i > 0 {
@@ -128,7 +130,7 @@ func (s *Session) multiMemRead(args []byte) reply {
 
 // readRanges reads ranges into dst, packed by their lengths, with the
 // target's RangeReader when it has one, else range by range.
-func (s *Session) readRanges(pid int, ranges []Range, dst []byte) ([]int, error) {
+func (s *Session) readRanges(pid int, ranges []inferior.Range, dst []byte) ([]int, error) {
 	if rr, ok := s.t.(RangeReader); ok {
 		counts, err := rr.ReadRanges(pid, ranges, dst)
 		if err != nil {

@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	"golang.org/x/sys/unix"
+
+	"procgdb/inferior"
 )
 
 // General query and set packets, per the manual's "General Query Packets"
@@ -134,7 +136,7 @@ func (s *Session) supported(args []byte) reply {
 	s.multiprocess = f.offered("multiprocess")
 	s.swbreak = f.offered("swbreak")
 	if hp, ok := s.t.(HWPointer); ok {
-		s.hwbreak = f.offered("hwbreak") && hp.HWSupport(HWBreakpoint)
+		s.hwbreak = f.offered("hwbreak") && hp.HWSupport(inferior.HWExec)
 	}
 	s.dialect.negotiate(f)
 	s.negotiateEvents(f)
@@ -223,7 +225,7 @@ func (s *Session) firstThreadInfo(args []byte) reply {
 			return errorReply(fmt.Errorf("threads of %d: %w", pid, err))
 		}
 		for _, tid := range threads {
-			s.threadList = append(s.threadList, ThreadID{pid, tid})
+			s.threadList = append(s.threadList, inferior.ThreadID{PID: pid, TID: tid})
 		}
 	}
 	return s.threadInfo()

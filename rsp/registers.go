@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 
+	"procgdb/inferior"
 	"procgdb/regs"
 )
 
@@ -74,7 +75,7 @@ func appendRegWrite(dst []byte, w regWrite) []byte {
 
 // registers returns the registers of the thread a packet applies to: sel
 // (see withThread), or the thread the stub picks when sel allows any.
-func (s *Session) registers(sel ThreadID, ext bool) (ThreadID, *regs.Set, error) {
+func (s *Session) registers(sel inferior.ThreadID, ext bool) (inferior.ThreadID, *regs.Set, error) {
 	t, err := s.pickThread(sel)
 	if err != nil {
 		return t, nil, err
@@ -87,7 +88,7 @@ func (s *Session) registers(sel ThreadID, ext bool) (ThreadID, *regs.Set, error)
 }
 
 // readRegisters answers g with every register, the XSAVE ones included.
-func (s *Session) readRegisters(sel ThreadID, args []byte) reply {
+func (s *Session) readRegisters(sel inferior.ThreadID, args []byte) reply {
 	if err := noArgs(args); err != nil {
 		return errorReply(err)
 	}
@@ -101,7 +102,7 @@ func (s *Session) readRegisters(sel ThreadID, args []byte) reply {
 }
 
 // writeRegisters answers G.
-func (s *Session) writeRegisters(sel ThreadID, args []byte) reply {
+func (s *Session) writeRegisters(sel inferior.ThreadID, args []byte) reply {
 	data, err := decodeHex(s.mem[:0], args)
 	if err != nil {
 		return errorReply(fmt.Errorf("registers: %w", err))
@@ -118,7 +119,7 @@ func (s *Session) writeRegisters(sel ThreadID, args []byte) reply {
 }
 
 // readRegister answers p.
-func (s *Session) readRegister(sel ThreadID, args []byte) reply {
+func (s *Session) readRegister(sel inferior.ThreadID, args []byte) reply {
 	n, err := parseRegRead(args)
 	if err != nil {
 		return errorReply(err)
@@ -135,7 +136,7 @@ func (s *Session) readRegister(sel ThreadID, args []byte) reply {
 }
 
 // writeRegister answers P.
-func (s *Session) writeRegister(sel ThreadID, args []byte) reply {
+func (s *Session) writeRegister(sel inferior.ThreadID, args []byte) reply {
 	w, err := parseRegWrite(args)
 	if err != nil {
 		return errorReply(err)
@@ -156,7 +157,7 @@ func (s *Session) writeRegister(sel ThreadID, args []byte) reply {
 }
 
 // storeRegisters hands a changed register set back to the target.
-func (s *Session) storeRegisters(t ThreadID, rs *regs.Set) reply {
+func (s *Session) storeRegisters(t inferior.ThreadID, rs *regs.Set) reply {
 	if err := s.t.SetRegisters(t, rs); err != nil {
 		return errorReply(fmt.Errorf("set registers of %s: %w", s.formatThread(t), err))
 	}
@@ -196,7 +197,7 @@ type registerSaves struct {
 
 // savedRegisters is one QSaveRegisterState snapshot.
 type savedRegisters struct {
-	thread ThreadID
+	thread inferior.ThreadID
 	set    regs.Set
 }
 
@@ -205,7 +206,7 @@ const maxSavedRegisters = 64
 
 // saveRegisterState answers QSaveRegisterState with the id of a snapshot
 // of the thread's registers, in decimal.
-func (s *Session) saveRegisterState(sel ThreadID, args []byte) reply {
+func (s *Session) saveRegisterState(sel inferior.ThreadID, args []byte) reply {
 	if err := noArgs(args); err != nil {
 		return errorReply(err)
 	}
@@ -228,7 +229,7 @@ func (s *Session) saveRegisterState(sel ThreadID, args []byte) reply {
 
 // restoreRegisterState answers QRestoreRegisterState:ID, giving the
 // thread the registers of snapshot ID, which is then forgotten.
-func (s *Session) restoreRegisterState(sel ThreadID, args []byte) reply {
+func (s *Session) restoreRegisterState(sel inferior.ThreadID, args []byte) reply {
 	id, err := strconv.ParseUint(string(args), 10, 64)
 	if err != nil {
 		return errorReply(fmt.Errorf("save id %q: %w", args, errMalformed))

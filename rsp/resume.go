@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"fmt"
 
+	"procgdb/inferior"
 	"procgdb/regs"
 )
 
@@ -13,7 +14,7 @@ import (
 // while the PC stays in [start, end); vCont? lists them), the older
 // c [addr], C sig[;addr], s [addr] and S sig[;addr] that act on the Hc
 // thread, and "H op thread-id" that selects the thread for g-like (Hg)
-// and c-like (Hc) packets. Every resume becomes one list of ResumeAction,
+// and c-like (Hc) packets. Every resume becomes one list of inferior.Action,
 // so the target sees vCont and the old packets alike.
 
 // resumePackets are the dispatch-table rows of the resume packets and H.
@@ -37,9 +38,9 @@ type vContAction struct {
 	// [rangeStart, rangeEnd).
 	ranged               bool
 	rangeStart, rangeEnd uint64
-	// thread is the thread id after the action; {AllThreads, AllThreads}
+	// thread is the thread id after the action; {inferior.All, inferior.All}
 	// when the action names none.
-	thread ThreadID
+	thread inferior.ThreadID
 }
 
 // parseVCont decodes what follows "vCont": ";action[:thread-id]" repeated.
@@ -63,7 +64,7 @@ func parseVContAction(b []byte) (vContAction, error) {
 	if len(act) == 0 {
 		return vContAction{}, fmt.Errorf("empty action: %w", errMalformed)
 	}
-	a := vContAction{thread: ThreadID{AllThreads, AllThreads}}
+	a := vContAction{thread: inferior.ThreadID{PID: inferior.All, TID: inferior.All}}
 	switch act[0] {
 	case 'c', 's':
 		if len(act) != 1 {
@@ -173,7 +174,7 @@ func parseLegacyResume(b []byte, withSignal bool) (legacyResume, error) {
 // setThread is an H request.
 type setThread struct {
 	op     byte // 'g' (registers, memory) or 'c' (legacy resume)
-	thread ThreadID
+	thread inferior.ThreadID
 }
 
 // parseSetThread decodes "op thread-id".
@@ -202,10 +203,10 @@ func (s *Session) vCont(args []byte) reply {
 	if err != nil {
 		return errorReply(err)
 	}
-	out := make([]ResumeAction, 0, len(actions))
+	out := make([]inferior.Action, 0, len(actions))
 	for _, a := range actions {
 		t, err := s.checkThread(a.thread)
-		if err == nil && t.TID == AnyThread {
+		if err == nil && t.TID == inferior.Any {
 			t, err = s.pickThread(t)
 		}
 		if err != nil {
@@ -223,14 +224,14 @@ func (s *Session) vCont(args []byte) reply {
 
 // resumeAction builds the target's action. sig is the client's signal
 // number as the dialect translated it (gdb's numbering, or Linux's).
-func resumeAction(step bool, sig signalNumber, t ThreadID) (ResumeAction, error) {
-	a := ResumeAction{Kind: Continue, PID: t.PID, TID: t.TID}
+func resumeAction(step bool, sig signalNumber, t inferior.ThreadID) (inferior.Action, error) {
+	a := inferior.Action{Kind: inferior.Continue, PID: t.PID, TID: t.TID}
 	if step {
-		a.Kind = Step
+		a.Kind = inferior.Step
 	}
 	if sig.wire != 0 {
 		if !sig.ok {
-			return ResumeAction{}, fmt.Errorf("signal %d: %w", sig.wire, errUnknownSignal)
+			return inferior.Action{}, fmt.Errorf("signal %d: %w", sig.wire, errUnknownSignal)
 		}
 		a.Signal = sig.host
 	}
@@ -265,18 +266,18 @@ func (s *Session) resumeLegacy(args []byte, step, withSignal bool) reply {
 	if err != nil {
 		return errorReply(err)
 	}
-	var actions []ResumeAction
+	var actions []inferior.Action
 	if s.cont.TID > 0 || step || r.signal != 0 {
 		actions = append(actions, a)
 	}
 	if s.cont.TID <= 0 {
-		actions = append(actions, ResumeAction{Kind: Continue, PID: AllThreads, TID: AllThreads})
+		actions = append(actions, inferior.Action{Kind: inferior.Continue, PID: inferior.All, TID: inferior.All})
 	}
 	return reply{kind: replyResume, actions: actions}
 }
 
 // setPC moves thread t to addr before it resumes.
-func (s *Session) setPC(t ThreadID, addr uint64) error {
+func (s *Session) setPC(t inferior.ThreadID, addr uint64) error {
 	rs, err := s.t.Registers(t, false)
 	if err != nil {
 		return fmt.Errorf("registers of %s: %w", s.formatThread(t), err)

@@ -7,9 +7,11 @@ import (
 	"testing"
 
 	"golang.org/x/sys/unix"
+
+	"procgdb/inferior"
 )
 
-var all = ThreadID{AllThreads, AllThreads}
+var all = inferior.ThreadID{PID: inferior.All, TID: inferior.All}
 
 func TestParseVCont(t *testing.T) {
 	tests := []struct {
@@ -18,10 +20,10 @@ func TestParseVCont(t *testing.T) {
 		err  error
 	}{
 		{";c", []vContAction{{thread: all}}, nil},
-		{";s:1f3;c", []vContAction{{step: true, thread: ThreadID{AnyThread, 0x1f3}}, {thread: all}}, nil},
+		{";s:1f3;c", []vContAction{{step: true, thread: inferior.ThreadID{PID: inferior.Any, TID: 0x1f3}}, {thread: all}}, nil},
 		{";S05:p1f2.1f3;c:p1f2.-1", []vContAction{
-			{step: true, signal: 5, thread: ThreadID{0x1f2, 0x1f3}},
-			{thread: ThreadID{0x1f2, AllThreads}},
+			{step: true, signal: 5, thread: inferior.ThreadID{PID: 0x1f2, TID: 0x1f3}},
+			{thread: inferior.ThreadID{PID: 0x1f2, TID: inferior.All}},
 		}, nil},
 		{";C0b:-1", []vContAction{{signal: 11, thread: all}}, nil},
 		{";c:p-1.-1", []vContAction{{thread: all}}, nil},
@@ -32,7 +34,7 @@ func TestParseVCont(t *testing.T) {
 		{";cc", nil, errMalformed},
 		{";t", nil, errUnsupported},
 		{";r1000,2000:p1.1;c", []vContAction{
-			{step: true, ranged: true, rangeStart: 0x1000, rangeEnd: 0x2000, thread: ThreadID{1, 1}},
+			{step: true, ranged: true, rangeStart: 0x1000, rangeEnd: 0x2000, thread: inferior.ThreadID{PID: 1, TID: 1}},
 			{thread: all},
 		}, nil},
 		{";r1000", nil, errMalformed},
@@ -105,8 +107,8 @@ func TestParseSetThread(t *testing.T) {
 		want setThread
 		err  error
 	}{
-		{"g0", setThread{'g', ThreadID{AnyThread, AnyThread}}, nil},
-		{"gp1f2.1f3", setThread{'g', ThreadID{0x1f2, 0x1f3}}, nil},
+		{"g0", setThread{'g', inferior.ThreadID{PID: inferior.Any, TID: inferior.Any}}, nil},
+		{"gp1f2.1f3", setThread{'g', inferior.ThreadID{PID: 0x1f2, TID: 0x1f3}}, nil},
 		{"c-1", setThread{'c', all}, nil},
 		{"m0", setThread{}, errMalformed},
 		{"", setThread{}, errMalformed},
@@ -136,9 +138,9 @@ func FuzzParseSetThread(f *testing.F) {
 
 // resumeWith sends a resume packet, lets the fake stop on thread 101 with
 // a breakpoint, and returns the actions the target got.
-func resumeWith(t *testing.T, h *harness, packet string) []ResumeAction {
+func resumeWith(t *testing.T, h *harness, packet string) []inferior.Action {
 	t.Helper()
-	h.ft.stops <- StopEvent{Kind: StopBreakpoint, PID: fakePID, TID: fakePID + 1}
+	h.ft.stops <- inferior.Event{Kind: inferior.EventBreakpoint, PID: fakePID, TID: fakePID + 1}
 	if r := h.exchange(packet); !strings.HasPrefix(r, "T05") {
 		t.Fatalf("%s: reply %q, want a stop", packet, r)
 	}
@@ -148,33 +150,35 @@ func resumeWith(t *testing.T, h *harness, packet string) []ResumeAction {
 }
 
 func TestResumePackets(t *testing.T) {
-	cont := func(pid, tid int) ResumeAction { return ResumeAction{Kind: Continue, PID: pid, TID: tid} }
-	step := func(pid, tid int) ResumeAction { return ResumeAction{Kind: Step, PID: pid, TID: tid} }
+	cont := func(pid, tid int) inferior.Action {
+		return inferior.Action{Kind: inferior.Continue, PID: pid, TID: tid}
+	}
+	step := func(pid, tid int) inferior.Action { return inferior.Action{Kind: inferior.Step, PID: pid, TID: tid} }
 	tests := []struct {
 		name     string
 		features string
 		setup    []string
 		packet   string
-		want     []ResumeAction
+		want     []inferior.Action
 	}{
-		{"vCont continue all", gdbFeatures, nil, "vCont;c", []ResumeAction{cont(-1, -1)}},
+		{"vCont continue all", gdbFeatures, nil, "vCont;c", []inferior.Action{cont(-1, -1)}},
 		{"vCont step one thread", gdbFeatures, nil, "vCont;s:p64.65;c:p64.-1",
-			[]ResumeAction{step(100, 101), cont(100, -1)}},
-		{"vCont bare thread ids", "qSupported", nil, "vCont;s:65;c", []ResumeAction{step(100, 101), cont(-1, -1)}},
+			[]inferior.Action{step(100, 101), cont(100, -1)}},
+		{"vCont bare thread ids", "qSupported", nil, "vCont;s:65;c", []inferior.Action{step(100, 101), cont(-1, -1)}},
 		{"vCont signal in gdb's numbering", gdbFeatures, nil, "vCont;C1e:p64.64;c",
-			[]ResumeAction{{Kind: Continue, Signal: int(unix.SIGUSR1), PID: 100, TID: 100}, cont(-1, -1)}},
-		{"vCont any thread", gdbFeatures, nil, "vCont;s:p64.0", []ResumeAction{step(100, 100)}},
-		{"vCont all processes", gdbFeatures, nil, "vCont;c:p-1.-1", []ResumeAction{cont(-1, -1)}},
-		{"vCont all threads of any process", gdbFeatures, nil, "vCont;c:p0.-1", []ResumeAction{cont(-1, -1)}},
-		{"c", gdbFeatures, nil, "c", []ResumeAction{cont(-1, -1)}},
+			[]inferior.Action{{Kind: inferior.Continue, Signal: int(unix.SIGUSR1), PID: 100, TID: 100}, cont(-1, -1)}},
+		{"vCont any thread", gdbFeatures, nil, "vCont;s:p64.0", []inferior.Action{step(100, 100)}},
+		{"vCont all processes", gdbFeatures, nil, "vCont;c:p-1.-1", []inferior.Action{cont(-1, -1)}},
+		{"vCont all threads of any process", gdbFeatures, nil, "vCont;c:p0.-1", []inferior.Action{cont(-1, -1)}},
+		{"c", gdbFeatures, nil, "c", []inferior.Action{cont(-1, -1)}},
 		{"s steps the current thread, others run", gdbFeatures, []string{"Hgp64.65"}, "s",
-			[]ResumeAction{step(100, 101), cont(-1, -1)}},
+			[]inferior.Action{step(100, 101), cont(-1, -1)}},
 		{"s with Hc on one thread steps only it", gdbFeatures, []string{"Hcp64.65"}, "s",
-			[]ResumeAction{step(100, 101)}},
+			[]inferior.Action{step(100, 101)}},
 		{"C delivers the signal to the current thread", gdbFeatures, nil, "C0b",
-			[]ResumeAction{{Kind: Continue, Signal: int(unix.SIGSEGV), PID: 100, TID: 100}, cont(-1, -1)}},
+			[]inferior.Action{{Kind: inferior.Continue, Signal: int(unix.SIGSEGV), PID: 100, TID: 100}, cont(-1, -1)}},
 		{"S with Hc-1", gdbFeatures, []string{"Hc-1"}, "S05",
-			[]ResumeAction{{Kind: Step, Signal: int(unix.SIGTRAP), PID: 100, TID: 100}, cont(-1, -1)}},
+			[]inferior.Action{{Kind: inferior.Step, Signal: int(unix.SIGTRAP), PID: 100, TID: 100}, cont(-1, -1)}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

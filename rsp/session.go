@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"procgdb/inferior"
 )
 
 // packetSize is the PacketSize procgdb advertises: the longest packet the
@@ -141,20 +143,20 @@ type Session struct {
 	// (dialect.go).
 	dialect dialect
 	// events are the optional events the client asked for (events.go).
-	events EventOptions
+	events inferior.EventOptions
 
 	// ext is the extended-mode state and the launch settings
 	// (extended.go).
 	ext extendedState
 
-	// general and cont are the Hg and Hc selections. AnyThread and
-	// AllThreads are kept as the client sent them; a specific thread
+	// general and cont are the Hg and Hc selections. inferior.Any and
+	// inferior.All are kept as the client sent them; a specific thread
 	// was checked to exist and has its PID filled in.
-	general ThreadID
-	cont    ThreadID
+	general inferior.ThreadID
+	cont    inferior.ThreadID
 	// last is the stop most recently reported, replayed by '?'; hasLast
 	// is false until the first stop, when '?' reports the initial state.
-	last    StopEvent
+	last    inferior.Event
 	hasLast bool
 	// interruptPending: the client sent the interrupt byte and has not
 	// been told of a stop with SIGINT since (noteInterrupt).
@@ -162,7 +164,7 @@ type Session struct {
 
 	// threadList holds the ids qfThreadInfo listed that qsThreadInfo has
 	// yet to send.
-	threadList []ThreadID
+	threadList []inferior.ThreadID
 	// xferKey names the qXfer object whose document xferDoc holds, so
 	// that reading it in windows sees one consistent snapshot.
 	xferKey string
@@ -203,8 +205,8 @@ func NewSession(rw io.ReadWriter, t Target, cfg Config) *Session {
 		conn:    newConn(withDeadlines(rw, cfg), readLimit, false, cfg.WireLog),
 		packets: packetTable(),
 		ext:     newExtendedState(cfg),
-		general: ThreadID{AnyThread, AnyThread},
-		cont:    ThreadID{AnyThread, AnyThread},
+		general: inferior.ThreadID{PID: inferior.Any, TID: inferior.Any},
+		cont:    inferior.ThreadID{PID: inferior.Any, TID: inferior.Any},
 	}
 }
 
@@ -228,8 +230,8 @@ type reply struct {
 	// framed says data is a whole packet, framed by the handler ('$',
 	// escaped payload, '#', checksum): memory replies (memory.go).
 	framed  bool
-	err     error          // replyError
-	actions []ResumeAction // replyResume
+	err     error             // replyError
+	actions []inferior.Action // replyResume
 	// end, when not zero, ends Serve with this outcome after the reply.
 	end Outcome
 	// noAck turns acknowledgments off after the reply (QStartNoAckMode).
@@ -464,22 +466,22 @@ func (s *Session) noteInterrupt() {
 // interruptStop is the stop that reports a pending interrupt on a resume
 // with actions: a SIGINT stop of the thread the first action names, or of
 // one of the threads it resumes, which all stay stopped.
-func (s *Session) interruptStop(actions []ResumeAction) (StopEvent, error) {
-	t := ThreadID{AnyThread, AnyThread}
+func (s *Session) interruptStop(actions []inferior.Action) (inferior.Event, error) {
+	t := inferior.ThreadID{PID: inferior.Any, TID: inferior.Any}
 	if len(actions) > 0 {
-		t = ThreadID{actions[0].PID, actions[0].TID}
+		t = inferior.ThreadID{PID: actions[0].PID, TID: actions[0].TID}
 	}
 	t, err := s.pickThread(t)
 	if err != nil {
-		return StopEvent{}, err
+		return inferior.Event{}, err
 	}
-	return StopEvent{Kind: StopSignal, PID: t.PID, TID: t.TID, Signal: int(unix.SIGINT)}, nil
+	return inferior.Event{Kind: inferior.EventSignal, PID: t.PID, TID: t.TID, Signal: int(unix.SIGINT)}, nil
 }
 
 // run resumes the target and waits until it stops, meanwhile passing the
 // interrupt byte on to the target, then sends the stop reply. A client that
 // disconnects while the target runs ends the wait and the session.
-func (s *Session) run(ctx context.Context, actions []ResumeAction) (Outcome, error) {
+func (s *Session) run(ctx context.Context, actions []inferior.Action) (Outcome, error) {
 	if s.interruptPending {
 		ev, err := s.interruptStop(actions)
 		if err == nil {
@@ -523,13 +525,13 @@ func (s *Session) run(ctx context.Context, actions []ResumeAction) (Outcome, err
 }
 
 // stopped records a stop and reports it to the client.
-func (s *Session) stopped(ev StopEvent) (Outcome, error) {
+func (s *Session) stopped(ev inferior.Event) (Outcome, error) {
 	s.recordStop(ev)
 	s.buf = s.appendStop(s.buf[:0], ev)
 	if err := s.send(dataReply(s.buf)); err != nil {
 		return OutcomeDisconnected, err
 	}
-	if (ev.Kind == StopExited || ev.Kind == StopKilled) && !s.ext.on && len(s.t.Processes()) == 0 {
+	if (ev.Kind == inferior.EventExited || ev.Kind == inferior.EventKilled) && !s.ext.on && len(s.t.Processes()) == 0 {
 		return OutcomeExited, nil
 	}
 	return 0, nil

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"procgdb/inferior"
 )
 
 var testXML = []byte(`<?xml version="1.0"?><!DOCTYPE target SYSTEM "gdb-target.dtd"><target><architecture>i386:x86-64</architecture></target>`)
@@ -354,7 +356,7 @@ func TestInterruptCrossingStop(t *testing.T) {
 			if tt.lldb != "" {
 				h.expect(tt.lldb, "OK")
 			}
-			bp := StopEvent{Kind: StopBreakpoint, PID: fakePID, TID: fakePID + 1}
+			bp := inferior.Event{Kind: inferior.EventBreakpoint, PID: fakePID, TID: fakePID + 1}
 			resume := func(p string) string {
 				t.Helper()
 				if err := h.c.Send(p); err != nil {
@@ -423,7 +425,7 @@ func TestStopMovesGeneralThread(t *testing.T) {
 	h := startSession(t, ft, Config{})
 	h.negotiate(gdbFeatures)
 	h.expect("Hgp64.64", "OK")
-	ft.stops <- StopEvent{Kind: StopBreakpoint, PID: fakePID, TID: fakePID + 1}
+	ft.stops <- inferior.Event{Kind: inferior.EventBreakpoint, PID: fakePID, TID: fakePID + 1}
 	r := h.exchange("vCont;c")
 	if !strings.HasPrefix(r, "T05thread:p64.65;") || !strings.Contains(r, "swbreak:;") {
 		t.Fatalf("stop reply = %q", r)
@@ -477,11 +479,11 @@ func TestExit(t *testing.T) {
 	tests := []struct {
 		name     string
 		features string
-		ev       StopEvent
+		ev       inferior.Event
 		want     string
 	}{
-		{"exit code", gdbFeatures, StopEvent{Kind: StopExited, PID: fakePID, ExitCode: 3}, "W03;process:64"},
-		{"signal", "qSupported", StopEvent{Kind: StopKilled, PID: fakePID, Signal: int(unix.SIGSEGV)}, "X0b"},
+		{"exit code", gdbFeatures, inferior.Event{Kind: inferior.EventExited, PID: fakePID, ExitCode: 3}, "W03;process:64"},
+		{"signal", "qSupported", inferior.Event{Kind: inferior.EventKilled, PID: fakePID, Signal: int(unix.SIGSEGV)}, "X0b"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -7,6 +7,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"procgdb/inferior"
 	"procgdb/regs"
 )
 
@@ -56,22 +57,22 @@ func (f stopFormat) signal(sig int) int { return wireSignal(sig, f.native) }
 // appendStopReply appends the stop reply for ev. rs holds the stopped
 // thread's registers to expedite (nil for none); core is the CPU it last
 // ran on, or -1 when unknown.
-func appendStopReply(dst []byte, ev StopEvent, f stopFormat, rs *regs.Set, core int) []byte {
+func appendStopReply(dst []byte, ev inferior.Event, f stopFormat, rs *regs.Set, core int) []byte {
 	switch ev.Kind {
-	case StopExited:
+	case inferior.EventExited:
 		dst = appendHexByte(append(dst, 'W'), byte(ev.ExitCode))
 		return appendProcess(dst, ev.PID, f)
-	case StopKilled:
+	case inferior.EventKilled:
 		dst = appendHexByte(append(dst, 'X'), byte(f.signal(ev.Signal)))
 		return appendProcess(dst, ev.PID, f)
-	case StopThreadExited:
+	case inferior.EventThreadExited:
 		dst = append(appendHexByte(append(dst, 'w'), byte(ev.ExitCode)), ';')
-		return appendThreadID(dst, ThreadID{ev.PID, ev.TID}, f.multiprocess)
-	case StopNoResumed:
+		return appendThreadID(dst, inferior.ThreadID{PID: ev.PID, TID: ev.TID}, f.multiprocess)
+	case inferior.EventNoResumed:
 		return append(dst, 'N')
 	}
 	sig := int(unix.SIGTRAP)
-	if ev.Kind == StopSignal {
+	if ev.Kind == inferior.EventSignal {
 		sig = ev.Signal
 	}
 	if f.sOnly {
@@ -80,7 +81,7 @@ func appendStopReply(dst []byte, ev StopEvent, f stopFormat, rs *regs.Set, core 
 	dst = appendHexByte(append(dst, 'T'), byte(f.signal(sig)))
 	if !f.noThread {
 		dst = append(dst, "thread:"...)
-		dst = appendThreadID(dst, ThreadID{ev.PID, ev.TID}, f.multiprocess)
+		dst = appendThreadID(dst, inferior.ThreadID{PID: ev.PID, TID: ev.TID}, f.multiprocess)
 		dst = append(dst, ';')
 	}
 	if rs != nil {
@@ -95,44 +96,44 @@ func appendStopReply(dst []byte, ev StopEvent, f stopFormat, rs *regs.Set, core 
 		}
 	}
 	switch ev.Kind {
-	case StopBreakpoint:
+	case inferior.EventBreakpoint:
 		if f.swbreak {
 			dst = append(dst, "swbreak:;"...)
 		}
-	case StopHWBreakpoint:
+	case inferior.EventHWBreakpoint:
 		if f.hwbreak {
 			dst = append(dst, "hwbreak:;"...)
 		}
-	case StopWatchpoint:
+	case inferior.EventWatchpoint:
 		reason := "watch:"
-		switch ev.HWKind {
-		case HWRead:
+		switch ev.HW.Kind {
+		case inferior.HWRead:
 			reason = "rwatch:"
-		case HWAccess:
+		case inferior.HWAccess:
 			reason = "awatch:"
 		}
-		dst = append(appendHexUint(append(dst, reason...), ev.HWAddr), ';')
-	case StopFork, StopVFork, StopClone:
+		dst = append(appendHexUint(append(dst, reason...), ev.HW.Addr), ';')
+	case inferior.EventFork, inferior.EventVFork, inferior.EventClone:
 		reason := "fork:"
 		switch ev.Kind {
-		case StopVFork:
+		case inferior.EventVFork:
 			reason = "vfork:"
-		case StopClone:
+		case inferior.EventClone:
 			reason = "clone:"
 		}
-		dst = appendThreadID(append(dst, reason...), ThreadID{ev.ChildPID, ev.ChildTID}, f.multiprocess)
+		dst = appendThreadID(append(dst, reason...), inferior.ThreadID{PID: ev.ChildPID, TID: ev.ChildTID}, f.multiprocess)
 		dst = append(dst, ';')
-	case StopVForkDone:
+	case inferior.EventVForkDone:
 		dst = append(dst, "vforkdone:;"...)
-	case StopExec:
+	case inferior.EventExec:
 		dst = append(appendHex(append(dst, "exec:"...), []byte(ev.ExecPath)), ';')
-	case StopSyscallEntry, StopSyscallReturn:
+	case inferior.EventSyscallEntry, inferior.EventSyscallReturn:
 		reason := "syscall_entry:"
-		if ev.Kind == StopSyscallReturn {
+		if ev.Kind == inferior.EventSyscallReturn {
 			reason = "syscall_return:"
 		}
 		dst = append(appendHexUint(append(dst, reason...), uint64(ev.Syscall)), ';')
-	case StopThreadCreated:
+	case inferior.EventThreadCreated:
 		dst = append(dst, "create:;"...)
 	}
 	if core >= 0 {
@@ -153,12 +154,12 @@ func appendProcess(dst []byte, pid int, f stopFormat) []byte {
 // appendStop appends the stop reply for ev, fetching the registers to
 // expedite and the thread's core from the target. Neither is essential: a
 // thread whose registers cannot be read is reported without them.
-func (s *Session) appendStop(dst []byte, ev StopEvent) []byte {
+func (s *Session) appendStop(dst []byte, ev inferior.Event) []byte {
 	var rs *regs.Set
 	core := -1
 	name, named := "", false
 	if threadStop(ev.Kind) {
-		t := ThreadID{ev.PID, ev.TID}
+		t := inferior.ThreadID{PID: ev.PID, TID: ev.TID}
 		var err error
 		if rs, err = s.t.Registers(t, false); err != nil {
 			s.log.Debug("stop reply without registers", "thread", s.formatThread(t), "err", err)
@@ -184,9 +185,9 @@ func (s *Session) appendStop(dst []byte, ev StopEvent) []byte {
 
 // threadStop reports whether events of kind k are T replies: a thread
 // stopped and can be examined.
-func threadStop(k StopKind) bool {
+func threadStop(k inferior.EventKind) bool {
 	switch k {
-	case StopExited, StopKilled, StopThreadExited, StopNoResumed:
+	case inferior.EventExited, inferior.EventKilled, inferior.EventThreadExited, inferior.EventNoResumed:
 		return false
 	}
 	return true
@@ -194,20 +195,20 @@ func threadStop(k StopKind) bool {
 
 // recordStop makes ev the last stop, which '?' reports and whose thread
 // the client now takes as the general thread.
-func (s *Session) recordStop(ev StopEvent) {
+func (s *Session) recordStop(ev inferior.Event) {
 	s.last, s.hasLast = ev, true
-	if ev.Kind == StopSignal && ev.Signal == int(unix.SIGINT) {
+	if ev.Kind == inferior.EventSignal && ev.Signal == int(unix.SIGINT) {
 		s.interruptPending = false // answered (noteInterrupt)
 	}
 	switch {
 	case threadStop(ev.Kind):
 		if ev.TID > 0 {
 			// The client assumes the general thread follows the event.
-			s.general = ThreadID{ev.PID, ev.TID}
+			s.general = inferior.ThreadID{PID: ev.PID, TID: ev.TID}
 		}
-	case ev.Kind == StopExited, ev.Kind == StopKilled:
-		s.forgetSelections(ev.PID, AllThreads)
-	case ev.Kind == StopThreadExited:
+	case ev.Kind == inferior.EventExited, ev.Kind == inferior.EventKilled:
+		s.forgetSelections(ev.PID, inferior.All)
+	case ev.Kind == inferior.EventThreadExited:
 		s.forgetSelections(ev.PID, ev.TID)
 	}
 }
@@ -223,20 +224,20 @@ func (s *Session) dropSnapshots() {
 // first thread, which is how a freshly launched or attached process is
 // reported; else the exit of the last process, or "W00" when there was
 // none.
-func (s *Session) lastStop() (StopEvent, error) {
+func (s *Session) lastStop() (inferior.Event, error) {
 	if s.hasLast && threadStop(s.last.Kind) {
 		return s.last, nil
 	}
 	procs := s.t.Processes()
 	if len(procs) == 0 {
-		if s.hasLast && (s.last.Kind == StopExited || s.last.Kind == StopKilled) {
+		if s.hasLast && (s.last.Kind == inferior.EventExited || s.last.Kind == inferior.EventKilled) {
 			return s.last, nil
 		}
-		return StopEvent{Kind: StopExited}, nil
+		return inferior.Event{Kind: inferior.EventExited}, nil
 	}
 	ev, err := s.firstThreadStop(procs[0], int(unix.SIGTRAP))
 	if err != nil {
-		return StopEvent{}, err
+		return inferior.Event{}, err
 	}
 	s.last, s.hasLast = ev, true
 	return ev, nil
@@ -258,28 +259,28 @@ func (s *Session) haltReason(args []byte) reply {
 // replayed returns ev as '?' reports it again: an optional event (fork,
 // exec, syscall, thread creation), which the client has already handled,
 // becomes a plain SIGTRAP stop of its thread.
-func replayed(ev StopEvent) StopEvent {
+func replayed(ev inferior.Event) inferior.Event {
 	switch ev.Kind {
-	case StopFork, StopVFork, StopVForkDone, StopExec, StopSyscallEntry, StopSyscallReturn, StopThreadCreated, StopClone:
-		return StopEvent{Kind: StopSignal, PID: ev.PID, TID: ev.TID, Signal: int(unix.SIGTRAP)}
+	case inferior.EventFork, inferior.EventVFork, inferior.EventVForkDone, inferior.EventExec, inferior.EventSyscallEntry, inferior.EventSyscallReturn, inferior.EventThreadCreated, inferior.EventClone:
+		return inferior.Event{Kind: inferior.EventSignal, PID: ev.PID, TID: ev.TID, Signal: int(unix.SIGTRAP)}
 	}
 	return ev
 }
 
 // stopReason returns the reason: lldb is told for ev, or "".
-func stopReason(ev StopEvent) string {
+func stopReason(ev inferior.Event) string {
 	switch ev.Kind {
-	case StopBreakpoint, StopHWBreakpoint:
+	case inferior.EventBreakpoint, inferior.EventHWBreakpoint:
 		return "breakpoint"
-	case StopWatchpoint:
+	case inferior.EventWatchpoint:
 		return "watchpoint"
-	case StopStep:
+	case inferior.EventStep:
 		return "trace"
-	case StopSignal:
+	case inferior.EventSignal:
 		if ev.Signal != 0 {
 			return "signal"
 		}
-	case StopExec:
+	case inferior.EventExec:
 		return "exec"
 	}
 	return ""
@@ -288,11 +289,11 @@ func stopReason(ev StopEvent) string {
 // stopDescription returns the description: lldb is told with a
 // watchpoint reason: the watched address (decimal, as lldb-server
 // writes it), which lldb matches to its watchpoint.
-func stopDescription(ev StopEvent) string {
-	if ev.Kind != StopWatchpoint {
+func stopDescription(ev inferior.Event) string {
+	if ev.Kind != inferior.EventWatchpoint {
 		return ""
 	}
-	return strconv.FormatUint(ev.HWAddr, 10)
+	return strconv.FormatUint(ev.HW.Addr, 10)
 }
 
 // appendThreadName appends the thread's name as name: when it is plain
@@ -313,7 +314,7 @@ func appendThreadName(dst []byte, name string) []byte {
 // thread's name (when named: appendStop read it with the core), the stop
 // reason and, with QListThreadsInStopReply, the threads of the process
 // with their PCs and jstopinfo.
-func (s *Session) appendLLDBStop(dst []byte, ev StopEvent, name string, named bool) []byte {
+func (s *Session) appendLLDBStop(dst []byte, ev inferior.Event, name string, named bool) []byte {
 	if !s.dialect.lldb || !threadStop(ev.Kind) {
 		return dst
 	}
@@ -346,7 +347,7 @@ func (s *Session) appendLLDBStop(dst []byte, ev StopEvent, name string, named bo
 			dst = append(dst, ',')
 		}
 		var pc uint64
-		if rs, err := s.t.Registers(ThreadID{ev.PID, tid}, false); err == nil {
+		if rs, err := s.t.Registers(inferior.ThreadID{PID: ev.PID, TID: tid}, false); err == nil {
 			pc = rs.GPR.Rip
 		}
 		dst = appendHexUint(dst, pc)
@@ -373,16 +374,16 @@ type lldbThreadInfo struct {
 
 // threadInfoJSON describes the thread of ev, named name, with its
 // expedited registers when withRegs is set.
-func (s *Session) threadInfoJSON(ev StopEvent, name string, withRegs bool) lldbThreadInfo {
-	t := ThreadID{ev.PID, ev.TID}
+func (s *Session) threadInfoJSON(ev inferior.Event, name string, withRegs bool) lldbThreadInfo {
+	t := inferior.ThreadID{PID: ev.PID, TID: ev.TID}
 	info := lldbThreadInfo{TID: ev.TID, Reason: stopReason(ev), Desc: stopDescription(ev)}
 	switch ev.Kind {
-	case StopSignal:
+	case inferior.EventSignal:
 		info.Signal = s.dialect.toWire(ev.Signal)
 	default:
 		info.Signal = s.dialect.toWire(int(unix.SIGTRAP))
 	}
-	if ev.Kind == StopSignal && ev.Signal == 0 {
+	if ev.Kind == inferior.EventSignal && ev.Signal == 0 {
 		info.Signal = 0
 	}
 	info.Name = name
@@ -402,11 +403,11 @@ func (s *Session) threadInfoJSON(ev StopEvent, name string, withRegs bool) lldbT
 // threadEvent returns the stop to report for thread t: the last stop if
 // it was t's, else a stop with no signal, which is what all-stop means
 // for the other threads.
-func (s *Session) threadEvent(t ThreadID) StopEvent {
+func (s *Session) threadEvent(t inferior.ThreadID) inferior.Event {
 	if s.hasLast && threadStop(s.last.Kind) && s.last.PID == t.PID && s.last.TID == t.TID {
 		return replayed(s.last)
 	}
-	return StopEvent{Kind: StopSignal, PID: t.PID, TID: t.TID}
+	return inferior.Event{Kind: inferior.EventSignal, PID: t.PID, TID: t.TID}
 }
 
 // jThreadsInfo answers with every thread of the current process as JSON:
@@ -425,8 +426,8 @@ func (s *Session) jThreadsInfo(args []byte) reply {
 	}
 	infos := make([]lldbThreadInfo, 0, len(threads))
 	for _, tid := range threads {
-		name, _, _ := s.t.ThreadInfo(ThreadID{pid, tid})
-		infos = append(infos, s.threadInfoJSON(s.threadEvent(ThreadID{pid, tid}), name, true))
+		name, _, _ := s.t.ThreadInfo(inferior.ThreadID{PID: pid, TID: tid})
+		infos = append(infos, s.threadInfoJSON(s.threadEvent(inferior.ThreadID{PID: pid, TID: tid}), name, true))
 	}
 	js, err := json.Marshal(infos)
 	if err != nil {

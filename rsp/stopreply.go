@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"procgdb/inferior"
 )
 
 // Stop replies as a client reads them: the inverse of appendStopReply
@@ -18,13 +20,13 @@ import (
 // StopReply is a stop reply as a client reads it: the event, and what
 // else the stub said about the stopped thread.
 type StopReply struct {
-	// StopEvent is the event. Signal is the Linux number, 0 for a
+	// inferior.Event is the event. Signal is the Linux number, 0 for a
 	// signal Linux does not have (WireSignal has the stub's number).
-	// A T reply without a stop reason is a StopSignal, SIGTRAP
+	// A T reply without a stop reason is a inferior.EventSignal, SIGTRAP
 	// included: only the client knows whether it asked for a step. PID
-	// is AnyThread when the stub did not name the process. HWKind is 0
+	// is inferior.Any when the stub did not name the process. inferior.HWKind is 0
 	// for a watchpoint whose kind the stub does not say (lldb-server).
-	StopEvent
+	inferior.Event
 	// WireSignal is the signal number as the stub sent it: gdb's
 	// numbering, or Linux's for a stub that speaks native signals.
 	WireSignal int
@@ -35,7 +37,7 @@ type StopReply struct {
 	Core int
 	// Name is the thread's name, when the stub sent it (lldb-server).
 	Name string
-	// Library reports that the program's shared libraries changed.
+	// inferior.Library reports that the program's shared libraries changed.
 	Library bool
 	// Reason and Description are lldb-server's words for the stop
 	// ("exception", "SIGSEGV: invalid address (fault address: 0x0)").
@@ -56,7 +58,7 @@ func ParseStopReply(b []byte, native bool) (StopReply, error) {
 		if len(args) != 0 {
 			return r, fmt.Errorf("stop reply %.40q: %w", b, errMalformed)
 		}
-		r.Kind = StopNoResumed
+		r.Kind = inferior.EventNoResumed
 		return r, nil
 	case 'W', 'X', 'w':
 		// gdbserver writes these without a leading zero ("W7").
@@ -77,7 +79,7 @@ func ParseStopReply(b []byte, native bool) (StopReply, error) {
 	if err != nil {
 		return r, fmt.Errorf("stop reply %.40q: %w", b, err)
 	}
-	r.Kind = StopSignal
+	r.Kind = inferior.EventSignal
 	r.setSignal(int(code), native)
 	if kind == 'S' {
 		if len(args) != 2 {
@@ -93,16 +95,16 @@ func ParseStopReply(b []byte, native bool) (StopReply, error) {
 func (r *StopReply) parseExit(kind byte, code int, rest []byte, native bool) error {
 	switch kind {
 	case 'W':
-		r.Kind, r.ExitCode = StopExited, code
+		r.Kind, r.ExitCode = inferior.EventExited, code
 	case 'X':
-		r.Kind = StopKilled
+		r.Kind = inferior.EventKilled
 		r.setSignal(code, native)
 	case 'w':
 		id, err := parseThreadID(rest)
 		if err != nil {
 			return fmt.Errorf("stop reply w: %w", err)
 		}
-		r.Kind, r.ExitCode, r.PID, r.TID = StopThreadExited, code, id.PID, id.TID
+		r.Kind, r.ExitCode, r.PID, r.TID = inferior.EventThreadExited, code, id.PID, id.TID
 		return nil
 	}
 	if rest == nil {
@@ -143,36 +145,36 @@ func (r *StopReply) parseFields(b []byte) error {
 			return fmt.Errorf("stop reply field %.40q: %w", field, err)
 		}
 	}
-	if r.Reason == "watchpoint" && r.Kind == StopWatchpoint {
+	if r.Reason == "watchpoint" && r.Kind == inferior.EventWatchpoint {
 		// lldb-server describes the watchpoint as "ADDR INDEX
 		// [HIT-ADDR]" in decimal, and does not say its kind.
 		if f := strings.Fields(r.Description); len(f) > 0 {
-			r.HWAddr, _ = strconv.ParseUint(f[0], 10, 64)
+			r.HW.Addr, _ = strconv.ParseUint(f[0], 10, 64)
 		}
 	}
 	return nil
 }
 
 // watchKinds maps the watchpoint stop reasons to the kind of watchpoint.
-var watchKinds = map[string]HWKind{"watch": HWWrite, "rwatch": HWRead, "awatch": HWAccess}
+var watchKinds = map[string]inferior.HWKind{"watch": inferior.HWWrite, "rwatch": inferior.HWRead, "awatch": inferior.HWAccess}
 
 // lldbReasons maps lldb-server's reason: values to stop kinds; the others
 // (signal, exception, ...) leave the stop a signal.
-var lldbReasons = map[string]StopKind{
-	"breakpoint": StopBreakpoint,
-	"trace":      StopStep,
-	"watchpoint": StopWatchpoint,
-	"fork":       StopFork,
-	"vfork":      StopVFork,
-	"vforkdone":  StopVForkDone,
-	"exec":       StopExec,
+var lldbReasons = map[string]inferior.EventKind{
+	"breakpoint": inferior.EventBreakpoint,
+	"trace":      inferior.EventStep,
+	"watchpoint": inferior.EventWatchpoint,
+	"fork":       inferior.EventFork,
+	"vfork":      inferior.EventVFork,
+	"vforkdone":  inferior.EventVForkDone,
+	"exec":       inferior.EventExec,
 }
 
 func (r *StopReply) parseField(key string, val []byte) error {
 	var err error
 	switch key {
 	case "thread":
-		var id ThreadID
+		var id inferior.ThreadID
 		if id, err = parseThreadID(val); err == nil {
 			r.PID, r.TID = id.PID, id.TID
 		}
@@ -190,34 +192,34 @@ func (r *StopReply) parseField(key string, val []byte) error {
 	case "description":
 		r.Description, err = parseHexString(val)
 	case "watch", "rwatch", "awatch":
-		r.Kind, r.HWKind = StopWatchpoint, watchKinds[key]
-		r.HWAddr, err = parseHexUint(val)
+		r.Kind, r.HW.Kind = inferior.EventWatchpoint, watchKinds[key]
+		r.HW.Addr, err = parseHexUint(val)
 	case "swbreak":
-		r.Kind = StopBreakpoint
+		r.Kind = inferior.EventBreakpoint
 	case "hwbreak":
-		r.Kind = StopHWBreakpoint
+		r.Kind = inferior.EventHWBreakpoint
 	case "fork", "vfork":
-		r.Kind = StopFork
+		r.Kind = inferior.EventFork
 		if key == "vfork" {
-			r.Kind = StopVFork
+			r.Kind = inferior.EventVFork
 		}
-		var id ThreadID
+		var id inferior.ThreadID
 		if id, err = parseThreadID(val); err == nil {
 			r.ChildPID, r.ChildTID = id.PID, id.TID
 		}
 	case "vforkdone":
-		r.Kind = StopVForkDone
+		r.Kind = inferior.EventVForkDone
 	case "exec":
-		r.Kind = StopExec
+		r.Kind = inferior.EventExec
 		r.ExecPath, err = parseHexString(val)
 	case "syscall_entry", "syscall_return":
-		r.Kind = StopSyscallEntry
+		r.Kind = inferior.EventSyscallEntry
 		if key == "syscall_return" {
-			r.Kind = StopSyscallReturn
+			r.Kind = inferior.EventSyscallReturn
 		}
 		r.Syscall, err = parseHexInt(val)
 	case "create":
-		r.Kind = StopThreadCreated
+		r.Kind = inferior.EventThreadCreated
 	case "library":
 		r.Library = true
 	default:

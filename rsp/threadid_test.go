@@ -3,29 +3,31 @@ package rsp
 import (
 	"errors"
 	"testing"
+
+	"procgdb/inferior"
 )
 
 func TestParseThreadID(t *testing.T) {
 	tests := []struct {
 		in   string
-		want ThreadID
+		want inferior.ThreadID
 		err  error
 	}{
-		{"1f2", ThreadID{AnyThread, 0x1f2}, nil},
-		{"0", ThreadID{AnyThread, AnyThread}, nil},
-		{"-1", ThreadID{AllThreads, AllThreads}, nil},
-		{"p1f2.1f3", ThreadID{0x1f2, 0x1f3}, nil},
-		{"p1f2", ThreadID{0x1f2, AllThreads}, nil},
-		{"p1f2.-1", ThreadID{0x1f2, AllThreads}, nil},
-		{"p-1.-1", ThreadID{AllThreads, AllThreads}, nil},
-		{"p-1", ThreadID{AllThreads, AllThreads}, nil},
-		{"p0.0", ThreadID{AnyThread, AnyThread}, nil},
-		{"", ThreadID{}, errHexEmpty},
-		{"p", ThreadID{}, errHexEmpty},
-		{"p1.", ThreadID{}, errHexEmpty},
-		{"-2", ThreadID{}, errHexDigit},
-		{"p1.2.3", ThreadID{}, errHexDigit},
-		{"80000000", ThreadID{}, errHexOverflow},
+		{"1f2", inferior.ThreadID{PID: inferior.Any, TID: 0x1f2}, nil},
+		{"0", inferior.ThreadID{PID: inferior.Any, TID: inferior.Any}, nil},
+		{"-1", inferior.ThreadID{PID: inferior.All, TID: inferior.All}, nil},
+		{"p1f2.1f3", inferior.ThreadID{PID: 0x1f2, TID: 0x1f3}, nil},
+		{"p1f2", inferior.ThreadID{PID: 0x1f2, TID: inferior.All}, nil},
+		{"p1f2.-1", inferior.ThreadID{PID: 0x1f2, TID: inferior.All}, nil},
+		{"p-1.-1", inferior.ThreadID{PID: inferior.All, TID: inferior.All}, nil},
+		{"p-1", inferior.ThreadID{PID: inferior.All, TID: inferior.All}, nil},
+		{"p0.0", inferior.ThreadID{PID: inferior.Any, TID: inferior.Any}, nil},
+		{"", inferior.ThreadID{}, errHexEmpty},
+		{"p", inferior.ThreadID{}, errHexEmpty},
+		{"p1.", inferior.ThreadID{}, errHexEmpty},
+		{"-2", inferior.ThreadID{}, errHexDigit},
+		{"p1.2.3", inferior.ThreadID{}, errHexDigit},
+		{"80000000", inferior.ThreadID{}, errHexOverflow},
 	}
 	for _, tt := range tests {
 		got, err := parseThreadID([]byte(tt.in))
@@ -37,14 +39,14 @@ func TestParseThreadID(t *testing.T) {
 
 func TestAppendThreadID(t *testing.T) {
 	tests := []struct {
-		id           ThreadID
+		id           inferior.ThreadID
 		multiprocess bool
 		want         string
 	}{
-		{ThreadID{0x1f2, 0x1f3}, true, "p1f2.1f3"},
-		{ThreadID{0x1f2, 0x1f3}, false, "1f3"},
-		{ThreadID{AllThreads, AllThreads}, true, "p-1.-1"},
-		{ThreadID{AllThreads, AllThreads}, false, "-1"},
+		{inferior.ThreadID{PID: 0x1f2, TID: 0x1f3}, true, "p1f2.1f3"},
+		{inferior.ThreadID{PID: 0x1f2, TID: 0x1f3}, false, "1f3"},
+		{inferior.ThreadID{PID: inferior.All, TID: inferior.All}, true, "p-1.-1"},
+		{inferior.ThreadID{PID: inferior.All, TID: inferior.All}, false, "-1"},
 	}
 	for _, tt := range tests {
 		if got := string(appendThreadID(nil, tt.id, tt.multiprocess)); got != tt.want {

@@ -3,6 +3,8 @@ package rsp
 import (
 	"bytes"
 	"fmt"
+
+	"procgdb/inferior"
 )
 
 // Thread-local storage, per the manual's "General Query Packets":
@@ -29,7 +31,7 @@ type TLSLocator interface {
 	// TLSAddress returns the address of the variable at offset in the
 	// TLS block that thread t has for the module whose link_map is at lm.
 	// lm is 0 when the client knows no link_map (a static program).
-	TLSAddress(t ThreadID, offset, lm uint64) (uint64, error)
+	TLSAddress(t inferior.ThreadID, offset, lm uint64) (uint64, error)
 }
 
 func isTLSLocator(s *Session) bool {
@@ -39,7 +41,7 @@ func isTLSLocator(s *Session) bool {
 
 // tlsRequest is a qGetTLSAddr request.
 type tlsRequest struct {
-	thread ThreadID
+	thread inferior.ThreadID
 	offset uint64
 	lm     uint64
 }
@@ -55,7 +57,7 @@ func parseGetTLSAddr(b []byte) (tlsRequest, error) {
 	if err != nil {
 		return tlsRequest{}, err
 	}
-	if id.PID == AllThreads || id.TID == AllThreads {
+	if id.PID == inferior.All || id.TID == inferior.All {
 		return tlsRequest{}, fmt.Errorf("thread id %q: all threads have no one TLS: %w", fields[0], errMalformed)
 	}
 	offset, err := parseHexUint(fields[1])
@@ -71,7 +73,7 @@ func parseGetTLSAddr(b []byte) (tlsRequest, error) {
 
 // appendGetTLSAddr encodes r as parseGetTLSAddr decodes it.
 func appendGetTLSAddr(dst []byte, r tlsRequest) []byte {
-	dst = append(appendThreadID(dst, r.thread, r.thread.PID != AnyThread), ',')
+	dst = append(appendThreadID(dst, r.thread, r.thread.PID != inferior.Any), ',')
 	dst = append(appendHexUint(dst, r.offset), ',')
 	return appendHexUint(dst, r.lm)
 }

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"testing"
+
+	"procgdb/inferior"
 )
 
 func TestParseGetTLSAddr(t *testing.T) {
@@ -12,10 +14,10 @@ func TestParseGetTLSAddr(t *testing.T) {
 		want tlsRequest
 		err  error
 	}{
-		{"p64.65,10,7ffff7ffe2e0", tlsRequest{ThreadID{100, 101}, 0x10, 0x7ffff7ffe2e0}, nil},
-		{"65,0,0", tlsRequest{ThreadID{AnyThread, 101}, 0, 0}, nil},
-		{"0,8,1000", tlsRequest{ThreadID{AnyThread, AnyThread}, 8, 0x1000}, nil},
-		{"p64.0,8,1000", tlsRequest{ThreadID{100, AnyThread}, 8, 0x1000}, nil},
+		{"p64.65,10,7ffff7ffe2e0", tlsRequest{inferior.ThreadID{PID: 100, TID: 101}, 0x10, 0x7ffff7ffe2e0}, nil},
+		{"65,0,0", tlsRequest{inferior.ThreadID{PID: inferior.Any, TID: 101}, 0, 0}, nil},
+		{"0,8,1000", tlsRequest{inferior.ThreadID{PID: inferior.Any, TID: inferior.Any}, 8, 0x1000}, nil},
+		{"p64.0,8,1000", tlsRequest{inferior.ThreadID{PID: 100, TID: inferior.Any}, 8, 0x1000}, nil},
 		{"-1,0,0", tlsRequest{}, errMalformed},
 		{"p64,0,0", tlsRequest{}, errMalformed}, // all threads of 100
 		{"p64.65,10", tlsRequest{}, errMalformed},
@@ -56,10 +58,10 @@ func FuzzParseGetTLSAddr(f *testing.F) {
 // allocated.
 type tlsTarget struct {
 	*fakeTarget
-	asked []ThreadID
+	asked []inferior.ThreadID
 }
 
-func (tt *tlsTarget) TLSAddress(t ThreadID, offset, lm uint64) (uint64, error) {
+func (tt *tlsTarget) TLSAddress(t inferior.ThreadID, offset, lm uint64) (uint64, error) {
 	tt.asked = append(tt.asked, t)
 	if lm == 0xdead {
 		return 0, fmt.Errorf("module %#x: not allocated", lm)
@@ -80,7 +82,7 @@ func TestGetTLSAddrPacket(t *testing.T) {
 	h.expect("qGetTLSAddr:p64.65,10,dead", "E0f")
 	h.expect("qGetTLSAddr:p64.65,10", "E01")
 	h.expect("qGetTLSAddr:-1,10,100000", "E01")
-	want := []ThreadID{{fakePID, 101}, {fakePID, 101}, {fakePID, fakePID}, {fakePID, 101}}
+	want := []inferior.ThreadID{{PID: fakePID, TID: 101}, {PID: fakePID, TID: 101}, {PID: fakePID, TID: fakePID}, {PID: fakePID, TID: 101}}
 	if fmt.Sprint(tt.asked) != fmt.Sprint(want) {
 		t.Errorf("TLSAddress asked for %v, want %v", tt.asked, want)
 	}

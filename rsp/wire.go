@@ -6,6 +6,8 @@ import (
 	"fmt"
 
 	"golang.org/x/sys/unix"
+
+	"procgdb/inferior"
 )
 
 // The protocol's syntax as a client needs it, exported for package client
@@ -14,15 +16,15 @@ import (
 // two ends share one implementation and are tested against each other.
 
 // ParseThreadID decodes a thread id as a stub writes it ("TID",
-// "pPID.TID", "pPID", "-1", "0"). A bare thread id has PID AnyThread.
-func ParseThreadID(b []byte) (ThreadID, error) {
+// "pPID.TID", "pPID", "-1", "0"). A bare thread id has PID inferior.Any.
+func ParseThreadID(b []byte) (inferior.ThreadID, error) {
 	return parseThreadID(b)
 }
 
 // AppendThreadID appends id as a packet carries it: "pPID.TID" when the
-// multiprocess feature was agreed, the TID alone otherwise; AllThreads is
+// multiprocess feature was agreed, the TID alone otherwise; inferior.All is
 // written "-1".
-func AppendThreadID(dst []byte, id ThreadID, multiprocess bool) []byte {
+func AppendThreadID(dst []byte, id inferior.ThreadID, multiprocess bool) []byte {
 	return appendThreadID(dst, id, multiprocess)
 }
 

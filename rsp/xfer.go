@@ -6,11 +6,13 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+
+	"procgdb/inferior"
 )
 
 // qXfer reads, per the manual's "General Query Packets" section
 // (qXfer:object:read:annex:offset,length), "Thread List Format" and
-// "Library List Format for SVR4 Targets": the client reads an object in
+// "inferior.Library List Format for SVR4 Targets": the client reads an object in
 // windows; each reply is 'm' and data when more follows, 'l' and data for
 // the last window, binary data that the framing escapes. An offset at the
 // end of the object gets "l" alone.
@@ -208,7 +210,7 @@ func (s *Session) threadsXML() ([]byte, error) {
 			return nil, fmt.Errorf("threads of %d: %w", pid, err)
 		}
 		for _, tid := range threads {
-			t := ThreadID{pid, tid}
+			t := inferior.ThreadID{PID: pid, TID: tid}
 			name, core, ok := s.t.ThreadInfo(t)
 			if !ok {
 				continue // it exited since Threads listed it
@@ -251,7 +253,7 @@ func (s *Session) xferLibraries(args []byte) reply {
 }
 
 // librariesXML builds the SVR4 library list document.
-func librariesXML(mainLM uint64, libs []Library) ([]byte, error) {
+func librariesXML(mainLM uint64, libs []inferior.Library) ([]byte, error) {
 	var b bytes.Buffer
 	b.WriteString(`<library-list-svr4 version="1.0"`)
 	if mainLM != 0 {

@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"procgdb/inferior"
 )
 
 func TestParseXfer(t *testing.T) {
@@ -75,14 +77,14 @@ func FuzzParseXferWrite(f *testing.F) {
 // siginfoTarget is a fake target whose threads' siginfo can be written.
 type siginfoTarget struct {
 	*fakeTarget
-	infos map[ThreadID][]byte
+	infos map[inferior.ThreadID][]byte
 }
 
 func newSiginfoTarget() siginfoTarget {
-	return siginfoTarget{newFakeTarget(), map[ThreadID][]byte{}}
+	return siginfoTarget{newFakeTarget(), map[inferior.ThreadID][]byte{}}
 }
 
-func (st siginfoTarget) Siginfo(t ThreadID) ([]byte, error) {
+func (st siginfoTarget) Siginfo(t inferior.ThreadID) ([]byte, error) {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	if info, ok := st.infos[t]; ok {
@@ -93,7 +95,7 @@ func (st siginfoTarget) Siginfo(t ThreadID) ([]byte, error) {
 	return info, nil
 }
 
-func (st siginfoTarget) SetSiginfo(t ThreadID, info []byte) error {
+func (st siginfoTarget) SetSiginfo(t inferior.ThreadID, info []byte) error {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	st.record("SetSiginfo %d.%d %x", t.PID, t.TID, info)
@@ -164,7 +166,7 @@ func FuzzParseXfer(f *testing.F) {
 }
 
 func TestLibrariesXML(t *testing.T) {
-	got, err := librariesXML(0x7f0000001000, []Library{
+	got, err := librariesXML(0x7f0000001000, []inferior.Library{
 		{Name: "/lib/x86_64-linux-gnu/libc.so.6", LM: 0x7f0000002000, Addr: 0x7f0000100000, LD: 0x7f0000300000},
 		{Name: `/tmp/a&b<"c">`, LM: 0x10, Addr: 0, LD: 0x20},
 	})

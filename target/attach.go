@@ -7,6 +7,8 @@ import (
 	"slices"
 
 	"golang.org/x/sys/unix"
+
+	"procgdb/inferior"
 )
 
 // Attach takes control of a running process and all of its threads, and
@@ -76,14 +78,14 @@ func (t *Tracer) attach(pid int) error {
 	// Nothing that happened while attaching is the client's business
 	// except a process that ended: keep signals for delivery on resume.
 	for _, ev := range t.queue {
-		if ev.PID == pid && ev.Kind == EventSignal {
+		if ev.PID == pid && ev.Kind == inferior.EventSignal {
 			if th := t.threads[ev.TID]; th != nil {
 				th.deliver = unix.Signal(ev.Signal)
 			}
 		}
 	}
-	t.queue = slices.DeleteFunc(t.queue, func(ev Event) bool {
-		return ev.PID == pid && ev.Kind != EventExited && ev.Kind != EventKilled
+	t.queue = slices.DeleteFunc(t.queue, func(ev inferior.Event) bool {
+		return ev.PID == pid && ev.Kind != inferior.EventExited && ev.Kind != inferior.EventKilled
 	})
 	if t.procs[pid] == nil {
 		return &reasonError{"it exited while procgdb attached to it", unix.ESRCH}

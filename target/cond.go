@@ -8,6 +8,7 @@ import (
 
 	"procgdb/agentexpr"
 	"procgdb/breakpoint"
+	"procgdb/inferior"
 )
 
 // Conditional breakpoints: the client may give a breakpoint conditions
@@ -135,7 +136,7 @@ func (t *Tracer) passBreakpoint(th *thread) {
 		return
 	}
 	if t.interrupting {
-		t.report(Event{Kind: EventSignal, PID: th.proc.pid, TID: th.tid, Signal: int(unix.SIGINT)})
+		t.report(inferior.Event{Kind: inferior.EventSignal, PID: th.proc.pid, TID: th.tid, Signal: int(unix.SIGINT)})
 		return
 	}
 	stepping := th.stepping
@@ -144,7 +145,7 @@ func (t *Tracer) passBreakpoint(th *thread) {
 		t.log.Warn("step over breakpoint", "tid", th.tid, "err", err)
 	}
 	th.stepping = stepping
-	if ok && ev.Kind == EventStep && ev.TID == th.tid && (!stepping || t.stillInRange(th)) {
+	if ok && ev.Kind == inferior.EventStep && ev.TID == th.tid && (!stepping || t.stillInRange(th)) {
 		ok = false // the instruction ran; th goes on as it was
 	}
 	if ok {

@@ -6,7 +6,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"procgdb/breakpoint"
+	"procgdb/inferior"
 )
 
 // hitsEqual returns an agent expression that is true when the 64-bit
@@ -41,11 +41,11 @@ func TestConditionalBreakpoints(t *testing.T) {
 					require.NoError(t, tr.SetBreakpointConditions(pid, hit, conds))
 				}
 			}
-			want := Event{Kind: EventBreakpoint, PID: pid, TID: pid}
+			want := inferior.Event{Kind: inferior.EventBreakpoint, PID: pid, TID: pid}
 			if hardware {
-				exec := breakpoint.HWPoint{Kind: breakpoint.HWExec, Addr: hit, Len: 1}
+				exec := inferior.HWPoint{Kind: inferior.HWExec, Addr: hit, Len: 1}
 				require.NoError(t, tr.InsertHWPoint(pid, exec))
-				want = Event{Kind: EventHWBreakpoint, PID: pid, TID: pid, HW: exec}
+				want = inferior.Event{Kind: inferior.EventHWBreakpoint, PID: pid, TID: pid, HW: exec}
 			} else {
 				require.NoError(t, tr.InsertBreakpoint(pid, hit))
 			}

@@ -7,6 +7,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"procgdb/breakpoint"
+	"procgdb/inferior"
 )
 
 // Hardware breakpoints and watchpoints. A process's breakpoint.HWTable
@@ -50,7 +51,7 @@ func (t *Tracer) writeDebugRegs(th *thread) error {
 	if err != nil {
 		return err
 	}
-	if hw.Has(breakpoint.HWPoint{Kind: breakpoint.HWExec, Addr: pc, Len: 1}) {
+	if hw.Has(inferior.HWPoint{Kind: inferior.HWExec, Addr: pc, Len: 1}) {
 		th.regs.set.GPR.Eflags |= eflagsRF
 		th.regs.gprDirty = true
 	}
@@ -82,11 +83,11 @@ func pokeDebugRegs(tid int, hw *breakpoint.HWTable) error {
 // hwTrap says which hardware breakpoint or watchpoint a debug trap of th
 // belongs to, and clears the status for the next one.
 // Must run on the loop.
-func (t *Tracer) hwTrap(th *thread) (breakpoint.HWPoint, bool) {
+func (t *Tracer) hwTrap(th *thread) (inferior.HWPoint, bool) {
 	status, err := ptracePeekDebugReg(th.tid, dr6)
 	if err != nil {
 		t.log.Warn("debug status", "tid", th.tid, "err", err)
-		return breakpoint.HWPoint{}, false
+		return inferior.HWPoint{}, false
 	}
 	if err := ptracePokeDebugReg(th.tid, dr6, 0); err != nil && !errors.Is(err, unix.ESRCH) {
 		t.log.Warn("debug status", "tid", th.tid, "err", err)
@@ -98,7 +99,7 @@ func (t *Tracer) hwTrap(th *thread) (breakpoint.HWPoint, bool) {
 // hardware breakpoints or watchpoints, or, without debug registers, when
 // th's step wrote the bytes of an emulated watchpoint (softwatch.go).
 // Must run on the loop.
-func (t *Tracer) hwHit(th *thread, ev *Event) bool {
+func (t *Tracer) hwHit(th *thread, ev *inferior.Event) bool {
 	hit := t.hwTrap
 	if t.noDebugRegs {
 		hit = t.softWatchHit
@@ -107,9 +108,9 @@ func (t *Tracer) hwHit(th *thread, ev *Event) bool {
 	if !ok {
 		return false
 	}
-	ev.Kind, ev.Signal, ev.HW = EventWatchpoint, 0, p
-	if p.Kind == breakpoint.HWExec {
-		ev.Kind = EventHWBreakpoint
+	ev.Kind, ev.Signal, ev.HW = inferior.EventWatchpoint, 0, p
+	if p.Kind == inferior.HWExec {
+		ev.Kind = inferior.EventHWBreakpoint
 	}
 	return true
 }
@@ -129,7 +130,7 @@ func clearDebugRegs(th *thread) error {
 
 // InsertHWPoint adds a hardware breakpoint or watchpoint to process pid;
 // its threads get it when they next run.
-func (c *Ctl) InsertHWPoint(pid int, p breakpoint.HWPoint) error {
+func (c *Ctl) InsertHWPoint(pid int, p inferior.HWPoint) error {
 	return c.t.changeHW(pid, func(hw *breakpoint.HWTable) error {
 		if err := c.t.checkHWKind(p); err != nil {
 			return err
@@ -139,7 +140,7 @@ func (c *Ctl) InsertHWPoint(pid int, p breakpoint.HWPoint) error {
 }
 
 // RemoveHWPoint removes a hardware breakpoint or watchpoint.
-func (c *Ctl) RemoveHWPoint(pid int, p breakpoint.HWPoint) error {
+func (c *Ctl) RemoveHWPoint(pid int, p inferior.HWPoint) error {
 	return c.t.changeHW(pid, func(hw *breakpoint.HWTable) error { return hw.Remove(p) })
 }
 

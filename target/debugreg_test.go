@@ -9,7 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"golang.org/x/sys/unix"
 
-	"procgdb/breakpoint"
+	"procgdb/inferior"
 )
 
 // needDebugRegisters skips a test of the debug registers where this
@@ -33,12 +33,12 @@ func TestHardwareBreakpointsAndWatchpoints(t *testing.T) {
 
 	// An instruction breakpoint stops before hit runs, and again on the
 	// next call: resuming runs the instruction it stopped at.
-	exec := breakpoint.HWPoint{Kind: breakpoint.HWExec, Addr: hit, Len: 1}
+	exec := inferior.HWPoint{Kind: inferior.HWExec, Addr: hit, Len: 1}
 	require.NoError(t, tr.InsertHWPoint(pid, exec))
 	for range 3 {
 		require.NoError(t, tr.Resume(all))
 		ev := wait(t, tr)
-		require.Equal(t, Event{Kind: EventHWBreakpoint, PID: pid, TID: pid, HW: exec}, ev)
+		require.Equal(t, inferior.Event{Kind: inferior.EventHWBreakpoint, PID: pid, TID: pid, HW: exec}, ev)
 		s, err := tr.Registers(pid, pid, false)
 		require.NoError(t, err)
 		require.Equal(t, hit, s.GPR.Rip)
@@ -48,13 +48,13 @@ func TestHardwareBreakpointsAndWatchpoints(t *testing.T) {
 
 	// A write watchpoint stops after each write of hits, with the new
 	// value in memory; a single step over the write reports it too.
-	watch := breakpoint.HWPoint{Kind: breakpoint.HWWrite, Addr: hits, Len: 8}
+	watch := inferior.HWPoint{Kind: inferior.HWWrite, Addr: hits, Len: 8}
 	require.NoError(t, tr.InsertHWPoint(pid, watch))
 	var last uint64
 	for i := range 3 {
 		require.NoError(t, tr.Resume(all))
 		ev := wait(t, tr)
-		require.Equal(t, Event{Kind: EventWatchpoint, PID: pid, TID: pid, HW: watch}, ev)
+		require.Equal(t, inferior.Event{Kind: inferior.EventWatchpoint, PID: pid, TID: pid, HW: watch}, ev)
 		n := readUint64(t, tr, pid, hits)
 		if i > 0 {
 			require.Equal(t, last+1, n)
@@ -76,11 +76,11 @@ func TestWatchpointInNewThreads(t *testing.T) {
 	tr := newTracer(t)
 	pid, _ := launch(t, tr, prog)
 	total := symbol(t, tr, pid, prog, "total")
-	watch := breakpoint.HWPoint{Kind: breakpoint.HWWrite, Addr: total, Len: 4}
+	watch := inferior.HWPoint{Kind: inferior.HWWrite, Addr: total, Len: 4}
 	require.NoError(t, tr.InsertHWPoint(pid, watch))
 	require.NoError(t, tr.Resume(all))
 	ev := wait(t, tr)
-	require.Equal(t, EventWatchpoint, ev.Kind, "%+v", ev)
+	require.Equal(t, inferior.EventWatchpoint, ev.Kind, "%+v", ev)
 	require.NotEqual(t, pid, ev.TID, "a worker thread writes total")
 }
 
@@ -95,29 +95,29 @@ func TestEmulatedWatchpoints(t *testing.T) {
 	pid, _ := launch(t, tr, prog)
 	hit := symbol(t, tr, pid, prog, "hit")
 	hits := symbol(t, tr, pid, prog, "hits")
-	require.False(t, tr.HWSupport(breakpoint.HWExec))
-	require.False(t, tr.HWSupport(breakpoint.HWAccess))
-	require.True(t, tr.HWSupport(breakpoint.HWWrite))
-	require.ErrorIs(t, tr.InsertHWPoint(pid, breakpoint.HWPoint{Kind: breakpoint.HWExec, Addr: hit, Len: 1}), ErrNoDebugRegisters)
-	require.ErrorIs(t, tr.InsertHWPoint(pid, breakpoint.HWPoint{Kind: breakpoint.HWAccess, Addr: hits, Len: 8}), ErrNoDebugRegisters)
+	require.False(t, tr.HWSupport(inferior.HWExec))
+	require.False(t, tr.HWSupport(inferior.HWAccess))
+	require.True(t, tr.HWSupport(inferior.HWWrite))
+	require.ErrorIs(t, tr.InsertHWPoint(pid, inferior.HWPoint{Kind: inferior.HWExec, Addr: hit, Len: 1}), ErrNoDebugRegisters)
+	require.ErrorIs(t, tr.InsertHWPoint(pid, inferior.HWPoint{Kind: inferior.HWAccess, Addr: hits, Len: 8}), ErrNoDebugRegisters)
 
 	// Stepping starts where the program is interesting, past the
 	// dynamic linker.
 	require.NoError(t, tr.InsertBreakpoint(pid, hit))
 	require.NoError(t, tr.Resume(all))
-	require.Equal(t, EventBreakpoint, wait(t, tr).Kind)
+	require.Equal(t, inferior.EventBreakpoint, wait(t, tr).Kind)
 
-	watch := breakpoint.HWPoint{Kind: breakpoint.HWWrite, Addr: hits, Len: 8}
+	watch := inferior.HWPoint{Kind: inferior.HWWrite, Addr: hits, Len: 8}
 	require.NoError(t, tr.InsertHWPoint(pid, watch))
 	last := readUint64(t, tr, pid, hits)
 	// Over the breakpoint it sits on, then to the write; the breakpoint
 	// still stops it on the next call, and the write after that.
-	for _, want := range []EventKind{EventWatchpoint, EventBreakpoint, EventWatchpoint} {
+	for _, want := range []inferior.EventKind{inferior.EventWatchpoint, inferior.EventBreakpoint, inferior.EventWatchpoint} {
 		require.NoError(t, tr.Resume(all))
 		ev := wait(t, tr)
 		require.Equal(t, want, ev.Kind, "%+v", ev)
 		require.Equal(t, pid, ev.TID)
-		if want == EventWatchpoint {
+		if want == inferior.EventWatchpoint {
 			require.Equal(t, watch, ev.HW)
 			last++
 			require.Equal(t, last, readUint64(t, tr, pid, hits))
@@ -145,28 +145,28 @@ func TestEmulatedWatchpointInNewThreads(t *testing.T) {
 	main := symbol(t, tr, pid, prog, "main")
 	require.NoError(t, tr.InsertBreakpoint(pid, main))
 	require.NoError(t, tr.Resume(all))
-	require.Equal(t, EventBreakpoint, wait(t, tr).Kind)
+	require.Equal(t, inferior.EventBreakpoint, wait(t, tr).Kind)
 	require.NoError(t, tr.RemoveBreakpoint(pid, main))
 	total := symbol(t, tr, pid, prog, "total")
-	require.NoError(t, tr.InsertHWPoint(pid, breakpoint.HWPoint{Kind: breakpoint.HWWrite, Addr: total, Len: 4}))
+	require.NoError(t, tr.InsertHWPoint(pid, inferior.HWPoint{Kind: inferior.HWWrite, Addr: total, Len: 4}))
 	require.NoError(t, tr.Resume(all))
 	ev := wait(t, tr)
-	require.Equal(t, EventWatchpoint, ev.Kind, "%+v", ev)
+	require.Equal(t, inferior.EventWatchpoint, ev.Kind, "%+v", ev)
 	require.NotEqual(t, pid, ev.TID, "a worker thread writes total")
 }
 
 // stepToWatch single-steps the process until the watchpoint stops it.
-func stepToWatch(t *testing.T, tr *Ctl, pid int, watch breakpoint.HWPoint) {
+func stepToWatch(t *testing.T, tr *Ctl, pid int, watch inferior.HWPoint) {
 	t.Helper()
-	step := []Action{{Kind: ActionStep, PID: pid, TID: pid}}
+	step := []inferior.Action{{Kind: inferior.Step, PID: pid, TID: pid}}
 	for {
 		require.NoError(t, tr.Resume(step))
 		ev := wait(t, tr)
-		if ev.Kind == EventWatchpoint {
+		if ev.Kind == inferior.EventWatchpoint {
 			require.Equal(t, watch, ev.HW)
 			return
 		}
-		require.Equal(t, EventStep, ev.Kind)
+		require.Equal(t, inferior.EventStep, ev.Kind)
 	}
 }
 

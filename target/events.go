@@ -10,9 +10,10 @@ import (
 	"golang.org/x/sys/unix"
 
 	"procgdb/breakpoint"
+	"procgdb/inferior"
 )
 
-// Event handling on the loop: onStatus takes the wait statuses
+// inferior.Event handling on the loop: onStatus takes the wait statuses
 // the loop collects, handle acts on each classified status once, and
 // finish stops the world before a stop is reported.
 
@@ -107,7 +108,7 @@ func (t *Tracer) wait4(tid int) (unix.WaitStatus, error) {
 // finish ends a run: it stops every other thread, then hands ev, or an
 // event another thread reached meanwhile (pick), to Wait.
 // Must run on the loop.
-func (t *Tracer) finish(ev Event) {
+func (t *Tracer) finish(ev inferior.Event) {
 	from := len(t.queue)
 	if err := t.stopAll(); err != nil {
 		t.log.Warn("stopping threads", "err", err)
@@ -124,11 +125,11 @@ func (t *Tracer) finish(ev Event) {
 // procgdb chooses at random (fairChoice). Only stops at a breakpoint,
 // watchpoint, signal or step take part: the client's interrupt and
 // process events are reported as they came. Must run on the loop.
-func (t *Tracer) pick(ev Event, from int) Event {
+func (t *Tracer) pick(ev inferior.Event, from int) inferior.Event {
 	if !fairKind(ev) {
 		return ev
 	}
-	evs, at := []Event{ev}, []int{-1}
+	evs, at := []inferior.Event{ev}, []int{-1}
 	for i := from; i < len(t.queue); i++ {
 		if fairKind(t.queue[i]) {
 			evs, at = append(evs, t.queue[i]), append(at, i)
@@ -149,7 +150,7 @@ func (t *Tracer) pick(ev Event, from int) Event {
 // fairChoice returns the index of the event in evs to report: one of a
 // thread the client steps, which the client waits for (gdbserver prefers
 // it too), or else one at random. Must run on the loop.
-func (t *Tracer) fairChoice(evs []Event) int {
+func (t *Tracer) fairChoice(evs []inferior.Event) int {
 	for i, ev := range evs {
 		if th := t.threads[ev.TID]; th != nil && th.stepped {
 			return i
@@ -160,18 +161,18 @@ func (t *Tracer) fairChoice(evs []Event) int {
 
 // fairKind reports whether ev is a thread's stop that is reported in a
 // fair order (pick).
-func fairKind(ev Event) bool {
+func fairKind(ev inferior.Event) bool {
 	switch ev.Kind {
-	case EventBreakpoint, EventHWBreakpoint, EventWatchpoint, EventStep:
+	case inferior.EventBreakpoint, inferior.EventHWBreakpoint, inferior.EventWatchpoint, inferior.EventStep:
 		return true
-	case EventSignal:
+	case inferior.EventSignal:
 		return ev.Signal != int(unix.SIGINT) // not an interrupt's stop
 	}
 	return false
 }
 
 // report hands ev to Wait. Must run on the loop.
-func (t *Tracer) report(ev Event) {
+func (t *Tracer) report(ev inferior.Event) {
 	t.running = false
 	t.unwatchAll()
 	t.interrupting = false
@@ -183,7 +184,7 @@ func (t *Tracer) report(ev Event) {
 		return
 	}
 	t.reported, t.hasReported = ev, true
-	if ev.Kind == EventFork || ev.Kind == EventVFork {
+	if ev.Kind == inferior.EventFork || ev.Kind == inferior.EventVFork {
 		if cp := t.procs[ev.ChildPID]; cp != nil {
 			cp.unreported = false
 			t.publish()
@@ -279,7 +280,7 @@ func trapPending(tid int) (bool, error) {
 
 // waitThread blocks for the next status of th and handles it without
 // resuming anything. Must run on the loop.
-func (t *Tracer) waitThread(th *thread) (Event, bool, error) {
+func (t *Tracer) waitThread(th *thread) (inferior.Event, bool, error) {
 	ws, err := t.wait4(th.tid)
 	if errors.Is(err, unix.ECHILD) {
 		// Not waitable any more: count it as gone.
@@ -288,7 +289,7 @@ func (t *Tracer) waitThread(th *thread) (Event, bool, error) {
 		return ev, ok, nil
 	}
 	if err != nil {
-		return Event{}, false, fmt.Errorf("wait %d: %w", th.tid, err)
+		return inferior.Event{}, false, fmt.Errorf("wait %d: %w", th.tid, err)
 	}
 	we := classify(th.tid, ws)
 	t.log.Debug("wait", "event", we)
@@ -301,10 +302,10 @@ func (t *Tracer) waitThread(th *thread) (Event, bool, error) {
 // is being stepped on its own), it never resumes the thread; otherwise it
 // resumes threads whose stop is not worth reporting while the tracer is
 // running. Must run on the loop.
-func (t *Tracer) handle(we waitEvent, stopping bool) (Event, bool) {
+func (t *Tracer) handle(we waitEvent, stopping bool) (inferior.Event, bool) {
 	th := t.threads[we.tid]
 	if th == nil {
-		return Event{}, false
+		return inferior.Event{}, false
 	}
 	p := th.proc
 	resume := t.running && !stopping
@@ -315,16 +316,16 @@ func (t *Tracer) handle(we waitEvent, stopping bool) (Event, bool) {
 		if th.tid != p.pid {
 			t.reachMemory(p)
 			if t.reportsExit(th) && we.kind == waitExited {
-				return Event{Kind: EventThreadExited, PID: p.pid, TID: th.tid, ExitCode: we.code}, true
+				return inferior.Event{Kind: inferior.EventThreadExited, PID: p.pid, TID: th.tid, ExitCode: we.code}, true
 			}
-			return Event{}, false
+			return inferior.Event{}, false
 		}
 		// The kernel reports the leader last: the process is gone.
 		t.dropProcess(p)
 		if we.kind == waitKilled {
-			return Event{Kind: EventKilled, PID: p.pid, Signal: int(we.sig)}, true
+			return inferior.Event{Kind: inferior.EventKilled, PID: p.pid, Signal: int(we.sig)}, true
 		}
-		return Event{Kind: EventExited, PID: p.pid, ExitCode: we.code}, true
+		return inferior.Event{Kind: inferior.EventExited, PID: p.pid, ExitCode: we.code}, true
 
 	case waitSignal:
 		th.state = stopped
@@ -336,7 +337,7 @@ func (t *Tracer) handle(we waitEvent, stopping bool) (Event, bool) {
 			if resume {
 				t.cont(th)
 			}
-			return Event{}, false
+			return inferior.Event{}, false
 		}
 		if we.sig == unix.SIGTRAP {
 			ev, ok := t.trap(th)
@@ -358,10 +359,10 @@ func (t *Tracer) handle(we waitEvent, stopping bool) (Event, bool) {
 			if resume {
 				t.cont(th)
 			}
-			return Event{}, false
+			return inferior.Event{}, false
 		}
 		th.sig = we.sig
-		return Event{Kind: EventSignal, PID: p.pid, TID: th.tid, Signal: int(we.sig)}, true
+		return inferior.Event{Kind: inferior.EventSignal, PID: p.pid, TID: th.tid, Signal: int(we.sig)}, true
 
 	case waitStop:
 		th.state = stopped
@@ -369,13 +370,13 @@ func (t *Tracer) handle(we waitEvent, stopping bool) (Event, bool) {
 		case th.newborn:
 			th.newborn = false
 			if t.opts.ThreadEvents {
-				return Event{Kind: EventThreadCreated, PID: p.pid, TID: th.tid}, true
+				return inferior.Event{Kind: inferior.EventThreadCreated, PID: p.pid, TID: th.tid}, true
 			}
 		case we.sig == unix.SIGTRAP && t.interrupting && !stopping:
 			t.interrupting = false
-			return Event{Kind: EventSignal, PID: p.pid, TID: th.tid, Signal: int(unix.SIGINT)}, true
+			return inferior.Event{Kind: inferior.EventSignal, PID: p.pid, TID: th.tid, Signal: int(unix.SIGINT)}, true
 		case stopping:
-			return Event{}, false // the stop we asked for
+			return inferior.Event{}, false // the stop we asked for
 		}
 		// A new thread's first stop, a late interrupt, or a group-stop:
 		// nothing to report. A group-stop is not kept (procgdb does not
@@ -383,14 +384,14 @@ func (t *Tracer) handle(we waitEvent, stopping bool) (Event, bool) {
 		if resume {
 			t.cont(th)
 		}
-		return Event{}, false
+		return inferior.Event{}, false
 
 	case waitClone:
 		th.state = stopped
 		if msg, err := unix.PtraceGetEventMsg(th.tid); err == nil {
 			nt := &thread{tid: int(msg), proc: p, state: running, newborn: true}
 			t.threads[nt.tid] = nt
-			if th.options.Clone {
+			if th.options&inferior.ThreadClone != 0 {
 				if ev, ok := t.cloned(th, nt); ok {
 					return ev, true
 				}
@@ -420,7 +421,7 @@ func (t *Tracer) handle(we waitEvent, stopping bool) (Event, bool) {
 		th.state = stopped
 		th.vforking = false
 		if t.opts.VFork {
-			return Event{Kind: EventVForkDone, PID: p.pid, TID: th.tid}, true
+			return inferior.Event{Kind: inferior.EventVForkDone, PID: p.pid, TID: th.tid}, true
 		}
 		if err := p.bps.Restore(); err != nil {
 			t.log.Warn("vfork done", "tid", th.tid, "err", err)
@@ -437,7 +438,7 @@ func (t *Tracer) handle(we waitEvent, stopping bool) (Event, bool) {
 			if err != nil {
 				t.log.Warn("exec", "pid", p.pid, "err", err)
 			}
-			return Event{Kind: EventExec, PID: p.pid, TID: p.pid, ExecPath: path}, true
+			return inferior.Event{Kind: inferior.EventExec, PID: p.pid, TID: p.pid, ExecPath: path}, true
 		}
 
 	case waitExit:
@@ -455,7 +456,7 @@ func (t *Tracer) handle(we waitEvent, stopping bool) (Event, bool) {
 	if resume && th != nil {
 		t.cont(th)
 	}
-	return Event{}, false
+	return inferior.Event{}, false
 }
 
 // othersLive reports whether a thread of th's process other than th is
@@ -475,34 +476,34 @@ func (t *Tracer) othersLive(th *thread) bool {
 // it is hidden from the client from now on, memory is reached through
 // another thread, and its end is an event when the client asked to hear
 // of thread exits. Must run on the loop.
-func (t *Tracer) leaderGone(th *thread) (Event, bool) {
+func (t *Tracer) leaderGone(th *thread) (inferior.Event, bool) {
 	th.gone = true
 	t.reachMemory(th.proc)
 	if !t.reportsExit(th) {
-		return Event{}, false
+		return inferior.Event{}, false
 	}
 	status, err := unix.PtraceGetEventMsg(th.tid)
 	if err != nil {
 		t.log.Warn("exit status", "tid", th.tid, "err", err)
 	}
-	return Event{Kind: EventThreadExited, PID: th.proc.pid, TID: th.tid, ExitCode: int(status>>8) & 0xff}, true
+	return inferior.Event{Kind: inferior.EventThreadExited, PID: th.proc.pid, TID: th.tid, ExitCode: int(status>>8) & 0xff}, true
 }
 
 // reportsExit reports whether the client asked to hear of th's exit.
 // Must run on the loop.
 func (t *Tracer) reportsExit(th *thread) bool {
-	return t.opts.ThreadEvents || th.options.Exit
+	return t.opts.ThreadEvents || th.options&inferior.ThreadExit != 0
 }
 
 // cloned reports that th made thread nt, for a client that asked to hear
 // of th's clones: the new thread is then the client's, stopped, so its
 // first stop is taken now rather than when it comes.
 // Must run on the loop.
-func (t *Tracer) cloned(th, nt *thread) (Event, bool) {
+func (t *Tracer) cloned(th, nt *thread) (inferior.Event, bool) {
 	ws, err := t.wait4(nt.tid)
 	if err != nil {
 		t.log.Warn("wait for new thread", "tid", nt.tid, "err", err)
-		return Event{}, false
+		return inferior.Event{}, false
 	}
 	nt.newborn = false
 	nt.state = stopped
@@ -514,7 +515,7 @@ func (t *Tracer) cloned(th, nt *thread) (Event, bool) {
 		}
 	}
 	p := th.proc
-	return Event{Kind: EventClone, PID: p.pid, TID: th.tid, ChildPID: p.pid, ChildTID: nt.tid}, true
+	return inferior.Event{Kind: inferior.EventClone, PID: p.pid, TID: th.tid, ChildPID: p.pid, ChildTID: nt.tid}, true
 }
 
 // reachMemory makes sure that process p's memory is reached through a
@@ -535,8 +536,8 @@ func (t *Tracer) reachMemory(p *process) {
 // step stays in its range), or a SIGTRAP the program gets for its own
 // reasons.
 // Must run on the loop.
-func (t *Tracer) trap(th *thread) (Event, bool) {
-	ev := Event{Kind: EventSignal, PID: th.proc.pid, TID: th.tid, Signal: int(unix.SIGTRAP)}
+func (t *Tracer) trap(th *thread) (inferior.Event, bool) {
+	ev := inferior.Event{Kind: inferior.EventSignal, PID: th.proc.pid, TID: th.tid, Signal: int(unix.SIGTRAP)}
 	var info [siginfoSize]byte
 	if err := ptraceGetSiginfo(th.tid, &info); err != nil {
 		t.log.Warn("siginfo", "tid", th.tid, "err", err)
@@ -555,22 +556,22 @@ func (t *Tracer) trap(th *thread) (Event, bool) {
 		th.hitAt = pc - 1
 		if !t.holds(th, th.proc.bps.Conditions(pc-1)) {
 			th.passing = true
-			return Event{}, false
+			return inferior.Event{}, false
 		}
-		ev.Kind, ev.Signal = EventBreakpoint, 0
+		ev.Kind, ev.Signal = inferior.EventBreakpoint, 0
 		return ev, true
 	case (code == trapHWBreakpoint || code == trapTrace) && th.proc.hw.Len() > 0 && t.hwHit(th, &ev):
 		// A watchpoint that a single-step tripped says so with
 		// TRAP_TRACE; only DR6 tells. A hardware breakpoint whose
 		// conditions are false is passed when the thread resumes.
-		if ev.Kind == EventHWBreakpoint && !t.holds(th, th.proc.hw.Conditions(ev.HW.Addr)) {
-			return Event{}, false
+		if ev.Kind == inferior.EventHWBreakpoint && !t.holds(th, th.proc.hw.Conditions(ev.HW.Addr)) {
+			return inferior.Event{}, false
 		}
 		return ev, true
 	case th.stepping && code > 0 && th.inRange(pc):
-		return Event{}, false
+		return inferior.Event{}, false
 	case th.stepping && code > 0:
-		ev.Kind, ev.Signal = EventStep, 0
+		ev.Kind, ev.Signal = inferior.EventStep, 0
 		return ev, true
 	}
 	th.sig = unix.SIGTRAP
@@ -583,9 +584,9 @@ func (t *Tracer) trap(th *thread) (Event, bool) {
 // would be lost. It delivers the signal the thread
 // holds for the program. Must run on the loop.
 func (t *Tracer) cont(th *thread) {
-	kind := ActionContinue
+	kind := inferior.Continue
 	if th.stepping {
-		kind = ActionStep
+		kind = inferior.Step
 	}
 	if err := t.run(th, kind, th.deliver); err != nil {
 		t.log.Warn("resume", "tid", th.tid, "err", err)
@@ -593,7 +594,7 @@ func (t *Tracer) cont(th *thread) {
 }
 
 // run resumes one thread, delivering sig. Must run on the loop.
-func (t *Tracer) run(th *thread, kind ActionKind, sig unix.Signal) error {
+func (t *Tracer) run(th *thread, kind inferior.ActionKind, sig unix.Signal) error {
 	kind = t.stepForWatch(th, kind)
 	// ESRCH: killed from outside, the registers no longer matter.
 	if err := t.writeDebugRegs(th); err != nil && !errors.Is(err, unix.ESRCH) {
@@ -607,7 +608,7 @@ func (t *Tracer) run(th *thread, kind ActionKind, sig unix.Signal) error {
 		return err
 	}
 	switch {
-	case kind == ActionStep:
+	case kind == inferior.Step:
 		err = ptraceStep(th.tid, int(sig))
 	case t.opts.CatchSyscalls:
 		err = unix.PtraceSyscall(th.tid, int(sig))
@@ -619,7 +620,7 @@ func (t *Tracer) run(th *thread, kind ActionKind, sig unix.Signal) error {
 	}
 	// ESRCH: the thread is dying; its exit status is on its way.
 	th.state = running
-	th.stepping = kind == ActionStep
+	th.stepping = kind == inferior.Step
 	th.sig, th.deliver, th.deliverInfo, th.hitAt = 0, 0, nil, 0
 	th.stepFrom = 0
 	if th.regs.gprOK {
@@ -680,25 +681,25 @@ func (t *Tracer) keepSiginfo(th *thread) {
 // loses the breakpoints and is let go; a vfork child shares the parent's
 // memory, so the breakpoints are lifted from it until vfork-done.
 // Must run on the loop.
-func (t *Tracer) forked(th *thread, vfork bool) (Event, bool, error) {
+func (t *Tracer) forked(th *thread, vfork bool) (inferior.Event, bool, error) {
 	msg, err := unix.PtraceGetEventMsg(th.tid)
 	if err != nil {
-		return Event{}, false, fmt.Errorf("child pid: %w", err)
+		return inferior.Event{}, false, fmt.Errorf("child pid: %w", err)
 	}
 	child := int(msg)
 	// The child starts traced; wait for its first stop before touching it.
 	ws, err := t.wait4(child)
 	if err != nil {
-		return Event{}, false, fmt.Errorf("wait for child %d: %w", child, err)
+		return inferior.Event{}, false, fmt.Errorf("wait for child %d: %w", child, err)
 	}
 	if !ws.Stopped() {
-		return Event{}, false, nil // already gone
+		return inferior.Event{}, false, nil // already gone
 	}
 	p := th.proc
 	if (vfork && t.opts.VFork) || (!vfork && t.opts.Fork) {
 		if err := t.addProcess(child, p.attached, []int{child}); err != nil {
 			ptraceDetach(child, 0)
-			return Event{}, false, err
+			return inferior.Event{}, false, err
 		}
 		cp := t.procs[child]
 		cp.forkHeld = true
@@ -711,11 +712,11 @@ func (t *Tracer) forked(th *thread, vfork bool) (Event, bool, error) {
 		} else {
 			cp.bps = p.bps.Clone(cp.mem)
 		}
-		kind := EventFork
+		kind := inferior.EventFork
 		if vfork {
-			kind = EventVFork
+			kind = inferior.EventVFork
 		}
-		return Event{Kind: kind, PID: p.pid, TID: th.tid, ChildPID: child, ChildTID: child}, true, nil
+		return inferior.Event{Kind: kind, PID: p.pid, TID: th.tid, ChildPID: child, ChildTID: child}, true, nil
 	}
 	var errs []error
 	if vfork {
@@ -731,34 +732,34 @@ func (t *Tracer) forked(th *thread, vfork bool) (Event, bool, error) {
 	if err := ptraceDetach(child, 0); err != nil {
 		errs = append(errs, fmt.Errorf("detach child %d: %w", child, err))
 	}
-	return Event{}, false, errors.Join(errs...)
+	return inferior.Event{}, false, errors.Join(errs...)
 }
 
 // syscallStop classifies a system call stop and says whether the client
 // asked to hear of it. Must run on the loop.
-func (t *Tracer) syscallStop(th *thread) (Event, bool) {
+func (t *Tracer) syscallStop(th *thread) (inferior.Event, bool) {
 	op, nr, err := ptraceSyscallOp(th.tid)
 	if err != nil {
 		t.log.Warn("syscall info", "tid", th.tid, "err", err)
-		return Event{}, false
+		return inferior.Event{}, false
 	}
-	kind := EventSyscallEntry
+	kind := inferior.EventSyscallEntry
 	switch op {
 	case 1: // PTRACE_SYSCALL_INFO_ENTRY
 	case 2: // PTRACE_SYSCALL_INFO_EXIT: the number is in orig_rax
-		kind = EventSyscallReturn
+		kind = inferior.EventSyscallReturn
 		if err := th.regs.load(th.tid, t.layout, false); err != nil {
 			t.log.Warn("syscall return", "tid", th.tid, "err", err)
-			return Event{}, false
+			return inferior.Event{}, false
 		}
 		nr = th.regs.set.GPR.Orig_rax
 	default:
-		return Event{}, false
+		return inferior.Event{}, false
 	}
-	if !t.opts.catches(int(nr)) {
-		return Event{}, false
+	if !t.opts.Catches(int(nr)) {
+		return inferior.Event{}, false
 	}
-	return Event{Kind: kind, PID: th.proc.pid, TID: th.tid, Syscall: int(nr)}, true
+	return inferior.Event{Kind: kind, PID: th.proc.pid, TID: th.tid, Syscall: int(nr)}, true
 }
 
 // execed handles an exec in process th.proc: the address space is new, so
@@ -793,7 +794,7 @@ func (t *Tracer) execed(th *thread) error {
 func (t *Tracer) pendingForks(p *process) []*process {
 	var cps []*process
 	for _, ev := range t.queue {
-		if ev.PID == p.pid && (ev.Kind == EventFork || ev.Kind == EventVFork) {
+		if ev.PID == p.pid && (ev.Kind == inferior.EventFork || ev.Kind == inferior.EventVFork) {
 			if cp := t.procs[ev.ChildPID]; cp != nil && cp.unreported {
 				cps = append(cps, cp)
 			}
@@ -819,8 +820,8 @@ func (t *Tracer) dropProcess(p *process) {
 	}
 	delete(t.procs, p.pid)
 	t.publish()
-	t.queue = slices.DeleteFunc(t.queue, func(ev Event) bool {
-		return ev.PID == p.pid && ev.Kind != EventExited && ev.Kind != EventKilled
+	t.queue = slices.DeleteFunc(t.queue, func(ev inferior.Event) bool {
+		return ev.PID == p.pid && ev.Kind != inferior.EventExited && ev.Kind != inferior.EventKilled
 	})
 	p.mem.close()
 }

@@ -8,6 +8,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 	"golang.org/x/sys/unix"
+
+	"procgdb/inferior"
 )
 
 func TestForkNotFollowedLosesBreakpoints(t *testing.T) {
@@ -19,7 +21,7 @@ func TestForkNotFollowedLosesBreakpoints(t *testing.T) {
 	// The child calls child_work; a breakpoint there must not kill it.
 	require.NoError(t, tr.InsertBreakpoint(pid, symbol(t, tr, pid, prog, "child_work")))
 	require.NoError(t, tr.Resume(all))
-	require.Equal(t, Event{Kind: EventExited, PID: pid, ExitCode: 13}, wait(t, tr))
+	require.Equal(t, inferior.Event{Kind: inferior.EventExited, PID: pid, ExitCode: 13}, wait(t, tr))
 }
 
 func TestForkFollowed(t *testing.T) {
@@ -29,16 +31,16 @@ func TestForkFollowed(t *testing.T) {
 			tr := newTracer(t)
 			// gdb passes SIGCHLD by default; the parents here get one.
 			tr.SetPassSignals([]int{int(unix.SIGCHLD)})
-			tr.SetEventOptions(EventOptions{Fork: true, VFork: true})
+			tr.SetEventOptions(inferior.EventOptions{Fork: true, VFork: true})
 			pid, _ := launch(t, tr, prog, mode)
 			work := symbol(t, tr, pid, prog, "child_work")
 			require.NoError(t, tr.InsertBreakpoint(pid, work))
 
 			require.NoError(t, tr.Resume(all))
 			ev := wait(t, tr)
-			want := EventFork
+			want := inferior.EventFork
 			if mode == "vfork" {
-				want = EventVFork
+				want = inferior.EventVFork
 			}
 			require.Equal(t, want, ev.Kind)
 			child := ev.ChildPID
@@ -48,21 +50,21 @@ func TestForkFollowed(t *testing.T) {
 			// The child inherited the breakpoint and hits it.
 			require.NoError(t, tr.Resume(all))
 			ev = wait(t, tr)
-			require.Equal(t, Event{Kind: EventBreakpoint, PID: child, TID: child}, ev)
+			require.Equal(t, inferior.Event{Kind: inferior.EventBreakpoint, PID: child, TID: child}, ev)
 			require.NoError(t, tr.RemoveBreakpoint(child, work))
 
-			var got []Event
+			var got []inferior.Event
 			for len(tr.Processes()) > 0 {
 				require.NoError(t, tr.Resume(all))
 				ev := wait(t, tr)
-				if ev.Kind == EventVForkDone {
+				if ev.Kind == inferior.EventVForkDone {
 					continue
 				}
 				got = append(got, ev)
 			}
-			require.ElementsMatch(t, []Event{
-				{Kind: EventExited, PID: child, ExitCode: 3},
-				{Kind: EventExited, PID: pid, ExitCode: 13},
+			require.ElementsMatch(t, []inferior.Event{
+				{Kind: inferior.EventExited, PID: child, ExitCode: 3},
+				{Kind: inferior.EventExited, PID: pid, ExitCode: 13},
 			}, got)
 		})
 	}
@@ -73,22 +75,22 @@ func TestExecEvent(t *testing.T) {
 	tr := newTracer(t)
 	// gdb passes SIGCHLD by default; the parents here get one.
 	tr.SetPassSignals([]int{int(unix.SIGCHLD)})
-	tr.SetEventOptions(EventOptions{Fork: true, Exec: true})
+	tr.SetEventOptions(inferior.EventOptions{Fork: true, Exec: true})
 	pid, _ := launch(t, tr, prog, "exec", "/bin/true")
 	require.NoError(t, tr.Resume(all))
 	ev := wait(t, tr)
-	require.Equal(t, EventFork, ev.Kind)
+	require.Equal(t, inferior.EventFork, ev.Kind)
 	child := ev.ChildPID
 	require.NoError(t, tr.Detach(pid)) // follow the child only
 
 	require.NoError(t, tr.Resume(all))
 	ev = wait(t, tr)
-	require.Equal(t, EventExec, ev.Kind)
+	require.Equal(t, inferior.EventExec, ev.Kind)
 	require.Equal(t, child, ev.PID)
 	truePath, _ := filepath.EvalSymlinks("/bin/true")
 	require.Equal(t, truePath, ev.ExecPath)
 	require.NoError(t, tr.Resume(all))
-	require.Equal(t, Event{Kind: EventExited, PID: child}, wait(t, tr))
+	require.Equal(t, inferior.Event{Kind: inferior.EventExited, PID: child}, wait(t, tr))
 }
 
 func TestCatchSyscalls(t *testing.T) {
@@ -96,14 +98,14 @@ func TestCatchSyscalls(t *testing.T) {
 	tr := newTracer(t)
 	// gdb passes SIGCHLD by default; the parents here get one.
 	tr.SetPassSignals([]int{int(unix.SIGCHLD)})
-	tr.SetEventOptions(EventOptions{CatchSyscalls: true, Syscalls: []int{unix.SYS_WRITE}})
+	tr.SetEventOptions(inferior.EventOptions{CatchSyscalls: true, Syscalls: []int{unix.SYS_WRITE}})
 	pid, _ := launch(t, tr, prog, "none")
 	require.NoError(t, tr.Resume(all))
-	require.Equal(t, Event{Kind: EventSyscallEntry, PID: pid, TID: pid, Syscall: unix.SYS_WRITE}, wait(t, tr))
+	require.Equal(t, inferior.Event{Kind: inferior.EventSyscallEntry, PID: pid, TID: pid, Syscall: unix.SYS_WRITE}, wait(t, tr))
 	require.NoError(t, tr.Resume(all))
-	require.Equal(t, Event{Kind: EventSyscallReturn, PID: pid, TID: pid, Syscall: unix.SYS_WRITE}, wait(t, tr))
+	require.Equal(t, inferior.Event{Kind: inferior.EventSyscallReturn, PID: pid, TID: pid, Syscall: unix.SYS_WRITE}, wait(t, tr))
 	require.NoError(t, tr.Resume(all))
-	require.Equal(t, Event{Kind: EventExited, PID: pid, ExitCode: 13}, wait(t, tr))
+	require.Equal(t, inferior.Event{Kind: inferior.EventExited, PID: pid, ExitCode: 13}, wait(t, tr))
 }
 
 func TestThreadEvents(t *testing.T) {
@@ -111,21 +113,21 @@ func TestThreadEvents(t *testing.T) {
 	tr := newTracer(t)
 	// gdb passes SIGCHLD by default; the parents here get one.
 	tr.SetPassSignals([]int{int(unix.SIGCHLD)})
-	tr.SetEventOptions(EventOptions{ThreadEvents: true})
+	tr.SetEventOptions(inferior.EventOptions{ThreadEvents: true})
 	pid, _ := launch(t, tr, prog)
 	created, exited := map[int]bool{}, map[int]bool{}
 	for {
 		require.NoError(t, tr.Resume(all))
 		ev := wait(t, tr)
 		switch ev.Kind {
-		case EventThreadCreated:
+		case inferior.EventThreadCreated:
 			created[ev.TID] = true
 			continue
-		case EventThreadExited:
+		case inferior.EventThreadExited:
 			exited[ev.TID] = true
 			continue
 		}
-		require.Equal(t, Event{Kind: EventExited, PID: pid}, ev)
+		require.Equal(t, inferior.Event{Kind: inferior.EventExited, PID: pid}, ev)
 		break
 	}
 	require.Len(t, created, 4)
@@ -161,7 +163,7 @@ func TestLaunchWithShell(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, "echo", filepath.Base(exe), "stopped in the program, not the shell")
 	require.NoError(t, tr.Resume(all))
-	require.Equal(t, Event{Kind: EventExited, PID: pid}, wait(t, tr))
+	require.Equal(t, inferior.Event{Kind: inferior.EventExited, PID: pid}, wait(t, tr))
 	b, err := os.ReadFile(out.Name())
 	require.NoError(t, err)
 	require.Equal(t, strings.Join(args, " ")+"\n", string(b))
@@ -173,10 +175,10 @@ func TestNoResumed(t *testing.T) {
 	tr := newTracer(t)
 	// gdb passes SIGCHLD by default; the parents here get one.
 	tr.SetPassSignals([]int{int(unix.SIGCHLD)})
-	tr.SetEventOptions(EventOptions{NoResumed: true})
+	tr.SetEventOptions(inferior.EventOptions{NoResumed: true})
 	pid, _ := launch(t, tr, prog)
-	require.NoError(t, tr.Resume([]Action{{Kind: ActionContinue, PID: pid, TID: 12345678}}))
-	require.Equal(t, Event{Kind: EventNoResumed}, wait(t, tr))
+	require.NoError(t, tr.Resume([]inferior.Action{{Kind: inferior.Continue, PID: pid, TID: 12345678}}))
+	require.Equal(t, inferior.Event{Kind: inferior.EventNoResumed}, wait(t, tr))
 }
 
 // TestLeaderGone: a main thread that exits while another thread runs on
@@ -186,7 +188,7 @@ func TestNoResumed(t *testing.T) {
 func TestLeaderGone(t *testing.T) {
 	prog := build(t, "leader", "-pthread")
 	tr := newTracer(t)
-	tr.SetEventOptions(EventOptions{ThreadEvents: true})
+	tr.SetEventOptions(inferior.EventOptions{ThreadEvents: true})
 	pid, _ := launch(t, tr, prog)
 	spins := symbol(t, tr, pid, prog, "spins")
 	// The second thread's creation and the main thread's exit, in
@@ -195,9 +197,9 @@ func TestLeaderGone(t *testing.T) {
 		require.NoError(t, tr.Resume(all))
 		ev := wait(t, tr)
 		switch {
-		case ev.Kind == EventThreadExited && ev.TID == pid:
+		case ev.Kind == inferior.EventThreadExited && ev.TID == pid:
 			exited = true
-		case ev.Kind == EventThreadCreated:
+		case ev.Kind == inferior.EventThreadCreated:
 			created = true
 		default:
 			t.Fatalf("unexpected event %+v", ev)
@@ -208,7 +210,7 @@ func TestLeaderGone(t *testing.T) {
 	require.Len(t, tids, 1)
 	require.NotEqual(t, pid, tids[0])
 	_, err = tr.Registers(pid, pid, false)
-	require.ErrorIs(t, err, ErrNoThread)
+	require.ErrorIs(t, err, inferior.ErrNoThread)
 	_, err = tr.Auxv(pid)
 	require.NoError(t, err)
 	before := readUint64(t, tr, pid, spins)
@@ -216,6 +218,6 @@ func TestLeaderGone(t *testing.T) {
 	require.NoError(t, tr.Resume(all))
 	require.NoError(t, tr.Interrupt())
 	ev := wait(t, tr)
-	require.Equal(t, Event{Kind: EventSignal, PID: pid, TID: tids[0], Signal: int(unix.SIGINT)}, ev)
+	require.Equal(t, inferior.Event{Kind: inferior.EventSignal, PID: pid, TID: tids[0], Signal: int(unix.SIGINT)}, ev)
 	require.GreaterOrEqual(t, readUint64(t, tr, pid, spins), before)
 }

@@ -5,6 +5,8 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"procgdb/inferior"
 )
 
 // TestLoopPanic: work that panics on the loop fails with an error
@@ -30,6 +32,6 @@ func runsToExit(t *testing.T, tr *Ctl, pid int) {
 	t.Helper()
 	require.NoError(t, tr.Resume(all))
 	ev := wait(t, tr)
-	require.Equal(t, EventExited, ev.Kind)
+	require.Equal(t, inferior.EventExited, ev.Kind)
 	require.Equal(t, pid, ev.PID)
 }

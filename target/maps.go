@@ -9,6 +9,8 @@ import (
 	"os"
 	"strconv"
 	"strings"
+
+	"procgdb/inferior"
 )
 
 // What lldb asks of a process beyond gdb's packets, read from /proc and
@@ -112,7 +114,7 @@ func (c *Ctl) MemoryMap(pid int) ([]Mapping, error) {
 // answer only for the tracer's own processes. Must run on the loop.
 func (t *Tracer) known(pid int) error {
 	if p := t.procs[pid]; p == nil || p.unreported {
-		return fmt.Errorf("process %d: %w", pid, ErrNoProcess)
+		return fmt.Errorf("process %d: %w", pid, inferior.ErrNoProcess)
 	}
 	return nil
 }

@@ -10,6 +10,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 	"golang.org/x/sys/unix"
+
+	"procgdb/inferior"
 )
 
 func TestParseMaps(t *testing.T) {
@@ -136,7 +138,7 @@ func TestProcessInspection(t *testing.T) {
 	work := symbol(t, tr, pid, prog, "work")
 	require.NoError(t, tr.InsertBreakpoint(pid, work))
 	require.NoError(t, tr.Resume(all))
-	require.Equal(t, EventBreakpoint, wait(t, tr).Kind)
+	require.Equal(t, inferior.EventBreakpoint, wait(t, tr).Kind)
 	var ptr [8]byte
 	_, err = tr.ReadMemory(pid, slot, ptr[:])
 	require.NoError(t, err)
@@ -148,7 +150,7 @@ func TestProcessInspection(t *testing.T) {
 	require.NotZero(t, binary.LittleEndian.Uint32(version[:]), "r_debug.r_version")
 
 	_, err = tr.MemoryMap(pid + 1000000)
-	require.ErrorIs(t, err, ErrNoProcess)
+	require.ErrorIs(t, err, inferior.ErrNoProcess)
 }
 
 // TestSyscallInjection maps and unmaps memory in a stopped program and
@@ -161,7 +163,7 @@ func TestSyscallInjection(t *testing.T) {
 	work := symbol(t, tr, pid, prog, "work")
 	require.NoError(t, tr.InsertBreakpoint(pid, work))
 	require.NoError(t, tr.Resume(all))
-	require.Equal(t, EventBreakpoint, wait(t, tr).Kind)
+	require.Equal(t, inferior.EventBreakpoint, wait(t, tr).Kind)
 
 	before, err := tr.Registers(pid, pid, true)
 	require.NoError(t, err)
@@ -209,7 +211,7 @@ func TestSyscallInjection(t *testing.T) {
 	require.NoError(t, tr.RemoveBreakpoint(pid, work))
 	require.NoError(t, tr.Resume(all))
 	ev := wait(t, tr)
-	require.Equal(t, EventExited, ev.Kind)
+	require.Equal(t, inferior.EventExited, ev.Kind)
 	require.Equal(t, 7, ev.ExitCode)
 	b, err := os.ReadFile(out.Name())
 	require.NoError(t, err)
@@ -228,7 +230,7 @@ func TestSyscallInjectionInterruptedSleep(t *testing.T) {
 	// Interrupt it once it sleeps (clock_nanosleep, for usleep).
 	blockedIn(t, pid, unix.SYS_CLOCK_NANOSLEEP)
 	require.NoError(t, tr.Interrupt())
-	require.Equal(t, EventSignal, wait(t, tr).Kind)
+	require.Equal(t, inferior.EventSignal, wait(t, tr).Kind)
 
 	before, err := tr.Registers(pid, pid, false)
 	require.NoError(t, err)
@@ -245,7 +247,7 @@ func TestSyscallInjectionInterruptedSleep(t *testing.T) {
 
 	require.NoError(t, tr.Resume(all))
 	ev := wait(t, tr)
-	require.Equal(t, Event{Kind: EventExited, PID: pid, ExitCode: 0}, ev)
+	require.Equal(t, inferior.Event{Kind: inferior.EventExited, PID: pid, ExitCode: 0}, ev)
 	b, err := os.ReadFile(out.Name())
 	require.NoError(t, err)
 	require.Equal(t, "1\n2\n3\n4\n5\n6\n7\n8\n9\n10\n", string(b))

@@ -8,6 +8,8 @@ import (
 	"strconv"
 
 	"golang.org/x/sys/unix"
+
+	"procgdb/inferior"
 )
 
 // memory reaches one process's address space. Reads and writes go through
@@ -152,22 +154,16 @@ func (m *memory) WriteAt(p []byte, addr uint64) error {
 	return nil
 }
 
-// Range is one address range of a batched read.
-type Range struct {
-	Addr uint64
-	Len  int
-}
-
 // iovMax is the most iovecs one process_vm_readv takes (IOV_MAX).
 const iovMax = 1024
 
 // readRanges reads each range into dst at the sum of the lengths before
-// it and returns how many bytes of each were read from its start. All the
+// it and returns how many bytes of each were read from its start. inferior.All the
 // ranges go to one process_vm_readv (per IOV_MAX of them); the kernel
 // stops at the first range it cannot read in full, which is then finished
 // with read (and its /proc/PID/mem fallback) and the call goes on with
 // the ranges after it. Only a process that is gone is an error.
-func (m *memory) readRanges(ranges []Range, dst []byte, counts []int) error {
+func (m *memory) readRanges(ranges []inferior.Range, dst []byte, counts []int) error {
 	var local [iovMax]unix.Iovec
 	var remote [iovMax]unix.RemoteIovec
 	offs := make([]int, len(ranges))
@@ -211,7 +207,7 @@ func (m *memory) readRanges(ranges []Range, dst []byte, counts []int) error {
 			ranges, counts, offs = ranges[take:], counts[take:], offs[take:]
 			continue
 		}
-		// Range i stopped the call: finish it the slow way, which also
+		// inferior.Range i stopped the call: finish it the slow way, which also
 		// reads pages without read permission, and go on after it.
 		r := ranges[i]
 		counts[i], _ = m.read(r.Addr, dst[offs[i]:offs[i]+r.Len])

@@ -14,6 +14,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"procgdb/inferior"
 	"procgdb/regs"
 )
 
@@ -25,7 +26,7 @@ func stopAtWork(t testing.TB, tr *Ctl) (pid int, work, edge uint64) {
 	work = symbol(t.(*testing.T), tr, pid, prog, "work")
 	require.NoError(t, tr.InsertBreakpoint(pid, work))
 	require.NoError(t, tr.Resume(all))
-	require.Equal(t, EventBreakpoint, wait(t.(*testing.T), tr).Kind)
+	require.Equal(t, inferior.EventBreakpoint, wait(t.(*testing.T), tr).Kind)
 	var p [8]byte
 	_, err := tr.ReadMemory(pid, symbol(t.(*testing.T), tr, pid, prog, "edge"), p[:])
 	require.NoError(t, err)
@@ -41,12 +42,12 @@ func TestReadRanges(t *testing.T) {
 	require.NoError(t, err)
 	require.NotEqual(t, byte(0xcc), code[0], "ReadMemory shows the original byte")
 
-	ranges := []Range{
-		{work, 4},       // code, under a breakpoint
-		{edge, 16},      // 8 readable bytes, then an unmapped page
-		{0, 8},          // unreadable
-		{edge - 8, 0},   // empty
-		{edge - 16, 16}, // readable after the failures
+	ranges := []inferior.Range{
+		{Addr: work, Len: 4},       // code, under a breakpoint
+		{Addr: edge, Len: 16},      // 8 readable bytes, then an unmapped page
+		{Addr: 0, Len: 8},          // unreadable
+		{Addr: edge - 8, Len: 0},   // empty
+		{Addr: edge - 16, Len: 16}, // readable after the failures
 	}
 	dst := bytes.Repeat([]byte{0x55}, 4+16+8+0+16)
 	counts, err := tr.ReadRanges(pid, ranges, dst)
@@ -57,9 +58,9 @@ func TestReadRanges(t *testing.T) {
 	require.Equal(t, bytes.Repeat([]byte{0xab}, 16), dst[28:44])
 
 	// Many ranges: more than one process_vm_readv's IOV_MAX.
-	many := make([]Range, 3000)
+	many := make([]inferior.Range, 3000)
 	for i := range many {
-		many[i] = Range{edge - 8 + uint64(i%8), 1}
+		many[i] = inferior.Range{Addr: edge - 8 + uint64(i%8), Len: 1}
 	}
 	counts, err = tr.ReadRanges(pid, many, make([]byte, len(many)))
 	require.NoError(t, err)
@@ -68,7 +69,7 @@ func TestReadRanges(t *testing.T) {
 	}
 
 	_, err = tr.ReadRanges(pid+100000, ranges, dst)
-	require.ErrorIs(t, err, ErrNoProcess)
+	require.ErrorIs(t, err, inferior.ErrNoProcess)
 	require.NoError(t, tr.Kill(pid))
 }
 
@@ -109,7 +110,7 @@ func stoppedBig(b *testing.B) (*Ctl, int, uint64) {
 	defer cancel()
 	ev, err := tr.Wait(ctx)
 	require.NoError(b, err)
-	require.Equal(b, EventSignal, ev.Kind)
+	require.Equal(b, inferior.EventSignal, ev.Kind)
 	s, err := tr.Registers(pid, pid, false)
 	require.NoError(b, err)
 	return tr, pid, s.GPR.Rdi
@@ -148,9 +149,9 @@ func BenchmarkReadMemorySmall(b *testing.B) {
 // with one ReadRanges call.
 func BenchmarkReadRanges(b *testing.B) {
 	tr, pid, base := stoppedBig(b)
-	ranges := make([]Range, 1000)
+	ranges := make([]inferior.Range, 1000)
 	for i := range ranges {
-		ranges[i] = Range{base + uint64(i)*65521%(64<<20-8), 8}
+		ranges[i] = inferior.Range{Addr: base + uint64(i)*65521%(64<<20-8), Len: 8}
 	}
 	dst := make([]byte, 8*len(ranges))
 	for b.Loop() {

@@ -6,6 +6,8 @@ import (
 	"slices"
 
 	"golang.org/x/sys/unix"
+
+	"procgdb/inferior"
 )
 
 // Parking: a process can die while no client drives the tracer (procgdb
@@ -20,26 +22,26 @@ import (
 
 // Park watches the tracer's stopped processes while no client drives
 // them, until ctx is done, and returns the end of one that ended meanwhile
-// (EventExited or EventKilled; it is gone from Processes by then), or
+// (inferior.EventExited or inferior.EventKilled; it is gone from Processes by then), or
 // ctx's error. Ends the next resume would have reported (of processes
 // that ended while a client stopped the others) are returned too, since
 // the next client never heard of those processes. Park fails with
-// ErrNoProcess at once when there is no process to watch, and with
-// ErrRunning while the processes run. Work sent with Do runs while Park
+// inferior.ErrNoProcess at once when there is no process to watch, and with
+// inferior.ErrRunning while the processes run. Work sent with Do runs while Park
 // waits.
-func (c *Ctl) Park(ctx context.Context) (Event, error) {
+func (c *Ctl) Park(ctx context.Context) (inferior.Event, error) {
 	t := c.t
 	t.collectEnds()
 	switch {
 	case t.running:
-		return Event{}, fmt.Errorf("park: %w", ErrRunning)
+		return inferior.Event{}, fmt.Errorf("park: %w", inferior.ErrRunning)
 	case len(t.procs) == 0 && len(t.ended) == 0:
-		return Event{}, fmt.Errorf("park: %w", ErrNoProcess)
+		return inferior.Event{}, fmt.Errorf("park: %w", inferior.ErrNoProcess)
 	}
 	for {
 		r, err := t.block(waitFor{fd: -1, ctx: ctx, park: true})
 		if err != nil {
-			return Event{}, err
+			return inferior.Event{}, err
 		}
 		if r == waitEnded {
 			break
@@ -70,8 +72,8 @@ func (t *Tracer) loopStatus(tid int, ws unix.WaitStatus) {
 // resume would report them, to the ones Park returns. Must run on the
 // loop.
 func (t *Tracer) collectEnds() {
-	t.queue = slices.DeleteFunc(t.queue, func(ev Event) bool {
-		if ev.Kind != EventExited && ev.Kind != EventKilled {
+	t.queue = slices.DeleteFunc(t.queue, func(ev inferior.Event) bool {
+		if ev.Kind != inferior.EventExited && ev.Kind != inferior.EventKilled {
 			return false
 		}
 		t.ended = append(t.ended, ev)

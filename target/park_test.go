@@ -7,6 +7,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 	"golang.org/x/sys/unix"
+
+	"procgdb/inferior"
 )
 
 // TestParkReapsKilled: a process killed while the tracer is parked (no
@@ -23,7 +25,7 @@ func TestParkReapsKilled(t *testing.T) {
 		{"threads at a breakpoint", "threads", func(t *testing.T, tr *Ctl, pid int, prog string) {
 			require.NoError(t, tr.InsertBreakpoint(pid, symbol(t, tr, pid, prog, "add")))
 			require.NoError(t, tr.Resume(all))
-			require.Equal(t, EventBreakpoint, wait(t, tr).Kind)
+			require.Equal(t, inferior.EventBreakpoint, wait(t, tr).Kind)
 			require.NoError(t, tr.ClearBreakpoints(pid))
 		}},
 	} {
@@ -38,7 +40,7 @@ func TestParkReapsKilled(t *testing.T) {
 			require.NoError(t, unix.Kill(pid, unix.SIGKILL))
 			ev, err := tr.Park(ctx)
 			require.NoError(t, err)
-			require.Equal(t, EventKilled, ev.Kind)
+			require.Equal(t, inferior.EventKilled, ev.Kind)
 			require.Equal(t, pid, ev.PID)
 			require.Equal(t, int(unix.SIGKILL), ev.Signal)
 			require.Empty(t, tr.Processes())
@@ -47,7 +49,7 @@ func TestParkReapsKilled(t *testing.T) {
 			require.ErrorIs(t, unix.Kill(pid, 0), unix.ESRCH)
 
 			_, err = tr.Park(ctx)
-			require.ErrorIs(t, err, ErrNoProcess)
+			require.ErrorIs(t, err, inferior.ErrNoProcess)
 		})
 	}
 }
@@ -78,5 +80,5 @@ func TestParkThenResume(t *testing.T) {
 func TestParkWithoutProcess(t *testing.T) {
 	tr := newTracer(t)
 	_, err := tr.Park(context.Background())
-	require.ErrorIs(t, err, ErrNoProcess)
+	require.ErrorIs(t, err, inferior.ErrNoProcess)
 }

@@ -5,6 +5,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 	"golang.org/x/sys/unix"
+
+	"procgdb/inferior"
 )
 
 // TestPendingTrapTaken: a thread stopped for the tracer with a SIGTRAP
@@ -23,7 +25,7 @@ func TestPendingTrapTaken(t *testing.T) {
 
 	require.NoError(t, unix.Tgkill(pid, pid, unix.SIGTRAP))
 	var (
-		ev               Event
+		ev               inferior.Event
 		ok, pending, ran bool
 	)
 	// On the loop, which is this goroutine.
@@ -39,7 +41,7 @@ func TestPendingTrapTaken(t *testing.T) {
 	require.True(t, pending, "SIGTRAP pending")
 	require.True(t, ran, "resumed to take it")
 	require.True(t, ok)
-	require.Equal(t, Event{Kind: EventSignal, PID: pid, TID: pid, Signal: int(unix.SIGTRAP)}, ev)
+	require.Equal(t, inferior.Event{Kind: inferior.EventSignal, PID: pid, TID: pid, Signal: int(unix.SIGTRAP)}, ev)
 	after, err := tr.Registers(pid, pid, false)
 	require.NoError(t, err)
 	require.Equal(t, pc, after.GPR.Rip, "no instruction ran")
@@ -60,7 +62,7 @@ func TestBreakpointRemovedWhileOthersHitIt(t *testing.T) {
 			for i := 0; i < 3; i++ {
 				require.NoError(t, tr.Resume(all))
 				ev := wait(t, tr)
-				require.Equal(t, EventBreakpoint, ev.Kind, "event %+v", ev)
+				require.Equal(t, inferior.EventBreakpoint, ev.Kind, "event %+v", ev)
 			}
 			require.NoError(t, tr.RemoveBreakpoint(pid, hit))
 			if detach {
@@ -72,7 +74,7 @@ func TestBreakpointRemovedWhileOthersHitIt(t *testing.T) {
 				continue
 			}
 			require.NoError(t, tr.Resume(all))
-			require.Equal(t, Event{Kind: EventExited, PID: pid}, wait(t, tr), "round %d", round)
+			require.Equal(t, inferior.Event{Kind: inferior.EventExited, PID: pid}, wait(t, tr), "round %d", round)
 			tr.Close()
 		}
 	}

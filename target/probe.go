@@ -11,6 +11,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"procgdb/breakpoint"
+	"procgdb/inferior"
 )
 
 // Some virtual machines accept debug register settings (DR7 even reads
@@ -161,8 +162,8 @@ func probeDebugRegisters() (pid int, err error) {
 	if err := unix.PtraceGetRegs(pid, &r); err != nil {
 		return pid, fmt.Errorf("%w: %w", errProbe, err)
 	}
-	write := breakpoint.HWPoint{Kind: breakpoint.HWWrite, Addr: r.Rsp + 8, Len: 8}
-	exec := breakpoint.HWPoint{Kind: breakpoint.HWExec, Addr: probeEntry + probeExit, Len: 1}
+	write := inferior.HWPoint{Kind: inferior.HWWrite, Addr: r.Rsp + 8, Len: 8}
+	exec := inferior.HWPoint{Kind: inferior.HWExec, Addr: probeEntry + probeExit, Len: 1}
 	var hw breakpoint.HWTable
 	if err := errors.Join(hw.Insert(write), hw.Insert(exec)); err != nil {
 		return pid, fmt.Errorf("%w: %w", errProbe, err)
@@ -174,7 +175,7 @@ func probeDebugRegisters() (pid int, err error) {
 	if got, err := ptracePeekDebugReg(pid, dr7); err != nil || got != want {
 		return pid, fmt.Errorf("DR7 reads back %#x (%v), not the %#x written", got, err, want)
 	}
-	for _, p := range []breakpoint.HWPoint{write, exec} {
+	for _, p := range []inferior.HWPoint{write, exec} {
 		if err := unix.PtraceCont(pid, 0); err != nil {
 			return pid, fmt.Errorf("%w: %w", errProbe, err)
 		}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"procgdb/inferior"
 	"procgdb/regs"
 )
 
@@ -50,8 +51,8 @@ func TestFXSaveLayout(t *testing.T) {
 	require.NoError(t, tr.SetRegisters(pid, pid, s))
 
 	// The first instruction of the dynamic linker touches neither.
-	require.NoError(t, tr.Resume([]Action{{Kind: ActionStep, PID: pid, TID: pid}}))
-	require.Equal(t, EventStep, wait(t, tr).Kind)
+	require.NoError(t, tr.Resume([]inferior.Action{{Kind: inferior.Step, PID: pid, TID: pid}}))
+	require.Equal(t, inferior.EventStep, wait(t, tr).Kind)
 	s, err = tr.Registers(pid, pid, true)
 	require.NoError(t, err)
 	require.Equal(t, want, reg(s, xmm1))

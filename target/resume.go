@@ -7,15 +7,13 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
-)
 
-// ErrNothingToResume is returned by Resume when no action matches a
-// stopped thread.
-var ErrNothingToResume = errors.New("no thread to resume")
+	"procgdb/inferior"
+)
 
 type plan struct {
 	th  *thread
-	act Action
+	act inferior.Action
 }
 
 // Resume resumes the threads the actions match (the first matching
@@ -24,20 +22,20 @@ type plan struct {
 // on its own, with the breakpoint lifted, so no other thread can run past
 // it (the rule is at the code). If a matched thread already has an event
 // waiting, nothing runs and Wait reports it.
-func (c *Ctl) Resume(actions []Action) error {
+func (c *Ctl) Resume(actions []inferior.Action) error {
 	t := c.t
 	if t.running {
-		return ErrRunning
+		return inferior.ErrRunning
 	}
 	t.watchAll()
 	var plans []plan
 	for _, th := range t.sortedThreads(func(th *thread) bool { return th.state == stopped && !th.hidden() }) {
 		for _, a := range actions {
-			if a.matches(th.proc.pid, th.tid) {
+			if a.Matches(th.proc.pid, th.tid) {
 				plans = append(plans, plan{th, a})
 				th.proc.forkHeld = false
 				th.rangeStart, th.rangeEnd = 0, 0
-				th.stepped = a.Kind == ActionStep
+				th.stepped = a.Kind == inferior.Step
 				if th.stepped {
 					th.rangeStart, th.rangeEnd = a.RangeStart, a.RangeEnd
 				}
@@ -67,10 +65,10 @@ func (c *Ctl) Resume(actions []Action) error {
 	}
 	if len(plans) == 0 {
 		if t.opts.NoResumed {
-			t.report(Event{Kind: EventNoResumed})
+			t.report(inferior.Event{Kind: inferior.EventNoResumed})
 			return nil
 		}
-		return ErrNothingToResume
+		return inferior.ErrNothingToResume
 	}
 	for i := range plans {
 		pl := &plans[i]
@@ -106,10 +104,10 @@ func (c *Ctl) Resume(actions []Action) error {
 		}
 		// The client's signal, if any, went with the step.
 		pl.act.Signal = 0
-		if ok && ev.Kind == EventStep && ev.TID == pl.th.tid && t.stillInRange(pl.th) {
+		if ok && ev.Kind == inferior.EventStep && ev.TID == pl.th.tid && t.stillInRange(pl.th) {
 			ok = false // a range step goes on, below
 		}
-		if ok && (ev.Kind != EventStep || ev.TID != pl.th.tid || pl.act.Kind == ActionStep) {
+		if ok && (ev.Kind != inferior.EventStep || ev.TID != pl.th.tid || pl.act.Kind == inferior.Step) {
 			t.report(ev)
 			return nil
 		}
@@ -169,7 +167,7 @@ func (t *Tracer) settle() {
 func (t *Tracer) runGone() {
 	for _, th := range t.threads {
 		if th.gone && th.state == stopped {
-			if err := t.run(th, ActionContinue, 0); err != nil {
+			if err := t.run(th, inferior.Continue, 0); err != nil {
 				t.log.Warn("resume", "tid", th.tid, "err", err)
 			}
 		}
@@ -211,32 +209,32 @@ func (t *Tracer) signalFor(pl *plan) unix.Signal {
 // thread's PC: the thread's PC is already back on the instruction, or
 // where the client put it, and it simply runs. Must run on the loop.
 // thread.
-func (t *Tracer) takeQueued(plans []plan) (Event, bool) {
+func (t *Tracer) takeQueued(plans []plan) (inferior.Event, bool) {
 	if len(t.queue) == 0 {
-		return Event{}, false
+		return inferior.Event{}, false
 	}
 	resumed := make(map[int]bool, len(plans))
 	for _, pl := range plans {
 		resumed[pl.th.tid] = true
 	}
-	t.queue = slices.DeleteFunc(t.queue, func(ev Event) bool {
-		if ev.Kind != EventBreakpoint || !resumed[ev.TID] {
+	t.queue = slices.DeleteFunc(t.queue, func(ev inferior.Event) bool {
+		if ev.Kind != inferior.EventBreakpoint || !resumed[ev.TID] {
 			return false
 		}
 		th := t.threads[ev.TID]
 		pc, err := t.pc(th)
 		return err != nil || !t.stillAtHit(th, pc)
 	})
-	first := slices.IndexFunc(t.queue, func(ev Event) bool {
+	first := slices.IndexFunc(t.queue, func(ev inferior.Event) bool {
 		// Nothing of the ends is left to resume.
-		return ev.Kind == EventExited || ev.Kind == EventKilled || ev.Kind == EventThreadExited || resumed[ev.TID]
+		return ev.Kind == inferior.EventExited || ev.Kind == inferior.EventKilled || ev.Kind == inferior.EventThreadExited || resumed[ev.TID]
 	})
 	if first < 0 {
-		return Event{}, false
+		return inferior.Event{}, false
 	}
 	i := first
 	if fairKind(t.queue[first]) {
-		var evs []Event
+		var evs []inferior.Event
 		var at []int
 		for j, ev := range t.queue {
 			if resumed[ev.TID] && fairKind(ev) {
@@ -254,16 +252,16 @@ func (t *Tracer) takeQueued(plans []plan) (Event, bool) {
 // removed, th alone single-steps (delivering sig), and the breakpoint goes
 // back. It returns the event the step ended with, if any.
 // Must run on the loop.
-func (t *Tracer) stepOver(th *thread, sig unix.Signal) (ev Event, ok bool, err error) {
+func (t *Tracer) stepOver(th *thread, sig unix.Signal) (ev inferior.Event, ok bool, err error) {
 	p := th.proc
 	th.passing = false
 	pc, err := t.pc(th)
 	if err != nil {
-		return Event{}, false, err
+		return inferior.Event{}, false, err
 	}
 	conds := p.bps.Conditions(pc)
 	if err := p.bps.Remove(pc); err != nil {
-		return Event{}, false, err
+		return inferior.Event{}, false, err
 	}
 	// One step, even of a range step: the breakpoint must be back before
 	// the thread can come round to it again, with its conditions.
@@ -295,7 +293,7 @@ func (t *Tracer) stillInRange(th *thread) bool {
 // stopped, and waits for the step's end. It returns the event the step
 // ended with; none when th is gone or stopped at its exit.
 // Must run on the loop.
-func (t *Tracer) stepAlone(th *thread, sig unix.Signal) (Event, bool, error) {
+func (t *Tracer) stepAlone(th *thread, sig unix.Signal) (inferior.Event, bool, error) {
 	// A signal that passes silently while the instruction is pending
 	// waits, with its siginfo, for the resume after the step.
 	var held unix.Signal
@@ -306,8 +304,8 @@ func (t *Tracer) stepAlone(th *thread, sig unix.Signal) (Event, bool, error) {
 		}
 	}()
 	for {
-		if err := t.run(th, ActionStep, sig); err != nil {
-			return Event{}, false, err
+		if err := t.run(th, inferior.Step, sig); err != nil {
+			return inferior.Event{}, false, err
 		}
 		sig = 0
 		sent := th.injected
@@ -317,7 +315,7 @@ func (t *Tracer) stepAlone(th *thread, sig unix.Signal) (Event, bool, error) {
 		}
 		if t.threads[th.tid] != th || th.state != stopped || th.exitPending {
 			// Gone, or about to exit: nothing left to step.
-			return Event{}, false, nil
+			return inferior.Event{}, false, nil
 		}
 		if th.passing {
 			// The step ran into a breakpoint whose conditions are
@@ -359,7 +357,7 @@ func (t *Tracer) loneStep(plans []plan) (plan, bool) {
 		}
 		lone = &plans[i]
 	}
-	if lone == nil || lone.act.Kind != ActionStep {
+	if lone == nil || lone.act.Kind != inferior.Step {
 		return plan{}, false
 	}
 	for _, o := range t.threads {
@@ -432,14 +430,14 @@ func (t *Tracer) stepNow(pl plan) error {
 			return nil
 		}
 		th.rangeStart, th.rangeEnd = start, end
-		if ev.Kind != EventStep || ev.TID != th.tid || !t.stillInRange(th) {
+		if ev.Kind != inferior.EventStep || ev.TID != th.tid || !t.stillInRange(th) {
 			t.report(ev)
 			return nil
 		}
 		if time.Now().After(deadline) || !t.quickStep(th) {
 			// Long, or about to wait in a system call: the loop takes
 			// the range step over.
-			if err := t.run(th, ActionStep, 0); err != nil {
+			if err := t.run(th, inferior.Step, 0); err != nil {
 				return err
 			}
 			t.running = true
@@ -498,7 +496,7 @@ func (t *Tracer) kill(p *process) error {
 		}
 	}
 	// Its end is not news to the client that asked for it.
-	t.queue = slices.DeleteFunc(t.queue, func(ev Event) bool { return ev.PID == p.pid })
+	t.queue = slices.DeleteFunc(t.queue, func(ev inferior.Event) bool { return ev.PID == p.pid })
 	return nil
 }
 
@@ -513,7 +511,7 @@ func (t *Tracer) detach(p *process) error {
 	// Signals the client never saw must still reach the program.
 	held := make(map[int]unix.Signal)
 	for _, ev := range t.queue {
-		if ev.PID == p.pid && ev.Kind == EventSignal && ev.Signal != int(unix.SIGINT) {
+		if ev.PID == p.pid && ev.Kind == inferior.EventSignal && ev.Signal != int(unix.SIGINT) {
 			held[ev.TID] = unix.Signal(ev.Signal)
 		}
 	}
@@ -537,6 +535,6 @@ func (t *Tracer) detach(p *process) error {
 		}
 	}
 	t.dropProcess(p)
-	t.queue = slices.DeleteFunc(t.queue, func(ev Event) bool { return ev.PID == p.pid })
+	t.queue = slices.DeleteFunc(t.queue, func(ev inferior.Event) bool { return ev.PID == p.pid })
 	return errors.Join(errs...)
 }

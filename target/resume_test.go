@@ -4,6 +4,8 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"procgdb/inferior"
 )
 
 // Benchmarks of a resume and its stop through the tracer alone (no
@@ -20,19 +22,19 @@ func stoppedInLoop(b *testing.B) (tr *Ctl, pid int, hit uint64) {
 	hit = symbol(b, tr, pid, prog, "hit")
 	require.NoError(b, tr.InsertBreakpoint(pid, hit))
 	require.NoError(b, tr.Resume(all))
-	require.Equal(b, EventBreakpoint, wait(b, tr).Kind)
+	require.Equal(b, inferior.EventBreakpoint, wait(b, tr).Kind)
 	return tr, pid, hit
 }
 
 // BenchmarkStep single-steps the one thread of a program.
 func BenchmarkStep(b *testing.B) {
 	tr, pid, _ := stoppedInLoop(b)
-	step := []Action{{Kind: ActionStep, PID: pid, TID: pid}}
+	step := []inferior.Action{{Kind: inferior.Step, PID: pid, TID: pid}}
 	for b.Loop() {
 		if err := tr.Resume(step); err != nil {
 			b.Fatal(err)
 		}
-		if ev := wait(b, tr); ev.Kind != EventStep {
+		if ev := wait(b, tr); ev.Kind != inferior.EventStep {
 			b.Fatalf("stopped with %+v", ev)
 		}
 	}
@@ -46,7 +48,7 @@ func BenchmarkBreakpointHit(b *testing.B) {
 		if err := tr.Resume(all); err != nil {
 			b.Fatal(err)
 		}
-		if ev := wait(b, tr); ev.Kind != EventBreakpoint {
+		if ev := wait(b, tr); ev.Kind != inferior.EventBreakpoint {
 			b.Fatalf("stopped with %+v", ev)
 		}
 	}
@@ -71,19 +73,19 @@ func TestRangeStep(t *testing.T) {
 	main := symbol(t, tr, pid, prog, "main")
 	require.NoError(t, tr.InsertBreakpoint(pid, hit))
 	require.NoError(t, tr.Resume(all))
-	require.Equal(t, EventBreakpoint, wait(t, tr).Kind)
+	require.Equal(t, inferior.EventBreakpoint, wait(t, tr).Kind)
 
 	for range 2 {
-		require.NoError(t, tr.Resume([]Action{{Kind: ActionStep, PID: pid, TID: pid, RangeStart: hit, RangeEnd: hit + size}}))
+		require.NoError(t, tr.Resume([]inferior.Action{{Kind: inferior.Step, PID: pid, TID: pid, RangeStart: hit, RangeEnd: hit + size}}))
 		ev := wait(t, tr)
-		require.Equal(t, Event{Kind: EventStep, PID: pid, TID: pid}, ev)
+		require.Equal(t, inferior.Event{Kind: inferior.EventStep, PID: pid, TID: pid}, ev)
 		s, err := tr.Registers(pid, pid, false)
 		require.NoError(t, err)
 		pc := s.GPR.Rip
 		require.True(t, pc >= main && pc < main+symbolSize(t, prog, "main"), "stopped at %#x, outside main", pc)
 		// On to the breakpoint again.
 		require.NoError(t, tr.Resume(all))
-		require.Equal(t, Event{Kind: EventBreakpoint, PID: pid, TID: pid}, wait(t, tr))
+		require.Equal(t, inferior.Event{Kind: inferior.EventBreakpoint, PID: pid, TID: pid}, wait(t, tr))
 	}
 }
 
@@ -98,16 +100,16 @@ func TestRangeStepInterrupted(t *testing.T) {
 	lo, hi := min(hit, main), max(hit+symbolSize(t, prog, "hit"), main+symbolSize(t, prog, "main"))
 	require.NoError(t, tr.InsertBreakpoint(pid, hit))
 	require.NoError(t, tr.Resume(all))
-	require.Equal(t, EventBreakpoint, wait(t, tr).Kind)
+	require.Equal(t, inferior.EventBreakpoint, wait(t, tr).Kind)
 	require.NoError(t, tr.RemoveBreakpoint(pid, hit))
 	require.Less(t, hi-lo, uint64(4096), "hit and main lie together")
 
-	require.NoError(t, tr.Resume([]Action{{Kind: ActionStep, PID: pid, TID: pid, RangeStart: lo, RangeEnd: hi}}))
+	require.NoError(t, tr.Resume([]inferior.Action{{Kind: inferior.Step, PID: pid, TID: pid, RangeStart: lo, RangeEnd: hi}}))
 	require.True(t, tr.Running(), "the range step went on in the loop")
 	require.NoError(t, tr.Interrupt())
 	ev := wait(t, tr)
 	require.Equal(t, pid, ev.TID)
-	require.Contains(t, []EventKind{EventSignal, EventStep}, ev.Kind)
+	require.Contains(t, []inferior.EventKind{inferior.EventSignal, inferior.EventStep}, ev.Kind)
 }
 
 // BenchmarkHandOff is a request that does nothing, sent to the ptrace

@@ -9,7 +9,7 @@ import (
 	"golang.org/x/arch/x86/x86asm"
 	"golang.org/x/sys/unix"
 
-	"procgdb/breakpoint"
+	"procgdb/inferior"
 )
 
 // Write watchpoints without the debug registers, for machines whose
@@ -41,7 +41,7 @@ var ErrNoDebugRegisters = errors.New("debug registers not in use")
 // watched is what one write watchpoint's bytes held when the threads
 // were last resumed.
 type watched struct {
-	point breakpoint.HWPoint
+	point inferior.HWPoint
 	old   []byte
 }
 
@@ -51,9 +51,10 @@ type watched struct {
 func (c *Ctl) SetDebugRegisters(on bool) { c.t.noDebugRegs = !on }
 
 // HWSupport reports whether hardware points of kind can be inserted:
-// all of them with the debug registers, write watchpoints only without.
-func (c *Ctl) HWSupport(kind breakpoint.HWKind) bool {
-	return !c.t.noDebugRegs || kind == breakpoint.HWWrite
+// all but read watchpoints (x86 has none) with the debug registers,
+// write watchpoints only without.
+func (c *Ctl) HWSupport(kind inferior.HWKind) bool {
+	return kind != inferior.HWRead && (!c.t.noDebugRegs || kind == inferior.HWWrite)
 }
 
 // stepsForWatch reports whether p's threads run one instruction at a
@@ -92,7 +93,7 @@ func (t *Tracer) unwatchAll() {
 // softWatchHit returns the write watchpoint whose bytes th's last step
 // changed, and records their new value so that the change is reported
 // once. Must run on the loop.
-func (t *Tracer) softWatchHit(th *thread) (breakpoint.HWPoint, bool) {
+func (t *Tracer) softWatchHit(th *thread) (inferior.HWPoint, bool) {
 	p := th.proc
 	for i := range p.watched {
 		w := &p.watched[i]
@@ -116,7 +117,7 @@ func (t *Tracer) softWatchHit(th *thread) (breakpoint.HWPoint, bool) {
 		w.old = cur
 		return w.point, true
 	}
-	return breakpoint.HWPoint{}, false
+	return inferior.HWPoint{}, false
 }
 
 // stepClaim says whether th's last step wrote the watched bytes of w.
@@ -236,18 +237,18 @@ func (t *Tracer) othersRunning(th *thread) bool {
 // space when its process's watchpoints are emulated: the thread then
 // steps until an event or a watched change stops it.
 // Must run on the loop.
-func (t *Tracer) stepForWatch(th *thread, kind ActionKind) ActionKind {
-	if kind != ActionContinue || !t.stepsForWatch(th.proc) {
+func (t *Tracer) stepForWatch(th *thread, kind inferior.ActionKind) inferior.ActionKind {
+	if kind != inferior.Continue || !t.stepsForWatch(th.proc) {
 		return kind
 	}
 	th.rangeStart, th.rangeEnd = 0, math.MaxUint64
-	return ActionStep
+	return inferior.Step
 }
 
 // checkHWKind refuses what a tracer without debug registers cannot do.
 // Must run with the tracer's state locked.
-func (t *Tracer) checkHWKind(p breakpoint.HWPoint) error {
-	if t.noDebugRegs && p.Kind != breakpoint.HWWrite {
+func (t *Tracer) checkHWKind(p inferior.HWPoint) error {
+	if t.noDebugRegs && p.Kind != inferior.HWWrite {
 		return fmt.Errorf("%v at %#x: %w", p.Kind, p.Addr, ErrNoDebugRegisters)
 	}
 	return nil

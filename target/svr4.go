@@ -6,6 +6,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+
+	"procgdb/inferior"
 )
 
 // The dynamic linker's list of loaded objects, read from the process as
@@ -13,14 +15,6 @@ import (
 // DT_DEBUG entry that points to struct r_debug, whose r_map heads a list
 // of struct link_map. Reading it here saves the client dozens of memory
 // reads per stop, and needs no symbols.
-
-// Library is one shared object in the dynamic linker's list.
-type Library struct {
-	Name string // path as the dynamic linker recorded it
-	LM   uint64 // address of its link_map
-	Addr uint64 // load bias (l_addr)
-	LD   uint64 // address of its dynamic section (l_ld)
-}
 
 // Offsets in glibc's x86-64 structures.
 const (
@@ -113,7 +107,7 @@ func dtDebug(read readFunc, auxv []byte) (slot, rdebug uint64, err error) {
 
 // readLibraries walks the link_map list. The first entry is the main
 // program; the rest are returned as libraries.
-func readLibraries(read readFunc, auxv []byte) (mainLM uint64, libs []Library, err error) {
+func readLibraries(read readFunc, auxv []byte) (mainLM uint64, libs []inferior.Library, err error) {
 	rdebug, err := rDebugAddr(read, auxv)
 	if err != nil || rdebug == 0 {
 		return 0, nil, err
@@ -138,7 +132,7 @@ func readLibraries(read readFunc, auxv []byte) (mainLM uint64, libs []Library, e
 				return mainLM, libs, fmt.Errorf("link_map at %#x: name: %w", lm, err)
 			}
 			if name != "" {
-				libs = append(libs, Library{
+				libs = append(libs, inferior.Library{
 					Name: name,
 					LM:   lm,
 					Addr: binary.LittleEndian.Uint64(ent[linkMapAddr:]),

@@ -5,6 +5,8 @@ import (
 	"fmt"
 
 	"golang.org/x/sys/unix"
+
+	"procgdb/inferior"
 )
 
 // System calls made on the program's behalf: lldb allocates memory in the
@@ -50,7 +52,7 @@ func (c *Ctl) Syscall(pid, tid int, nr uint64, args ...uint64) (uint64, error) {
 // injectSyscall does Syscall's work. Must run on the loop.
 func (t *Tracer) injectSyscall(th *thread, nr uint64, args []uint64) (ret uint64, err error) {
 	if th.exitPending {
-		return 0, fmt.Errorf("thread %d is exiting: %w", th.tid, ErrNoThread)
+		return 0, fmt.Errorf("thread %d is exiting: %w", th.tid, inferior.ErrNoThread)
 	}
 	p := th.proc
 	if err := th.regs.load(th.tid, t.layout, false); err != nil {
@@ -97,7 +99,7 @@ func (t *Tracer) injectSyscall(th *thread, nr uint64, args []uint64) (ret uint64
 
 	var held unix.Signal
 	for {
-		if err := t.run(th, ActionStep, 0); err != nil {
+		if err := t.run(th, inferior.Step, 0); err != nil {
 			return 0, err
 		}
 		ev, ok, err := t.waitThread(th)
@@ -105,9 +107,9 @@ func (t *Tracer) injectSyscall(th *thread, nr uint64, args []uint64) (ret uint64
 			return 0, err
 		}
 		if t.threads[th.tid] != th || th.state != stopped {
-			return 0, fmt.Errorf("thread %d: %w", th.tid, ErrNoThread)
+			return 0, fmt.Errorf("thread %d: %w", th.tid, inferior.ErrNoThread)
 		}
-		if ok && ev.Kind != EventStep {
+		if ok && ev.Kind != inferior.EventStep {
 			// Not ours to report now: the client hears of it when the
 			// program next runs.
 			t.queue = append(t.queue, ev)
@@ -121,7 +123,7 @@ func (t *Tracer) injectSyscall(th *thread, nr uint64, args []uint64) (ret uint64
 		if th.regs.set.GPR.Rip == pc+uint64(len(syscallInsn)) {
 			break
 		}
-		if ok && ev.Kind != EventStep && ev.Kind != EventSignal {
+		if ok && ev.Kind != inferior.EventStep && ev.Kind != inferior.EventSignal {
 			return 0, fmt.Errorf("thread %d stopped by %v before the system call", th.tid, ev.Kind)
 		}
 	}

@@ -19,6 +19,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"golang.org/x/sys/unix"
 
+	"procgdb/inferior"
 	"procgdb/regs"
 )
 
@@ -55,7 +56,7 @@ func newTracerHandle(t testing.TB) (*Tracer, *Ctl) {
 	return tr, c
 }
 
-func wait(t testing.TB, tr *Ctl) Event {
+func wait(t testing.TB, tr *Ctl) inferior.Event {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -103,7 +104,7 @@ func launch(t *testing.T, tr *Ctl, prog string, args ...string) (pid int, out *o
 	return pid, out
 }
 
-var all = []Action{{Kind: ActionContinue, PID: All, TID: All}}
+var all = []inferior.Action{{Kind: inferior.Continue, PID: inferior.All, TID: inferior.All}}
 
 func TestLaunchBreakpointStepExit(t *testing.T) {
 	prog := build(t, "basic")
@@ -127,7 +128,7 @@ func TestLaunchBreakpointStepExit(t *testing.T) {
 	for i := 0; i < 3; i++ {
 		require.NoError(t, tr.Resume(all))
 		ev := wait(t, tr)
-		require.Equal(t, Event{Kind: EventBreakpoint, PID: pid, TID: pid}, ev)
+		require.Equal(t, inferior.Event{Kind: inferior.EventBreakpoint, PID: pid, TID: pid}, ev)
 		s, err := tr.Registers(pid, pid, false)
 		require.NoError(t, err)
 		require.Equal(t, work, s.GPR.Rip, "PC rewound to the breakpoint")
@@ -135,9 +136,9 @@ func TestLaunchBreakpointStepExit(t *testing.T) {
 	}
 
 	// A single step from the breakpoint leaves it, and the breakpoint stays.
-	require.NoError(t, tr.Resume([]Action{{Kind: ActionStep, PID: pid, TID: pid}}))
+	require.NoError(t, tr.Resume([]inferior.Action{{Kind: inferior.Step, PID: pid, TID: pid}}))
 	ev := wait(t, tr)
-	require.Equal(t, EventStep, ev.Kind)
+	require.Equal(t, inferior.EventStep, ev.Kind)
 	s, err := tr.Registers(pid, pid, true)
 	require.NoError(t, err)
 	require.Greater(t, s.GPR.Rip, work)
@@ -153,7 +154,7 @@ func TestLaunchBreakpointStepExit(t *testing.T) {
 	require.NoError(t, tr.RemoveBreakpoint(pid, work))
 	require.NoError(t, tr.Resume(all))
 	ev = wait(t, tr)
-	require.Equal(t, Event{Kind: EventExited, PID: pid, ExitCode: 7}, ev)
+	require.Equal(t, inferior.Event{Kind: inferior.EventExited, PID: pid, ExitCode: 7}, ev)
 	require.Empty(t, tr.Processes())
 
 	b, err := os.ReadFile(out.Name())
@@ -170,7 +171,7 @@ func TestPartialRead(t *testing.T) {
 	work := symbol(t, tr, pid, prog, "work")
 	require.NoError(t, tr.InsertBreakpoint(pid, work))
 	require.NoError(t, tr.Resume(all))
-	require.Equal(t, EventBreakpoint, wait(t, tr).Kind)
+	require.Equal(t, inferior.EventBreakpoint, wait(t, tr).Kind)
 
 	var p [8]byte
 	_, err := tr.ReadMemory(pid, symbol(t, tr, pid, prog, "edge"), p[:])
@@ -203,11 +204,11 @@ func TestThreadsHitBreakpoint(t *testing.T) {
 	for {
 		require.NoError(t, tr.Resume(all))
 		ev := wait(t, tr)
-		if ev.Kind == EventExited {
+		if ev.Kind == inferior.EventExited {
 			require.Equal(t, 0, ev.ExitCode)
 			break
 		}
-		require.Equal(t, EventBreakpoint, ev.Kind, "event %+v", ev)
+		require.Equal(t, inferior.EventBreakpoint, ev.Kind, "event %+v", ev)
 		hitters[ev.TID]++
 		tids, err := tr.Threads(pid)
 		require.NoError(t, err)
@@ -221,9 +222,9 @@ func TestThreadsHitBreakpoint(t *testing.T) {
 		// thread alone, put it back. The thread may have been stopped by
 		// an interrupt that is still pending: the step must not be lost.
 		require.NoError(t, tr.RemoveBreakpoint(pid, add))
-		require.NoError(t, tr.Resume([]Action{{Kind: ActionStep, PID: pid, TID: ev.TID}}))
+		require.NoError(t, tr.Resume([]inferior.Action{{Kind: inferior.Step, PID: pid, TID: ev.TID}}))
 		step := wait(t, tr)
-		require.Equal(t, Event{Kind: EventStep, PID: pid, TID: ev.TID}, step)
+		require.Equal(t, inferior.Event{Kind: inferior.EventStep, PID: pid, TID: ev.TID}, step)
 		require.NoError(t, tr.InsertBreakpoint(pid, add))
 	}
 	total := 0
@@ -243,7 +244,7 @@ func TestSignalSiginfoAndDeath(t *testing.T) {
 	pid, _ := launch(t, tr, prog)
 	require.NoError(t, tr.Resume(all))
 	ev := wait(t, tr)
-	require.Equal(t, Event{Kind: EventSignal, PID: pid, TID: pid, Signal: int(unix.SIGSEGV)}, ev)
+	require.Equal(t, inferior.Event{Kind: inferior.EventSignal, PID: pid, TID: pid, Signal: int(unix.SIGSEGV)}, ev)
 	info, err := tr.Siginfo(pid, pid)
 	require.NoError(t, err)
 	require.Equal(t, uint32(unix.SIGSEGV), binary.LittleEndian.Uint32(info))
@@ -260,8 +261,8 @@ func TestSignalSiginfoAndDeath(t *testing.T) {
 	require.NoError(t, tr.Resume(all))
 	require.Equal(t, unix.SIGSEGV, unix.Signal(wait(t, tr).Signal))
 	// With it, the program dies.
-	require.NoError(t, tr.Resume([]Action{{Kind: ActionContinue, Signal: int(unix.SIGSEGV), PID: All, TID: All}}))
-	require.Equal(t, Event{Kind: EventKilled, PID: pid, Signal: int(unix.SIGSEGV)}, wait(t, tr))
+	require.NoError(t, tr.Resume([]inferior.Action{{Kind: inferior.Continue, Signal: int(unix.SIGSEGV), PID: inferior.All, TID: inferior.All}}))
+	require.Equal(t, inferior.Event{Kind: inferior.EventKilled, PID: pid, Signal: int(unix.SIGSEGV)}, wait(t, tr))
 }
 
 func TestInterruptAndPassSignals(t *testing.T) {
@@ -271,13 +272,13 @@ func TestInterruptAndPassSignals(t *testing.T) {
 	require.NoError(t, tr.Resume(all))
 	require.NoError(t, tr.Interrupt())
 	ev := wait(t, tr)
-	require.Equal(t, Event{Kind: EventSignal, PID: pid, TID: pid, Signal: int(unix.SIGINT)}, ev)
+	require.Equal(t, inferior.Event{Kind: inferior.EventSignal, PID: pid, TID: pid, Signal: int(unix.SIGINT)}, ev)
 
 	// A passed signal reaches the program without a stop: SIGTERM kills it.
 	tr.SetPassSignals([]int{int(unix.SIGTERM)})
 	require.NoError(t, tr.Resume(all))
 	require.NoError(t, unix.Kill(pid, unix.SIGTERM))
-	require.Equal(t, Event{Kind: EventKilled, PID: pid, Signal: int(unix.SIGTERM)}, wait(t, tr))
+	require.Equal(t, inferior.Event{Kind: inferior.EventKilled, PID: pid, Signal: int(unix.SIGTERM)}, wait(t, tr))
 }
 
 func TestAttachDetach(t *testing.T) {
@@ -295,7 +296,7 @@ func TestAttachDetach(t *testing.T) {
 	step := symbol(t, tr, pid, prog, "step")
 	require.NoError(t, tr.InsertBreakpoint(pid, step))
 	require.NoError(t, tr.Resume(all))
-	require.Equal(t, EventBreakpoint, wait(t, tr).Kind)
+	require.Equal(t, inferior.EventBreakpoint, wait(t, tr).Kind)
 	mainLM, libs, err := tr.Libraries(pid)
 	require.NoError(t, err)
 	require.NotZero(t, mainLM)
@@ -397,7 +398,7 @@ func TestStepIntoBlockedReadInterrupted(t *testing.T) {
 	require.NoError(t, tr.Interrupt())
 	require.Equal(t, int(unix.SIGINT), wait(t, tr).Signal)
 
-	require.NoError(t, tr.Resume([]Action{{Kind: ActionStep, PID: pid, TID: pid}}))
+	require.NoError(t, tr.Resume([]inferior.Action{{Kind: inferior.Step, PID: pid, TID: pid}}))
 	blockedIn(t, pid, unix.SYS_READ)
 	require.NoError(t, tr.Interrupt())
 	ev := wait(t, tr)

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"procgdb/inferior"
 )
 
 // Thread-local storage, found as glibc's libthread_db finds it, without
@@ -122,7 +124,7 @@ type threadDB struct {
 // tdSymbols finds the descriptors' and _rtld_global's addresses in the
 // dynamic symbol tables of the process's libraries, whose files are read
 // through root (the process's /proc/PID/root).
-func tdSymbols(root string, libs []Library) (map[string]uint64, error) {
+func tdSymbols(root string, libs []inferior.Library) (map[string]uint64, error) {
 	want := make(map[string]bool, len(tdNames)+1)
 	for _, n := range tdNames {
 		want["_thread_db_"+n] = true

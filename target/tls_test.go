@@ -8,6 +8,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 	"golang.org/x/sys/unix"
+
+	"procgdb/inferior"
 )
 
 // fakeMem is memory at [base, base+len(b)), for the pure TLS functions.
@@ -161,7 +163,7 @@ func TestLoadThreadDBRejects(t *testing.T) {
 	_, err := loadThreadDB(m.read, syms)
 	require.ErrorIs(t, err, errNoThreadDB)
 
-	_, err = tdSymbols("/nonexistent", []Library{{Name: "/lib/libc.so.6"}, {Name: "linux-vdso.so.1"}})
+	_, err = tdSymbols("/nonexistent", []inferior.Library{{Name: "/lib/libc.so.6"}, {Name: "linux-vdso.so.1"}})
 	require.ErrorIs(t, err, errNoThreadDB)
 }
 

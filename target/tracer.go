@@ -11,6 +11,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"procgdb/breakpoint"
+	"procgdb/inferior"
 	"procgdb/regs"
 )
 
@@ -30,21 +31,21 @@ type Tracer struct {
 	closed bool
 	// reported is the event that ended a Resume, until Wait takes it
 	// (hasReported).
-	reported    Event
+	reported    inferior.Event
 	hasReported bool
 	// Park's (park.go): whether the tracer watches its stopped processes
 	// while no client is connected, and the ends it saw.
 	parked       bool
-	ended        []Event
+	ended        []inferior.Event
 	procs        map[int]*process
 	threads      map[int]*thread
 	running      bool                    // resumed, and the stop not yet reported
 	interrupting bool                    // Interrupt was asked while running
-	queue        []Event                 // events seen while stopping the world, reported on later resumes
+	queue        []inferior.Event        // events seen while stopping the world, reported on later resumes
 	early        map[int]unix.WaitStatus // first stops of threads not known yet (onStatus)
 	pass         [65]bool                // by host signal number; Linux has 64
 	lastTID      int                     // thread of the last reported event
-	opts         EventOptions
+	opts         inferior.EventOptions
 	// noDebugRegs: write watchpoints are emulated by single-stepping
 	// (softwatch.go), and no debug register is written.
 	noDebugRegs bool
@@ -97,14 +98,14 @@ type thread struct {
 	state    threadState
 	stepping bool // resumed with PTRACE_SINGLESTEP
 	// stepped: the client asked for the thread to be stepped (an
-	// ActionStep) in the resume under way.
+	// inferior.Step) in the resume under way.
 	stepped bool
 	// rangeStart and rangeEnd: a range step goes on while the PC is in
-	// [rangeStart, rangeEnd) (Action).
+	// [rangeStart, rangeEnd) (inferior.Action).
 	rangeStart, rangeEnd uint64
 	newborn              bool // auto-attached by a clone event; its first stop is still due
 	// hitAt is the address of the breakpoint the thread stopped at
-	// (EventBreakpoint), 0 after any other stop: only such a thread
+	// (inferior.EventBreakpoint), 0 after any other stop: only such a thread
 	// steps over a breakpoint by itself (Resume).
 	hitAt uint64
 	// gone: the process leader, exiting (then a zombie) while other
@@ -112,7 +113,7 @@ type thread struct {
 	// process's, but for the client it no longer exists.
 	gone bool
 	// options are the events the client asked for this thread alone.
-	options ThreadOptions
+	options inferior.ThreadOptions
 	// passing: put back on a software breakpoint whose conditions were
 	// false; it must step over it before it runs on (cond.go).
 	passing bool
@@ -302,15 +303,6 @@ func (c *Ctl) HeldForks() []int {
 	return pids
 }
 
-// ErrNoProcess is returned for a PID the tracer does not debug.
-var ErrNoProcess = errors.New("no such process")
-
-// ErrNoThread is returned for a TID the tracer does not trace.
-var ErrNoThread = errors.New("no such thread")
-
-// ErrRunning is returned for requests that need the processes stopped.
-var ErrRunning = errors.New("process is running")
-
 // Processes lists the PIDs being debugged, ascending.
 func (c *Ctl) Processes() []int {
 	var pids []int
@@ -326,7 +318,7 @@ func (c *Ctl) Processes() []int {
 // Threads lists the threads of process pid, main thread first.
 func (c *Ctl) Threads(pid int) ([]int, error) {
 	if p := c.t.procs[pid]; p == nil || p.unreported {
-		return nil, fmt.Errorf("threads of %d: %w", pid, ErrNoProcess)
+		return nil, fmt.Errorf("threads of %d: %w", pid, inferior.ErrNoProcess)
 	}
 	return c.t.threadsOf(pid), nil
 }
@@ -367,10 +359,10 @@ func (t *Tracer) procList() []*process {
 func (t *Tracer) lookup(pid int) (*process, error) {
 	p := t.procs[pid]
 	if p == nil || p.unreported {
-		return nil, fmt.Errorf("process %d: %w", pid, ErrNoProcess)
+		return nil, fmt.Errorf("process %d: %w", pid, inferior.ErrNoProcess)
 	}
 	if t.running {
-		return nil, fmt.Errorf("process %d: %w", pid, ErrRunning)
+		return nil, fmt.Errorf("process %d: %w", pid, inferior.ErrRunning)
 	}
 	return p, nil
 }
@@ -379,10 +371,10 @@ func (t *Tracer) lookup(pid int) (*process, error) {
 func (t *Tracer) lookupThread(pid, tid int) (*thread, error) {
 	th := t.threads[tid]
 	if th == nil || th.hidden() || (pid > 0 && th.proc.pid != pid) {
-		return nil, fmt.Errorf("thread %d.%d: %w", pid, tid, ErrNoThread)
+		return nil, fmt.Errorf("thread %d.%d: %w", pid, tid, inferior.ErrNoThread)
 	}
 	if t.running {
-		return nil, fmt.Errorf("thread %d: %w", tid, ErrRunning)
+		return nil, fmt.Errorf("thread %d: %w", tid, inferior.ErrRunning)
 	}
 	return th, nil
 }
@@ -460,14 +452,14 @@ func (c *Ctl) SetPassSignals(sigs []int) {
 
 // SetEventOptions sets which optional events are reported from the next
 // resume on.
-func (c *Ctl) SetEventOptions(o EventOptions) {
+func (c *Ctl) SetEventOptions(o inferior.EventOptions) {
 	o.Syscalls = slices.Clone(o.Syscalls)
 	c.t.opts = o
 }
 
 // SetThreadOptions sets which events of thread tid of process pid are
 // reported from the next resume on, whatever SetEventOptions says.
-func (c *Ctl) SetThreadOptions(pid, tid int, o ThreadOptions) error {
+func (c *Ctl) SetThreadOptions(pid, tid int, o inferior.ThreadOptions) error {
 	th, err := c.t.lookupThread(pid, tid)
 	if err == nil {
 		th.options = o
@@ -476,7 +468,7 @@ func (c *Ctl) SetThreadOptions(pid, tid int, o ThreadOptions) error {
 }
 
 // Interrupt asks the running processes to stop; Wait then reports
-// EventSignal with SIGINT, unless another event came first.
+// inferior.EventSignal with SIGINT, unless another event came first.
 func (c *Ctl) Interrupt() error {
 	t := c.t
 	if !t.running || t.interrupting {
@@ -508,7 +500,7 @@ func (c *Ctl) Interrupt() error {
 func (c *Ctl) Kill(pid int) error {
 	p := c.t.procs[pid]
 	if p == nil {
-		return fmt.Errorf("kill %d: %w", pid, ErrNoProcess)
+		return fmt.Errorf("kill %d: %w", pid, inferior.ErrNoProcess)
 	}
 	return c.t.kill(p)
 }
@@ -553,7 +545,7 @@ func (c *Ctl) ThreadInfo(pid, tid int) (name string, core int, ok bool) {
 
 // Libraries returns the dynamic linker's list of loaded objects: the
 // address of the main program's link_map and the shared objects after it.
-func (c *Ctl) Libraries(pid int) (mainLM uint64, libs []Library, err error) {
+func (c *Ctl) Libraries(pid int) (mainLM uint64, libs []inferior.Library, err error) {
 	auxv, err := c.Auxv(pid)
 	if err != nil {
 		return 0, nil, err
@@ -624,7 +616,7 @@ func (c *Ctl) ClearBreakpoints(pid int) error {
 // the original bytes shown under breakpoints. It returns per range how
 // many bytes were read from its start; only a process that is gone or
 // running is an error.
-func (c *Ctl) ReadRanges(pid int, ranges []Range, dst []byte) ([]int, error) {
+func (c *Ctl) ReadRanges(pid int, ranges []inferior.Range, dst []byte) ([]int, error) {
 	p, err := c.t.lookup(pid)
 	if err != nil {
 		return nil, err

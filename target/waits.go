@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"procgdb/inferior"
 )
 
 // The loop's waits: the Ctl methods through which the code on the loop (a
@@ -37,7 +39,7 @@ const (
 // Wait blocks until the processes stop after Resume, with every thread
 // stopped, and returns the event that ended the run; or until ctx is
 // done. Work sent with Do runs while it waits.
-func (c *Ctl) Wait(ctx context.Context) (Event, error) {
+func (c *Ctl) Wait(ctx context.Context) (inferior.Event, error) {
 	ev, _, err := c.WaitStop(ctx, -1)
 	return ev, err
 }
@@ -46,13 +48,13 @@ func (c *Ctl) Wait(ctx context.Context) (Event, error) {
 // stopped false, and no event, as soon as the client's descriptor fd has
 // bytes to read (an interrupt, or the end of the connection), so that the
 // caller can read them and wait again. fd -1 watches nothing.
-func (c *Ctl) WaitStop(ctx context.Context, fd int) (ev Event, stopped bool, err error) {
+func (c *Ctl) WaitStop(ctx context.Context, fd int) (ev inferior.Event, stopped bool, err error) {
 	t := c.t
 	r, err := t.block(waitFor{fd: fd, events: unix.POLLIN, ctx: ctx, stop: true})
 	if err != nil || r != waitStopped {
 		// The client's bytes, or a Wake: the caller looks at its
 		// connection.
-		return Event{}, false, err
+		return inferior.Event{}, false, err
 	}
 	ev, t.hasReported = t.reported, false
 	return ev, true, nil

@@ -17,6 +17,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"procgdb/inferior"
 	"procgdb/regs"
 	"procgdb/rsp"
 )
@@ -106,7 +107,7 @@ func (f *registerFile) Threads(pid int) ([]int, error) {
 	return []int{registerFilePID}, nil
 }
 
-func (f *registerFile) Registers(t rsp.ThreadID, ext bool) (*regs.Set, error) {
+func (f *registerFile) Registers(t inferior.ThreadID, ext bool) (*regs.Set, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	s := f.set
@@ -114,7 +115,7 @@ func (f *registerFile) Registers(t rsp.ThreadID, ext bool) (*regs.Set, error) {
 	return &s, nil
 }
 
-func (f *registerFile) SetRegisters(t rsp.ThreadID, s *regs.Set) error {
+func (f *registerFile) SetRegisters(t inferior.ThreadID, s *regs.Set) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.set.GPR = s.GPR
@@ -126,12 +127,12 @@ func (f *registerFile) ReadMemory(int, uint64, []byte) (int, error)  { return 0,
 func (f *registerFile) WriteMemory(int, uint64, []byte) (int, error) { return 0, errNoMemory }
 func (f *registerFile) InsertBreakpoint(int, uint64) error           { return errNoMemory }
 func (f *registerFile) RemoveBreakpoint(int, uint64) error           { return errNoMemory }
-func (f *registerFile) Resume([]rsp.ResumeAction) error {
+func (f *registerFile) Resume([]inferior.Action) error {
 	return errors.New("a register file does not run")
 }
-func (f *registerFile) WaitStop(ctx context.Context) (rsp.StopEvent, bool, error) {
+func (f *registerFile) WaitStop(ctx context.Context) (inferior.Event, bool, error) {
 	<-ctx.Done()
-	return rsp.StopEvent{}, false, ctx.Err()
+	return inferior.Event{}, false, ctx.Err()
 }
 func (f *registerFile) Interrupt() error             { return nil }
 func (f *registerFile) Kill(int) error               { return nil }
@@ -139,11 +140,11 @@ func (f *registerFile) Detach(int) error             { return nil }
 func (f *registerFile) SetPassSignals([]int)         {}
 func (f *registerFile) Auxv(int) ([]byte, error)     { return nil, errNoMemory }
 func (f *registerFile) ExecFile(int) (string, error) { return "", unix.ENOENT }
-func (f *registerFile) Siginfo(rsp.ThreadID) ([]byte, error) {
+func (f *registerFile) Siginfo(inferior.ThreadID) ([]byte, error) {
 	return make([]byte, 128), nil
 }
-func (f *registerFile) Libraries(int) (uint64, []rsp.Library, error) { return 0, nil, nil }
-func (f *registerFile) ThreadInfo(rsp.ThreadID) (string, int, bool) {
+func (f *registerFile) Libraries(int) (uint64, []inferior.Library, error) { return 0, nil, nil }
+func (f *registerFile) ThreadInfo(inferior.ThreadID) (string, int, bool) {
 	return "registers", 0, true
 }
 

@@ -148,7 +148,7 @@ func checkStops(t *testing.T, c *client.Client, pid int, report string) {
 	ctx := clientCtx(t)
 	first := c.LastStop()
 	if first.Kind != client.StopSignal || first.TID <= 0 || pid > 0 && first.PID != pid {
-		t.Errorf("first stop %v (%+v), want a signal stop of process %d", first, first.StopEvent, pid)
+		t.Errorf("first stop %v (%+v), want a signal stop of process %d", first, first.Event, pid)
 	}
 	watched := symbolAddr(t, c, prog("basic"), "watched")
 	add := symbolAddr(t, c, prog("basic"), "add")
@@ -159,8 +159,8 @@ func checkStops(t *testing.T, c *client.Client, pid int, report string) {
 	}
 	for want := uint32(1); want <= 2; want++ {
 		s := expect(t, "continue to the watchpoint", client.StopWatchpoint)(c.Continue(ctx))
-		if s.HWAddr != watched {
-			t.Errorf("watchpoint stop at %#x, want %#x", s.HWAddr, watched)
+		if s.HW.Addr != watched {
+			t.Errorf("watchpoint stop at %#x, want %#x", s.HW.Addr, watched)
 		}
 		var b [4]byte
 		if n, err := c.ReadMemory(watched, b[:]); err != nil || n != 4 || b != [4]byte{byte(want)} {

@@ -8,6 +8,7 @@ import (
 	"runtime/debug"
 	"time"
 
+	"procgdb/inferior"
 	"procgdb/rsp"
 	"procgdb/target"
 )
@@ -43,7 +44,7 @@ func serveOn(ctx context.Context, tt *tracee, a accepted, cfg rsp.Config, srv *s
 	outcome, err := serveSession(ctx, rsp.NewSession(a.l, tt, cfg), srv.logs.log)
 	srv.logs.log.Debug("session ended", "outcome", outcome, "err", err)
 	// The next client chooses its own events.
-	tt.SetEventOptions(rsp.EventOptions{})
+	tt.SetEventOptions(inferior.EventOptions{})
 	return outcome, err
 }
 
@@ -109,7 +110,7 @@ func parkUntil(ctx context.Context, tt *tracee, next <-chan accepted, pctx conte
 		case err == nil:
 			tt.ended(ev)
 			continue
-		case errors.Is(err, target.ErrNoProcess):
+		case errors.Is(err, inferior.ErrNoProcess):
 			// Nothing (left) to watch.
 			select {
 			case a := <-next:

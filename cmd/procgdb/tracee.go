@@ -10,14 +10,17 @@ import (
 	"golang.org/x/sys/unix"
 
 	"procgdb/breakpoint"
+	"procgdb/inferior"
 	"procgdb/regs"
 	"procgdb/rsp"
 	"procgdb/target"
 )
 
-// tracee lets an RSP session drive a target.Tracer: it converts between
-// the protocol's vocabulary (rsp) and the Linux one (target), which do
-// not know each other, and prints gdbserver's line when a process ends.
+// tracee lets an RSP session drive a target.Tracer, on the tracer's
+// goroutine: rsp and target do not know each other, but speak the same
+// vocabulary (package inferior), so it mostly passes calls on; it starts
+// programs with procgdb's terminal and options, and prints gdbserver's
+// lines when a process starts or ends.
 type tracee struct {
 	tr *target.Tracer
 	// link is the connection of the session the tracee serves, whose
@@ -91,35 +94,22 @@ func (t *tracee) Attach(pid int) error {
 }
 
 // SetEventOptions passes the client's choice of events on.
-func (t *tracee) SetEventOptions(o rsp.EventOptions) {
-	t.c().SetEventOptions(target.EventOptions{
-		Fork:          o.Fork,
-		VFork:         o.VFork,
-		Exec:          o.Exec,
-		ThreadEvents:  o.ThreadEvents,
-		CatchSyscalls: o.CatchSyscalls,
-		Syscalls:      o.Syscalls,
-		NoResumed:     o.NoResumed,
-	})
-}
+func (t *tracee) SetEventOptions(o inferior.EventOptions) { t.c().SetEventOptions(o) }
 
 // SetThreadOptions passes the client's choice of events for one thread
 // on.
-func (t *tracee) SetThreadOptions(id rsp.ThreadID, o rsp.ThreadOptions) error {
-	return t.c().SetThreadOptions(id.PID, id.TID, target.ThreadOptions{
-		Clone: o&rsp.ThreadOptionClone != 0,
-		Exit:  o&rsp.ThreadOptionExit != 0,
-	})
+func (t *tracee) SetThreadOptions(id inferior.ThreadID, o inferior.ThreadOptions) error {
+	return t.c().SetThreadOptions(id.PID, id.TID, o)
 }
 
 func (t *tracee) Processes() []int               { return t.c().Processes() }
 func (t *tracee) Threads(pid int) ([]int, error) { return t.c().Threads(pid) }
 
-func (t *tracee) Registers(id rsp.ThreadID, ext bool) (*regs.Set, error) {
+func (t *tracee) Registers(id inferior.ThreadID, ext bool) (*regs.Set, error) {
 	return t.c().Registers(id.PID, id.TID, ext)
 }
 
-func (t *tracee) SetRegisters(id rsp.ThreadID, s *regs.Set) error {
+func (t *tracee) SetRegisters(id inferior.ThreadID, s *regs.Set) error {
 	return t.c().SetRegisters(id.PID, id.TID, s)
 }
 
@@ -129,10 +119,10 @@ func (t *tracee) ReadMemory(pid int, addr uint64, dst []byte) (int, error) {
 
 // ReadRanges makes the tracee an rsp.RangeReader: lldb's MultiMemRead
 // becomes one process_vm_readv.
-func (t *tracee) ReadRanges(pid int, ranges []rsp.Range, dst []byte) ([]int, error) {
-	rs := make([]target.Range, len(ranges))
+func (t *tracee) ReadRanges(pid int, ranges []inferior.Range, dst []byte) ([]int, error) {
+	rs := make([]inferior.Range, len(ranges))
 	for i, r := range ranges {
-		rs[i] = target.Range{Addr: r.Addr, Len: r.Len}
+		rs[i] = inferior.Range{Addr: r.Addr, Len: r.Len}
 	}
 	return t.c().ReadRanges(pid, rs, dst)
 }
@@ -158,107 +148,42 @@ func (t *tracee) SetBreakpointConditions(pid int, hardware bool, addr uint64, co
 	return t.c().SetBreakpointConditions(pid, addr, conds)
 }
 
-func (t *tracee) Resume(actions []rsp.ResumeAction) error {
-	as := make([]target.Action, len(actions))
-	for i, a := range actions {
-		kind := target.ActionContinue
-		if a.Kind == rsp.Step {
-			kind = target.ActionStep
-		}
-		// rsp.AllThreads and target.All are both -1, rsp.AnyThread and a
-		// zero id both mean any.
-		as[i] = target.Action{Kind: kind, Signal: a.Signal, PID: a.PID, TID: a.TID,
-			RangeStart: a.RangeStart, RangeEnd: a.RangeEnd}
-	}
-	return t.c().Resume(as)
-}
+func (t *tracee) Resume(actions []inferior.Action) error { return t.c().Resume(actions) }
 
 // c is the tracer's Ctl: the tracee is used on the tracer's goroutine.
 func (t *tracee) c() *target.Ctl { return t.tr.Ctl() }
 
-func (t *tracee) WaitStop(ctx context.Context) (rsp.StopEvent, bool, error) {
+func (t *tracee) WaitStop(ctx context.Context) (inferior.Event, bool, error) {
 	ev, stopped, err := t.c().WaitStop(ctx, t.link.input())
-	if err != nil || !stopped {
-		return rsp.StopEvent{}, false, err
+	if stopped {
+		t.ended(ev)
 	}
-	kind, ok := stopKinds[ev.Kind]
-	if !ok {
-		return rsp.StopEvent{}, false, fmt.Errorf("unexpected event %v", ev.Kind)
-	}
-	t.ended(ev)
-	return rsp.StopEvent{
-		Kind: kind, PID: ev.PID, TID: ev.TID, Signal: ev.Signal, ExitCode: ev.ExitCode,
-		ChildPID: ev.ChildPID, ChildTID: ev.ChildTID, ExecPath: ev.ExecPath, Syscall: ev.Syscall,
-		HWKind: hwKinds[ev.HW.Kind], HWAddr: ev.HW.Addr,
-	}, true, nil
+	return ev, stopped, err
 }
 
 // ended prints gdbserver's line about a process that exited or was
 // killed, which tools read; other events print nothing.
-func (t *tracee) ended(ev target.Event) {
+func (t *tracee) ended(ev inferior.Event) {
 	switch ev.Kind {
-	case target.EventExited:
+	case inferior.EventExited:
 		fmt.Fprintf(t.stderr, "\nChild exited with status %d\n", ev.ExitCode)
-	case target.EventKilled:
+	case inferior.EventKilled:
 		fmt.Fprintf(t.stderr, "\nChild terminated with signal = 0x%x (%s)\n", ev.Signal, unix.SignalName(unix.Signal(ev.Signal)))
 	}
 }
 
-// stopKinds maps the target's events to the protocol's stops.
-var stopKinds = map[target.EventKind]rsp.StopKind{
-	target.EventSignal:        rsp.StopSignal,
-	target.EventBreakpoint:    rsp.StopBreakpoint,
-	target.EventStep:          rsp.StopStep,
-	target.EventExited:        rsp.StopExited,
-	target.EventKilled:        rsp.StopKilled,
-	target.EventFork:          rsp.StopFork,
-	target.EventVFork:         rsp.StopVFork,
-	target.EventVForkDone:     rsp.StopVForkDone,
-	target.EventExec:          rsp.StopExec,
-	target.EventSyscallEntry:  rsp.StopSyscallEntry,
-	target.EventSyscallReturn: rsp.StopSyscallReturn,
-	target.EventThreadCreated: rsp.StopThreadCreated,
-	target.EventThreadExited:  rsp.StopThreadExited,
-	target.EventNoResumed:     rsp.StopNoResumed,
-	target.EventHWBreakpoint:  rsp.StopHWBreakpoint,
-	target.EventWatchpoint:    rsp.StopWatchpoint,
-	target.EventClone:         rsp.StopClone,
-}
-
-// hwKinds maps the debug registers' kinds to the protocol's. x86 has no
-// watchpoint for reads alone: Z3 is not offered.
-var hwKinds = map[breakpoint.HWKind]rsp.HWKind{
-	breakpoint.HWExec:   rsp.HWBreakpoint,
-	breakpoint.HWWrite:  rsp.HWWrite,
-	breakpoint.HWAccess: rsp.HWAccess,
-}
-
 // HWSupport asks the tracer, which may not use the debug registers
 // (--no-debug-registers, or traps not delivered).
-func (t *tracee) HWSupport(kind rsp.HWKind) bool {
-	return kind != rsp.HWRead && t.c().HWSupport(hwPoint(kind, 0, 0).Kind)
-}
+func (t *tracee) HWSupport(kind inferior.HWKind) bool { return t.c().HWSupport(kind) }
 
 func (t *tracee) HWSlots() int { return breakpoint.HWSlots }
 
-func (t *tracee) InsertHWPoint(pid int, kind rsp.HWKind, addr uint64, n int) error {
-	return t.c().InsertHWPoint(pid, hwPoint(kind, addr, n))
+func (t *tracee) InsertHWPoint(pid int, p inferior.HWPoint) error {
+	return t.c().InsertHWPoint(pid, p)
 }
 
-func (t *tracee) RemoveHWPoint(pid int, kind rsp.HWKind, addr uint64, n int) error {
-	return t.c().RemoveHWPoint(pid, hwPoint(kind, addr, n))
-}
-
-// hwPoint is the inverse of hwKinds, for what HWSupport allows.
-func hwPoint(kind rsp.HWKind, addr uint64, n int) breakpoint.HWPoint {
-	k := breakpoint.HWAccess
-	switch kind {
-	case rsp.HWBreakpoint:
-		k = breakpoint.HWExec
-	case rsp.HWWrite:
-		k = breakpoint.HWWrite
-	}
-	return breakpoint.HWPoint{Kind: k, Addr: addr, Len: n}
+func (t *tracee) RemoveHWPoint(pid int, p inferior.HWPoint) error {
+	return t.c().RemoveHWPoint(pid, p)
 }
 
 func (t *tracee) Interrupt() error       { return t.c().Interrupt() }
@@ -269,30 +194,30 @@ func (t *tracee) SetPassSignals(s []int) { t.c().SetPassSignals(s) }
 func (t *tracee) Auxv(pid int) ([]byte, error)     { return t.c().Auxv(pid) }
 func (t *tracee) ExecFile(pid int) (string, error) { return t.c().ExecFile(pid) }
 
-func (t *tracee) Libraries(pid int) (uint64, []rsp.Library, error) {
+func (t *tracee) Libraries(pid int) (uint64, []inferior.Library, error) {
 	main, libs, err := t.c().Libraries(pid)
-	out := make([]rsp.Library, len(libs))
+	out := make([]inferior.Library, len(libs))
 	for i, l := range libs {
-		out[i] = rsp.Library{Name: l.Name, LM: l.LM, Addr: l.Addr, LD: l.LD}
+		out[i] = inferior.Library{Name: l.Name, LM: l.LM, Addr: l.Addr, LD: l.LD}
 	}
 	return main, out, err
 }
 
-func (t *tracee) Siginfo(id rsp.ThreadID) ([]byte, error) { return t.c().Siginfo(id.PID, id.TID) }
+func (t *tracee) Siginfo(id inferior.ThreadID) ([]byte, error) { return t.c().Siginfo(id.PID, id.TID) }
 
 // SetSiginfo makes the tracee an rsp.SiginfoWriter: gdb's writes to
 // $_siginfo reach the program's handler.
-func (t *tracee) SetSiginfo(id rsp.ThreadID, info []byte) error {
+func (t *tracee) SetSiginfo(id inferior.ThreadID, info []byte) error {
 	return t.c().SetSiginfo(id.PID, id.TID, info)
 }
 
 // ThreadCore makes the tracee an rsp.CoreReader: the core: of every stop
 // reply costs one pread.
-func (t *tracee) ThreadCore(id rsp.ThreadID) (int, bool) {
+func (t *tracee) ThreadCore(id inferior.ThreadID) (int, bool) {
 	return t.c().ThreadCore(id.PID, id.TID)
 }
 
-func (t *tracee) ThreadInfo(id rsp.ThreadID) (string, int, bool) {
+func (t *tracee) ThreadInfo(id inferior.ThreadID) (string, int, bool) {
 	return t.c().ThreadInfo(id.PID, id.TID)
 }
 
@@ -300,7 +225,7 @@ var _ rsp.TLSLocator = (*tracee)(nil)
 
 // TLSAddress makes the tracee an rsp.TLSLocator: gdb's thread-local
 // variables (qGetTLSAddr).
-func (t *tracee) TLSAddress(id rsp.ThreadID, offset, lm uint64) (uint64, error) {
+func (t *tracee) TLSAddress(id inferior.ThreadID, offset, lm uint64) (uint64, error) {
 	return t.c().TLSAddress(id.PID, id.TID, lm, offset)
 }
 

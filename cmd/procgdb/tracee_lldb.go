@@ -1,6 +1,7 @@
 package main
 
 import (
+	"procgdb/inferior"
 	"procgdb/rsp"
 )
 
@@ -46,10 +47,10 @@ func (t *tracee) Module(pid int, path string) (rsp.ModuleInfo, error) {
 	return rsp.ModuleInfo{Path: m.Path, BuildID: m.BuildID, Size: m.Size}, nil
 }
 
-func (t *tracee) AllocateMemory(id rsp.ThreadID, size uint64, prot int) (uint64, error) {
+func (t *tracee) AllocateMemory(id inferior.ThreadID, size uint64, prot int) (uint64, error) {
 	return t.c().Mmap(id.PID, id.TID, size, prot)
 }
 
-func (t *tracee) FreeMemory(id rsp.ThreadID, addr, size uint64) error {
+func (t *tracee) FreeMemory(id inferior.ThreadID, addr, size uint64) error {
 	return t.c().Munmap(id.PID, id.TID, addr, size)
 }

@@ -55,7 +55,7 @@ func (c *Client) SetHWBreakpoint(addr uint64) (*Breakpoint, error) {
 
 // SetWatchpoint sets a watchpoint of kind (HWWrite, HWRead or HWAccess)
 // on the n bytes at addr in the selected thread's process (Z2, Z3, Z4).
-// A stop it causes is a StopWatchpoint with the watchpoint's HWAddr.
+// A stop it causes is a StopWatchpoint with the watchpoint's address (HW.Addr).
 func (c *Client) SetWatchpoint(kind HWKind, addr uint64, n int) (*Breakpoint, error) {
 	if kind < HWWrite || kind > HWAccess {
 		return nil, fmt.Errorf("client: watchpoint kind %d: want HWWrite, HWRead or HWAccess", kind)

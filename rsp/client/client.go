@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"procgdb/inferior"
 	"procgdb/rsp"
 )
 
@@ -22,13 +23,13 @@ type (
 	// every thread or process and AnyThread (0) lets the stub choose.
 	// Without the multiprocess feature the stub does not name
 	// processes, and PID is AnyThread.
-	ThreadID = rsp.ThreadID
+	ThreadID = inferior.ThreadID
 	// StopKind says why the target stopped (Stop.Kind).
-	StopKind = rsp.StopKind
+	StopKind = inferior.EventKind
 	// HWKind is the kind of a hardware breakpoint or watchpoint.
-	HWKind = rsp.HWKind
+	HWKind = inferior.HWKind
 	// Library is a shared object loaded in the process (Libraries).
-	Library = rsp.Library
+	Library = inferior.Library
 	// ReplyError is an error reply ("E NN" or "E.text") to a request,
 	// with the request it answered.
 	ReplyError = rsp.ReplyError
@@ -36,36 +37,36 @@ type (
 
 // Thread ids that stand for sets of threads.
 const (
-	AllThreads = rsp.AllThreads
-	AnyThread  = rsp.AnyThread
+	AllThreads = inferior.All
+	AnyThread  = inferior.Any
 )
 
-// Stop kinds; rsp.StopKind documents each.
+// Stop kinds; inferior.EventKind documents each.
 const (
-	StopSignal        = rsp.StopSignal
-	StopBreakpoint    = rsp.StopBreakpoint
-	StopStep          = rsp.StopStep
-	StopExited        = rsp.StopExited
-	StopKilled        = rsp.StopKilled
-	StopFork          = rsp.StopFork
-	StopVFork         = rsp.StopVFork
-	StopVForkDone     = rsp.StopVForkDone
-	StopExec          = rsp.StopExec
-	StopSyscallEntry  = rsp.StopSyscallEntry
-	StopSyscallReturn = rsp.StopSyscallReturn
-	StopThreadCreated = rsp.StopThreadCreated
-	StopThreadExited  = rsp.StopThreadExited
-	StopNoResumed     = rsp.StopNoResumed
-	StopHWBreakpoint  = rsp.StopHWBreakpoint
-	StopWatchpoint    = rsp.StopWatchpoint
+	StopSignal        = inferior.EventSignal
+	StopBreakpoint    = inferior.EventBreakpoint
+	StopStep          = inferior.EventStep
+	StopExited        = inferior.EventExited
+	StopKilled        = inferior.EventKilled
+	StopFork          = inferior.EventFork
+	StopVFork         = inferior.EventVFork
+	StopVForkDone     = inferior.EventVForkDone
+	StopExec          = inferior.EventExec
+	StopSyscallEntry  = inferior.EventSyscallEntry
+	StopSyscallReturn = inferior.EventSyscallReturn
+	StopThreadCreated = inferior.EventThreadCreated
+	StopThreadExited  = inferior.EventThreadExited
+	StopNoResumed     = inferior.EventNoResumed
+	StopHWBreakpoint  = inferior.EventHWBreakpoint
+	StopWatchpoint    = inferior.EventWatchpoint
 )
 
 // Hardware point kinds, numbered as the Z packets number them.
 const (
-	HWBreakpoint = rsp.HWBreakpoint // a hardware breakpoint
-	HWWrite      = rsp.HWWrite      // a watchpoint on writes
-	HWRead       = rsp.HWRead       // a watchpoint on reads
-	HWAccess     = rsp.HWAccess     // a watchpoint on reads and writes
+	HWBreakpoint = inferior.HWExec   // a hardware breakpoint
+	HWWrite      = inferior.HWWrite  // a watchpoint on writes
+	HWRead       = inferior.HWRead   // a watchpoint on reads
+	HWAccess     = inferior.HWAccess // a watchpoint on reads and writes
 )
 
 // ErrUnsupported is in the chain of errors for requests the stub does not

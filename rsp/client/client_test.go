@@ -14,6 +14,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"procgdb/inferior"
 	"procgdb/rsp"
 )
 
@@ -259,17 +260,17 @@ func TestMonitorOutput(t *testing.T) {
 
 func TestStopString(t *testing.T) {
 	for _, tt := range []struct {
-		ev   rsp.StopEvent
+		ev   inferior.Event
 		want string
 	}{
-		{rsp.StopEvent{Kind: StopBreakpoint, PID: 0x10, TID: 0x11}, "breakpoint, thread p10.11"},
-		{rsp.StopEvent{Kind: StopSignal, TID: 0x11, Signal: int(unix.SIGSEGV)}, "SIGSEGV, thread 11"},
-		{rsp.StopEvent{Kind: StopWatchpoint, PID: 1, TID: 1, HWAddr: 0x40}, "watchpoint 0x40, thread p1.1"},
-		{rsp.StopEvent{Kind: StopExited, PID: 16, ExitCode: 3}, "process 16 exited with code 3"},
-		{rsp.StopEvent{Kind: StopKilled, PID: 16, Signal: int(unix.SIGKILL)}, "process 16 killed by SIGKILL"},
-		{rsp.StopEvent{Kind: StopNoResumed}, "no thread left to resume"},
+		{inferior.Event{Kind: StopBreakpoint, PID: 0x10, TID: 0x11}, "breakpoint, thread p10.11"},
+		{inferior.Event{Kind: StopSignal, TID: 0x11, Signal: int(unix.SIGSEGV)}, "SIGSEGV, thread 11"},
+		{inferior.Event{Kind: StopWatchpoint, PID: 1, TID: 1, HW: inferior.HWPoint{Addr: 0x40}}, "watchpoint 0x40, thread p1.1"},
+		{inferior.Event{Kind: StopExited, PID: 16, ExitCode: 3}, "process 16 exited with code 3"},
+		{inferior.Event{Kind: StopKilled, PID: 16, Signal: int(unix.SIGKILL)}, "process 16 killed by SIGKILL"},
+		{inferior.Event{Kind: StopNoResumed}, "no thread left to resume"},
 	} {
-		if got := (Stop{StopReply: rsp.StopReply{StopEvent: tt.ev}}).String(); got != tt.want {
+		if got := (Stop{StopReply: rsp.StopReply{Event: tt.ev}}).String(); got != tt.want {
 			t.Errorf("%+v: %q, want %q", tt.ev, got, tt.want)
 		}
 	}

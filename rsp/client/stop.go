@@ -12,6 +12,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"procgdb/inferior"
 	"procgdb/rsp"
 )
 
@@ -19,7 +20,7 @@ import (
 // as package rsp decodes it: Kind; the thread (PID, TID; Thread returns
 // both); Signal, a Linux signal number (StopSignal, StopKilled); ExitCode
 // (StopExited, StopThreadExited); the new process of a fork (ChildPID,
-// ChildTID); ExecPath; Syscall; the watchpoint's HWKind and HWAddr; the
+// ChildTID); ExecPath; Syscall; the watchpoint (HW); the
 // expedited registers by number (Registers; Register looks them up by
 // name); Core; and lldb-server's Name, Reason and Description.
 //
@@ -81,7 +82,7 @@ func (s Stop) String() string {
 		StopBreakpoint:    "breakpoint",
 		StopHWBreakpoint:  "hardware breakpoint",
 		StopStep:          "step",
-		StopWatchpoint:    fmt.Sprintf("watchpoint %#x", s.HWAddr),
+		StopWatchpoint:    fmt.Sprintf("watchpoint %#x", s.HW.Addr),
 		StopFork:          fmt.Sprintf("fork of process %d", s.ChildPID),
 		StopVFork:         fmt.Sprintf("vfork of process %d", s.ChildPID),
 		StopVForkDone:     "vfork done",
@@ -94,12 +95,12 @@ func (s Stop) String() string {
 }
 
 // ResumeKind says how an Action resumes a thread.
-type ResumeKind = rsp.ResumeKind
+type ResumeKind = inferior.ActionKind
 
 // Resume kinds.
 const (
-	Continue = rsp.Continue // run freely
-	Step     = rsp.Step     // execute one instruction, or a range
+	Continue = inferior.Continue // run freely
+	Step     = inferior.Step     // execute one instruction, or a range
 )
 
 // Action says how to resume threads: Kind (Continue or Step), with a
@@ -108,7 +109,7 @@ const (
 // earlier action names; threads that no action names stay stopped. A Step
 // with a range (RangeStart < RangeEnd) steps while the PC stays in
 // [RangeStart, RangeEnd).
-type Action = rsp.ResumeAction
+type Action = inferior.Action
 
 // Resume resumes threads as actions say (with vCont) and returns without
 // waiting: Wait waits for the stop. Between the two, only Interrupt and
