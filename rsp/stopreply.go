@@ -20,12 +20,12 @@ import (
 // StopReply is a stop reply as a client reads it: the event, and what
 // else the stub said about the stopped thread.
 type StopReply struct {
-	// inferior.Event is the event. Signal is the Linux number, 0 for a
+	// Event is the event. Signal is the Linux number, 0 for a
 	// signal Linux does not have (WireSignal has the stub's number).
-	// A T reply without a stop reason is a inferior.EventSignal, SIGTRAP
+	// A T reply without a stop reason is an inferior.EventSignal, SIGTRAP
 	// included: only the client knows whether it asked for a step. PID
-	// is inferior.Any when the stub did not name the process. inferior.HWKind is 0
-	// for a watchpoint whose kind the stub does not say (lldb-server).
+	// is inferior.Any when the stub did not name the process. HW.Kind is
+	// 0 for a watchpoint whose kind the stub does not say (lldb-server).
 	inferior.Event
 	// WireSignal is the signal number as the stub sent it: gdb's
 	// numbering, or Linux's for a stub that speaks native signals.
@@ -37,7 +37,7 @@ type StopReply struct {
 	Core int
 	// Name is the thread's name, when the stub sent it (lldb-server).
 	Name string
-	// inferior.Library reports that the program's shared libraries changed.
+	// Library reports that the program's shared libraries changed.
 	Library bool
 	// Reason and Description are lldb-server's words for the stop
 	// ("exception", "SIGSEGV: invalid address (fault address: 0x0)").

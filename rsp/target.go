@@ -197,7 +197,7 @@ type Launcher interface {
 // client starts clean), after qSupported, and after every QThreadEvents
 // and QCatchSyscalls, which gdb toggles around every stop; it must be
 // cheap, recording the options for the next Resume. It is called only
-// while the target is stopped. After a inferior.EventFork or inferior.EventVFork, the child
+// while the target is stopped. After an inferior.EventFork or inferior.EventVFork, the child
 // is in Processes and Threads, stopped, until the client detaches it
 // (D;pid) or resumes it.
 type EventTarget interface {

@@ -12,7 +12,7 @@ import (
 
 // qXfer reads, per the manual's "General Query Packets" section
 // (qXfer:object:read:annex:offset,length), "Thread List Format" and
-// "inferior.Library List Format for SVR4 Targets": the client reads an object in
+// "Library List Format for SVR4 Targets": the client reads an object in
 // windows; each reply is 'm' and data when more follows, 'l' and data for
 // the last window, binary data that the framing escapes. An offset at the
 // end of the object gets "l" alone.

@@ -4,15 +4,39 @@
 // in all-stop mode (when one thread stops for a reason worth reporting,
 // every thread is stopped before the event is handed out).
 //
-// A Tracer is the unit of control. It owns one OS thread that makes every
-// ptrace request (see tracer_thread.go for the rule and why), started
-// when it first launches or attaches, the wait loop that classifies each
-// status once (wait.go), and per-thread state: running or stopped, an
-// event kept for later, a register cache (registers.go). Between clients,
-// Park keeps watching the stopped processes (park.go).
-// Memory goes through process_vm_readv/writev in whole ranges, with
-// /proc/PID/mem for read-only pages (memory.go).
+// A Tracer is the unit of control. Its loop, the goroutine that first
+// launches or attaches with it, makes every ptrace request, waits for its
+// tracees and serves its client's session, through the Tracer's Ctl;
+// other goroutines reach it with Tracer.Do (loop.go has the rule and why,
+// waits.go the one place where the loop blocks). It keeps per-thread
+// state: running or stopped, an event kept for later, a register cache
+// (registers.go). Between clients, Park keeps watching the stopped
+// processes (park.go). Memory goes through process_vm_readv/writev in
+// whole ranges, with /proc/PID/mem for read-only pages (memory.go).
 //
+// Files, by what they hold:
+//
+//	tracer.go       Tracer and Ctl, processes and threads, lookups
+//	loop.go         the loop: its thread, its work queue, its system calls
+//	waits.go        Wait, WaitStop, WaitInput, and block, where it waits
+//	launch.go       starting a program; attach.go, attaching to one
+//	wait.go         one wait status classified (classify)
+//	events.go       what each stop means (handle, trap, forks, execs)
+//	stop.go         all-stop: stopping the other threads, a fair pick
+//	resume.go       Resume, stepping over breakpoints, range steps
+//	kill.go         Kill and Detach, and dropping a process
+//	signals.go      siginfo, and signals for threads that cannot take one
+//	options.go      passed signals, optional events, thread options
+//	breakpoints.go  software breakpoints; cond.go, their conditions
+//	debugreg.go     hardware breakpoints and watchpoints; softwatch.go,
+//	                write watchpoints emulated without debug registers
+//	registers.go    the register cache; memory.go, memory
+//	park.go         watching processes no client drives
+//	proc.go, maps.go, svr4.go, tls.go, core.go, osdata.go, report.go
+//	                what /proc and the dynamic linker say of a process
+//	probe.go        whether this machine's debug registers trap
+//	syscall_inject.go  system calls made in a stopped thread (lldb's _M)
+
 // Breakpoints are int3 bytes (breakpoint.Table). A thread that hits one is
 // reported with its PC moved back to the breakpoint's address. When such a
 // thread is resumed with its PC still there and the breakpoint still

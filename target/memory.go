@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strconv"
 
 	"golang.org/x/sys/unix"
@@ -158,7 +159,7 @@ func (m *memory) WriteAt(p []byte, addr uint64) error {
 const iovMax = 1024
 
 // readRanges reads each range into dst at the sum of the lengths before
-// it and returns how many bytes of each were read from its start. inferior.All the
+// it and returns how many bytes of each were read from its start. All the
 // ranges go to one process_vm_readv (per IOV_MAX of them); the kernel
 // stops at the first range it cannot read in full, which is then finished
 // with read (and its /proc/PID/mem fallback) and the call goes on with
@@ -207,11 +208,68 @@ func (m *memory) readRanges(ranges []inferior.Range, dst []byte, counts []int) e
 			ranges, counts, offs = ranges[take:], counts[take:], offs[take:]
 			continue
 		}
-		// inferior.Range i stopped the call: finish it the slow way, which also
+		// Range i stopped the call: finish it the slow way, which also
 		// reads pages without read permission, and go on after it.
 		r := ranges[i]
 		counts[i], _ = m.read(r.Addr, dst[offs[i]:offs[i]+r.Len])
 		ranges, counts, offs = ranges[i+1:], counts[i+1:], offs[i+1:]
 	}
 	return nil
+}
+
+// ReadMemory reads len(dst) bytes at addr in process pid, with the
+// original bytes shown under breakpoints. It returns the number of bytes
+// read from the start of the range: short, with a nil error, where the
+// range runs into unreadable memory; 0 with an error when addr is
+// unreadable.
+func (c *Ctl) ReadMemory(pid int, addr uint64, dst []byte) (int, error) {
+	p, err := c.t.lookup(pid)
+	if err != nil {
+		return 0, err
+	}
+	n, err := p.mem.read(addr, dst)
+	p.bps.Shadow(addr, dst[:n])
+	return n, err
+}
+
+// WriteMemory writes src at addr in process pid, read-only pages
+// included, keeping breakpoints in place; src itself is not changed.
+func (c *Ctl) WriteMemory(pid int, addr uint64, src []byte) (int, error) {
+	p, err := c.t.lookup(pid)
+	if err != nil {
+		return 0, err
+	}
+	buf := src
+	if p.bps.Len() > 0 {
+		buf = slices.Clone(src)
+	}
+	undo := p.bps.PrepareWrite(addr, buf)
+	n, err := p.mem.write(addr, buf)
+	if err != nil {
+		undo()
+	}
+	return n, err
+}
+
+// ReadRanges reads several ranges of process pid with as few
+// process_vm_readv calls as the kernel allows (one, unless a range is
+// unreadable), each into dst at the sum of the lengths before it, with
+// the original bytes shown under breakpoints. It returns per range how
+// many bytes were read from its start; only a process that is gone or
+// running is an error.
+func (c *Ctl) ReadRanges(pid int, ranges []inferior.Range, dst []byte) ([]int, error) {
+	p, err := c.t.lookup(pid)
+	if err != nil {
+		return nil, err
+	}
+	counts := make([]int, len(ranges))
+	if err := p.mem.readRanges(ranges, dst, counts); err != nil {
+		return counts, err
+	}
+	off := 0
+	for i, r := range ranges {
+		p.bps.Shadow(r.Addr, dst[off:off+counts[i]])
+		off += r.Len
+	}
+	return counts, nil
 }

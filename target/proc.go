@@ -59,3 +59,32 @@ func threadName(pid, tid int) (string, bool) {
 	}
 	return "", false
 }
+
+// Auxv returns the auxiliary vector of process pid.
+func (c *Ctl) Auxv(pid int) ([]byte, error) { return readAuxv(c.t.procID(pid)) }
+
+// ExecFile returns the path of the executable of process pid.
+func (c *Ctl) ExecFile(pid int) (string, error) { return execFile(c.t.procID(pid)) }
+
+// procID returns the id under which /proc shows process pid's memory,
+// executable and auxiliary vector: pid itself, or, once its leader is
+// gone (a zombie has none of them), the thread its memory is reached
+// through.
+func (t *Tracer) procID(pid int) int {
+	if p := t.procs[pid]; p != nil {
+		return p.mem.pid
+	}
+	return pid
+}
+
+// ThreadInfo returns the name and last CPU of a thread (-1 when unknown).
+func (c *Ctl) ThreadInfo(pid, tid int) (name string, core int, ok bool) {
+	name, ok = threadName(pid, tid)
+	if !ok {
+		return "", 0, false
+	}
+	if core, ok = c.t.cores.core(pid, tid); !ok {
+		core = -1
+	}
+	return name, core, true
+}

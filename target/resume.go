@@ -446,95 +446,91 @@ func (t *Tracer) stepNow(pl plan) error {
 	}
 }
 
-// kill kills a process and reaps all of its threads.
-// Must run on the loop.
-func (t *Tracer) kill(p *process) error {
-	// Fork children the client has not heard of die with their parent.
-	for _, cp := range t.pendingForks(p) {
-		if err := t.kill(cp); err != nil {
-			t.log.Warn("kill fork child", "pid", cp.pid, "err", err)
-		}
+// cont resumes a thread after a stop the client does not hear about,
+// the way it was running before: a thread in the middle of a single-step
+// (caught by a late interrupt, a clone event) steps again, or the step
+// would be lost. It delivers the signal the thread
+// holds for the program. Must run on the loop.
+func (t *Tracer) cont(th *thread) {
+	kind := inferior.Continue
+	if th.stepping {
+		kind = inferior.Step
 	}
-	if err := unix.Kill(p.pid, unix.SIGKILL); err != nil && !errors.Is(err, unix.ESRCH) {
-		return fmt.Errorf("kill %d: %w", p.pid, err)
+	if err := t.run(th, kind, th.deliver); err != nil {
+		t.log.Warn("resume", "tid", th.tid, "err", err)
 	}
-	// A task made with a raw clone may be a thread group of its own,
-	// which the process's SIGKILL does not reach. For any other thread
-	// kill finds no thread group of that id: ESRCH.
-	for _, th := range t.threads {
-		if th.proc == p && th.tid != p.pid {
-			unix.Kill(th.tid, unix.SIGKILL)
-		}
+}
+
+// run resumes one thread, delivering sig. Must run on the loop.
+func (t *Tracer) run(th *thread, kind inferior.ActionKind, sig unix.Signal) error {
+	kind = t.stepForWatch(th, kind)
+	// ESRCH: killed from outside, the registers no longer matter.
+	if err := t.writeDebugRegs(th); err != nil && !errors.Is(err, unix.ESRCH) {
+		return err
 	}
-	// A thread whose stop has already been collected (at its exit event,
-	// above all, where SIGKILL does not wake it) reports nothing more
-	// until it is resumed: let every stopped thread go on to its end.
-	for _, th := range t.sortedThreads(func(th *thread) bool { return th.proc == p && th.state == stopped }) {
-		if err := unix.PtraceCont(th.tid, 0); err != nil && !errors.Is(err, unix.ESRCH) {
-			t.log.Warn("kill", "tid", th.tid, "err", err)
-		}
-		th.state = running
+	if err := th.regs.flush(th.tid); err != nil && !errors.Is(err, unix.ESRCH) {
+		return err
 	}
-	for t.procs[p.pid] == p {
-		ths := t.sortedThreads(func(th *thread) bool { return th.proc == p })
-		if len(ths) == 0 {
-			t.dropProcess(p)
-			break
-		}
-		th := ths[0]
-		if _, _, err := t.waitThread(th); err != nil {
-			t.dropProcess(p)
-			return err
-		}
-		// A thread may still stop on its way out (the exit event):
-		// let it finish dying.
-		if t.threads[th.tid] == th && th.state == stopped {
-			if err := unix.PtraceCont(th.tid, 0); err != nil && !errors.Is(err, unix.ESRCH) {
-				t.log.Warn("kill", "tid", th.tid, "err", err)
-			}
-			th.state = running
-		}
+	sig, err := t.signalFrom(th, sig)
+	if err != nil {
+		return err
 	}
-	// Its end is not news to the client that asked for it.
-	t.queue = slices.DeleteFunc(t.queue, func(ev inferior.Event) bool { return ev.PID == p.pid })
+	switch {
+	case kind == inferior.Step:
+		err = ptraceStep(th.tid, int(sig))
+	case t.opts.CatchSyscalls:
+		err = unix.PtraceSyscall(th.tid, int(sig))
+	default:
+		err = unix.PtraceCont(th.tid, int(sig))
+	}
+	if err != nil && !errors.Is(err, unix.ESRCH) {
+		return fmt.Errorf("resume %d: %w", th.tid, err)
+	}
+	// ESRCH: the thread is dying; its exit status is on its way.
+	th.state = running
+	th.stepping = kind == inferior.Step
+	th.sig, th.deliver, th.deliverInfo, th.hitAt = 0, 0, nil, 0
+	th.stepFrom = 0
+	if th.regs.gprOK {
+		th.stepFrom = th.regs.set.GPR.Rip
+	}
+	th.regs.invalidate()
+	if th.exitPending {
+		th.exitPending = false
+		th.dying = true
+	}
 	return nil
 }
 
-// detach takes the breakpoints out of a stopped process, writes back its
-// registers and lets every thread go, with any signal it still holds.
-// Must run on the loop.
-func (t *Tracer) detach(p *process) error {
-	var errs []error
-	if err := p.bps.Clear(); err != nil {
-		errs = append(errs, err)
+// Interrupt asks the running processes to stop; Wait then reports
+// inferior.EventSignal with SIGINT, unless another event came first.
+func (c *Ctl) Interrupt() error {
+	t := c.t
+	if !t.running || t.interrupting {
+		return nil
 	}
-	// Signals the client never saw must still reach the program.
-	held := make(map[int]unix.Signal)
-	for _, ev := range t.queue {
-		if ev.PID == p.pid && ev.Kind == inferior.EventSignal && ev.Signal != int(unix.SIGINT) {
-			held[ev.TID] = unix.Signal(ev.Signal)
-		}
-	}
-	for _, th := range t.sortedThreads(func(th *thread) bool { return th.proc == p }) {
-		if err := th.regs.flush(th.tid); err != nil {
-			errs = append(errs, err)
-		}
-		if err := clearDebugRegs(th); err != nil {
-			errs = append(errs, err)
-		}
-		sig := th.deliver
-		if s, ok := held[th.tid]; ok {
-			sig = s
-		}
-		sig, err := t.signalFrom(th, sig)
-		if err != nil {
-			errs = append(errs, err)
-		}
-		if err := ptraceDetach(th.tid, int(sig)); err != nil && !errors.Is(err, unix.ESRCH) {
-			errs = append(errs, fmt.Errorf("detach %d: %w", th.tid, err))
+	t.interrupting = true
+	// Stopping one thread is enough: its stop stops the rest. Not one
+	// that cannot stop (a gone leader, above all, the thread of the last
+	// event when that was its exit).
+	th := t.threads[t.lastTID]
+	if th == nil || th.state != running || th.unstoppable() {
+		for _, o := range t.threads {
+			if o.state == running && !o.newborn && !o.unstoppable() {
+				th = o
+				break
+			}
 		}
 	}
-	t.dropProcess(p)
-	t.queue = slices.DeleteFunc(t.queue, func(ev inferior.Event) bool { return ev.PID == p.pid })
-	return errors.Join(errs...)
+	if th == nil {
+		return nil
+	}
+	if err := unix.PtraceInterrupt(th.tid); err != nil && !errors.Is(err, unix.ESRCH) {
+		return fmt.Errorf("interrupt %d: %w", th.tid, err)
+	}
+	return nil
 }
+
+// Running reports whether the processes have been resumed and their stop
+// not yet reported.
+func (c *Ctl) Running() bool { return c.t.running }

@@ -168,3 +168,20 @@ func readCString(read readFunc, addr uint64) (string, error) {
 	}
 	return "", errors.New("string too long")
 }
+
+// Libraries returns the dynamic linker's list of loaded objects: the
+// address of the main program's link_map and the shared objects after it.
+func (c *Ctl) Libraries(pid int) (mainLM uint64, libs []inferior.Library, err error) {
+	auxv, err := c.Auxv(pid)
+	if err != nil {
+		return 0, nil, err
+	}
+	p, err := c.t.lookup(pid)
+	if err == nil {
+		mainLM, libs, err = readLibraries(p.mem.ReadAt, auxv)
+	}
+	if err != nil {
+		err = fmt.Errorf("libraries of %d: %w", pid, err)
+	}
+	return mainLM, libs, err
+}
