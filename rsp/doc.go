@@ -29,9 +29,16 @@
 // While the inferior runs, the client sends nothing but the interrupt byte
 // 0x03, which makes the session call Target.Interrupt. For gdb an
 // interrupt stays pending until a stop with SIGINT is reported, even one
-// that crossed a stop reply: the next resume reports it (session.go). Non-stop mode, where
-// threads stop and run independently and stops are notifications, is not
-// implemented; Target keeps per-thread state so that it can be.
+// that crossed a stop reply: the next resume reports it (session.go).
+//
+// # Non-stop
+//
+// After QNonStop:1, with a Target that is a NonStopper, threads stop and
+// run on their own (nonstop.go): a resume replies OK and acts only on the
+// threads it names, vCont's t action stops threads, stops are sent as
+// %Stop notifications while the client sends packets, one at a time, and
+// the client drains the rest with vStopped. Between packets the session
+// waits for both its client and the target's stops (Target.WaitStop).
 //
 // # Dialects
 //
@@ -90,6 +97,8 @@
 //	                w, N, and '?'; lldb's additions to T, qThreadStopInfo,
 //	                jThreadsInfo
 //	kill.go         k, vKill, D
+//	nonstop.go      "Remote Non-Stop", "Notification Packets": QNonStop,
+//	                vStopped, vCtrlC, %Stop, and '?' in non-stop mode
 //	extended.go     extended mode: !, vRun, vAttach, R, and the launch
 //	                settings QEnvironment*, QSetWorkingDir,
 //	                QStartupWithShell, QDisableRandomization (lldb's

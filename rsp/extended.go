@@ -346,6 +346,9 @@ func (s *Session) vAttach(args []byte) reply {
 		return errorReply(err)
 	}
 	s.ext.attachedPIDs[pid] = true
+	if s.ns.on {
+		return s.attachedNonStop(pid)
+	}
 	ev, err := s.firstThreadStop(pid, 0)
 	if err != nil {
 		return errorReply(err)

@@ -84,6 +84,7 @@ type conn struct {
 	ack    bool   // acknowledgments are on (until QStartNoAckMode)
 	out    []byte // the last packet written, kept to send it again on '-'
 	naks   int    // how often out has been sent again
+	note   []byte // the last notification written (writeNotification)
 	ackBuf [1]byte
 	log    *slog.Logger
 }
@@ -373,6 +374,23 @@ func (c *conn) writePacket(payload []byte) error {
 	c.logWire("out", out)
 	if _, err := c.w.Write(out); err != nil {
 		return fmt.Errorf("rsp: write packet: %w", err)
+	}
+	return nil
+}
+
+// writeNotification writes an asynchronous notification: '%', the
+// escaped payload ("Stop:..."), '#' and the checksum. The client does not
+// acknowledge it, and it is never sent again (the manual's "Notification
+// Packets"); the packet that '-' would repeat stays the last reply.
+func (c *conn) writeNotification(payload []byte) error {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	out, sum := appendEscaped(append(c.note[:0], '%'), payload)
+	out = append(out, '#', hexDigits[sum>>4], hexDigits[sum&0xf])
+	c.note = out
+	c.logWire("out", out)
+	if _, err := c.w.Write(out); err != nil {
+		return fmt.Errorf("rsp: write notification: %w", err)
 	}
 	return nil
 }

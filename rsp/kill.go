@@ -129,6 +129,7 @@ func (s *Session) forgetProcess(pid int) {
 		s.hasLast = false
 	}
 	delete(s.ext.attachedPIDs, pid)
+	s.forgetNonStop(pid)
 	s.dropSnapshots()
 	// An interrupt is for the program that ran; it does not outlive
 	// it (gdbserver's SIGINT would kill a detached program).
@@ -141,6 +142,9 @@ func (s *Session) forgetAll() {
 	s.cont = s.general
 	s.hasLast = false
 	clear(s.ext.attachedPIDs)
+	clear(s.ns.stops)
+	clear(s.ns.quiet)
+	s.ns.replay = nil
 	s.dropSnapshots()
 	s.interruptPending = false
 }

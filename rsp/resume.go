@@ -38,6 +38,8 @@ type vContAction struct {
 	// [rangeStart, rangeEnd).
 	ranged               bool
 	rangeStart, rangeEnd uint64
+	// stop marks a t action (non-stop mode: stop the thread).
+	stop bool
 	// thread is the thread id after the action; {inferior.All, inferior.All}
 	// when the action names none.
 	thread inferior.ThreadID
@@ -66,10 +68,11 @@ func parseVContAction(b []byte) (vContAction, error) {
 	}
 	a := vContAction{thread: inferior.ThreadID{PID: inferior.All, TID: inferior.All}}
 	switch act[0] {
-	case 'c', 's':
+	case 'c', 's', 't':
 		if len(act) != 1 {
 			return vContAction{}, fmt.Errorf("%q: %w", act, errMalformed)
 		}
+		a.stop = act[0] == 't'
 	case 'C', 'S':
 		sig, err := parseSignal(act[1:])
 		if err != nil {
@@ -90,7 +93,6 @@ func parseVContAction(b []byte) (vContAction, error) {
 			return vContAction{}, fmt.Errorf("range end %q: %w", end, err)
 		}
 	default:
-		// t (stop) is not offered by vCont?.
 		return vContAction{}, fmt.Errorf("action %q: %w", act, errUnsupported)
 	}
 	a.step = act[0] == 's' || act[0] == 'S' || act[0] == 'r'
@@ -109,6 +111,8 @@ func appendVCont(dst []byte, actions []vContAction) []byte {
 	for _, a := range actions {
 		dst = append(dst, ';')
 		switch {
+		case a.stop:
+			dst = append(dst, 't')
 		case a.ranged:
 			dst = append(appendHexUint(append(dst, 'r'), a.rangeStart), ',')
 			dst = appendHexUint(dst, a.rangeEnd)
@@ -194,6 +198,9 @@ func (s *Session) vContSupported(args []byte) reply {
 	if err := noArgs(args); err != nil {
 		return errorReply(err)
 	}
+	if isNonStopper(s) {
+		return textReply("vCont;c;C;s;S;t;r")
+	}
 	return textReply("vCont;c;C;s;S;r")
 }
 
@@ -205,6 +212,20 @@ func (s *Session) vCont(args []byte) reply {
 	}
 	out := make([]inferior.Action, 0, len(actions))
 	for _, a := range actions {
+		if a.stop {
+			// Stops act at once; the resumes in the same packet follow.
+			if !s.ns.on {
+				return errorReply(fmt.Errorf("action t: %w", errAllStopMode))
+			}
+			t, err := s.checkThread(a.thread)
+			if err == nil {
+				err = s.stopThreads(t)
+			}
+			if err != nil {
+				return errorReply(err)
+			}
+			continue
+		}
 		t, err := s.checkThread(a.thread)
 		if err == nil && t.TID == inferior.Any {
 			t, err = s.pickThread(t)
@@ -218,6 +239,9 @@ func (s *Session) vCont(args []byte) reply {
 		}
 		ra.RangeStart, ra.RangeEnd = a.rangeStart, a.rangeEnd
 		out = append(out, ra)
+	}
+	if len(out) == 0 {
+		return okReply // t actions alone
 	}
 	return reply{kind: replyResume, actions: out}
 }

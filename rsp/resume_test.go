@@ -32,7 +32,10 @@ func TestParseVCont(t *testing.T) {
 		{";c;", nil, errMalformed},
 		{"c", nil, errMalformed},
 		{";cc", nil, errMalformed},
-		{";t", nil, errUnsupported},
+		{";t", []vContAction{{stop: true, thread: all}}, nil},
+		{";t:p1.-1;c", []vContAction{{stop: true, thread: inferior.ThreadID{PID: 1, TID: inferior.All}}, {thread: all}}, nil},
+		{";tx", nil, errMalformed},
+		{";x", nil, errUnsupported},
 		{";r1000,2000:p1.1;c", []vContAction{
 			{step: true, ranged: true, rangeStart: 0x1000, rangeEnd: 0x2000, thread: inferior.ThreadID{PID: 1, TID: 1}},
 			{thread: all},

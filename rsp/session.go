@@ -158,6 +158,8 @@ type Session struct {
 	// is false until the first stop, when '?' reports the initial state.
 	last    inferior.Event
 	hasLast bool
+	// ns is the state of non-stop mode (nonstop.go).
+	ns nonStopState
 	// interruptPending: the client sent the interrupt byte and has not
 	// been told of a stop with SIGINT since (noteInterrupt).
 	interruptPending bool
@@ -309,6 +311,7 @@ func packetTable() []entry {
 		tlsPackets(),
 		dialectPackets(),
 		modulePackets(),
+		nonStopPackets(),
 	))
 }
 
@@ -360,12 +363,21 @@ func noArgs(args []byte) error {
 // connection. Serve may be called once.
 func (s *Session) Serve(ctx context.Context) (Outcome, error) {
 	defer s.closeFiles()
+	defer s.leaveNonStop()
 	// A new client starts with no optional events, whatever the last
 	// one asked for.
 	s.applyEvents()
 	s.clearThreadOptions()
 
 	for {
+		if s.ns.on {
+			if err := s.awaitClient(ctx); err != nil {
+				if ctx.Err() != nil {
+					return OutcomeDisconnected, ctx.Err()
+				}
+				return OutcomeDisconnected, fmt.Errorf("rsp: non-stop: %w", err)
+			}
+		}
 		f, err := s.readFrame()
 		if err != nil {
 			if ctx.Err() != nil {
@@ -376,6 +388,13 @@ func (s *Session) Serve(ctx context.Context) (Outcome, error) {
 		var r reply
 		switch f.kind {
 		case frameInterrupt:
+			if s.ns.on {
+				r = s.vCtrlC(nil)
+				if r.kind == replyError {
+					s.log.Warn("interrupt", "err", r.err)
+				}
+				continue
+			}
 			// The target is stopped: the client sent the byte while it
 			// thought it running, and the stop reply crossed it.
 			s.noteInterrupt()
@@ -482,6 +501,9 @@ func (s *Session) interruptStop(actions []inferior.Action) (inferior.Event, erro
 // interrupt byte on to the target, then sends the stop reply. A client that
 // disconnects while the target runs ends the wait and the session.
 func (s *Session) run(ctx context.Context, actions []inferior.Action) (Outcome, error) {
+	if s.ns.on {
+		return s.resumeNonStop(actions)
+	}
 	if s.interruptPending {
 		ev, err := s.interruptStop(actions)
 		if err == nil {

@@ -201,6 +201,8 @@ func (s *Session) recordStop(ev inferior.Event) {
 		s.interruptPending = false // answered (noteInterrupt)
 	}
 	switch {
+	case threadStop(ev.Kind) && s.ns.on:
+		// In non-stop mode the client selects threads itself.
 	case threadStop(ev.Kind):
 		if ev.TID > 0 {
 			// The client assumes the general thread follows the event.
@@ -247,6 +249,9 @@ func (s *Session) lastStop() (inferior.Event, error) {
 func (s *Session) haltReason(args []byte) reply {
 	if err := noArgs(args); err != nil {
 		return errorReply(err)
+	}
+	if s.ns.on {
+		return s.haltReasonNonStop()
 	}
 	ev, err := s.lastStop()
 	if err != nil {

@@ -9,7 +9,8 @@ import (
 
 // Target is what a Session needs from the processes it debugs, in all-stop
 // mode: every method except Interrupt is called only while all threads are
-// stopped, and Resume is followed by WaitStop. A Session makes every call
+// stopped, and Resume is followed by WaitStop. (A NonStopper also runs in
+// non-stop mode, where that differs; see NonStopper.) A Session makes every call
 // from the goroutine that runs Serve: a target may (as procgdb's tracer
 // does) serve the session on the one thread that controls its processes.
 //

@@ -74,19 +74,20 @@ func (t *Tracer) attach(pid int) error {
 	for _, tid := range seized {
 		t.threads[tid] = &thread{tid: tid, proc: p, state: running}
 	}
-	err := t.stopAll()
+	// Only its threads: in non-stop mode those of other processes run on.
+	evs, err := t.stopThreads(func(th *thread) bool { return th.proc == p })
 	// Nothing that happened while attaching is the client's business
 	// except a process that ended: keep signals for delivery on resume.
-	for _, ev := range t.queue {
-		if ev.PID == pid && ev.Kind == inferior.EventSignal {
+	for _, ev := range evs {
+		switch {
+		case ev.Kind == inferior.EventExited || ev.Kind == inferior.EventKilled:
+			t.keep(ev)
+		case ev.Kind == inferior.EventSignal:
 			if th := t.threads[ev.TID]; th != nil {
 				th.deliver = unix.Signal(ev.Signal)
 			}
 		}
 	}
-	t.queue = slices.DeleteFunc(t.queue, func(ev inferior.Event) bool {
-		return ev.PID == pid && ev.Kind != inferior.EventExited && ev.Kind != inferior.EventKilled
-	})
 	if t.procs[pid] == nil {
 		return &reasonError{"it exited while procgdb attached to it", unix.ESRCH}
 	}

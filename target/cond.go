@@ -110,34 +110,28 @@ func (t *Tracer) holds(th *thread, conds []*agentexpr.Program) bool {
 }
 
 // passBreakpoint moves th, which hit a software breakpoint whose
-// conditions are false while the processes ran, past it, and lets the
-// processes run on. The other threads are stopped first, so that none
-// runs past the breakpoint while it is out; if one of them has an event
-// by then, or the client asked for an interrupt, that is reported
-// instead, and th steps over the breakpoint when it is next resumed.
+// conditions are false while it ran, past it, and lets the threads run on.
+// The other threads are stopped first (pause), so that none runs past the
+// breakpoint while it is out. In all-stop mode, if one of them has an
+// event by then, or the client asked for an interrupt, that is reported
+// instead, and th steps over the breakpoint when it is next resumed; in
+// non-stop mode such events are reported and the others run on.
 // Must run on the loop.
 func (t *Tracer) passBreakpoint(th *thread) {
-	// Threads stopped now stay so (the client did not resume them);
-	// every other one runs on afterwards, those made meanwhile included.
-	held := make(map[*thread]bool)
-	for _, o := range t.threads {
-		if o.state == stopped && o != th {
-			held[o] = true
-		}
-	}
 	queued := len(t.queue)
-	if err := t.stopAll(); err != nil {
-		t.log.Warn("stopping threads", "err", err)
-	}
-	if len(t.queue) > queued {
-		ev := t.queue[queued]
-		t.queue = append(t.queue[:queued], t.queue[queued+1:]...)
-		t.report(ev)
-		return
-	}
-	if t.interrupting {
-		t.report(inferior.Event{Kind: inferior.EventSignal, PID: th.proc.pid, TID: th.tid, Signal: int(unix.SIGINT)})
-		return
+	held := t.pause()
+	delete(held, th)
+	if !t.nonStop {
+		if len(t.queue) > queued {
+			ev := t.queue[queued]
+			t.queue = append(t.queue[:queued], t.queue[queued+1:]...)
+			t.report(ev)
+			return
+		}
+		if t.interrupting {
+			t.report(inferior.Event{Kind: inferior.EventSignal, PID: th.proc.pid, TID: th.tid, Signal: int(unix.SIGINT)})
+			return
+		}
 	}
 	stepping := th.stepping
 	ev, ok, err := t.stepOver(th, th.deliver)
@@ -150,11 +144,9 @@ func (t *Tracer) passBreakpoint(th *thread) {
 	}
 	if ok {
 		t.report(ev)
-		return
-	}
-	for _, o := range t.threads {
-		if o.state == stopped && !held[o] {
-			t.cont(o)
+		if !t.nonStop {
+			return
 		}
 	}
+	t.unpause(held)
 }

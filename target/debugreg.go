@@ -144,12 +144,13 @@ func (c *Ctl) RemoveHWPoint(pid int, p inferior.HWPoint) error {
 	return c.t.changeHW(pid, func(hw *breakpoint.HWTable) error { return hw.Remove(p) })
 }
 
-// changeHW applies op to the table of stopped process pid. Must run on
-// the loop.
+// changeHW applies op to the table of process pid. Threads get the
+// debug registers when they next run: in non-stop mode the running ones
+// are stopped for a moment, so that they do. Must run on the loop.
 func (t *Tracer) changeHW(pid int, op func(*breakpoint.HWTable) error) error {
 	pr, err := t.lookup(pid)
 	if err != nil {
 		return err
 	}
-	return op(pr.hw)
+	return t.pausing(func() error { return op(pr.hw) })
 }

@@ -2,7 +2,9 @@
 // launches or attaches to them, follows their threads, reads and writes
 // their memory and registers, inserts software breakpoints, and runs them
 // in all-stop mode (when one thread stops for a reason worth reporting,
-// every thread is stopped before the event is handed out).
+// every thread is stopped before the event is handed out) or, switched
+// with SetNonStop, in non-stop mode (each thread stops and runs on its
+// own; nonstop.go).
 //
 // A Tracer is the unit of control. Its loop, the goroutine that first
 // launches or attaches with it, makes every ptrace request, waits for its
@@ -23,6 +25,7 @@
 //	wait.go         one wait status classified (classify)
 //	events.go       what each stop means (handle, trap, forks, execs)
 //	stop.go         all-stop: stopping the other threads, a fair pick
+//	nonstop.go      non-stop: one thread's stop, Stop, pausing the others
 //	resume.go       Resume, stepping over breakpoints, range steps
 //	kill.go         Kill and Detach, and dropping a process
 //	signals.go      siginfo, and signals for threads that cannot take one

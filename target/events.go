@@ -72,8 +72,8 @@ func (t *Tracer) onStatus(tid int, ws unix.WaitStatus) {
 }
 
 // dispatch classifies and handles one status of a known thread; an event
-// ends the run, or waits in the queue when nothing runs.
-// Must run on the loop.
+// ends the run, or is kept when nothing runs (keep: in non-stop mode,
+// reported). Must run on the loop.
 func (t *Tracer) dispatch(tid int, ws unix.WaitStatus) {
 	we := classify(tid, ws)
 	t.log.Debug("wait", "event", we)
@@ -84,7 +84,7 @@ func (t *Tracer) dispatch(tid int, ws unix.WaitStatus) {
 	if t.running {
 		t.finish(ev)
 	} else {
-		t.queue = append(t.queue, ev)
+		t.keep(ev)
 	}
 }
 
@@ -99,7 +99,7 @@ func (t *Tracer) handle(we waitEvent, stopping bool) (inferior.Event, bool) {
 		return inferior.Event{}, false
 	}
 	p := th.proc
-	resume := t.running && !stopping
+	resume := (t.running || t.nonStop) && !stopping
 	th.sigStop = we.kind == waitSignal
 	switch we.kind {
 	case waitExited, waitKilled:
@@ -166,6 +166,8 @@ func (t *Tracer) handle(we waitEvent, stopping bool) (inferior.Event, bool) {
 		case we.sig == unix.SIGTRAP && t.interrupting && !stopping:
 			t.interrupting = false
 			return inferior.Event{Kind: inferior.EventSignal, PID: p.pid, TID: th.tid, Signal: int(unix.SIGINT)}, true
+		case we.sig == unix.SIGTRAP && th.stopReq && !stopping:
+			return inferior.Event{Kind: inferior.EventSignal, PID: p.pid, TID: th.tid, Signal: int(th.stopSig)}, true
 		case stopping:
 			return inferior.Event{}, false // the stop we asked for
 		}
@@ -302,7 +304,7 @@ func (t *Tracer) cloned(th, nt *thread) (inferior.Event, bool) {
 		// Not the first stop a new thread makes: handled as any, and
 		// kept for later if it is news.
 		if ev, ok := t.handle(we, true); ok {
-			t.queue = append(t.queue, ev)
+			t.keep(ev)
 		}
 	}
 	p := th.proc
@@ -351,6 +353,13 @@ func (t *Tracer) trap(th *thread) (inferior.Event, bool) {
 		}
 		ev.Kind, ev.Signal = inferior.EventBreakpoint, 0
 		return ev, true
+	case code == siKernel && t.liftedHit(th, pc):
+		// A breakpoint removed while the thread ran into it: it
+		// goes back to run the instruction.
+		if err := t.setPC(th, pc-1); err != nil {
+			t.log.Warn("rewind", "tid", th.tid, "err", err)
+		}
+		return inferior.Event{}, false
 	case (code == trapHWBreakpoint || code == trapTrace) && th.proc.hw.Len() > 0 && t.hwHit(th, &ev):
 		// A watchpoint that a single-step tripped says so with
 		// TRAP_TRACE; only DR6 tells. A hardware breakpoint whose
@@ -479,5 +488,6 @@ func (t *Tracer) execed(th *thread) error {
 	p.mem = mem
 	p.bps = breakpoint.New(mem)
 	p.hw = &breakpoint.HWTable{} // exec clears the debug registers
+	p.lifted = nil
 	return nil
 }

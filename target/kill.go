@@ -24,12 +24,15 @@ func (c *Ctl) Kill(pid int) error {
 }
 
 // Detach removes the breakpoints from process pid and lets it run free.
+// In non-stop mode its running threads are stopped first, since only a
+// stopped thread can be detached, and the other processes' threads run
+// on.
 func (c *Ctl) Detach(pid int) error {
 	p, err := c.t.lookup(pid)
 	if err != nil {
 		return err
 	}
-	return c.t.detach(p)
+	return c.t.pausing(func() error { return c.t.detach(p) })
 }
 
 // kill kills a process and reaps all of its threads.
@@ -82,7 +85,7 @@ func (t *Tracer) kill(p *process) error {
 		}
 	}
 	// Its end is not news to the client that asked for it.
-	t.queue = slices.DeleteFunc(t.queue, func(ev inferior.Event) bool { return ev.PID == p.pid })
+	t.dropEvents(func(ev inferior.Event) bool { return ev.PID == p.pid })
 	return nil
 }
 
@@ -96,8 +99,8 @@ func (t *Tracer) detach(p *process) error {
 	}
 	// Signals the client never saw must still reach the program.
 	held := make(map[int]unix.Signal)
-	for _, ev := range t.queue {
-		if ev.PID == p.pid && ev.Kind == inferior.EventSignal && ev.Signal != int(unix.SIGINT) {
+	for _, ev := range slices.Concat(t.queue, t.ready) {
+		if ev.PID == p.pid && ev.Kind == inferior.EventSignal && ev.Signal != int(unix.SIGINT) && ev.Signal != 0 {
 			held[ev.TID] = unix.Signal(ev.Signal)
 		}
 	}
@@ -121,7 +124,7 @@ func (t *Tracer) detach(p *process) error {
 		}
 	}
 	t.dropProcess(p)
-	t.queue = slices.DeleteFunc(t.queue, func(ev inferior.Event) bool { return ev.PID == p.pid })
+	t.dropEvents(func(ev inferior.Event) bool { return ev.PID == p.pid })
 	return errors.Join(errs...)
 }
 
@@ -157,8 +160,15 @@ func (t *Tracer) dropProcess(p *process) {
 	}
 	delete(t.procs, p.pid)
 	t.publish()
-	t.queue = slices.DeleteFunc(t.queue, func(ev inferior.Event) bool {
+	t.dropEvents(func(ev inferior.Event) bool {
 		return ev.PID == p.pid && ev.Kind != inferior.EventExited && ev.Kind != inferior.EventKilled
 	})
 	p.mem.close()
+}
+
+// dropEvents forgets the kept and ready events that drop selects.
+// Must run on the loop.
+func (t *Tracer) dropEvents(drop func(inferior.Event) bool) {
+	t.queue = slices.DeleteFunc(t.queue, drop)
+	t.ready = slices.DeleteFunc(t.ready, drop)
 }

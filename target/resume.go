@@ -20,28 +20,19 @@ type plan struct {
 // action applies to a thread) and leaves the others stopped. A thread
 // that stopped at a breakpoint and still sits on it first steps over it
 // on its own, with the breakpoint lifted, so no other thread can run past
-// it (the rule is at the code). If a matched thread already has an event
-// waiting, nothing runs and Wait reports it.
+// it (the rule is at passHit). If a matched thread already has an event
+// waiting, nothing runs and Wait reports it. In non-stop mode only
+// stopped threads are matched, running ones run on, and Resume returns as
+// soon as the threads run (resumeNonStop).
 func (c *Ctl) Resume(actions []inferior.Action) error {
 	t := c.t
 	if t.running {
 		return inferior.ErrRunning
 	}
 	t.watchAll()
-	var plans []plan
-	for _, th := range t.sortedThreads(func(th *thread) bool { return th.state == stopped && !th.hidden() }) {
-		for _, a := range actions {
-			if a.Matches(th.proc.pid, th.tid) {
-				plans = append(plans, plan{th, a})
-				th.proc.forkHeld = false
-				th.rangeStart, th.rangeEnd = 0, 0
-				th.stepped = a.Kind == inferior.Step
-				if th.stepped {
-					th.rangeStart, th.rangeEnd = a.RangeStart, a.RangeEnd
-				}
-				break
-			}
-		}
+	plans := t.plan(actions)
+	if t.nonStop {
+		return t.resumeNonStop(plans)
 	}
 	if ev, ok := t.takeQueued(plans); ok {
 		// Nothing runs: the signals the client resumed threads with
@@ -71,48 +62,9 @@ func (c *Ctl) Resume(actions []inferior.Action) error {
 		return inferior.ErrNothingToResume
 	}
 	for i := range plans {
-		pl := &plans[i]
-		pc, err := t.pc(pl.th)
-		if errors.Is(err, unix.ESRCH) {
-			// Killed from outside, and already out of its stop: it
-			// runs to its end, which the wait then reports.
-			continue
-		}
-		if err != nil {
+		reported, err := t.passHit(&plans[i])
+		if err != nil || reported {
 			return err
-		}
-		// When procgdb steps a thread over a breakpoint on its
-		// own: only a thread whose last stop was a hit of that
-		// breakpoint, and whose PC the client has not moved since,
-		// as gdb expects of gdbserver, which never steps over gdb's
-		// breakpoints by itself. gdb and lldb step over a
-		// breakpoint themselves (remove it, step, insert it again),
-		// so this serves clients that resume at a breakpoint they
-		// were just told of. Any other thread resumed at a
-		// breakpoint hits it at once: one whose PC the client moved
-		// onto it (gdb's jump, set $pc, an IDE's "set next
-		// statement"), one stopped there for another reason (with
-		// the others, or by a signal that gdb then sets a
-		// breakpoint at the return of), one the client inserted a
-		// breakpoint under.
-		if !t.stillAtHit(pl.th, pc) {
-			continue
-		}
-		ev, ok, err := t.stepOver(pl.th, t.signalFor(pl))
-		if err != nil {
-			return err
-		}
-		// The client's signal, if any, went with the step.
-		pl.act.Signal = 0
-		if ok && ev.Kind == inferior.EventStep && ev.TID == pl.th.tid && t.stillInRange(pl.th) {
-			ok = false // a range step goes on, below
-		}
-		if ok && (ev.Kind != inferior.EventStep || ev.TID != pl.th.tid || pl.act.Kind == inferior.Step) {
-			t.report(ev)
-			return nil
-		}
-		if t.threads[pl.th.tid] != pl.th {
-			pl.th = nil // it exited during the step
 		}
 	}
 	if pl, ok := t.loneStep(plans); ok {
@@ -131,6 +83,80 @@ func (c *Ctl) Resume(actions []inferior.Action) error {
 	t.running = true
 	t.settle()
 	return errors.Join(errs...)
+}
+
+// plan matches the actions to the stopped threads the client sees (in
+// non-stop mode, those with no event waiting to be reported): the first
+// action that matches a thread is its plan.
+// Must run on the loop.
+func (t *Tracer) plan(actions []inferior.Action) []plan {
+	var plans []plan
+	for _, th := range t.sortedThreads(func(th *thread) bool {
+		return th.state == stopped && !th.hidden() && !t.readyFor(th.tid)
+	}) {
+		for _, a := range actions {
+			if a.Matches(th.proc.pid, th.tid) {
+				plans = append(plans, plan{th, a})
+				th.proc.forkHeld = false
+				th.rangeStart, th.rangeEnd = 0, 0
+				th.stepped = a.Kind == inferior.Step
+				if th.stepped {
+					th.rangeStart, th.rangeEnd = a.RangeStart, a.RangeEnd
+				}
+				break
+			}
+		}
+	}
+	return plans
+}
+
+// passHit steps a planned thread over the breakpoint it sits on, if it
+// stopped there: the breakpoint is lifted for that one instruction, while
+// every other thread is stopped. It reports whether the step ended in an
+// event, which it has reported; pl.th is nil when the thread exited
+// meanwhile. Must run on the loop.
+//
+// When procgdb steps a thread over a breakpoint on its own: only a thread
+// whose last stop was a hit of that breakpoint, and whose PC the client
+// has not moved since, as gdb expects of gdbserver, which never steps over
+// gdb's breakpoints by itself. gdb and lldb step over a breakpoint
+// themselves (remove it, step, insert it again), so this serves clients
+// that resume at a breakpoint they were just told of. Any other thread
+// resumed at a breakpoint hits it at once: one whose PC the client moved
+// onto it (gdb's jump, set $pc, an IDE's "set next statement"), one
+// stopped there for another reason (with the others, or by a signal that
+// gdb then sets a breakpoint at the return of), one the client inserted a
+// breakpoint under.
+func (t *Tracer) passHit(pl *plan) (bool, error) {
+	pc, err := t.pc(pl.th)
+	if errors.Is(err, unix.ESRCH) {
+		// Killed from outside, and already out of its stop: it runs to
+		// its end, which the wait then reports.
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	if !t.stillAtHit(pl.th, pc) {
+		return false, nil
+	}
+	ev, ok, err := t.stepOver(pl.th, t.signalFor(pl))
+	if err != nil {
+		return false, err
+	}
+	// The client's signal, if any, went with the step.
+	pl.act.Signal = 0
+	if ok && ev.Kind == inferior.EventStep && ev.TID == pl.th.tid && t.stillInRange(pl.th) {
+		ok = false // a range step goes on
+	}
+	if ok && (ev.Kind != inferior.EventStep || ev.TID != pl.th.tid || pl.act.Kind == inferior.Step) {
+		t.report(ev)
+		return true, nil
+	}
+	if t.threads[pl.th.tid] != pl.th {
+		pl.th = nil // it exited during the step
+	}
+	return false, nil
 }
 
 // settleTime is how long Resume watches the threads it resumed before it
@@ -503,9 +529,13 @@ func (t *Tracer) run(th *thread, kind inferior.ActionKind, sig unix.Signal) erro
 }
 
 // Interrupt asks the running processes to stop; Wait then reports
-// inferior.EventSignal with SIGINT, unless another event came first.
+// inferior.EventSignal with SIGINT, unless another event came first. In
+// non-stop mode it stops one running thread so (interruptNonStop).
 func (c *Ctl) Interrupt() error {
 	t := c.t
+	if t.nonStop {
+		return t.interruptNonStop()
+	}
 	if !t.running || t.interrupting {
 		return nil
 	}

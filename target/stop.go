@@ -100,19 +100,34 @@ func fairKind(ev inferior.Event) bool {
 	return false
 }
 
-// report hands ev to Wait. Must run on the loop.
+// report hands ev to Wait. In non-stop mode it joins the events ready
+// for WaitStop, and nothing else stops. Must run on the loop.
 func (t *Tracer) report(ev inferior.Event) {
+	t.lastTID = ev.TID
+	t.log.Debug("stop", "kind", ev.Kind, "pid", ev.PID, "tid", ev.TID, "signal", ev.Signal)
+	if t.nonStop {
+		if th := t.threads[ev.TID]; th != nil {
+			th.stopReq = false // whatever stopped it answers the request
+		}
+		t.ready = append(t.ready, ev)
+		t.childReported(ev)
+		return
+	}
 	t.running = false
 	t.unwatchAll()
 	t.interrupting = false
-	t.lastTID = ev.TID
-	t.log.Debug("stop", "kind", ev.Kind, "pid", ev.PID, "tid", ev.TID, "signal", ev.Signal)
 	if t.hasReported {
 		// Wait has not taken the previous stop: keep this one for later.
 		t.queue = append(t.queue, ev)
 		return
 	}
 	t.reported, t.hasReported = ev, true
+	t.childReported(ev)
+}
+
+// childReported makes the child of a reported fork or vfork event one the
+// client knows. Must run on the loop.
+func (t *Tracer) childReported(ev inferior.Event) {
 	if ev.Kind == inferior.EventFork || ev.Kind == inferior.EventVFork {
 		if cp := t.procs[ev.ChildPID]; cp != nil {
 			cp.unreported = false
@@ -121,20 +136,44 @@ func (t *Tracer) report(ev inferior.Event) {
 	}
 }
 
+// keep holds events that threads reached while the tracer stopped them:
+// in all-stop mode for the resumes that will report them, in non-stop mode
+// ready at once. Must run on the loop.
+func (t *Tracer) keep(evs ...inferior.Event) {
+	if !t.nonStop {
+		t.queue = append(t.queue, evs...)
+		return
+	}
+	for _, ev := range evs {
+		t.report(ev)
+	}
+}
+
 // stopAll stops every running thread and waits until each has stopped.
-// Events that threads reach meanwhile are queued for later resumes.
+// Events that threads reach meanwhile are kept (keep).
 // Must run on the loop.
 func (t *Tracer) stopAll() error {
+	evs, err := t.stopThreads(func(*thread) bool { return true })
+	t.keep(evs...)
+	return err
+}
+
+// stopThreads stops the running threads that match selects (and the
+// threads they make meanwhile, which match as well when match looks at the
+// process) and waits until each has stopped; it returns the events they
+// reached meanwhile. Must run on the loop.
+func (t *Tracer) stopThreads(match func(*thread) bool) ([]inferior.Event, error) {
 	var errs []error
 	for _, th := range t.threads {
-		if th.state == running && !th.newborn && !th.unstoppable() {
+		if th.state == running && !th.newborn && !th.unstoppable() && match(th) {
 			if err := unix.PtraceInterrupt(th.tid); err != nil && !errors.Is(err, unix.ESRCH) {
 				errs = append(errs, fmt.Errorf("interrupt %d: %w", th.tid, err))
 			}
 		}
 	}
+	var evs []inferior.Event
 	for {
-		ths := t.sortedThreads(func(th *thread) bool { return th.state == running && !th.unstoppable() })
+		ths := t.sortedThreads(func(th *thread) bool { return th.state == running && !th.unstoppable() && match(th) })
 		if len(ths) == 0 {
 			break
 		}
@@ -143,12 +182,12 @@ func (t *Tracer) stopAll() error {
 			errs = append(errs, err)
 		}
 		if ok {
-			t.queue = append(t.queue, ev)
+			evs = append(evs, ev)
 		} else {
 			t.takePendingTrap(ths[0])
 		}
 	}
-	return errors.Join(errs...)
+	return evs, errors.Join(errs...)
 }
 
 // takePendingTrap makes a thread that stopped for the tracer report the

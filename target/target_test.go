@@ -23,13 +23,14 @@ import (
 	"procgdb/regs"
 )
 
-// build compiles testdata/name.c into a temporary directory.
+// build compiles testdata/name.c into a temporary directory. name may
+// lead out of testdata, to a program the end-to-end tests share.
 func build(t testing.TB, name string, flags ...string) string {
 	t.Helper()
 	if _, err := exec.LookPath("gcc"); err != nil {
 		t.Skip("gcc not installed")
 	}
-	out := filepath.Join(t.TempDir(), name)
+	out := filepath.Join(t.TempDir(), filepath.Base(name))
 	args := append([]string{"-g", "-O0", "-o", out, filepath.Join("testdata", name+".c")}, flags...)
 	b, err := exec.Command("gcc", args...).CombinedOutput()
 	require.NoError(t, err, "gcc: %s", b)

@@ -15,7 +15,8 @@ import (
 	"procgdb/regs"
 )
 
-// Tracer debugs a set of processes in all-stop mode. Its loop, the
+// Tracer debugs a set of processes, in all-stop mode unless it is
+// switched to non-stop mode (SetNonStop). Its loop, the
 // goroutine that made it with NewTracer, owns all of its state and makes
 // every ptrace request (loop.go says why): that goroutine works through the
 // Tracer's Ctl, and any other goroutine through Do.
@@ -33,6 +34,10 @@ type Tracer struct {
 	// (hasReported).
 	reported    inferior.Event
 	hasReported bool
+	// nonStop: each thread stops and runs on its own (nonstop.go); ready
+	// holds the events WaitStop has yet to hand out, in order.
+	nonStop bool
+	ready   []inferior.Event
 	// Park's (park.go): whether the tracer watches its stopped processes
 	// while no client is connected, and the ends it saw.
 	parked       bool
@@ -82,6 +87,9 @@ type process struct {
 	// watched: the bytes of hw's watchpoints at the last resume, while
 	// they are emulated (softwatch.go).
 	watched []watched
+	// lifted: the addresses of the last breakpoints removed in non-stop
+	// mode (RemoveBreakpoint).
+	lifted []uint64
 }
 
 type threadState int
@@ -114,6 +122,11 @@ type thread struct {
 	gone bool
 	// options are the events the client asked for this thread alone.
 	options inferior.ThreadOptions
+	// stopReq: in non-stop mode, the client asked for the running thread
+	// to stop (Stop, Interrupt); its stop is reported with stopSig (0, or
+	// SIGINT for an interrupt) unless another event comes first.
+	stopReq bool
+	stopSig unix.Signal
 	// passing: put back on a software breakpoint whose conditions were
 	// false; it must step over it before it runs on (cond.go).
 	passing bool
@@ -266,7 +279,7 @@ func (c *Ctl) Close() error {
 		return nil
 	}
 	var errs []error
-	if t.running {
+	if t.running || t.anyRunning() {
 		errs = append(errs, t.stopAll())
 		t.running = false
 	}
@@ -373,7 +386,7 @@ func (t *Tracer) lookupThread(pid, tid int) (*thread, error) {
 	if th == nil || th.hidden() || (pid > 0 && th.proc.pid != pid) {
 		return nil, fmt.Errorf("thread %d.%d: %w", pid, tid, inferior.ErrNoThread)
 	}
-	if t.running {
+	if t.running || (t.nonStop && th.state != stopped) {
 		return nil, fmt.Errorf("thread %d: %w", tid, inferior.ErrRunning)
 	}
 	return th, nil

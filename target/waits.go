@@ -47,7 +47,9 @@ func (c *Ctl) Wait(ctx context.Context) (inferior.Event, error) {
 // WaitStop is Wait for a loop that also serves a client: it returns
 // stopped false, and no event, as soon as the client's descriptor fd has
 // bytes to read (an interrupt, or the end of the connection), so that the
-// caller can read them and wait again. fd -1 watches nothing.
+// caller can read them and wait again. fd -1 watches nothing. In non-stop
+// mode (SetNonStop) it returns the threads' events one by one as they
+// come, while other threads run on.
 func (c *Ctl) WaitStop(ctx context.Context, fd int) (ev inferior.Event, stopped bool, err error) {
 	t := c.t
 	r, err := t.block(waitFor{fd: fd, events: unix.POLLIN, ctx: ctx, stop: true})
@@ -55,6 +57,9 @@ func (c *Ctl) WaitStop(ctx context.Context, fd int) (ev inferior.Event, stopped 
 		// The client's bytes, or a Wake: the caller looks at its
 		// connection.
 		return inferior.Event{}, false, err
+	}
+	if ev, ok := c.NextStop(); ok {
+		return ev, true, nil
 	}
 	ev, t.hasReported = t.reported, false
 	return ev, true, nil
@@ -124,7 +129,7 @@ func (t *Tracer) block(w waitFor) (waitResult, error) {
 			return waitWoken, nil
 		case w.ctx != nil && w.ctx.Err() != nil:
 			return 0, w.ctx.Err()
-		case w.stop && t.hasReported:
+		case w.stop && (t.hasReported || len(t.ready) > 0):
 			return waitStopped, nil
 		}
 		if w.park {
@@ -138,7 +143,7 @@ func (t *Tracer) block(w waitFor) (waitResult, error) {
 				return waitTimeout, nil
 			}
 		}
-		if !t.running && !(w.park && len(t.procs) > 0) {
+		if !t.live() && !(w.park && len(t.procs) > 0) {
 			// No tracee can change state (but for SIGKILL, which the
 			// next resume sees): wait for the client and for work.
 			n, err := t.loop.poll(fds, timeout)

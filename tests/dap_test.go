@@ -356,28 +356,34 @@ func lldbVSCode(t *testing.T) string {
 }
 
 // TestDAPCDTGDBAdapter drives Eclipse's cdt-gdb-adapter, which connects
-// gdb to procgdb with target remote.
+// gdb to procgdb with target remote, in all-stop mode and, as Eclipse
+// users choose with gdbNonStop, in non-stop mode.
 func TestDAPCDTGDBAdapter(t *testing.T) {
 	prepare(t)
 	adapter := cdtGDBAdapter(t)
 	prog := needDual(t)
-	s := startStub(t, stubOptions{prog: prog})
-	host, port, _ := strings.Cut(s.target, ":")
-	c := startDAP(t, "cdt-gdb-adapter", needTool(t, "node"), adapter)
-	dapSession(t, c, prog, func() {
-		c.send("attach", map[string]any{
-			"program": prog,
-			"gdb":     "gdb",
-			"initCommands": []string{
-				"set debuginfod enabled off",
-			},
-			"target": map[string]any{"type": "remote", "host": host, "port": port},
+	for _, nonStop := range []bool{false, true} {
+		t.Run(map[bool]string{false: "all-stop", true: "non-stop"}[nonStop], func(t *testing.T) {
+			s := startStub(t, stubOptions{prog: prog})
+			host, port, _ := strings.Cut(s.target, ":")
+			c := startDAP(t, "cdt-gdb-adapter", needTool(t, "node"), adapter)
+			dapSession(t, c, prog, func() {
+				c.send("attach", map[string]any{
+					"program": prog,
+					"gdb":     "gdb",
+					"initCommands": []string{
+						"set debuginfod enabled off",
+					},
+					"gdbNonStop": nonStop,
+					"target":     map[string]any{"type": "remote", "host": host, "port": port},
+				})
+			}, func() {
+				// The adapter resumes the program itself once
+				// configuration is done.
+				c.next("response to attach", func(m dapMessage) bool { return m.Type == "response" && m.Command == "attach" })
+			})
 		})
-	}, func() {
-		// The adapter resumes the program itself once configuration is
-		// done.
-		c.next("response to attach", func(m dapMessage) bool { return m.Type == "response" && m.Command == "attach" })
-	})
+	}
 }
 
 // cdtGDBAdapter returns the path of cdt-gdb-adapter's target adapter,

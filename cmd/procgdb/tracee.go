@@ -44,6 +44,7 @@ var (
 	_ rsp.SiginfoWriter  = (*tracee)(nil)
 	// gdb's breakpoint conditions are evaluated by the tracer.
 	_ rsp.CondBreakpointer = (*tracee)(nil)
+	_ rsp.NonStopper       = (*tracee)(nil)
 )
 
 // Launch starts a program stopped at its first instruction, on procgdb's
@@ -159,6 +160,18 @@ func (t *tracee) WaitStop(ctx context.Context) (inferior.Event, bool, error) {
 		t.ended(ev)
 	}
 	return ev, stopped, err
+}
+
+func (t *tracee) SetNonStop(on bool) error          { return t.c().SetNonStop(on) }
+func (t *tracee) Stop(id inferior.ThreadID) error   { return t.c().Stop(id) }
+func (t *tracee) Stopped(id inferior.ThreadID) bool { return t.c().Stopped(id.PID, id.TID) }
+
+func (t *tracee) NextStop() (inferior.Event, bool) {
+	ev, ok := t.c().NextStop()
+	if ok {
+		t.ended(ev)
+	}
+	return ev, ok
 }
 
 // ended prints gdbserver's line about a process that exited or was

@@ -1,0 +1,251 @@
+package tests
+
+import (
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// Non-stop mode (gdb's "set non-stop on"), driven through gdb/MI: one
+// thread of testdata/nonstop.c stops at a breakpoint while the counting
+// threads run on.
+
+// nonStopMI starts gdb/MI in non-stop mode on testdata/nonstop.c,
+// connected to a stub with "target remote" or, when extended, "target
+// extended-remote" and run; it returns with the program running to a
+// breakpoint at hit(), which is inserted.
+func nonStopMI(t *testing.T, extended bool) (*mi, *stub) {
+	t.Helper()
+	g := startMI(t, prog("nonstop"))
+	g.run("-gdb-set mi-async on", "done")
+	g.run("-gdb-set non-stop on", "done")
+	var s *stub
+	if extended {
+		s = startStub(t, stubOptions{multi: true})
+		g.run("-target-select extended-remote "+s.target, "connected")
+		g.run("-gdb-set remote exec-file "+prog("nonstop"), "done")
+		g.run("-break-insert hit", "done")
+		g.run("-exec-run", "running")
+	} else {
+		s = startStub(t, stubOptions{prog: prog("nonstop")})
+		g.run("-target-select remote "+s.target, "connected")
+		g.run("-break-insert hit", "done")
+		g.run("-exec-continue", "running")
+	}
+	return g, s
+}
+
+var (
+	threadEntryRE = regexp.MustCompile(`\{id="(\d+)",target-id=`)
+	threadStateRE = regexp.MustCompile(`state="(\w+)"`)
+)
+
+// threadStates returns gdb's state of each thread, by gdb's thread id.
+func (g *mi) threadStates() map[string]string {
+	g.t.Helper()
+	r := g.run("-thread-info", "done")
+	states := map[string]string{}
+	starts := threadEntryRE.FindAllStringSubmatchIndex(r, -1)
+	for i, m := range starts {
+		end := len(r)
+		if i+1 < len(starts) {
+			end = starts[i+1][0]
+		}
+		if st := threadStateRE.FindStringSubmatch(r[m[1]:end]); st != nil {
+			states[r[m[2]:m[3]]] = st[1]
+		}
+	}
+	return states
+}
+
+// value evaluates expr and returns its value.
+func (g *mi) value(expr string) string {
+	g.t.Helper()
+	r := g.run(fmt.Sprintf("-data-evaluate-expression %q", expr), "done")
+	m := regexp.MustCompile(`value="([^"]*)"`).FindStringSubmatch(r)
+	if m == nil {
+		g.t.Fatalf("evaluate %s: %s", expr, r)
+	}
+	return m[1]
+}
+
+// countersMove waits, within a bounded time, until every counter of
+// nonstop.c has gone past its value now: the counting threads run.
+func (g *mi) countersMove() {
+	g.t.Helper()
+	read := func() []uint64 {
+		var c []uint64
+		for i := range 4 {
+			v, err := strconv.ParseUint(g.value(fmt.Sprintf("counters[%d]", i)), 10, 64)
+			if err != nil {
+				g.t.Fatal(err)
+			}
+			c = append(c, v)
+		}
+		return c
+	}
+	before := read()
+	deadline := time.Now().Add(gdbTimeout)
+	for {
+		now := read()
+		moved := true
+		for i := range now {
+			moved = moved && now[i] > before[i]
+		}
+		if moved {
+			return
+		}
+		if time.Now().After(deadline) {
+			g.t.Fatalf("the counters stay at %v (were %v): the threads do not run", now, before)
+		}
+		time.Sleep(10 * time.Millisecond) // the threads count meanwhile
+	}
+}
+
+var hitRE = regexp.MustCompile(`^\*stopped,reason="breakpoint-hit",.*thread-id="(\d+)"`)
+
+func TestNonStop(t *testing.T) {
+	prepare(t)
+	for _, extended := range []bool{false, true} {
+		name := "remote"
+		if extended {
+			name = "extended-remote"
+		}
+		t.Run(name, func(t *testing.T) {
+			g, _ := nonStopMI(t, extended)
+
+			// One thread stops at the breakpoint; the others are
+			// running, and count.
+			hitter := hitRE.FindStringSubmatch(g.expect(hitRE.String()))[1]
+			states := g.threadStates()
+			if len(states) < 6 || states[hitter] != "stopped" {
+				t.Fatalf("thread states %v, want thread %s stopped and five more", states, hitter)
+			}
+			for id, st := range states {
+				if id != hitter && st != "running" {
+					t.Errorf("thread %s is %s, want running (all: %v)", id, st, states)
+				}
+			}
+			g.countersMove()
+
+			// That thread alone continues, and hits the breakpoint
+			// again.
+			for range 3 {
+				g.run("-exec-continue --thread "+hitter, "running")
+				if got := hitRE.FindStringSubmatch(g.expect(hitRE.String()))[1]; got != hitter {
+					t.Fatalf("breakpoint hit by thread %s, want %s", got, hitter)
+				}
+			}
+
+			// Interrupting one thread stops it alone.
+			other := "1"
+			g.run("-exec-interrupt --thread "+other, "done")
+			g.expect(`^\*stopped,.*thread-id="` + other + `"`)
+			states = g.threadStates()
+			if states[other] != "stopped" {
+				t.Fatalf("thread %s is %s after its interrupt", other, states[other])
+			}
+			g.countersMove()
+
+			// Interrupt all, continue all.
+			g.run("-exec-interrupt --all", "done")
+			deadline := time.Now().Add(gdbTimeout)
+			for {
+				running := 0
+				for _, st := range g.threadStates() {
+					if st == "running" {
+						running++
+					}
+				}
+				if running == 0 {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("threads still running after -exec-interrupt --all: %v", g.threadStates())
+				}
+				time.Sleep(10 * time.Millisecond)
+			}
+			before := g.value("counters[0]")
+			g.run("-break-delete", "done")
+			g.run("-exec-continue --all", "running")
+			g.countersMove()
+			if g.value("counters[0]") == before {
+				t.Fatal("counters[0] did not move after -exec-continue --all")
+			}
+
+			// A breakpoint inserted while every thread runs is hit.
+			g.run("-break-insert hit", "done")
+			hitter = hitRE.FindStringSubmatch(g.expect(hitRE.String()))[1]
+
+			// A thread exits while another is stopped.
+			n := len(g.threadStates())
+			g.value("leave=1")
+			deadline = time.Now().Add(gdbTimeout)
+			for len(g.threadStates()) != n-1 {
+				if time.Now().After(deadline) {
+					t.Fatalf("thread list %v after the leaving thread's exit, want %d threads", g.threadStates(), n-1)
+				}
+				time.Sleep(10 * time.Millisecond)
+			}
+			if st := g.threadStates()[hitter]; st != "stopped" {
+				t.Fatalf("thread %s is %s, want still stopped", hitter, st)
+			}
+
+			// The program ends.
+			g.run("-break-delete", "done")
+			g.value("quit=1")
+			g.run("-exec-continue --all", "running")
+			g.expect(`^\*stopped,reason="exited-normally"`)
+		})
+	}
+}
+
+// TestNonStopDetachWhileRunning: a program detached from while its threads
+// run goes on running, free of the debugger.
+func TestNonStopDetachWhileRunning(t *testing.T) {
+	prepare(t)
+	g, _ := nonStopMI(t, true)
+	g.expect(hitRE.String())
+	r := g.run("-list-thread-groups", "done")
+	pid := regexp.MustCompile(`pid="(\d+)"`).FindStringSubmatch(r)[1]
+	g.run("-break-delete", "done")
+	g.run("-exec-continue --all", "running")
+	g.countersMove()
+	g.run("-target-detach", "done")
+	status := readFile(t, "/proc/"+pid+"/status")
+	if !strings.Contains(status, "TracerPid:\t0\n") || regexp.MustCompile(`State:\s+[tT]`).MatchString(status) {
+		t.Fatalf("process %s after detach:\n%s", pid, status)
+	}
+}
+
+// TestNonStopDisconnectWhileRunning: a client that disconnects while
+// threads run leaves them to the stub, which stops them for the next
+// client (an all-stop one here), which finds the program stopped and
+// runs it to its end.
+func TestNonStopDisconnectWhileRunning(t *testing.T) {
+	prepare(t)
+	onlyProcgdb(t, "a non-stop client's running threads stopped for the next client")
+	g, s := nonStopMI(t, true)
+	g.expect(hitRE.String())
+	g.run("-break-delete", "done")
+	g.run("-exec-continue --all", "running")
+	g.countersMove()
+	g.run("-target-disconnect", "done")
+
+	g2 := startMI(t, prog("nonstop"))
+	g2.run("-gdb-set mi-async on", "done")
+	g2.run("-target-select extended-remote "+s.target, "connected")
+	c := g2.value("counters[0]")
+	for range 3 {
+		g2.run("-thread-info", "done") // the program's threads run meanwhile, if they do
+		if now := g2.value("counters[0]"); now != c {
+			t.Fatalf("counters[0] moves (%s, then %s) while the new client sees the program stopped", c, now)
+		}
+	}
+	g2.value("quit=1")
+	g2.run("-exec-continue", "running")
+	g2.expect(`^\*stopped,reason="exited-normally"`)
+}
