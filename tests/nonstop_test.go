@@ -140,6 +140,12 @@ func TestNonStop(t *testing.T) {
 				}
 			}
 
+			// It steps by lines (range steps, while the others run).
+			for range 3 {
+				g.run("-exec-next --thread "+hitter, "running")
+				g.expect(`^\*stopped,reason="end-stepping-range",.*thread-id="` + hitter + `"`)
+			}
+
 			// Interrupting one thread stops it alone.
 			other := "1"
 			g.run("-exec-interrupt --thread "+other, "done")
@@ -152,22 +158,7 @@ func TestNonStop(t *testing.T) {
 
 			// Interrupt all, continue all.
 			g.run("-exec-interrupt --all", "done")
-			deadline := time.Now().Add(gdbTimeout)
-			for {
-				running := 0
-				for _, st := range g.threadStates() {
-					if st == "running" {
-						running++
-					}
-				}
-				if running == 0 {
-					break
-				}
-				if time.Now().After(deadline) {
-					t.Fatalf("threads still running after -exec-interrupt --all: %v", g.threadStates())
-				}
-				time.Sleep(10 * time.Millisecond)
-			}
+			g.allStopped()
 			before := g.value("counters[0]")
 			g.run("-break-delete", "done")
 			g.run("-exec-continue --all", "running")
@@ -183,7 +174,7 @@ func TestNonStop(t *testing.T) {
 			// A thread exits while another is stopped.
 			n := len(g.threadStates())
 			g.value("leave=1")
-			deadline = time.Now().Add(gdbTimeout)
+			deadline := time.Now().Add(gdbTimeout)
 			for len(g.threadStates()) != n-1 {
 				if time.Now().After(deadline) {
 					t.Fatalf("thread list %v after the leaving thread's exit, want %d threads", g.threadStates(), n-1)
@@ -200,6 +191,53 @@ func TestNonStop(t *testing.T) {
 			g.run("-exec-continue --all", "running")
 			g.expect(`^\*stopped,reason="exited-normally"`)
 		})
+	}
+}
+
+// allStopped waits, within a bounded time, until gdb sees every thread
+// stopped.
+func (g *mi) allStopped() {
+	g.t.Helper()
+	deadline := time.Now().Add(gdbTimeout)
+	for {
+		states := g.threadStates()
+		running := 0
+		for _, st := range states {
+			if st == "running" {
+				running++
+			}
+		}
+		if running == 0 && len(states) > 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			g.t.Fatalf("threads still running: %v", states)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// TestNonStopAttach: gdb attaches in non-stop mode (the threads are
+// reported as it stops them), runs and interrupts them, and detaches.
+func TestNonStopAttach(t *testing.T) {
+	prepare(t)
+	p := startProcess(t, "nonstop")
+	s := startStub(t, stubOptions{multi: true})
+	g := startMI(t, prog("nonstop"))
+	g.run("-gdb-set mi-async on", "done")
+	g.run("-gdb-set non-stop on", "done")
+	g.run("-target-select extended-remote "+s.target, "connected")
+	g.run(fmt.Sprintf("-target-attach %d", p.cmd.Process.Pid), "done")
+	g.expect(`^\*stopped`)
+	g.allStopped()
+	g.run("-exec-continue --all", "running")
+	g.countersMove()
+	g.run("-exec-interrupt --all", "done")
+	g.allStopped()
+	g.run("-target-detach", "done")
+	status := readFile(t, fmt.Sprintf("/proc/%d/status", p.cmd.Process.Pid))
+	if !strings.Contains(status, "TracerPid:\t0\n") || regexp.MustCompile(`State:\s+[tT]`).MatchString(status) {
+		t.Fatalf("process %d after detach:\n%s", p.cmd.Process.Pid, status)
 	}
 }
 
