@@ -47,6 +47,9 @@ func (e *ReplyError) Error() string {
 type Client struct {
 	rwc  io.ReadWriteCloser
 	conn *conn
+	// notes are notifications that came before a reply, for
+	// Notification.
+	notes []string
 }
 
 // Dial connects to a stub at address on network ("tcp" or "unix").
@@ -119,8 +122,34 @@ func (c *Client) ReceiveBytes() ([]byte, error) {
 			return f.payload, nil
 		case frameRejected:
 			return nil, fmt.Errorf("rsp: reply refused: %w", f.err)
+		case frameNotification:
+			c.notes = append(c.notes, string(f.payload))
 		}
 		// A stub never sends the interrupt byte; skip it like noise.
+	}
+}
+
+// Notification returns the payload of the next notification from the stub
+// ("Stop:T05..." in non-stop mode), one that came while Receive waited for
+// a reply first. It is for when no reply is due: a reply that comes while
+// it waits is an error.
+func (c *Client) Notification() (string, error) {
+	if len(c.notes) > 0 {
+		n := c.notes[0]
+		c.notes = c.notes[1:]
+		return n, nil
+	}
+	for {
+		f, err := c.conn.readFrame()
+		if err != nil {
+			return "", err
+		}
+		switch f.kind {
+		case frameNotification:
+			return string(f.payload), nil
+		case framePacket, frameRejected:
+			return "", fmt.Errorf("rsp: packet %.40q while waiting for a notification", f.payload)
+		}
 	}
 }
 

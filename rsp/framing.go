@@ -61,12 +61,15 @@ const (
 	// cannot be used (too long, broken escape); frame.err says why. It has
 	// been acknowledged: it arrived intact, the stub just refuses it.
 	frameRejected
+	// frameNotification is a notification ('%', on the client's side),
+	// whose checksum matched; it is not acknowledged.
+	frameNotification
 )
 
 // frame is one thing read from the wire.
 type frame struct {
 	kind    frameKind
-	payload []byte // framePacket: decoded payload, valid until the next readFrame
+	payload []byte // framePacket, frameNotification: decoded payload, valid until the next readFrame
 	err     error  // frameRejected: why the packet was refused
 }
 
@@ -137,11 +140,22 @@ func (c *conn) readFrame() (frame, error) {
 		switch b {
 		case '$':
 			armed := c.armPacketDeadline()
-			f, ok, err := c.readPacket()
+			f, ok, err := c.readPacket(true)
 			if armed {
 				c.disarmPacketDeadline()
 			}
 			if err != nil || ok {
+				return f, err
+			}
+		case '%':
+			if !c.rle {
+				break // a stub receives no notifications: noise
+			}
+			f, ok, err := c.readPacket(false)
+			if err != nil || ok {
+				if f.kind == framePacket {
+					f.kind = frameNotification
+				}
 				return f, err
 			}
 		case interruptByte:
@@ -158,9 +172,10 @@ func (c *conn) readFrame() (frame, error) {
 	}
 }
 
-// readPacket reads a packet after its '$'. ok is false when the packet was
-// dropped for its checksum and reading should go on.
-func (c *conn) readPacket() (f frame, ok bool, err error) {
+// readPacket reads a packet after its '$' (or a notification after its
+// '%', with ack false: it is never acknowledged). ok is false when the
+// packet was dropped for its checksum and reading should go on.
+func (c *conn) readPacket(ack bool) (f frame, ok bool, err error) {
 	c.in = c.in[:0]
 	var sum byte
 	wire := 0
@@ -210,12 +225,17 @@ func (c *conn) readPacket() (f frame, ok bool, err error) {
 	want, herr := parseHexByte(hi, lo)
 	if herr != nil || want != sum+psum {
 		c.logWire("in-bad-checksum", raw)
+		if !ack {
+			return frame{}, false, nil
+		}
 		return frame{}, false, c.writeAck('-')
 	}
 	// The packet arrived intact even if its acknowledgment cannot be
 	// sent (a stub may close the connection after its last reply); a
 	// broken connection shows at the next read or write.
-	_ = c.writeAck('+')
+	if ack {
+		_ = c.writeAck('+')
+	}
 	c.logWire("in", raw)
 	if wire > c.limit {
 		return frame{kind: frameRejected, err: errTooLong}, true, nil

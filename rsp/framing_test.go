@@ -48,6 +48,8 @@ func readAll(c *conn) ([]string, error) {
 			got = append(got, "interrupt")
 		case frameRejected:
 			got = append(got, "rejected "+f.err.Error())
+		case frameNotification:
+			got = append(got, "notification "+string(f.payload))
 		}
 	}
 }
@@ -64,6 +66,26 @@ func TestReadFrame(t *testing.T) {
 		err    error
 	}{
 		{name: "one packet", input: wire("g"), frames: []string{"packet g"}, acks: "+"},
+		{
+			name:   "a notification, on the client's side, is not acknowledged",
+			input:  "%" + wire("Stop:T05")[1:] + wire("OK"),
+			rle:    true,
+			frames: []string{"notification Stop:T05", "packet OK"},
+			acks:   "+",
+		},
+		{
+			name:   "a notification with a bad checksum is dropped silently",
+			input:  "%Stop:T05#00" + wire("OK"),
+			rle:    true,
+			frames: []string{"packet OK"},
+			acks:   "+",
+		},
+		{
+			name:   "a stub takes a notification for noise",
+			input:  "%" + wire("Stop:T05")[1:] + wire("g"),
+			frames: []string{"packet g"},
+			acks:   "+",
+		},
 		{name: "empty packet", input: "$#00", frames: []string{"packet "}, acks: "+"},
 		{
 			name:   "bad checksum gets - and is dropped",

@@ -292,7 +292,10 @@ func (l *loop) wait4() (int, unix.WaitStatus, error) {
 }
 
 // armTimer starts the safety timer of a wait4: the first of a wait soon,
-// later ones at growing intervals, none later than within.
+// later ones at growing intervals, none later than within. The timer
+// repeats until it is armed again or disarmed: its own signal can land
+// before wait4 as well (the thread preempted in between, on a busy
+// machine), and a one-shot timer would then leave wait4 blocked for good.
 func (l *loop) armTimer(first bool, within time.Duration) {
 	if first || l.timerNext == 0 {
 		l.timerNext = firstWake

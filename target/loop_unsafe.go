@@ -100,9 +100,11 @@ func timerCreate(tid int, sig unix.Signal) (int32, error) {
 	return id, nil
 }
 
-// timerSet makes the timer fire once after d, or not at all when d is 0.
+// timerSet makes the timer fire after d and every d after that, or not at
+// all when d is 0.
 func timerSet(id int32, d time.Duration) {
-	spec := struct{ interval, value unix.Timespec }{value: unix.NsecToTimespec(d.Nanoseconds())}
+	ts := unix.NsecToTimespec(d.Nanoseconds())
+	spec := struct{ interval, value unix.Timespec }{interval: ts, value: ts}
 	unix.RawSyscall6(unix.SYS_TIMER_SETTIME, uintptr(id), 0, uintptr(unsafe.Pointer(&spec)), 0, 0, 0)
 }
 

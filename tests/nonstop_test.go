@@ -1,12 +1,15 @@
 package tests
 
 import (
+	"debug/elf"
 	"fmt"
 	"regexp"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"procgdb/rsp"
 )
 
 // Non-stop mode (gdb's "set non-stop on"), driven through gdb/MI: one
@@ -286,4 +289,146 @@ func TestNonStopDisconnectWhileRunning(t *testing.T) {
 	g2.value("quit=1")
 	g2.run("-exec-continue", "running")
 	g2.expect(`^\*stopped,reason="exited-normally"`)
+}
+
+// nonStopStops reads a stop notification and drains the stops queued
+// behind it with vStopped, returning them all.
+func nonStopStops(t *testing.T, c *rsp.Client) []string {
+	t.Helper()
+	n, err := c.Notification()
+	if err != nil {
+		t.Fatalf("stop notification: %v", err)
+	}
+	stop, ok := strings.CutPrefix(n, "Stop:")
+	if !ok {
+		t.Fatalf("notification %q, want Stop:...", n)
+	}
+	return append([]string{stop}, drainStopped(t, c)...)
+}
+
+// drainStopped sends vStopped until the stub has no stop left (OK).
+func drainStopped(t *testing.T, c *rsp.Client) []string {
+	t.Helper()
+	var stops []string
+	for {
+		r := exchange(t, c, "vStopped")
+		if r == "OK" {
+			return stops
+		}
+		if !strings.HasPrefix(r, "T") {
+			t.Fatalf("vStopped: %q, want a stop or OK", r)
+		}
+		stops = append(stops, r)
+	}
+}
+
+var stopThreadRE = regexp.MustCompile(`thread:p([0-9a-f]+)\.([0-9a-f]+);`)
+
+// stoppedThread returns the thread a T stop reply names, as pPID.TID.
+func stoppedThread(t *testing.T, stop string) string {
+	t.Helper()
+	m := stopThreadRE.FindStringSubmatch(stop)
+	if m == nil {
+		t.Fatalf("stop %q names no thread", stop)
+	}
+	return "p" + m[1] + "." + m[2]
+}
+
+// TestNonStopPackets drives non-stop mode packet by packet: '?' and
+// vStopped, thread creation events as notifications, memory read while
+// threads run, vCont;t for all threads, '?' reporting every stopped
+// thread, and the switch back to all-stop mode.
+func TestNonStopPackets(t *testing.T) {
+	prepare(t)
+	s := startStub(t, stubOptions{prog: prog("nonstop")})
+	c := dialStub(t, s)
+	if err := c.StartNoAck(); err != nil {
+		t.Fatal(err)
+	}
+	exchange(t, c, "qSupported:multiprocess+;swbreak+")
+	if r := exchange(t, c, "QNonStop:1"); r != "OK" {
+		t.Fatalf("QNonStop:1: %q", r)
+	}
+	if r := exchange(t, c, "?"); !strings.HasPrefix(r, "T05") {
+		t.Fatalf("'?': %q, want the stop of the program's first thread", r)
+	}
+	if got := drainStopped(t, c); len(got) != 0 {
+		t.Fatalf("'?' then vStopped: %q, want no more stops", got)
+	}
+	path := prog("nonstop")
+	hit := processSymbolAddr(t, s.pid, path, "hit")
+	counter, _ := elfSymbol(t, path, "counters", elf.STT_OBJECT)
+	counter += loadBase(t, s.pid, path)
+	exchange(t, c, "QThreadEvents:1")
+	exchange(t, c, fmt.Sprintf("Hgp%x.%x", s.pid, s.pid)) // as gdb does: the process Z0 is for
+	exchange(t, c, fmt.Sprintf("Z0,%x,1", hit))
+	if r := exchange(t, c, "vCont;c"); r != "OK" {
+		t.Fatalf("vCont;c: %q, want OK", r)
+	}
+
+	// Each new thread is reported, stopped, and continued; then one
+	// stops at the breakpoint.
+	created, hitter := 0, ""
+	for hitter == "" {
+		for _, stop := range nonStopStops(t, c) {
+			switch {
+			case strings.Contains(stop, "create:"):
+				created++
+				exchange(t, c, "vCont;c:"+stoppedThread(t, stop))
+			case strings.Contains(stop, "swbreak:"):
+				hitter = stoppedThread(t, stop)
+			default:
+				t.Fatalf("stop %q, want a thread's creation or the breakpoint", stop)
+			}
+		}
+	}
+
+	// The counters move while the threads run: read twice.
+	read := func() string { return exchange(t, c, fmt.Sprintf("m%x,8", counter)) }
+	first := read()
+	deadline := time.Now().Add(gdbTimeout)
+	for read() == first {
+		if time.Now().After(deadline) {
+			t.Fatal("counters[0] does not move")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+
+	// vCont;t stops every running thread, each reported with T00.
+	exchange(t, c, "vCont;t")
+	stopped := map[string]bool{hitter: true}
+	for len(stopped) < 1+created {
+		for _, stop := range nonStopStops(t, c) {
+			if !strings.HasPrefix(stop, "T00") && !strings.Contains(stop, "swbreak:") {
+				t.Fatalf("stop %q after vCont;t, want T00 (or the breakpoint)", stop)
+			}
+			stopped[stoppedThread(t, stop)] = true
+		}
+	}
+
+	// '?' reports every stopped thread, the first in its reply.
+	first = exchange(t, c, "?")
+	all := append([]string{first}, drainStopped(t, c)...)
+	reported := map[string]bool{}
+	for _, stop := range all {
+		reported[stoppedThread(t, stop)] = true
+	}
+	if len(reported) != len(stopped) {
+		t.Fatalf("'?' reports %d threads %v, want the %d stopped", len(reported), all, len(stopped))
+	}
+
+	// Back to all-stop: a resume waits for its stop reply.
+	exchange(t, c, fmt.Sprintf("z0,%x,1", hit))
+	if r := exchange(t, c, "QNonStop:0"); r != "OK" {
+		t.Fatalf("QNonStop:0: %q", r)
+	}
+	if err := c.Send("vCont;c"); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Interrupt(); err != nil {
+		t.Fatal(err)
+	}
+	if r, err := c.Receive(); err != nil || !strings.HasPrefix(r, "T02") {
+		t.Fatalf("all-stop vCont;c and interrupt: %q, %v; want T02", r, err)
+	}
 }

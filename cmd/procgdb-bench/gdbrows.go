@@ -30,6 +30,8 @@ type gdbCase struct {
 	// native, when set, also times the program without a debugger
 	// (the row's limit), with these gdbtarget arguments.
 	native func(cfg config) []string
+	// nonStop runs gdb with "set non-stop on".
+	nonStop bool
 }
 
 // exitedNormally is what gdb says when a program runs to its end.
@@ -92,7 +94,23 @@ var gdbCases = []gdbCase{
 		want:   func(config) string { return `\$1 = 1499998500000\b` },
 		native: func(config) []string { return []string{"loop", "1000000", "time"} },
 	},
+	{
+		// gdb reads memory (4 KiB of main's code, from the executable's
+		// fixed address) while every thread runs.
+		metric:  nonStopReads,
+		nonStop: true,
+		args:    func(cfg config) []string { return []string{"calls", "2000000000", "64"} },
+		setup:   []string{"continue &", "python import time; time.sleep(0.5)"},
+		timed: func(cfg config) (string, int) {
+			return fmt.Sprintf("python [gdb.selected_inferior().read_memory(0x401000, 4096) for i in range(%d)]", cfg.gdbHits), cfg.gdbHits
+		},
+		check: []string{"info threads"},
+		want:  func(config) string { return `\(running\)` },
+	},
 }
+
+// nonStopReads is the gdb-driven non-stop row.
+const nonStopReads = "gdb non-stop, memory read while 64 threads run"
 
 var nativeRE = regexp.MustCompile(`LOOP ([0-9.]+)`)
 
@@ -151,7 +169,7 @@ func gdbNative(res *results, prog string, cfg config) error {
 // seconds and units of work.
 func gdbTimed(k stubKind, prog string, cfg config, c gdbCase) (float64, int, error) {
 	cmd, count := c.timed(cfg)
-	secs, out, err := runGDB(k, prog, c.args(cfg), c.setup, cmd, c.check)
+	secs, out, err := runGDB(k, prog, c.args(cfg), c.nonStop, c.setup, cmd, c.check)
 	if err != nil {
 		return 0, 0, err
 	}
@@ -164,9 +182,10 @@ func gdbTimed(k stubKind, prog string, cfg config, c gdbCase) (float64, int, err
 var timedRE = regexp.MustCompile(`TIMED ([0-9.]+)`)
 
 // runGDB serves prog (with progArgs) with stub k and runs gdb in batch
-// mode: the setup commands, then cmd, timed by gdb's own Python, then
-// the check commands. It returns cmd's seconds and gdb's output.
-func runGDB(k stubKind, prog string, progArgs, setup []string, cmd string, check []string) (float64, []byte, error) {
+// mode (in non-stop mode if nonStop): the setup commands, then cmd, timed
+// by gdb's own Python, then the check commands. It returns cmd's seconds
+// and gdb's output.
+func runGDB(k stubKind, prog string, progArgs []string, nonStop bool, setup []string, cmd string, check []string) (float64, []byte, error) {
 	p, err := startStub(k, prog, progArgs)
 	if err != nil {
 		return 0, nil, err
@@ -176,8 +195,11 @@ func runGDB(k stubKind, prog string, progArgs, setup []string, cmd string, check
 		return 0, nil, err
 	}
 	// The local files are the target's: no transfers before the timing.
-	args := []string{"-nx", "-batch", "-ex", "set confirm off", "-ex", "set pagination off",
-		"-ex", "set sysroot /", "-ex", "target remote " + p.addr}
+	args := []string{"-nx", "-batch", "-ex", "set confirm off", "-ex", "set pagination off", "-ex", "set sysroot /"}
+	if nonStop {
+		args = append(args, "-ex", "set non-stop on")
+	}
+	args = append(args, "-ex", "target remote "+p.addr)
 	for _, s := range setup {
 		args = append(args, "-ex", s)
 	}

@@ -160,6 +160,9 @@ func run(cfg config, procgdb string) error {
 			if err := threadRows(res, k, gdbProg, cfg); err != nil {
 				return fmt.Errorf("run %d, %s: %w", r+1, k.name, err)
 			}
+			if err := nonStopRow(res, k, gdbProg, cfg); err != nil {
+				return fmt.Errorf("run %d, %s: %w", r+1, k.name, err)
+			}
 			if cfg.gdb && !k.lldb {
 				if err := gdbDump(res, k, prog, cfg, want, dir); err != nil {
 					return fmt.Errorf("run %d, gdb with %s: %w", r+1, k.name, err)

@@ -77,6 +77,8 @@ var rows = []row{
 	{"  stub CPU", "breakpoint hit, 64 threads cpu", "µs/hit", false},
 	{"breakpoint hit, 512 sleeping threads", "breakpoint hit, 512 threads", "hits/s", true},
 	{"  stub CPU", "breakpoint hit, 512 threads cpu", "µs/hit", false},
+	{"non-stop: stop 1 of 65 running threads", nonStopMetric, "stops/s", true},
+	{"  stub CPU", nonStopMetric + " cpu", "µs/stop", false},
 	{"gdb dump binary memory 64 MiB", "gdb dump binary memory", "MB/s", true},
 	{"gdb stepi", "gdb stepi", "steps/s", true},
 	{"gdb condition (false), evaluated by gdb", "gdb condition, evaluated by gdb", "hits/s", true},
@@ -85,6 +87,7 @@ var rows = []row{
 	{"gdb dprintf, agent style", "gdb dprintf, agent style", "prints/s", true},
 	{"gdb next, line looping 5,000 times", smallNext, "iter/s", true},
 	{"gdb next, line looping 1,000,000 times", bigNext, "iter/s", true},
+	{"gdb non-stop: 4 KiB reads, 64 threads run", nonStopReads, "reads/s", true},
 }
 
 // print writes the table of medians, with procgdb's ratio to the best
