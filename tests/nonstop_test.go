@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -27,7 +28,7 @@ func nonStopMI(t *testing.T, extended bool) (*mi, *stub) {
 	g.run("-gdb-set non-stop on", "done")
 	var s *stub
 	if extended {
-		s = startStub(t, stubOptions{multi: true})
+		s = startMulti(t, stubOptions{})
 		g.run("-target-select extended-remote "+s.target, "connected")
 		g.run("-gdb-set remote exec-file "+prog("nonstop"), "done")
 		g.run("-break-insert hit", "done")
@@ -252,6 +253,10 @@ func TestNonStopDetachWhileRunning(t *testing.T) {
 	g.expect(hitRE.String())
 	r := g.run("-list-thread-groups", "done")
 	pid := regexp.MustCompile(`pid="(\d+)"`).FindStringSubmatch(r)[1]
+	t.Cleanup(func() { // it runs on after the detach
+		n, _ := strconv.Atoi(pid)
+		_ = syscall.Kill(n, syscall.SIGKILL)
+	})
 	g.run("-break-delete", "done")
 	g.run("-exec-continue --all", "running")
 	g.countersMove()

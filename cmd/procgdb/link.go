@@ -43,6 +43,12 @@ type link struct {
 	tr *target.Tracer
 	// socket says rfd is a socket, which shutdown wakes up.
 	socket bool
+	// owned says the socket has left Go's poller for the loop (own).
+	owned bool
+	// replied says the last call was a write: the client has had no time
+	// to answer it, so the next read waits first rather than try a read
+	// that would find nothing (one system call less per packet).
+	replied bool
 
 	mu       sync.Mutex
 	rdl, wdl time.Time
@@ -90,12 +96,50 @@ func newStdioLink() (*link, error) {
 // use makes the link wait through tr's loop once tr has started.
 func (l *link) use(tr *target.Tracer) { l.tr = tr }
 
-// input is the descriptor the client's bytes arrive on.
-func (l *link) input() int { return l.rfd }
+// input is the descriptor the client's bytes arrive on. Must be called
+// on the session's goroutine.
+func (l *link) input() int {
+	l.own()
+	return l.rfd
+}
+
+// own takes a socket out of Go's poller once the tracer's loop serves
+// the link's waits. Left there, every packet that arrives and every
+// write the client acknowledges would wake an idle thread of the
+// runtime in epoll_wait to find nothing to do: two thread switches per
+// packet, more than the loop's own work for a g (BENCHMARKS.md). A
+// duplicate of the descriptor is kept and the connection closed, which
+// removes it from the poller's epoll set. Must be called on the
+// session's goroutine.
+func (l *link) own() {
+	if l.owned || !l.socket || l.tr == nil || !l.tr.Started() {
+		return
+	}
+	l.owned = true
+	fd, err := unix.FcntlInt(uintptr(l.rfd), unix.F_DUPFD_CLOEXEC, 0)
+	if err != nil {
+		return // the poller's wake-ups cost time, nothing else
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock() // Close must not shut down a number reused meanwhile
+	l.closer.Close()
+	l.rfd, l.wfd, l.rraw, l.wwraw, l.closer = fd, fd, nil, nil, fdCloser(fd)
+}
+
+// fdCloser closes a descriptor of the link's own.
+type fdCloser int
+
+func (fd fdCloser) Close() error { return unix.Close(int(fd)) }
 
 func (l *link) Read(p []byte) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
+	}
+	if l.replied {
+		l.replied = false
+		if err := l.wait(false); err != nil {
+			return 0, err
+		}
 	}
 	for {
 		if l.closed.Load() {
@@ -123,6 +167,7 @@ func (l *link) Write(p []byte) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
 	}
+	l.replied = true
 	done := 0
 	for done < len(p) {
 		if l.closed.Load() {
@@ -147,6 +192,7 @@ func (l *link) Write(p []byte) (int, error) {
 // wait waits until the descriptor of the direction asked for is ready,
 // its deadline passes, or the link is closed.
 func (l *link) wait(write bool) error {
+	l.own()
 	fd, raw, events := l.rfd, l.rraw, int16(unix.POLLIN)
 	l.mu.Lock()
 	deadline := l.rdl
@@ -219,11 +265,14 @@ func (l *link) Close() error {
 	if l.closed.Swap(true) {
 		return nil
 	}
+	l.mu.Lock()
+	closer := l.closer
 	if l.socket {
 		unix.Shutdown(l.rfd, unix.SHUT_RDWR)
 	}
+	l.mu.Unlock()
 	// Wakes the waits of Go's poller, and of the tracer's loop.
-	if d, ok := l.closer.(interface{ SetDeadline(time.Time) error }); ok {
+	if d, ok := closer.(interface{ SetDeadline(time.Time) error }); ok {
 		d.SetDeadline(time.Unix(1, 0))
 	}
 	if l.tr != nil {
