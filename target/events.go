@@ -160,6 +160,9 @@ func (t *Tracer) handle(we waitEvent, stopping bool) (inferior.Event, bool) {
 		switch {
 		case th.newborn:
 			th.newborn = false
+			if th.stopReq && !stopping {
+				return inferior.Event{Kind: inferior.EventSignal, PID: p.pid, TID: th.tid, Signal: int(th.stopSig)}, true
+			}
 			if t.opts.ThreadEvents {
 				return inferior.Event{Kind: inferior.EventThreadCreated, PID: p.pid, TID: th.tid}, true
 			}

@@ -78,7 +78,14 @@ func (c *Ctl) Stop(id inferior.ThreadID) error {
 	var errs []error
 	for _, th := range t.threads {
 		a := inferior.Action{PID: id.PID, TID: id.TID}
-		if th.state == running && !th.hidden() && a.Matches(th.proc.pid, th.tid) {
+		switch {
+		case th.state != running || !a.Matches(th.proc.pid, th.tid):
+		case th.newborn && !th.gone && !th.proc.unreported:
+			// Made just now (gdb may not know it yet): it stays at its
+			// first stop and reports it, or it would run on, unseen by
+			// a client that stops every thread.
+			th.stopReq, th.stopSig = true, 0
+		case !th.hidden():
 			errs = append(errs, t.requestStop(th, 0))
 		}
 	}

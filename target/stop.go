@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -26,6 +27,17 @@ func (t *Tracer) wait4(tid int) (unix.WaitStatus, error) {
 		return ws, nil
 	}
 	var ws unix.WaitStatus
+	// A step or a stop that is on its way usually comes within a few
+	// microseconds: polling for it then costs less than sleeping in wait4
+	// and being woken (settle).
+	deadline := time.Now().Add(settleTime)
+	for time.Now().Before(deadline) {
+		got, err := unix.Wait4(tid, &ws, unix.WALL|unix.WNOHANG, nil)
+		if got > 0 || err != nil && !errors.Is(err, unix.EINTR) {
+			return ws, err
+		}
+		unix.RawSyscall(unix.SYS_SCHED_YIELD, 0, 0, 0)
+	}
 	for {
 		_, err := unix.Wait4(tid, &ws, unix.WALL, nil)
 		if !errors.Is(err, unix.EINTR) {
@@ -172,19 +184,27 @@ func (t *Tracer) stopThreads(match func(*thread) bool) ([]inferior.Event, error)
 		}
 	}
 	var evs []inferior.Event
+	waiting := func(th *thread) bool { return th.state == running && !th.unstoppable() && match(th) }
 	for {
-		ths := t.sortedThreads(func(th *thread) bool { return th.state == running && !th.unstoppable() && match(th) })
+		// Threads made meanwhile, and threads a status has not
+		// stopped, are waited for in the next round.
+		ths := t.sortedThreads(waiting)
 		if len(ths) == 0 {
 			break
 		}
-		ev, ok, err := t.waitThread(ths[0])
-		if err != nil {
-			errs = append(errs, err)
-		}
-		if ok {
-			evs = append(evs, ev)
-		} else {
-			t.takePendingTrap(ths[0])
+		for _, th := range ths {
+			if t.threads[th.tid] != th || !waiting(th) {
+				continue
+			}
+			ev, ok, err := t.waitThread(th)
+			if err != nil {
+				errs = append(errs, err)
+			}
+			if ok {
+				evs = append(evs, ev)
+			} else {
+				t.takePendingTrap(th)
+			}
 		}
 	}
 	return evs, errors.Join(errs...)

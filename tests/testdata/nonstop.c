@@ -2,7 +2,8 @@
  * nonstop.c: four threads count, each in counters[i], until quit is set; a
  * fifth calls hit() in a loop; a sixth waits until leave is set and exits.
  * Every loop sleeps a millisecond per turn, so that the program leaves the
- * machine's CPUs to its debugger.
+ * machine's CPUs to its debugger. hit() is first called once every thread
+ * exists.
  */
 #include <pthread.h>
 #include <unistd.h>
@@ -10,7 +11,7 @@
 #define NCOUNT 4
 
 volatile unsigned long counters[NCOUNT];
-volatile int quit, leave;
+volatile int quit, leave, started;
 
 __attribute__((noinline)) void hit(int n)
 {
@@ -33,6 +34,8 @@ static void *counter(void *arg)
 
 static void *hitter(void *arg)
 {
+	while (!started)
+		usleep(1000);
 	for (int n = 0; !quit; n++) {
 		hit(n);
 		usleep(1000);
@@ -54,6 +57,7 @@ int main(void)
 		pthread_create(&th[i], 0, counter, (void *)i);
 	pthread_create(&th[NCOUNT], 0, hitter, 0);
 	pthread_create(&th[NCOUNT + 1], 0, leaver, 0);
+	started = 1;
 	ready();
 	for (int i = 0; i < NCOUNT + 2; i++)
 		pthread_join(th[i], 0);
