@@ -437,3 +437,39 @@ func TestNonStopPackets(t *testing.T) {
 		t.Fatalf("all-stop vCont;c and interrupt: %q, %v; want T02", r, err)
 	}
 }
+
+// TestNonStopForks: in non-stop mode through extended-remote, gdb follows
+// both sides of a fork (detach-on-fork off): the child stops at a
+// breakpoint while the parent runs on, in its wait for the child, and each
+// process's exit concerns it alone.
+func TestNonStopForks(t *testing.T) {
+	prepare(t)
+	for _, mode := range []string{"fork", "vfork"} {
+		t.Run(mode, func(t *testing.T) {
+			if mode == "vfork" {
+				onlyProcgdb(t, "a vfork child's exit in non-stop mode (gdbserver 13 never reports it)")
+			}
+			s := startMulti(t, stubOptions{})
+			g := startMI(t, prog("forker"))
+			g.run("-gdb-set mi-async on", "done")
+			g.run("-gdb-set non-stop on", "done")
+			g.run("-gdb-set detach-on-fork off", "done")
+			g.run("-target-select extended-remote "+s.target, "connected")
+			g.run("-gdb-set remote exec-file "+prog("forker"), "done")
+			g.run("-exec-arguments "+mode, "done")
+			g.run("-break-insert child_work", "done")
+			g.run("-exec-run", "running")
+			g.expect(`^=thread-group-started,id="i2"`)
+			g.expect(`^\*stopped,reason="breakpoint-hit",.*func="child_work"`)
+			r := g.run("-list-thread-groups", "done")
+			if !regexp.MustCompile(`id="i1",type="process",pid="\d+"`).MatchString(r) {
+				t.Fatalf("the parent is gone: %s", r)
+			}
+			g.run("-break-delete", "done")
+			g.run("-exec-continue --thread-group i2", "running")
+			g.expect(`^=thread-group-exited,id="i2",exit-code="03"`)
+			// The parent ran on meanwhile, in its wait for the child.
+			g.expect(`^=thread-group-exited,id="i1",exit-code="015"`)
+		})
+	}
+}
