@@ -116,6 +116,10 @@ type loop struct {
 
 	timer     int32         // POSIX timer that sends wakeSignal to tid
 	timerNext time.Duration // its next interval, growing while nothing happens
+
+	// watched is the descriptor whose bytes send wakeSignal (watchInput),
+	// or -1.
+	watched int
 }
 
 // newLoop makes the calling goroutine a loop: it locks it to its OS
@@ -130,7 +134,7 @@ func newLoop(log *slog.Logger) (*loop, error) {
 		return nil, fmt.Errorf("eventfd: %w", err)
 	}
 	runtime.LockOSThread()
-	l := &loop{log: log, efd: efd, tid: unix.Gettid()}
+	l := &loop{log: log, efd: efd, tid: unix.Gettid(), watched: -1}
 	if l.timer, err = timerCreate(l.tid, wakeSignal); err != nil {
 		unix.Close(efd)
 		return nil, fmt.Errorf("timer_create: %w", err)
@@ -243,6 +247,7 @@ func (l *loop) release() {
 	l.closed = true
 	l.mu.Unlock()
 	l.runQueued()
+	l.unwatchInput()
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	timerDelete(l.timer)
@@ -312,16 +317,40 @@ func (l *loop) armTimer(first bool, within time.Duration) {
 func (l *loop) disarmTimer() { timerSet(l.timer, 0) }
 
 // watchInput makes bytes arriving on fd send wakeSignal to the loop's
-// thread while on is true (O_ASYNC), so that they get it out of wait4.
-func (l *loop) watchInput(fd int, on bool) error {
-	if on {
-		if err := fcntlSetOwnThread(fd, l.tid); err != nil {
-			return fmt.Errorf("F_SETOWN_EX: %w", err)
-		}
-		if _, err := unix.FcntlInt(uintptr(fd), unix.F_SETSIG, int(wakeSignal)); err != nil {
-			return fmt.Errorf("F_SETSIG: %w", err)
-		}
+// thread (O_ASYNC), so that they get it out of wait4. It stays so until
+// unwatchInput, which the loop calls once it waits in ppoll instead: a
+// client that talks while threads run (non-stop mode) then costs no
+// fcntl calls per packet, and a signal that comes meanwhile only ends a
+// system call that is retried.
+func (l *loop) watchInput(fd int) error {
+	if fd == l.watched {
+		return nil
 	}
+	l.unwatchInput()
+	if err := fcntlSetOwnThread(fd, l.tid); err != nil {
+		return fmt.Errorf("F_SETOWN_EX: %w", err)
+	}
+	if _, err := unix.FcntlInt(uintptr(fd), unix.F_SETSIG, int(wakeSignal)); err != nil {
+		return fmt.Errorf("F_SETSIG: %w", err)
+	}
+	if err := setAsync(fd, true); err != nil {
+		return err
+	}
+	l.watched = fd
+	return nil
+}
+
+// unwatchInput undoes watchInput. The descriptor may be closed by now,
+// and its number even reused: turning O_ASYNC off is harmless either way.
+func (l *loop) unwatchInput() {
+	if l.watched >= 0 {
+		setAsync(l.watched, false)
+		l.watched = -1
+	}
+}
+
+// setAsync turns fd's O_ASYNC on or off.
+func setAsync(fd int, on bool) error {
 	fl, err := unix.FcntlInt(uintptr(fd), unix.F_GETFL, 0)
 	if err != nil {
 		return fmt.Errorf("F_GETFL: %w", err)

@@ -108,12 +108,9 @@ func (t *Tracer) block(w waitFor) (waitResult, error) {
 		t.parked = true
 		defer func() { t.parked = false }()
 	}
-	var async, timed bool
+	var timed bool
 	var stopCtx func() bool
 	defer func() {
-		if async {
-			t.loop.watchInput(w.fd, false)
-		}
 		if timed {
 			t.loop.disarmTimer()
 		}
@@ -126,6 +123,9 @@ func (t *Tracer) block(w waitFor) (waitResult, error) {
 		case t.closed:
 			return 0, ErrClosed
 		case t.woken.Swap(false):
+			// The client's connection may be closing: its descriptor
+			// is watched no more.
+			t.loop.unwatchInput()
 			return waitWoken, nil
 		case w.ctx != nil && w.ctx.Err() != nil:
 			return 0, w.ctx.Err()
@@ -146,6 +146,7 @@ func (t *Tracer) block(w waitFor) (waitResult, error) {
 		if !t.live() && !(w.park && len(t.procs) > 0) {
 			// No tracee can change state (but for SIGKILL, which the
 			// next resume sees): wait for the client and for work.
+			t.loop.unwatchInput()
 			n, err := t.loop.poll(fds, timeout)
 			if err != nil {
 				return 0, err
@@ -176,11 +177,8 @@ func (t *Tracer) block(w waitFor) (waitResult, error) {
 			continue
 		}
 		if len(fds) > 0 {
-			if !async {
-				if err := t.loop.watchInput(w.fd, true); err != nil {
-					return 0, err
-				}
-				async = true
+			if err := t.loop.watchInput(w.fd); err != nil {
+				return 0, err
 			}
 			// Bytes that come from now on interrupt wait4; the ones
 			// that came before are seen here.
