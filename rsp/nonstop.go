@@ -218,10 +218,11 @@ func (s *Session) vCtrlC(args []byte) reply {
 }
 
 // haltReasonNonStop answers '?' in non-stop mode: the stops the client
-// has not heard of yet, then every other stopped thread with its last
-// stop (a launched process's first thread with SIGTRAP, other threads
-// with no signal). The reply is the first of them, or OK when every
-// thread runs; vStopped gives the rest.
+// has not heard of yet, every stopped thread's last stop the client was
+// told of, and, for a process with none of these, one stopped thread (a
+// launched process's first thread with SIGTRAP, else with no signal);
+// its other threads run on. The reply is the first of them, or OK when
+// every thread runs; vStopped gives the rest.
 func (s *Session) haltReasonNonStop() reply {
 	ns := s.t.(NonStopper)
 	evs := s.ns.replay
@@ -236,10 +237,15 @@ func (s *Session) haltReasonNonStop() reply {
 	for _, ev := range evs {
 		told[inferior.ThreadID{PID: ev.PID, TID: ev.TID}] = true
 	}
+	var idle []inferior.Action
 	for _, pid := range s.t.Processes() {
 		threads, err := s.t.Threads(pid)
 		if err != nil {
 			continue
+		}
+		named := false // a stop of this process is reported
+		for _, ev := range evs {
+			named = named || ev.PID == pid
 		}
 		for i, tid := range threads {
 			id := inferior.ThreadID{PID: pid, TID: tid}
@@ -250,13 +256,28 @@ func (s *Session) haltReasonNonStop() reply {
 			switch {
 			case ok:
 				ev = replayed(ev)
+			case named:
+				idle = append(idle, inferior.Action{Kind: inferior.Continue, PID: pid, TID: tid})
+				continue
 			case i == 0 && !s.ext.attachedPIDs[pid]:
 				ev = inferior.Event{Kind: inferior.EventSignal, PID: pid, TID: tid, Signal: int(unix.SIGTRAP)}
 			default:
 				ev = inferior.Event{Kind: inferior.EventSignal, PID: pid, TID: tid}
 			}
+			named = true
 			evs = append(evs, ev)
 		}
+	}
+	if len(idle) > 0 {
+		// Threads that stopped for no reason of their own (with their
+		// process, at an attach or when the last client left) run on,
+		// as gdbserver lets them: the process is reported by one
+		// thread. gdb 13 fails an assertion when it connects in
+		// non-stop mode to more than one thread stopped so.
+		if err := s.t.Resume(idle); err != nil {
+			s.log.Warn("resuming idle threads", "err", err)
+		}
+		s.dropSnapshots()
 	}
 	s.ns.replay = nil
 	if len(evs) == 0 {

@@ -438,6 +438,35 @@ func TestNonStopPackets(t *testing.T) {
 	}
 }
 
+// TestNonStopConnectAttached: gdb connects in non-stop mode to a stub
+// that attached to a multi-threaded program (procgdb --attach, as the
+// --proc-dir daemon does too). One thread is reported stopped and the
+// others run on, as with gdbserver: gdb 13 fails an internal assertion
+// when it connects to several threads stopped that way.
+func TestNonStopConnectAttached(t *testing.T) {
+	prepare(t)
+	p := startProcess(t, "nonstop")
+	s := startStub(t, stubOptions{attach: p.cmd.Process.Pid, prog: prog("nonstop")})
+	g := startMI(t, prog("nonstop"))
+	g.run("-gdb-set mi-async on", "done")
+	g.run("-gdb-set non-stop on", "done")
+	g.run("-target-select remote "+s.target, "connected")
+	states := g.threadStates()
+	stopped := 0
+	for _, st := range states {
+		if st == "stopped" {
+			stopped++
+		}
+	}
+	if len(states) < 7 || stopped != 1 {
+		t.Fatalf("thread states %v, want one of seven stopped", states)
+	}
+	g.countersMove()
+	g.run("-exec-interrupt --all", "done")
+	g.allStopped()
+	g.run("-target-detach", "done")
+}
+
 // TestNonStopForks: in non-stop mode through extended-remote, gdb follows
 // both sides of a fork (detach-on-fork off): the child stops at a
 // breakpoint while the parent runs on, in its wait for the child, and each
