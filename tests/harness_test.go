@@ -602,6 +602,8 @@ var gdbSettings = []string{
 	"set debuginfod enabled off",
 	"set pagination off",
 	"set confirm off",
+	// A gdb that fails an assertion leaves no core file in the tree.
+	"maint set internal-error corefile no",
 }
 
 // gdbBatchArgs returns the arguments of "gdb -batch" on program file (none
