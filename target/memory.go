@@ -222,8 +222,15 @@ func (m *memory) readRanges(ranges []inferior.Range, dst []byte, counts []int) e
 // read from the start of the range: short, with a nil error, where the
 // range runs into unreadable memory; 0 with an error when addr is
 // unreadable.
+//
+// The process may be running: what it reads is then a snapshot taken
+// while the program changes it (a client that only watches, such as an
+// IDE's memory view beside the debugger that runs the program, or a
+// non-stop client, reads this way). The breakpoint table it shadows is
+// the loop's, so the bytes under breakpoints are the original ones even
+// then.
 func (c *Ctl) ReadMemory(pid int, addr uint64, dst []byte) (int, error) {
-	p, err := c.t.lookup(pid)
+	p, err := c.t.lookupLive(pid)
 	if err != nil {
 		return 0, err
 	}
@@ -255,10 +262,10 @@ func (c *Ctl) WriteMemory(pid int, addr uint64, src []byte) (int, error) {
 // process_vm_readv calls as the kernel allows (one, unless a range is
 // unreadable), each into dst at the sum of the lengths before it, with
 // the original bytes shown under breakpoints. It returns per range how
-// many bytes were read from its start; only a process that is gone or
-// running is an error.
+// many bytes were read from its start; only a process that is gone is an
+// error. The process may be running, as for ReadMemory.
 func (c *Ctl) ReadRanges(pid int, ranges []inferior.Range, dst []byte) ([]int, error) {
-	p, err := c.t.lookup(pid)
+	p, err := c.t.lookupLive(pid)
 	if err != nil {
 		return nil, err
 	}

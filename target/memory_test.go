@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -204,4 +205,82 @@ func statProcessor(stat []byte) int {
 		return -1
 	}
 	return n
+}
+
+// TestReadMemoryWhileRunning: memory reads work while the program runs
+// (for a client that only watches, beside the one that runs it), through
+// Do from another goroutine, with breakpoints shadowed; what needs the
+// threads stopped (registers, writes) is still refused.
+func TestReadMemoryWhileRunning(t *testing.T) {
+	prog := build(t, "spin")
+	tracer, tr := newTracerHandle(t)
+	pid, _ := launch(t, tr, prog)
+	spins := symbol(t, tr, pid, prog, "spins")
+	step := symbol(t, tr, pid, prog, "step")
+	var code [1]byte
+	_, err := tr.ReadMemory(pid, step, code[:])
+	require.NoError(t, err)
+	require.NoError(t, tr.InsertBreakpoint(pid, step)) // never hit: spin runs without arguments
+	require.NoError(t, tr.Resume(all))
+
+	ctx, cancel := context.WithCancel(context.Background())
+	type result struct {
+		counts   [2]uint64
+		code     byte
+		ranges   []int
+		regsErr  error
+		writeErr error
+		err      error
+	}
+	done := make(chan result, 1)
+	go func() {
+		defer cancel()
+		var r result
+		read := func() (uint64, error) {
+			var b [8]byte
+			err := tracer.Do(func(c *Ctl) error {
+				_, err := c.ReadMemory(pid, spins, b[:])
+				return err
+			})
+			return binary.LittleEndian.Uint64(b[:]), err
+		}
+		// The counter moves between two reads: the program runs.
+		deadline := time.Now().Add(20 * time.Second)
+		for r.counts[1] <= r.counts[0] && r.err == nil && time.Now().Before(deadline) {
+			if r.counts[0], r.err = read(); r.err == nil {
+				r.counts[1], r.err = read()
+			}
+		}
+		if r.err == nil {
+			r.err = tracer.Do(func(c *Ctl) error {
+				var b [1]byte
+				if _, err := c.ReadMemory(pid, step, b[:]); err != nil {
+					return err
+				}
+				r.code = b[0]
+				dst := make([]byte, 9)
+				var err error
+				r.ranges, err = c.ReadRanges(pid, []inferior.Range{{Addr: step, Len: 1}, {Addr: spins, Len: 8}}, dst)
+				if err == nil && dst[0] != code[0] {
+					err = fmt.Errorf("ReadRanges shows %#x under the breakpoint, want %#x", dst[0], code[0])
+				}
+				_, r.regsErr = c.Registers(pid, pid, false)
+				_, r.writeErr = c.WriteMemory(pid, spins, []byte{0})
+				return err
+			})
+		}
+		done <- r
+	}()
+	_, err = tr.Wait(ctx)
+	require.ErrorIs(t, err, context.Canceled)
+	r := <-done
+	require.NoError(t, r.err)
+	require.Greater(t, r.counts[1], r.counts[0], "the counter moves while the program runs")
+	require.Equal(t, code[0], r.code, "the original byte under the breakpoint")
+	require.Equal(t, []int{1, 8}, r.ranges)
+	require.ErrorIs(t, r.regsErr, inferior.ErrRunning)
+	require.ErrorIs(t, r.writeErr, inferior.ErrRunning)
+
+	require.NoError(t, tr.Interrupt())
+	require.Equal(t, inferior.EventSignal, wait(t, tr).Kind)
 }

@@ -370,12 +370,20 @@ func (t *Tracer) procList() []*process {
 
 // lookup returns the stopped process pid. Must run on the loop.
 func (t *Tracer) lookup(pid int) (*process, error) {
+	p, err := t.lookupLive(pid)
+	if err == nil && t.running {
+		return nil, fmt.Errorf("process %d: %w", pid, inferior.ErrRunning)
+	}
+	return p, err
+}
+
+// lookupLive returns process pid, stopped or running: for what works on
+// a running process, reading its memory above all (process_vm_readv and
+// /proc/PID/mem need no ptrace stop). Must run on the loop.
+func (t *Tracer) lookupLive(pid int) (*process, error) {
 	p := t.procs[pid]
 	if p == nil || p.unreported {
 		return nil, fmt.Errorf("process %d: %w", pid, inferior.ErrNoProcess)
-	}
-	if t.running {
-		return nil, fmt.Errorf("process %d: %w", pid, inferior.ErrRunning)
 	}
 	return p, nil
 }
