@@ -3,6 +3,7 @@ package rsp
 import (
 	"bytes"
 	"io"
+	"sync"
 	"time"
 )
 
@@ -25,32 +26,22 @@ const (
 	DefaultPacketTimeout = 30 * time.Second
 )
 
-// deadlineConn is the session's connection with its time limits: Write
-// sets a write deadline first, and the framing arms a read deadline
-// inside a packet (armPacketDeadline).
+// deadlineConn is the session's connection with its write deadline:
+// Write sets one first.
 type deadlineConn struct {
 	io.ReadWriter
-	wd     interface{ SetWriteDeadline(time.Time) error }
-	rd     interface{ SetReadDeadline(time.Time) error }
-	write  time.Duration // 0: none
-	packet time.Duration // 0: none
+	wd    interface{ SetWriteDeadline(time.Time) error }
+	write time.Duration
 }
 
-// withDeadlines wraps rw with the time limits cfg asks for, where rw
+// withDeadlines wraps rw with the write deadline cfg asks for, where rw
 // supports deadlines.
 func withDeadlines(rw io.ReadWriter, cfg Config) io.ReadWriter {
-	d := &deadlineConn{
-		ReadWriter: rw,
-		write:      timeout(cfg.WriteTimeout, DefaultWriteTimeout),
-		packet:     timeout(cfg.PacketTimeout, DefaultPacketTimeout),
-	}
+	d := &deadlineConn{ReadWriter: rw, write: timeout(cfg.WriteTimeout, DefaultWriteTimeout)}
 	if d.write > 0 {
 		d.wd, _ = rw.(interface{ SetWriteDeadline(time.Time) error })
 	}
-	if d.packet > 0 {
-		d.rd, _ = rw.(interface{ SetReadDeadline(time.Time) error })
-	}
-	if d.wd == nil && d.rd == nil {
+	if d.wd == nil {
 		return rw
 	}
 	return d
@@ -69,21 +60,39 @@ func timeout(v, def time.Duration) time.Duration {
 }
 
 func (d *deadlineConn) Write(p []byte) (int, error) {
-	if d.wd != nil {
-		// A connection that cannot take a deadline simply has none.
-		_ = d.wd.SetWriteDeadline(time.Now().Add(d.write))
-	}
+	// A connection that cannot take a deadline simply has none.
+	_ = d.wd.SetWriteDeadline(time.Now().Add(d.write))
 	return d.ReadWriter.Write(p)
+}
+
+// readDeadline is what sets the read deadline of a session's connection:
+// the packet deadline (armPacketDeadline), and Yield, which makes the wait
+// for the next packet end at once. Yield comes from another goroutine, and
+// must never cut a packet short: mu orders the two.
+type readDeadline struct {
+	rd     interface{ SetReadDeadline(time.Time) error } // nil: no deadlines
+	packet time.Duration                                 // 0: no packet deadline
+
+	mu       sync.Mutex
+	inPacket bool // a packet's rest is being waited for
+	yield    bool // Yield was called, and Serve has not returned for it yet
+}
+
+// setReadDeadlines gives the conn the read deadlines of rw, with a packet
+// deadline of packet (0 for none).
+func (c *conn) setReadDeadlines(rw io.ReadWriter, packet time.Duration) {
+	c.rdl.rd, _ = rw.(interface{ SetReadDeadline(time.Time) error })
+	c.rdl.packet = packet
 }
 
 // armPacketDeadline is called by readFrame after a packet's '$': it
 // bounds the time the rest of the packet may take to arrive, unless the
 // rest is already buffered (the usual case, which then costs nothing). It
-// reports whether it set a deadline, which disarmPacketDeadline must then
-// clear.
+// also lifts a Yield's deadline until the packet is in. It reports
+// whether it set a deadline, which disarmPacketDeadline must then clear.
 func (c *conn) armPacketDeadline() bool {
-	d, ok := c.w.(*deadlineConn)
-	if !ok || d.rd == nil {
+	d := &c.rdl
+	if d.rd == nil {
 		return false
 	}
 	if buf, _ := c.r.Peek(c.r.Buffered()); len(buf) > 0 {
@@ -91,14 +100,65 @@ func (c *conn) armPacketDeadline() bool {
 			return false
 		}
 	}
-	_ = d.rd.SetReadDeadline(time.Now().Add(d.packet))
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.packet == 0 && !d.yield {
+		return false
+	}
+	d.inPacket = true
+	var t time.Time
+	if d.packet > 0 {
+		t = time.Now().Add(d.packet)
+	}
+	_ = d.rd.SetReadDeadline(t)
 	return true
 }
 
 // disarmPacketDeadline lifts the deadline armPacketDeadline set: the
-// wait for the next packet has none.
+// wait for the next packet has none, unless Yield asks it to end.
 func (c *conn) disarmPacketDeadline() {
-	if d, ok := c.w.(*deadlineConn); ok && d.rd != nil {
-		_ = d.rd.SetReadDeadline(time.Time{})
+	d := &c.rdl
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.inPacket = false
+	_ = d.rd.SetReadDeadline(d.idle())
+}
+
+// idle is the read deadline between packets: none, or the past once
+// Yield was called. Must be called with mu held.
+func (d *readDeadline) idle() time.Time {
+	if d.yield {
+		return time.Unix(1, 0)
 	}
+	return time.Time{}
+}
+
+// requestYield makes the wait for the next packet end (see
+// Session.Yield). It may be called from any goroutine.
+func (c *conn) requestYield() bool {
+	d := &c.rdl
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.rd == nil {
+		return false
+	}
+	d.yield = true
+	if !d.inPacket {
+		_ = d.rd.SetReadDeadline(d.idle())
+	}
+	return true
+}
+
+// takeYield reports whether Yield was called, and if so forgets it and
+// lifts its deadline.
+func (c *conn) takeYield() bool {
+	d := &c.rdl
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if !d.yield {
+		return false
+	}
+	d.yield = false
+	_ = d.rd.SetReadDeadline(time.Time{})
+	return true
 }

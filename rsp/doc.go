@@ -18,7 +18,12 @@
 // Target), and while the target runs waits in Target.WaitStop, which also
 // returns when the client's bytes arrive. procgdb runs Serve on the thread
 // that controls the client's processes, so that a resume and the stop that
-// ends it cross no goroutine (see package target).
+// ends it cross no goroutine (see package target). A session can move
+// between goroutines: Yield makes Serve return between two packets, and
+// a later Serve, after SetTarget, serves the same client on (procgdb's
+// daemon moves a client that only watched a process to the process's
+// tracer this way, when it takes control). Refuse answers a client that
+// may not be served at all.
 //
 // # All-stop
 //

@@ -83,6 +83,10 @@ type conn struct {
 	limit int  // the longest payload accepted, counted in bytes on the wire
 	in    []byte
 
+	// rdl sets the read deadlines of a session's connection
+	// (deadline.go).
+	rdl readDeadline
+
 	wmu    sync.Mutex
 	ack    bool   // acknowledgments are on (until QStartNoAckMode)
 	out    []byte // the last packet written, kept to send it again on '-'

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"slices"
 	"strings"
 	"syscall"
@@ -108,6 +109,10 @@ const (
 	// OutcomeExited: the last process exited or was killed by a signal,
 	// and the client was told with a W or X stop reply.
 	OutcomeExited
+	// OutcomeYielded: Yield was called. The session stopped between two
+	// packets and keeps all it knows of its client: another call of
+	// Serve (on another goroutine, with another Target) serves it on.
+	OutcomeYielded
 )
 
 // String returns the outcome's name, for logs.
@@ -121,6 +126,8 @@ func (o Outcome) String() string {
 		return "killed"
 	case OutcomeExited:
 		return "exited"
+	case OutcomeYielded:
+		return "yielded"
 	}
 	return fmt.Sprintf("Outcome(%d)", int(o))
 }
@@ -200,7 +207,7 @@ func NewSession(rw io.ReadWriter, t Target, cfg Config) *Session {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	return &Session{
+	s := &Session{
 		t:       t,
 		cfg:     cfg,
 		log:     logger,
@@ -210,7 +217,25 @@ func NewSession(rw io.ReadWriter, t Target, cfg Config) *Session {
 		general: inferior.ThreadID{PID: inferior.Any, TID: inferior.Any},
 		cont:    inferior.ThreadID{PID: inferior.Any, TID: inferior.Any},
 	}
+	s.conn.setReadDeadlines(rw, timeout(cfg.PacketTimeout, DefaultPacketTimeout))
+	return s
 }
+
+// Yield makes Serve return OutcomeYielded between two packets: once the
+// packet it is answering (if any) has its reply, and before it reads the
+// next, which stays buffered for the next Serve. A Serve waiting for the
+// client's next packet returns at once. procgdb's daemon moves a client
+// that watched a process (an observer, served on a goroutine of its own)
+// to the process's tracer this way when it becomes the one that controls
+// it. Yield may be called from any goroutine, also before Serve starts;
+// it needs a connection with a read deadline (a net.Conn), and returns
+// false on one without, where it does nothing.
+func (s *Session) Yield() bool { return s.conn.requestYield() }
+
+// SetTarget makes t the session's Target: after Serve returned
+// OutcomeYielded, for the next Serve. t should offer the optional
+// interfaces the old Target did, which the client was told of.
+func (s *Session) SetTarget(t Target) { s.t = t }
 
 // replyKind says what a handler answers.
 type replyKind uint8
@@ -360,16 +385,25 @@ func noArgs(args []byte) error {
 // Serve works on the calling goroutine alone (see the package
 // documentation). A read or write of the connection blocks it: the caller
 // ends the session early (ctx done) by making those fail, closing the
-// connection. Serve may be called once.
-func (s *Session) Serve(ctx context.Context) (Outcome, error) {
-	defer s.closeFiles()
-	defer s.leaveNonStop()
+// connection. Serve may be called once, and again after each time it
+// returned OutcomeYielded (Yield).
+func (s *Session) Serve(ctx context.Context) (out Outcome, err error) {
+	defer func() {
+		if out != OutcomeYielded {
+			s.leaveNonStop()
+			s.closeFiles()
+		}
+	}()
 	// A new client starts with no optional events, whatever the last
-	// one asked for.
+	// one asked for; a session served on after Yield brings its own to
+	// its new Target.
 	s.applyEvents()
 	s.clearThreadOptions()
 
 	for {
+		if s.conn.takeYield() {
+			return OutcomeYielded, nil
+		}
 		if s.ns.on {
 			if err := s.awaitClient(ctx); err != nil {
 				if ctx.Err() != nil {
@@ -380,6 +414,9 @@ func (s *Session) Serve(ctx context.Context) (Outcome, error) {
 		}
 		f, err := s.readFrame()
 		if err != nil {
+			if errors.Is(err, os.ErrDeadlineExceeded) && s.conn.takeYield() {
+				return OutcomeYielded, nil
+			}
 			if ctx.Err() != nil {
 				return OutcomeDisconnected, ctx.Err()
 			}
@@ -557,4 +594,27 @@ func (s *Session) stopped(ev inferior.Event) (Outcome, error) {
 		return OutcomeExited, nil
 	}
 	return 0, nil
+}
+
+// Refuse answers a client that may not be served at all: it reads the
+// client's first packet (gdb's qSupported, lldb's QStartNoAckMode) and
+// answers it with an error reply that carries reason as text, E.reason
+// (gdb shows it as "Remote failure reply: E.reason"), then returns; the
+// caller closes rw, and the client learns nothing else. It waits for the
+// packet for at most DefaultPacketTimeout where rw has read deadlines.
+func Refuse(rw io.ReadWriter, reason error) error {
+	if d, ok := rw.(interface{ SetReadDeadline(time.Time) error }); ok {
+		_ = d.SetReadDeadline(time.Now().Add(DefaultPacketTimeout))
+	}
+	c := newConn(withDeadlines(rw, Config{}), readLimit, false, nil)
+	for {
+		f, err := c.readFrame()
+		if err != nil {
+			return fmt.Errorf("rsp: refuse: %w", err)
+		}
+		if f.kind != frameInterrupt {
+			break
+		}
+	}
+	return c.writePacket(appendError(nil, reason, true))
 }
