@@ -41,7 +41,7 @@ func serveOn(ctx context.Context, tt *tracee, a accepted, cfg rsp.Config, srv *s
 	defer stop()
 	defer a.l.release()
 	cfg.Attached = tt.c().IsAttached
-	outcome, err := serveSession(ctx, rsp.NewSession(a.l, tt, cfg), srv.logs.log)
+	outcome, err := serveSession(ctx, rsp.NewSession(a.l, launcher{tt}, cfg), srv.logs.log)
 	srv.logs.log.Debug("session ended", "outcome", outcome, "err", err)
 	// The next client chooses its own events.
 	tt.SetEventOptions(inferior.EventOptions{})

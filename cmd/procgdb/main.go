@@ -139,9 +139,9 @@ func serve(o options, stderr io.Writer) error {
 	switch {
 	case o.attach:
 		pid = o.pid
-		err = tt.Attach(pid)
+		err = tt.attach(pid)
 	case !o.multi:
-		pid, err = tt.Launch(rsp.LaunchSpec{Program: o.prog, Args: o.args, DisableASLR: !o.keepASLR})
+		pid, err = tt.launch(rsp.LaunchSpec{Program: o.prog, Args: o.args, DisableASLR: !o.keepASLR})
 	}
 	if err != nil {
 		return err

@@ -49,7 +49,7 @@ func benchSession(b *testing.B, mib int) (*rsp.Client, string) {
 	go func() {
 		tt := &tracee{tr: target.NewTracer(layout, nil), stderr: io.Discard}
 		defer tt.c().Close()
-		_, err := tt.Launch(rsp.LaunchSpec{Program: prog, Args: []string{fmt.Sprint(mib), "1", "1000000000"}})
+		_, err := tt.launch(rsp.LaunchSpec{Program: prog, Args: []string{fmt.Sprint(mib), "1", "1000000000"}})
 		launched <- err
 		if err != nil {
 			return

@@ -36,7 +36,7 @@ type tracee struct {
 
 var (
 	_ rsp.Target         = (*tracee)(nil)
-	_ rsp.Launcher       = (*tracee)(nil)
+	_ rsp.Launcher       = launcher{}
 	_ rsp.EventTarget    = (*tracee)(nil)
 	_ rsp.ThreadOptioner = (*tracee)(nil)
 	_ rsp.RangeReader    = (*tracee)(nil)
@@ -47,10 +47,20 @@ var (
 	_ rsp.NonStopper       = (*tracee)(nil)
 )
 
-// Launch starts a program stopped at its first instruction, on procgdb's
+// launcher is a tracee whose client starts programs and attaches to
+// processes (rsp.Launcher: vRun, vAttach and R) with procgdb's own
+// rights: the tracer of procgdb's command line, and --multi's. A tracee
+// alone is no Launcher: the daemon's (--proc-dir) debug the process
+// their socket names, or start programs with their client's rights.
+type launcher struct{ *tracee }
+
+func (l launcher) Launch(spec rsp.LaunchSpec) (int, error) { return l.launch(spec) }
+func (l launcher) Attach(pid int) error                    { return l.attach(pid) }
+
+// launch starts a program stopped at its first instruction, on procgdb's
 // terminal, and prints gdbserver's lines about it: the program created,
 // or how it ended during startup (as when a shell could not run it).
-func (t *tracee) Launch(spec rsp.LaunchSpec) (int, error) {
+func (t *tracee) launch(spec rsp.LaunchSpec) (int, error) {
 	prog := target.ProgramPath(spec.Program)
 	lo := target.LaunchOptions{
 		Path:        prog,
@@ -85,8 +95,8 @@ func (t *tracee) Launch(spec rsp.LaunchSpec) (int, error) {
 	return pid, nil
 }
 
-// Attach attaches to process pid and prints gdbserver's line about it.
-func (t *tracee) Attach(pid int) error {
+// attach attaches to process pid and prints gdbserver's line about it.
+func (t *tracee) attach(pid int) error {
 	if err := t.c().Attach(pid); err != nil {
 		return err
 	}
