@@ -229,6 +229,12 @@ func (t *Tracer) handle(we waitEvent, stopping bool) (inferior.Event, bool) {
 			t.log.Warn("exec", "tid", th.tid, "err", err)
 		}
 		th = t.threads[p.pid]
+		if t.execCheck != nil {
+			if err := t.execCheck(p.pid); err != nil {
+				t.dropAtExec(p, err)
+				return inferior.Event{}, false
+			}
+		}
 		if t.opts.Exec {
 			path, err := execFile(p.pid)
 			if err != nil {
@@ -466,6 +472,19 @@ func (t *Tracer) syscallStop(th *thread) (inferior.Event, bool) {
 		return inferior.Event{}, false
 	}
 	return inferior.Event{Kind: kind, PID: th.proc.pid, TID: th.tid, Syscall: int(nr)}, true
+}
+
+// dropAtExec detaches from process p at its exec, which the exec check
+// refused for reason (SetExecCheck). Nothing of p runs for the client
+// any more: with no process left, the run is over. Must run on the loop.
+func (t *Tracer) dropAtExec(p *process, reason error) {
+	t.log.Info("detaching at exec", "pid", p.pid, "reason", reason)
+	if err := t.detach(p); err != nil {
+		t.log.Warn("detach at exec", "pid", p.pid, "err", err)
+	}
+	if len(t.procs) == 0 {
+		t.running = false
+	}
 }
 
 // execed handles an exec in process th.proc: the address space is new, so

@@ -1,6 +1,7 @@
 package target
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -91,6 +92,37 @@ func TestExecEvent(t *testing.T) {
 	require.Equal(t, truePath, ev.ExecPath)
 	require.NoError(t, tr.Resume(all))
 	require.Equal(t, inferior.Event{Kind: inferior.EventExited, PID: child}, wait(t, tr))
+}
+
+// TestExecCheckRefuses: an exec the exec check refuses detaches the
+// process there and reports nothing; the program runs on untraced (here
+// /bin/true, whose status its parent, detached before, exits with).
+func TestExecCheckRefuses(t *testing.T) {
+	prog := build(t, "fork")
+	tracer, tr := newTracerHandle(t)
+	tr.SetPassSignals([]int{int(unix.SIGCHLD)})
+	tr.SetEventOptions(inferior.EventOptions{Fork: true, Exec: true})
+	var checked []int
+	tr.SetExecCheck(func(pid int) error {
+		checked = append(checked, pid)
+		tracer.Wake() // as procgdb's daemon ends its client's session
+		return errors.New("refused")
+	})
+	pid, _ := launch(t, tr, prog, "exec", "/bin/true")
+	require.NoError(t, tr.Resume(all))
+	ev := wait(t, tr)
+	require.Equal(t, inferior.EventFork, ev.Kind)
+	child := ev.ChildPID
+	require.NoError(t, tr.Detach(pid))
+
+	require.NoError(t, tr.Resume(all))
+	require.Equal(t, inferior.Event{}, wait(t, tr), "woken, with nothing to report")
+	require.Equal(t, []int{child}, checked)
+	require.Empty(t, tr.Processes())
+	var ws unix.WaitStatus
+	_, err := unix.Wait4(pid, &ws, 0, nil)
+	require.NoError(t, err)
+	require.Equal(t, 10, ws.ExitStatus(), "the parent saw /bin/true exit 0")
 }
 
 func TestCatchSyscalls(t *testing.T) {

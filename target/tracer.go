@@ -54,6 +54,9 @@ type Tracer struct {
 	// noDebugRegs: write watchpoints are emulated by single-stepping
 	// (softwatch.go), and no debug register is written.
 	noDebugRegs bool
+	// execCheck, when set, decides at each exec whether the tracer may
+	// keep the process (SetExecCheck).
+	execCheck func(pid int) error
 
 	// cores serves ThreadCore (core.go).
 	cores coreCache
@@ -399,6 +402,18 @@ func (t *Tracer) lookupThread(pid, tid int) (*thread, error) {
 	}
 	return th, nil
 }
+
+// SetExecCheck makes check decide, at each exec of a traced process,
+// whether the tracer keeps it: check runs on the loop at the exec event,
+// before anything of it is reported and before the new program runs an
+// instruction. When it returns an error the tracer detaches from the
+// process there (it runs the new program untraced), logs why, and
+// reports nothing of it: check's caller tells its client. procgdb's
+// daemon (--proc-dir) checks again there whether its client may debug
+// the process, which a set-user-ID program may have made another user's
+// (a privileged tracer's tracee gets the program's privileges). nil
+// checks nothing.
+func (c *Ctl) SetExecCheck(check func(pid int) error) { c.t.execCheck = check }
 
 // IsAttached reports whether the tracer attached to pid rather than
 // launching it.

@@ -11,12 +11,14 @@ import (
 )
 
 // usageLine is the line procgdb prints under a command-line mistake.
-const usageLine = "Usage: procgdb [OPTIONS] COMM PROG [ARGS...] | [OPTIONS] --attach COMM PID | [OPTIONS] --multi COMM (procgdb --help lists the options)"
+const usageLine = "Usage: procgdb [OPTIONS] COMM PROG [ARGS...] | [OPTIONS] --attach COMM PID | [OPTIONS] --multi COMM | [OPTIONS] --proc-dir DIR (procgdb --help lists the options)"
 
 const usage = `Usage:
   procgdb [OPTIONS] COMM PROG [ARGS...]   start PROG stopped and serve it
   procgdb [OPTIONS] --attach COMM PID     attach to process PID and serve it
   procgdb [OPTIONS] --multi COMM          serve extended-remote clients, no process yet
+  procgdb [OPTIONS] --proc-dir DIR        a socket DIR/PID for every process, through
+                                          which its owner debugs it
   procgdb --example                       debug a small C program with gdb, end to end
   procgdb --selftest                      run procgdb's own checks
 
@@ -32,8 +34,8 @@ Options:
   --once                       serve one connection, then exit
   --multi                      start with no process; clients run and attach
                                (target extended-remote) and the server outlives them
-  --max-clients=N              with --multi, serve at most N clients at once
-                               (default 64); more are refused
+  --max-clients=N              with --multi or --proc-dir, serve at most N
+                               clients at once (default 64); more are refused
   --attach                     attach to PID instead of starting PROG
   --wrapper WRAPPER --         start programs under WRAPPER (such as env VAR=1),
                                which must exec them
@@ -80,6 +82,7 @@ type options struct {
 	vfileRoot   string       // --vfile-root: confine host I/O to this tree
 	vfileRO     bool         // --no-vfile-write: host I/O is read-only
 	maxClients  int          // --max-clients: 0 for defaultMaxClients
+	procDir     string       // --proc-dir: serve a socket DIR/PID per process
 	noDebugRegs bool         // --no-debug-registers
 	wrapper     []string     // --wrapper WRAPPER --
 	disable     rsp.Disabled // --disable-packet=LIST
@@ -100,6 +103,21 @@ var errUsage = errors.New("usage")
 
 func usageError(format string, a ...any) error {
 	return fmt.Errorf("%w: "+format, append([]any{errUsage}, a...)...)
+}
+
+// procDirOptions checks what goes with --proc-dir: no COMM nor program
+// (clients connect to DIR/PID), and none of the options that choose what
+// to serve another way.
+func procDirOptions(o options, rest []string) error {
+	switch {
+	case len(rest) > 0:
+		return usageError("--proc-dir takes no COMM or program (%s): clients connect to DIR/PID", rest[0])
+	case o.multi, o.attach, o.once:
+		return usageError("--proc-dir serves every process through its own socket: it goes with none of --multi, --attach and --once")
+	case o.wrapper != nil:
+		return usageError("--proc-dir starts programs as its clients' users, under no wrapper")
+	}
+	return nil
 }
 
 // parseOptions reads gdbserver-style arguments: options, COMM, then PROG
@@ -148,6 +166,13 @@ func parseOptions(args []string) (options, error) {
 				return usageError("--vfile-root needs a directory")
 			}
 			o.vfileRoot = val
+			return nil
+		case "--proc-dir":
+			val, ok := next(val, hasVal)
+			if !ok || val == "" {
+				return usageError("--proc-dir needs a directory")
+			}
+			o.procDir = val
 			return nil
 		case "--max-clients":
 			val, ok := next(val, hasVal)
@@ -229,6 +254,9 @@ func parseOptions(args []string) (options, error) {
 	}
 	if o.version || o.help || o.example || o.selftest || o.listDisable {
 		return o, nil
+	}
+	if o.procDir != "" {
+		return o, procDirOptions(o, args[i:])
 	}
 	if i == len(args) {
 		return o, usageError("missing COMM (such as :1234) and program")

@@ -63,6 +63,12 @@ func TestParseOptions(t *testing.T) {
 		{args: []string{"--max-clients=0", "--multi", ":0"}, wantErr: `"0" is not a number of clients`},
 		{args: []string{"--max-clients=x", "--multi", ":0"}, wantErr: `"x" is not a number of clients`},
 		{args: []string{"--max-clients"}, wantErr: "needs a number"},
+		{args: []string{"--proc-dir", "/run/procgdb", "--debug"}, want: options{procDir: "/run/procgdb", debug: true}},
+		{args: []string{"--max-clients=5", "--proc-dir=/run/procgdb"}, want: options{procDir: "/run/procgdb", maxClients: 5}},
+		{args: []string{"--proc-dir"}, wantErr: "needs a directory"},
+		{args: []string{"--proc-dir", "/run/procgdb", ":0"}, wantErr: "takes no COMM"},
+		{args: []string{"--multi", "--proc-dir", "/run/procgdb"}, wantErr: "none of --multi"},
+		{args: []string{"--wrapper", "env", "--", "--proc-dir", "/run/procgdb"}, wantErr: "under no wrapper"},
 	}
 	for _, tt := range tests {
 		got, err := parseOptions(tt.args)
@@ -96,7 +102,7 @@ func TestUsageMatchesREADME(t *testing.T) {
 		switch name {
 		case "--wrapper":
 			args = append(args, "env", "--")
-		case "--debug-file", "--vfile-root":
+		case "--debug-file", "--vfile-root", "--proc-dir":
 			args[0] += "=x"
 		case "--debug-format":
 			args[0] += "=none"
@@ -105,7 +111,10 @@ func TestUsageMatchesREADME(t *testing.T) {
 		case "--max-clients":
 			args[0] += "=2"
 		}
-		_, err := parseOptions(append(args, ":0", "1"))
+		if name != "--proc-dir" {
+			args = append(args, ":0", "1")
+		}
+		_, err := parseOptions(args)
 		require.NoError(t, err, "%s in the usage", name)
 	}
 }
