@@ -77,30 +77,49 @@ func newConn(lfd, pid, pidfd int) (*Conn, error) {
 // Call it before serving the connection, again once attached to the
 // process, and at each exec of the process while attached: see Races in
 // the package documentation for why.
-func (c *Conn) Check() error {
-	peer, err := c.readPeer()
+func (c *Conn) Check() error { return c.check(c.PID, c.target) }
+
+// CheckProcess is Check for another process than PID: one the peer's
+// tracer follows into a fork, say, which runs another program.
+func (c *Conn) CheckProcess(pid int) error {
+	if pid == c.PID {
+		return c.Check()
+	}
+	fd, err := unix.PidfdOpen(pid, 0)
+	if err != nil {
+		return &Refusal{PID: pid, Reason: fmt.Sprintf("process %d does not exist", pid)}
+	}
+	f := os.NewFile(uintptr(fd), "target pidfd")
+	defer f.Close()
+	return c.check(pid, f)
+}
+
+// check decides whether the peer may debug process pid, whose pidfd is
+// target.
+func (c *Conn) check(pid int, target *os.File) error {
+	peer, err := c.readPeer(pid)
 	if err != nil {
 		return err
 	}
-	target, err := ReadTarget(c.PID)
-	if exited(int(c.target.Fd())) {
-		return &Refusal{PID: c.PID, Reason: fmt.Sprintf("process %d has exited", c.PID)}
+	t, err := ReadTarget(pid)
+	if exited(int(target.Fd())) {
+		return &Refusal{PID: pid, Reason: fmt.Sprintf("process %d has exited", pid)}
 	}
 	if err != nil {
-		return fmt.Errorf("process %d: %w", c.PID, err)
+		return fmt.Errorf("process %d: %w", pid, err)
 	}
 	scope, err := ReadYama()
 	if err != nil {
 		return err
 	}
-	return Check(peer, target, scope)
+	return Check(peer, t, scope)
 }
 
 // readPeer reads the peer from /proc and makes sure, after reading, that
 // it is still the process that connected, with the effective ids it
 // connected with.
-func (c *Conn) readPeer() (Peer, error) {
-	refuse := func(reason string) (Peer, error) { return Peer{}, &Refusal{PID: c.PID, Reason: reason} }
+func (c *Conn) readPeer(target int) (Peer, error) {
+	refuse := func(reason string) (Peer, error) { return Peer{}, &Refusal{PID: target, Reason: reason} }
 	if c.Cred.Pid <= 0 {
 		return refuse("your debugger's process is not visible in procgdb's PID namespace")
 	}

@@ -598,23 +598,35 @@ func (s *Session) stopped(ev inferior.Event) (Outcome, error) {
 
 // Refuse answers a client that may not be served at all: it reads the
 // client's first packet (gdb's qSupported, lldb's QStartNoAckMode) and
-// answers it with an error reply that carries reason as text, E.reason
-// (gdb shows it as "Remote failure reply: E.reason"), then returns; the
-// caller closes rw, and the client learns nothing else. It waits for the
-// packet for at most DefaultPacketTimeout where rw has read deadlines.
+// answers it with an error reply that carries reason as text, E.reason,
+// then waits for the client's next packet, or its end, and returns
+// without answering it; the caller closes rw, and the client learns
+// nothing else. gdb shows the reply ("warning: Remote failure reply:
+// E.reason") only once it has acknowledged it, which a connection closed
+// at once would prevent. Each wait lasts at most DefaultPacketTimeout
+// where rw has read deadlines.
 func Refuse(rw io.ReadWriter, reason error) error {
-	if d, ok := rw.(interface{ SetReadDeadline(time.Time) error }); ok {
-		_ = d.SetReadDeadline(time.Now().Add(DefaultPacketTimeout))
-	}
+	d, _ := rw.(interface{ SetReadDeadline(time.Time) error })
 	c := newConn(withDeadlines(rw, Config{}), readLimit, false, nil)
-	for {
-		f, err := c.readFrame()
-		if err != nil {
-			return fmt.Errorf("rsp: refuse: %w", err)
+	next := func() error {
+		if d != nil {
+			_ = d.SetReadDeadline(time.Now().Add(DefaultPacketTimeout))
 		}
-		if f.kind != frameInterrupt {
-			break
+		for {
+			f, err := c.readFrame()
+			if err != nil || f.kind != frameInterrupt {
+				return err
+			}
 		}
 	}
-	return c.writePacket(appendError(nil, reason, true))
+	if err := next(); err != nil {
+		return fmt.Errorf("rsp: refuse: %w", err)
+	}
+	if err := c.writePacket(appendError(nil, reason, true)); err != nil {
+		return err
+	}
+	if err := next(); err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, syscall.ECONNRESET) {
+		return fmt.Errorf("rsp: refuse: %w", err)
+	}
+	return nil
 }

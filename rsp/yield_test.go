@@ -143,6 +143,8 @@ func TestRefuse(t *testing.T) {
 			if err != nil || r != "E.process 5 belongs to another user: ?5" {
 				t.Errorf("reply = %q, %v", r, err)
 			}
+			// Refuse waits for the client's next packet, or its end.
+			c.Close()
 			if err := waitFor(t, "Refuse", done); err != nil {
 				t.Error(err)
 			}

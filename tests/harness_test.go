@@ -629,6 +629,13 @@ func gdbBatchArgs(file string, iex []string, cmds []string) []string {
 // their order is kept.
 func runGDB(t *testing.T, file, connect string, cmds ...string) *transcript {
 	t.Helper()
+	return runGDBAs(t, nil, file, connect, cmds...)
+}
+
+// runGDBAs is runGDB with gdb run as the user cred says (nil: the test's
+// own).
+func runGDBAs(t *testing.T, cred *syscall.Credential, file, connect string, cmds ...string) *transcript {
+	t.Helper()
 	all := append([]string{connect}, cmds...)
 	args := gdbBatchArgs(file, nil, all)
 	out, err := os.CreateTemp(t.TempDir(), "gdb-*.log")
@@ -645,7 +652,13 @@ func runGDB(t *testing.T, file, connect string, cmds ...string) *transcript {
 	cmd.Stderr = out
 	// gdb and what it starts (a stub over stdio) form one process group,
 	// killed as a whole on time-out.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Credential: cred}
+	if cred != nil {
+		// Its own home, which it may write in: gdb keeps its history
+		// and caches there.
+		cmd.Dir = homeOf(t, cred)
+		cmd.Env = append(cmd.Env, "HOME="+cmd.Dir)
+	}
 	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
 	cmd.WaitDelay = 5 * time.Second
 	runErr := cmd.Run()

@@ -32,6 +32,14 @@ type accepted struct {
 // and reports how the session ended. When ctx is done the connection is
 // closed, which ends the session.
 func serveOn(ctx context.Context, tt *tracee, a accepted, cfg rsp.Config, srv *server) (rsp.Outcome, error) {
+	cfg.Attached = tt.c().IsAttached
+	return serveSessionOn(ctx, tt, a, rsp.NewSession(a.l, launcher{tt}, cfg), srv)
+}
+
+// serveSessionOn is serveOn for a session made already: the daemon's
+// (--proc-dir), whose client may have watched the process from another
+// goroutine before it takes control here.
+func serveSessionOn(ctx context.Context, tt *tracee, a accepted, s *rsp.Session, srv *server) (rsp.Outcome, error) {
 	forget := srv.connected(a.who, tt)
 	defer forget()
 	a.l.use(tt.tr)
@@ -40,8 +48,7 @@ func serveOn(ctx context.Context, tt *tracee, a accepted, cfg rsp.Config, srv *s
 	stop := context.AfterFunc(ctx, func() { a.l.Close() })
 	defer stop()
 	defer a.l.release()
-	cfg.Attached = tt.c().IsAttached
-	outcome, err := serveSession(ctx, rsp.NewSession(a.l, launcher{tt}, cfg), srv.logs.log)
+	outcome, err := serveSession(ctx, s, srv.logs.log)
 	srv.logs.log.Debug("session ended", "outcome", outcome, "err", err)
 	// The next client chooses its own events.
 	tt.SetEventOptions(inferior.EventOptions{})

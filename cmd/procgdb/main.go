@@ -57,6 +57,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 		}
 		return 0
 	}
+	serve := serve
+	if o.procDir != "" {
+		serve = serveProcDir
+	}
 	if err := serve(o, stderr); err != nil {
 		fmt.Fprintf(stderr, "procgdb: %v\n", err)
 		return 1

@@ -160,18 +160,13 @@ func onOff(on bool) string {
 
 // info prints what procgdb serves and how.
 func (s *server) info(out io.Writer) {
-	fmt.Fprintf(out, "procgdb %s (%s), pid %d, up %v\n", version(), runtime.Version(), os.Getpid(), time.Since(s.started).Round(time.Second))
+	s.infoVersion(out)
 	fmt.Fprintf(out, "command line: procgdb %s\n", strings.Join(s.o.cmdline, " "))
 	fmt.Fprintf(out, "transport: %s\n", s.comm)
 	fmt.Fprintf(out, "mode: %s\n", s.mode())
 	fmt.Fprintf(out, "logs: debug %s, packets %s, timestamps %s\n",
 		onOff(s.logs.debugging()), onOff(s.logs.packetLogging()), onOff(s.logs.timestamps.Load()))
-	if s.debugRegs.use {
-		fmt.Fprintf(out, "debug registers: in use (%s)\n", s.debugRegs.reason)
-	} else {
-		fmt.Fprintf(out, "debug registers: not in use (%s): write watchpoints are emulated by single-stepping, hardware breakpoints and access watchpoints refused\n", s.debugRegs.reason)
-	}
-	fmt.Fprintf(out, "ptrace: %s\n", target.PtraceRestrictions())
+	s.infoTracing(out)
 
 	s.mu.Lock()
 	clients := slices.Clone(s.clients)
@@ -183,24 +178,45 @@ func (s *server) info(out io.Writer) {
 		fmt.Fprintf(out, "  %d: %s, for %v\n", i+1, c.who, time.Since(c.since).Round(time.Second))
 	}
 	for _, tt := range tracees {
-		ps := tt.tr.Report()
 		owner := "no client"
 		if i := slices.IndexFunc(clients, func(c *client) bool { return c.tt == tt }); i >= 0 {
 			owner = fmt.Sprintf("client %d", i+1)
 		}
-		for _, p := range ps {
-			how := "started"
-			if p.Attached {
-				how = "attached"
+		infoProcesses(out, tt, owner)
+	}
+}
+
+// infoVersion prints the line that says which procgdb this is.
+func (s *server) infoVersion(out io.Writer) {
+	fmt.Fprintf(out, "procgdb %s (%s), pid %d, up %v\n", version(), runtime.Version(), os.Getpid(), time.Since(s.started).Round(time.Second))
+}
+
+// infoTracing prints what limits tracing here: the debug registers and
+// ptrace's restrictions.
+func (s *server) infoTracing(out io.Writer) {
+	if s.debugRegs.use {
+		fmt.Fprintf(out, "debug registers: in use (%s)\n", s.debugRegs.reason)
+	} else {
+		fmt.Fprintf(out, "debug registers: not in use (%s): write watchpoints are emulated by single-stepping, hardware breakpoints and access watchpoints refused\n", s.debugRegs.reason)
+	}
+	fmt.Fprintf(out, "ptrace: %s\n", target.PtraceRestrictions())
+}
+
+// infoProcesses prints tt's processes, with their threads; owner says
+// who drives them.
+func infoProcesses(out io.Writer, tt *tracee, owner string) {
+	for _, p := range tt.tr.Report() {
+		how := "started"
+		if p.Attached {
+			how = "attached"
+		}
+		fmt.Fprintf(out, "process %d (%s, %s): %s\n", p.PID, how, owner, p.Exe)
+		for _, th := range p.Threads {
+			run := "stopped"
+			if th.Running {
+				run = "running"
 			}
-			fmt.Fprintf(out, "process %d (%s, %s): %s\n", p.PID, how, owner, p.Exe)
-			for _, th := range p.Threads {
-				run := "stopped"
-				if th.Running {
-					run = "running"
-				}
-				fmt.Fprintf(out, "  thread %d %q: %s (%s)\n", th.TID, th.Name, run, th.State)
-			}
+			fmt.Fprintf(out, "  thread %d %q: %s (%s)\n", th.TID, th.Name, run, th.State)
 		}
 	}
 }

@@ -32,6 +32,9 @@ type tracee struct {
 	stdio bool
 	// wrapper starts programs (--wrapper).
 	wrapper []string
+	// osTable, when set, says which tables of `info os` the client sees
+	// (all when nil).
+	osTable func(typ string) bool
 }
 
 var (
@@ -259,11 +262,16 @@ var _ rsp.OSDataSource = (*tracee)(nil)
 func (t *tracee) OSDataTypes() []rsp.OSDataType {
 	var types []rsp.OSDataType
 	for _, d := range target.OSDataTypes() {
-		types = append(types, rsp.OSDataType{Type: d.Type, Title: d.Title, Description: d.Description})
+		if t.osTable == nil || t.osTable(d.Type) {
+			types = append(types, rsp.OSDataType{Type: d.Type, Title: d.Title, Description: d.Description})
+		}
 	}
 	return types
 }
 
 func (t *tracee) OSData(typ string, item func(columns, values []string) bool) error {
+	if t.osTable != nil && !t.osTable(typ) {
+		return fmt.Errorf("info os %s: not offered", typ)
+	}
 	return target.OSData(typ, item)
 }

@@ -1,0 +1,420 @@
+//go:build linux
+
+package tests
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"procgdb/rsp/client"
+)
+
+// The daemon (procgdb --proc-dir DIR): a socket DIR/PID for every process,
+// through which whoever could ptrace the process debugs it. The tests run
+// the daemon as root and programs and debuggers as root and as a second
+// user, otherUser, which needs no entry in the user database.
+
+// otherUser is the second user of the daemon's tests.
+var otherUser = &syscall.Credential{Uid: 47011, Gid: 47011}
+
+// needRoot skips a test that runs programs as another user, which only
+// root may.
+func needRoot(t *testing.T) {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip("the daemon's tests run programs as a second user, which needs root")
+	}
+}
+
+// daemonProc is a running procgdb --proc-dir.
+type daemonProc struct {
+	t      *testing.T
+	dir    string
+	cmd    *exec.Cmd
+	stderr *lineLog
+	done   chan struct{}
+}
+
+// startDaemon starts procgdb --proc-dir on a new directory and waits
+// until it says it listens.
+func startDaemon(t *testing.T, flags ...string) *daemonProc {
+	t.Helper()
+	onlyProcgdb(t, "the --proc-dir daemon")
+	needRoot(t)
+	d := &daemonProc{t: t, dir: publicDir(t), stderr: newLineLog(), done: make(chan struct{})}
+	args := append(append(stubFlags(false), flags...), "--proc-dir", d.dir)
+	d.cmd = exec.Command(suite.stubPath, args...)
+	d.cmd.Stderr = d.stderr
+	d.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := d.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		d.cmd.Wait()
+		close(d.done)
+	}()
+	t.Cleanup(func() {
+		syscall.Kill(-d.cmd.Process.Pid, syscall.SIGKILL)
+		<-d.done
+		// A procgdb built with -race (PROCGDB_TEST_BIN) says so here.
+		if strings.Contains(d.stderr.String(), "DATA RACE") {
+			t.Error("procgdb --proc-dir reported a data race")
+		}
+		if t.Failed() {
+			t.Logf("procgdb --proc-dir stderr:\n%s", d.stderr)
+		}
+	})
+	if _, _, err := d.stderr.wait(0, regexp.MustCompile(`^Listening on `+regexp.QuoteMeta(d.dir)+`$`), readyTimeout, d.done); err != nil {
+		t.Fatalf("procgdb --proc-dir %s: %v", d.dir, err)
+	}
+	return d
+}
+
+// socket is the path of process pid's socket.
+func (d *daemonProc) socket(pid int) string { return filepath.Join(d.dir, strconv.Itoa(pid)) }
+
+// waitSocket waits until process pid's socket exists (present) or is
+// gone, and returns its status when it exists.
+func (d *daemonProc) waitSocket(pid int, present bool) os.FileInfo {
+	d.t.Helper()
+	deadline := time.Now().Add(readyTimeout)
+	for {
+		fi, err := os.Lstat(d.socket(pid))
+		if (err == nil) == present {
+			return fi
+		}
+		if time.Now().After(deadline) {
+			d.t.Fatalf("socket %s: still %v after %v", d.socket(pid), err, readyTimeout)
+		}
+		select {
+		case <-d.done:
+			d.t.Fatal("procgdb --proc-dir exited")
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+}
+
+// startTicker starts testdata/ticker.c as the test's user and waits for
+// its socket.
+func (d *daemonProc) startTicker(t *testing.T) (*process, int) {
+	t.Helper()
+	p := startReady(t, "ticker")
+	d.waitSocket(p.cmd.Process.Pid, true)
+	return p, p.cmd.Process.Pid
+}
+
+// publicDir makes a directory of root's that everybody may read and
+// search (the daemon's, and one for programs another user runs).
+func publicDir(t *testing.T) string {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "procgdb-public-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// homeOf makes a home directory for the user of cred.
+func homeOf(t *testing.T, cred *syscall.Credential) string {
+	t.Helper()
+	dir := publicDir(t)
+	if err := os.Chown(dir, int(cred.Uid), int(cred.Gid)); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// publicProg copies test program name where any user may run and read it.
+func publicProg(t *testing.T, name string) string {
+	t.Helper()
+	b, err := os.ReadFile(prog(name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(publicDir(t), name)
+	if err := os.WriteFile(p, b, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// startReadyAs starts program path as the user of cred and waits until it
+// says it is ready.
+func startReadyAs(t *testing.T, cred *syscall.Credential, path string, args ...string) *process {
+	t.Helper()
+	cmd := exec.Command(path, args...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred}
+	return waitReady(t, filepath.Base(path), startCmd(t, filepath.Base(path), cmd))
+}
+
+// tracerOf returns the TracerPid of process pid.
+func tracerOf(t *testing.T, pid int) int {
+	t.Helper()
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`(?m)^TracerPid:\s+(\d+)$`).FindSubmatch(b)
+	if m == nil {
+		t.Fatalf("/proc/%d/status has no TracerPid", pid)
+	}
+	n, _ := strconv.Atoi(string(m[1]))
+	return n
+}
+
+// TestProcDirSocketFollowsProcess: a process gets its socket, owned by its
+// user with mode 0600, and loses it when it ends.
+func TestProcDirSocketFollowsProcess(t *testing.T) {
+	prepare(t)
+	d := startDaemon(t)
+	for _, cred := range []*syscall.Credential{nil, otherUser} {
+		p := startReadyAs(t, cred, publicProg(t, "ticker"))
+		pid := p.cmd.Process.Pid
+		fi := d.waitSocket(pid, true)
+		st := fi.Sys().(*syscall.Stat_t)
+		want := uint32(0)
+		if cred != nil {
+			want = cred.Uid
+		}
+		if fi.Mode().Type() != os.ModeSocket || fi.Mode().Perm() != 0o600 || st.Uid != want {
+			t.Errorf("%s: mode %v, owner %d; want a socket, 0600, owner %d", d.socket(pid), fi.Mode(), st.Uid, want)
+		}
+		p.runsOnToReport(t, "ticker", `^done ticks=\d+ sum=\d+ ok=1$`)
+		d.waitSocket(pid, false)
+	}
+}
+
+// TestProcDirDebugAndDetach: gdb's target remote DIR/PID attaches to the
+// process; after detach it runs on untraced and unharmed.
+func TestProcDirDebugAndDetach(t *testing.T) {
+	prepare(t)
+	d := startDaemon(t)
+	p, pid := d.startTicker(t)
+	tr := runGDB(t, prog("ticker"), "target remote "+d.socket(pid), "bt", "info threads", "detach")
+	tr.match("bt", `in main \(\) at \S*ticker\.c:\d+`)
+	tr.match("info threads", fmt.Sprintf(`\*\s+1\s+Thread %d\.%d "ticker"`, pid, pid))
+	tr.match("detach", fmt.Sprintf(`\[Inferior 1 \(process %d\) detached\]`, pid))
+	if tracer := tracerOf(t, pid); tracer != 0 {
+		t.Errorf("after detach, process %d is traced by %d", pid, tracer)
+	}
+	p.runsOnToReport(t, "ticker", `^done ticks=\d+ sum=\d+ ok=1$`)
+}
+
+// TestProcDirHandOff: a client that disconnects at a breakpoint leaves the
+// process stopped there, traced by procgdb and clean of breakpoints; the
+// next client finds it there.
+func TestProcDirHandOff(t *testing.T) {
+	prepare(t)
+	d := startDaemon(t)
+	tickBody := lineOf(t, "ticker.c", "tick-body")
+	p, pid := d.startTicker(t)
+	first := runGDB(t, prog("ticker"), "target remote "+d.socket(pid), "break tick", "continue", "print i", "disconnect")
+	first.match("continue", fmt.Sprintf(`Breakpoint 1, tick \(i=\d+\) at \S*ticker\.c:%d`, tickBody))
+	i := first.match("print i", `^\$1 = (\d+)$`)
+	if tracerOf(t, pid) == 0 {
+		t.Fatal("the process is not traced after the client disconnected")
+	}
+	next := runGDB(t, prog("ticker"), "target remote "+d.socket(pid), "bt", "print i", "info breakpoints", "detach")
+	next.match("bt", fmt.Sprintf(`#0  tick \(i=\d+\) at \S*ticker\.c:%d`, tickBody))
+	if len(i) == 2 {
+		next.match("print i", `^\$1 = `+i[1]+`$`)
+	}
+	next.match("info breakpoints", `No breakpoints`)
+	// A breakpoint left in tick() would kill it with SIGTRAP.
+	p.runsOnToReport(t, "ticker", `^done ticks=\d+ sum=\d+ ok=1$`)
+}
+
+// TestProcDirObserver: a second client observes: it reads memory and
+// registers while the first steps the program, and memory while the
+// program runs, and is refused what would change the process. When the
+// first leaves, it takes control.
+func TestProcDirObserver(t *testing.T) {
+	prepare(t)
+	d := startDaemon(t)
+	p, pid := d.startTicker(t)
+	ctx := clientCtx(t)
+	dial := func() *client.Client {
+		c, err := client.Dial(ctx, "unix", d.socket(pid))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() })
+		return c
+	}
+	ctl := dial()
+	obs := dial()
+	sum := symbolAddr(t, ctl, prog("ticker"), "sum")
+	tick := symbolAddr(t, ctl, prog("ticker"), "tick")
+
+	bp, err := ctl.SetBreakpoint(tick)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stop := expect(t, "continue to tick", client.StopBreakpoint)(ctl.Continue(ctx))
+	th := stop.Thread()
+
+	for what, err := range map[string]error{
+		"breakpoint": func() error { _, err := obs.SetBreakpoint(tick + 1); return err }(),
+		"write":      obs.WriteMemory(sum, make([]byte, 8)),
+		"step":       func() error { _, err := obs.Step(ctx, th); return err }(),
+	} {
+		if err == nil || !strings.Contains(err.Error(), "only observes") {
+			t.Errorf("observer's %s: %v, want a refusal that says it only observes", what, err)
+		}
+	}
+	ctlPC, err := ctl.PC(th)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pc, err := obs.PC(th); err != nil || pc != ctlPC {
+		t.Errorf("observer reads pc %#x, %v; want the controller's %#x", pc, err, ctlPC)
+	}
+
+	// The observer reads while the controller steps.
+	var wg sync.WaitGroup
+	wg.Add(1)
+	stepErr := make(chan error, 1)
+	go func() {
+		defer wg.Done()
+		for range 50 {
+			if _, err := ctl.Step(ctx, th); err != nil {
+				stepErr <- err
+				return
+			}
+		}
+		stepErr <- nil
+	}()
+	reads := 0
+	for done := false; !done; {
+		select {
+		case err := <-stepErr:
+			if err != nil {
+				t.Fatalf("controller's step: %v", err)
+			}
+			done = true
+		default:
+			if _, err := obs.ReadMemory(sum, make([]byte, 8)); err != nil {
+				t.Fatalf("observer's read while the controller steps: %v", err)
+			}
+			reads++
+		}
+	}
+	wg.Wait()
+	t.Logf("%d reads while the controller stepped", reads)
+
+	// And while the program runs: the sum grows.
+	if err := bp.Remove(); err != nil {
+		t.Fatal(err)
+	}
+	read := func() uint64 {
+		b := make([]byte, 8)
+		if _, err := obs.ReadMemory(sum, b); err != nil {
+			t.Fatalf("observer's read while the program runs: %v", err)
+		}
+		return uint64(b[0]) | uint64(b[1])<<8 | uint64(b[2])<<16 | uint64(b[3])<<24
+	}
+	if err := ctl.Resume(client.Action{Kind: client.Continue}); err != nil {
+		t.Fatal(err)
+	}
+	before := read()
+	deadline := time.Now().Add(readyTimeout)
+	for read() == before && time.Now().Before(deadline) {
+	}
+	if read() == before {
+		t.Error("the observer's reads do not see the program run")
+	}
+	if err := ctl.Interrupt(); err != nil {
+		t.Fatal(err)
+	}
+	expect(t, "interrupt", client.StopSignal)(ctl.Wait(ctx))
+
+	// The controller leaves: the observer takes control.
+	ctl.Close()
+	for {
+		info, err := obs.Monitor(ctx, "info")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(info, "controls (you)") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the observer does not take control:\n%s", info)
+		}
+	}
+	if _, err := obs.SetBreakpoint(tick); err != nil {
+		t.Fatalf("breakpoint by the new controller: %v", err)
+	}
+	expect(t, "the new controller continues to tick", client.StopBreakpoint)(obs.Continue(ctx))
+	if err := obs.Detach(pid); err != nil {
+		t.Fatal(err)
+	}
+	p.runsOnToReport(t, "ticker", `^done ticks=\d+ sum=\d+ ok=1$`)
+}
+
+// TestProcDirAccess: another user debugs their own process, but not
+// root's (the kernel refuses the connection: the socket is root's) nor
+// their own non-dumpable one (procgdb refuses it with the reason).
+func TestProcDirAccess(t *testing.T) {
+	prepare(t)
+	d := startDaemon(t)
+	ticker := publicProg(t, "ticker")
+
+	own := startReadyAs(t, otherUser, ticker)
+	d.waitSocket(own.cmd.Process.Pid, true)
+	tr := runGDBAs(t, otherUser, ticker, "target remote "+d.socket(own.cmd.Process.Pid), "info threads", "detach")
+	tr.match("info threads", fmt.Sprintf(`\*\s+1\s+Thread %d\.%d`, own.cmd.Process.Pid, own.cmd.Process.Pid))
+	own.runsOnToReport(t, "ticker", `^done ticks=\d+ sum=\d+ ok=1$`)
+
+	roots := startReady(t, "ticker")
+	d.waitSocket(roots.cmd.Process.Pid, true)
+	tr = runGDBAs(t, otherUser, ticker, "target remote "+d.socket(roots.cmd.Process.Pid))
+	tr.match("target remote "+d.socket(roots.cmd.Process.Pid), `Permission denied`)
+
+	// A process that makes itself non-dumpable after its socket was made
+	// keeps its user's socket (no process event says so), and is refused
+	// by procgdb's own check.
+	nodump := startReadyAs(t, otherUser, publicProg(t, "dumpable"))
+	pid := nodump.cmd.Process.Pid
+	d.waitSocket(pid, true)
+	if _, err := io.WriteString(nodump.stdin, "nodump\n"); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := nodump.out.wait(0, regexp.MustCompile(`^nodump ok$`), readyTimeout, nodump.done); err != nil {
+		t.Fatal(err)
+	}
+	tr = runGDBAs(t, otherUser, "", "target remote "+d.socket(pid))
+	tr.match("target remote "+d.socket(pid), fmt.Sprintf(`Remote failure reply: E\.process %d is not dumpable`, pid))
+	if tracer := tracerOf(t, pid); tracer != 0 {
+		t.Errorf("the refused client's process %d is traced by %d", pid, tracer)
+	}
+}
+
+// TestProcDirLLDB: lldb connects with process connect unix-connect://
+// (-p gdb-remote, which lldb needs to choose the protocol once it has a
+// target).
+func TestProcDirLLDB(t *testing.T) {
+	prepare(t)
+	needTool(t, "lldb")
+	d := startDaemon(t)
+	p, pid := d.startTicker(t)
+	tr := runLLDB(t, prog("ticker"), "process connect -p gdb-remote unix-connect://"+d.socket(pid), "thread list", "bt", "process detach")
+	tr.match("thread list", fmt.Sprintf(`thread #1: tid = %d`, pid))
+	tr.match("bt", `ticker`+"`"+`main`)
+	tr.match("process detach", fmt.Sprintf(`Process %d detached`, pid))
+	p.runsOnToReport(t, "ticker", `^done ticks=\d+ sum=\d+ ok=1$`)
+}
