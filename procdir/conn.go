@@ -12,10 +12,12 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// Conn is a connection to DIR/PID.
+// Conn is a connection to DIR/PID, or to another socket of procgdb's
+// (NewConn).
 type Conn struct {
 	*net.UnixConn
-	// PID is the process whose socket the peer connected to.
+	// PID is the process whose socket the peer connected to, 0 for a
+	// socket that names none.
 	PID int
 	// Cred is the peer's process and effective ids when it connected
 	// (SO_PEERCRED), kept by the kernel.
@@ -37,22 +39,11 @@ func newConn(lfd, pid, pidfd int) (*Conn, error) {
 	}
 	f := os.NewFile(uintptr(nfd), "procdir/"+strconv.Itoa(pid))
 	defer f.Close()
-	cred, err := unix.GetsockoptUcred(nfd, unix.SOL_SOCKET, unix.SO_PEERCRED)
+	c, err := withPeer(nfd)
 	if err != nil {
-		return nil, fmt.Errorf("SO_PEERCRED: %w", err)
+		return nil, err
 	}
-	// The pidfd the kernel took at connect, where it has SO_PEERPIDFD
-	// (Linux 6.5); else one opened now, with the PID possibly another
-	// process's already: Check then sees other credentials, as it does
-	// after a set-user-ID exec (see Races in the package documentation).
-	peer, err := unix.GetsockoptInt(nfd, unix.SOL_SOCKET, unix.SO_PEERPIDFD)
-	if err != nil && cred.Pid > 0 {
-		peer, err = unix.PidfdOpen(int(cred.Pid), 0)
-	}
-	c := &Conn{PID: pid, Cred: *cred}
-	if err == nil {
-		c.peer = os.NewFile(uintptr(peer), "peer pidfd")
-	}
+	c.PID = pid
 	target, err := unix.FcntlInt(uintptr(pidfd), unix.F_DUPFD_CLOEXEC, 0)
 	if err != nil {
 		c.Close()
@@ -65,6 +56,49 @@ func newConn(lfd, pid, pidfd int) (*Conn, error) {
 		return nil, err
 	}
 	c.UnixConn = nc.(*net.UnixConn)
+	return c, nil
+}
+
+// withPeer returns a Conn (without its connection) that knows the peer
+// of connected socket fd.
+func withPeer(fd int) (*Conn, error) {
+	cred, err := unix.GetsockoptUcred(fd, unix.SOL_SOCKET, unix.SO_PEERCRED)
+	if err != nil {
+		return nil, fmt.Errorf("SO_PEERCRED: %w", err)
+	}
+	// The pidfd the kernel took at connect, where it has SO_PEERPIDFD
+	// (Linux 6.5); else one opened now, with the PID possibly another
+	// process's already: Check then sees other credentials, as it does
+	// after a set-user-ID exec (see Races in the package documentation).
+	peer, err := unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_PEERPIDFD)
+	if err != nil && cred.Pid > 0 {
+		peer, err = unix.PidfdOpen(int(cred.Pid), 0)
+	}
+	c := &Conn{Cred: *cred}
+	if err == nil {
+		c.peer = os.NewFile(uintptr(peer), "peer pidfd")
+	}
+	return c, nil
+}
+
+// NewConn makes a Conn of a connection procgdb accepted on a socket of
+// its own that names no process (its control socket, where a client
+// names the process inside the protocol): PID is 0, and CheckProcess
+// decides for each process the peer asks for. The Conn owns uc.
+func NewConn(uc *net.UnixConn) (*Conn, error) {
+	raw, err := uc.SyscallConn()
+	if err != nil {
+		return nil, err
+	}
+	var c *Conn
+	cerr := raw.Control(func(fd uintptr) { c, err = withPeer(int(fd)) })
+	if cerr != nil {
+		err = cerr
+	}
+	if err != nil {
+		return nil, err
+	}
+	c.UnixConn = uc
 	return c, nil
 }
 
@@ -97,7 +131,10 @@ func (c *Conn) CheckProcess(pid int) error {
 // check decides whether the peer may debug process pid, whose pidfd is
 // target.
 func (c *Conn) check(pid int, target *os.File) error {
-	peer, err := c.readPeer(pid)
+	if target == nil {
+		return &Refusal{PID: pid, Reason: "this socket names no process"}
+	}
+	peer, _, err := c.readPeer(pid)
 	if err != nil {
 		return err
 	}
@@ -118,8 +155,10 @@ func (c *Conn) check(pid int, target *os.File) error {
 // readPeer reads the peer from /proc and makes sure, after reading, that
 // it is still the process that connected, with the effective ids it
 // connected with.
-func (c *Conn) readPeer(target int) (Peer, error) {
-	refuse := func(reason string) (Peer, error) { return Peer{}, &Refusal{PID: target, Reason: reason} }
+func (c *Conn) readPeer(target int) (Peer, status, error) {
+	refuse := func(reason string) (Peer, status, error) {
+		return Peer{}, status{}, &Refusal{PID: target, Reason: reason}
+	}
 	if c.Cred.Pid <= 0 {
 		return refuse("your debugger's process is not visible in procgdb's PID namespace")
 	}
@@ -133,11 +172,33 @@ func (c *Conn) readPeer(target int) (Peer, error) {
 	case c.peer == nil || exited(int(c.peer.Fd())) || errors.Is(err, os.ErrNotExist):
 		return refuse("your debugger's process has exited")
 	case err != nil:
-		return Peer{}, fmt.Errorf("your debugger's process %d: %w", pid, err)
+		return Peer{}, st, fmt.Errorf("your debugger's process %d: %w", pid, err)
 	case st.uid.Effective != c.Cred.Uid || st.gid.Effective != c.Cred.Gid:
 		return refuse("your debugger's process changed its credentials after connecting")
 	}
-	return p, nil
+	return p, st, nil
+}
+
+// Credentials are what procgdb acts with for a peer rather than with its
+// own rights: a program it starts for the peer (gdb's run) runs with
+// UID, GID and Groups, and the files it opens for the peer (gdb's host
+// I/O) are opened with those ids and the capabilities CapEff.
+type Credentials struct {
+	// UID and GID are the peer's real ids, which Check compares.
+	UID, GID uint32
+	Groups   []uint32
+	CapEff   Caps
+}
+
+// Credentials reads the peer's credentials from /proc now, making sure
+// as Check does that it is still the process that connected, with the
+// ids it connected with.
+func (c *Conn) Credentials() (Credentials, error) {
+	p, st, err := c.readPeer(c.PID)
+	if err != nil {
+		return Credentials{}, err
+	}
+	return Credentials{UID: p.UID, GID: p.GID, Groups: st.groups, CapEff: p.CapEff}, nil
 }
 
 // Close closes the connection.

@@ -26,10 +26,12 @@ const maxAncestors = 4096
 type status struct {
 	uid, gid       IDs
 	capPrm, capEff Caps
+	groups         []uint32 // supplementary groups
 }
 
-// parseStatus reads the Uid, Gid, CapPrm and CapEff lines of
-// /proc/PID/status.
+// parseStatus reads the Uid, Gid, CapPrm, CapEff and Groups lines of
+// /proc/PID/status (Groups may be missing, as no Linux omits it but
+// nothing here depends on it).
 func parseStatus(b []byte) (status, error) {
 	var st status
 	const want = 4
@@ -49,6 +51,12 @@ func parseStatus(b []byte) (status, error) {
 			st.capPrm, err = parseCaps(val)
 		case "CapEff":
 			st.capEff, err = parseCaps(val)
+		case "Groups":
+			st.groups, err = parseGroups(val)
+			if err != nil {
+				return st, fmt.Errorf("%s line: %w", key, err)
+			}
+			continue
 		default:
 			continue
 		}
@@ -78,6 +86,19 @@ func parseIDs(val []byte) (IDs, error) {
 		n[i] = uint32(v)
 	}
 	return IDs{Real: n[0], Effective: n[1], Saved: n[2]}, nil
+}
+
+// parseGroups reads a list of group ids separated by blanks.
+func parseGroups(val []byte) ([]uint32, error) {
+	var gs []uint32
+	for _, f := range strings.Fields(string(val)) {
+		v, err := strconv.ParseUint(f, 10, 32)
+		if err != nil {
+			return nil, err
+		}
+		gs = append(gs, uint32(v))
+	}
+	return gs, nil
 }
 
 func parseCaps(val []byte) (Caps, error) {

@@ -13,19 +13,23 @@ import (
 
 func TestParseStatus(t *testing.T) {
 	const ok = "Name:\tcat\nUmask:\t0022\nState:\tR (running)\nUid:\t1000\t0\t0\t0\nGid:\t1000\t1000\t5\t1000\n" +
-		"CapInh:\t0000000000000000\nCapPrm:\t000001ffffffffff\nCapEff:\t0000000000080000\nCapBnd:\t000001ffffffffff\n"
+		"Groups:\t4 27 1000 \nCapInh:\t0000000000000000\nCapPrm:\t000001ffffffffff\nCapEff:\t0000000000080000\nCapBnd:\t000001ffffffffff\n"
 	st, err := parseStatus([]byte(ok))
 	require.NoError(t, err)
-	assert.Equal(t, status{uid: IDs{1000, 0, 0}, gid: IDs{1000, 1000, 5}, capPrm: 0x1ffffffffff, capEff: 1 << 19}, st)
+	assert.Equal(t, status{uid: IDs{1000, 0, 0}, gid: IDs{1000, 1000, 5}, capPrm: 0x1ffffffffff, capEff: 1 << 19, groups: []uint32{4, 27, 1000}}, st)
+	st, err = parseStatus([]byte("Uid:\t1 1 1 1\nGid:\t1 1 1 1\nGroups:\t\nCapPrm:\t0\nCapEff:\t0\n"))
+	require.NoError(t, err)
+	assert.Empty(t, st.groups, "no supplementary groups")
 
 	for name, bad := range map[string]string{
-		"no CapEff":         "Uid:\t1 1 1 1\nGid:\t1 1 1 1\nCapPrm:\t0\n",
-		"three uids":        "Uid:\t1 1 1\nGid:\t1 1 1 1\nCapPrm:\t0\nCapEff:\t0\n",
-		"uid not a number":  "Uid:\tx 1 1 1\nGid:\t1 1 1 1\nCapPrm:\t0\nCapEff:\t0\n",
-		"uid over 32 bits":  "Uid:\t4294967296 1 1 1\nGid:\t1 1 1 1\nCapPrm:\t0\nCapEff:\t0\n",
-		"caps not hex":      "Uid:\t1 1 1 1\nGid:\t1 1 1 1\nCapPrm:\tzz\nCapEff:\t0\n",
-		"empty":             "",
-		"no colon anywhere": "Uid 1 1 1 1",
+		"no CapEff":          "Uid:\t1 1 1 1\nGid:\t1 1 1 1\nCapPrm:\t0\n",
+		"three uids":         "Uid:\t1 1 1\nGid:\t1 1 1 1\nCapPrm:\t0\nCapEff:\t0\n",
+		"uid not a number":   "Uid:\tx 1 1 1\nGid:\t1 1 1 1\nCapPrm:\t0\nCapEff:\t0\n",
+		"uid over 32 bits":   "Uid:\t4294967296 1 1 1\nGid:\t1 1 1 1\nCapPrm:\t0\nCapEff:\t0\n",
+		"caps not hex":       "Uid:\t1 1 1 1\nGid:\t1 1 1 1\nCapPrm:\tzz\nCapEff:\t0\n",
+		"group not a number": "Uid:\t1 1 1 1\nGid:\t1 1 1 1\nGroups:\t1 x\nCapPrm:\t0\nCapEff:\t0\n",
+		"empty":              "",
+		"no colon anywhere":  "Uid 1 1 1 1",
 	} {
 		_, err := parseStatus([]byte(bad))
 		assert.Error(t, err, name)

@@ -268,3 +268,31 @@ func TestNotRoot(t *testing.T) {
 	d.end(t)
 	w.until(t, "sockets removed", noSocket(dir, mine.pid()))
 }
+
+// A connection to a socket of procgdb's own (its control socket) names
+// no process: each process the peer asks for is checked, and the peer's
+// credentials are what procgdb acts with for it.
+func TestNewConn(t *testing.T) {
+	needRoot(t)
+	path := filepath.Join(tempDir(t), "control")
+	l, err := net.ListenUnix("unix", &net.UnixAddr{Name: path, Net: "unix"})
+	require.NoError(t, err)
+	defer l.Close()
+	require.NoError(t, os.Chmod(path, 0o666))
+	mine := start(t, uidA, "wait")
+	roots := start(t, 0, "wait")
+	client := start(t, uidA, "connect", path)
+	uc, err := l.AcceptUnix()
+	require.NoError(t, err)
+	c, err := NewConn(uc)
+	require.NoError(t, err)
+	defer c.Close()
+	assert.Equal(t, 0, c.PID)
+	assert.Equal(t, int32(client.pid()), c.Cred.Pid)
+	cred, err := c.Credentials()
+	require.NoError(t, err)
+	assert.Equal(t, Credentials{UID: uidA, GID: uidA}, cred)
+	assert.NoError(t, c.CheckProcess(mine.pid()))
+	assert.EqualError(t, c.CheckProcess(roots.pid()), fmt.Sprintf("process %d belongs to another user", roots.pid()))
+	assert.EqualError(t, c.Check(), "this socket names no process")
+}
