@@ -60,6 +60,16 @@ type LaunchOptions struct {
 	// exec the program: the program's exec, not the wrapper's, is where
 	// the program is reported stopped.
 	Wrapper []string
+	// Credential, when set, are the ids the program runs with (and the
+	// shell or wrapper that starts it, and the change of directory to
+	// Dir): those of the client procgdb starts it for, not procgdb's.
+	Credential *syscall.Credential
+	// NoNewPrivs starts the program with no_new_privs, so that neither
+	// set-user-ID bits nor file capabilities give it or its children
+	// privileges, as a privileged tracer's tracee would otherwise get
+	// them. It is set on the tracer's thread, which forks the program,
+	// for good: every program that tracer starts from then on has it.
+	NoNewPrivs bool
 }
 
 // StartupExitError is the error of a Launch whose program, or the shell
@@ -237,6 +247,13 @@ func (t *Tracer) launch(path string, args []string, execs int, o LaunchOptions) 
 	}
 	if attr.Env == nil {
 		attr.Env = os.Environ()
+	}
+	attr.Sys.Credential = o.Credential
+	if o.NoNewPrivs {
+		// A child inherits it from the thread that forks it: this one.
+		if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
+			return 0, fmt.Errorf("launch %s: no_new_privs: %w", path, err)
+		}
 	}
 
 	if o.DisableASLR {

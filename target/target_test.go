@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -369,6 +370,28 @@ func TestLaunchWrapper(t *testing.T) {
 		require.Contains(t, strings.Split(string(env), "\x00"), "PROCGDB_WRAPPED=1")
 		require.NoError(t, tr.Kill(pid))
 	}
+}
+
+// TestLaunchAsAnotherUser: a program started for a client runs with the
+// client's ids, and with no_new_privs; the tracer still follows it.
+func TestLaunchAsAnotherUser(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("starting a program as another user needs root")
+	}
+	tr := newTracer(t)
+	out, err := os.Create(filepath.Join(t.TempDir(), "out"))
+	require.NoError(t, err)
+	defer out.Close()
+	const id = 47021
+	pid, err := tr.Launch(LaunchOptions{
+		Path: "/bin/sh", Args: []string{"sh", "-c", "id -u; id -g; id -G; grep NoNewPrivs /proc/self/status"},
+		Stdout: out, Dir: "/", Credential: &syscall.Credential{Uid: id, Gid: id, Groups: []uint32{id + 1}}, NoNewPrivs: true,
+	})
+	require.NoError(t, err)
+	runsToExit(t, tr, pid)
+	b, err := os.ReadFile(out.Name())
+	require.NoError(t, err)
+	require.Equal(t, fmt.Sprintf("%d\n%d\n%d %d\nNoNewPrivs:\t1\n", id, id, id, id+1), string(b))
 }
 
 // testLogger logs the tracer's debug output when PROCGDB_TEST_LOG is set.
