@@ -379,6 +379,7 @@ func TestLaunchAsAnotherUser(t *testing.T) {
 		t.Skip("starting a program as another user needs root")
 	}
 	tr := newTracer(t)
+	tr.SetPassSignals([]int{int(unix.SIGCHLD)}) // the shell's, as gdb passes it
 	out, err := os.Create(filepath.Join(t.TempDir(), "out"))
 	require.NoError(t, err)
 	defer out.Close()
