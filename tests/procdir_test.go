@@ -139,14 +139,16 @@ func homeOf(t *testing.T, cred *syscall.Credential) string {
 }
 
 // publicProg copies test program name where any user may run and read it.
+// cp writes the copy: a file this process had open for writing could
+// still be open in a child another goroutine forks, and exec would fail
+// with "text file busy".
 func publicProg(t *testing.T, name string) string {
 	t.Helper()
-	b, err := os.ReadFile(prog(name))
-	if err != nil {
-		t.Fatal(err)
-	}
 	p := filepath.Join(publicDir(t), name)
-	if err := os.WriteFile(p, b, 0o755); err != nil {
+	if out, err := exec.Command("cp", prog(name), p).CombinedOutput(); err != nil {
+		t.Fatalf("cp %s: %v: %s", name, err, out)
+	}
+	if err := os.Chmod(p, 0o755); err != nil {
 		t.Fatal(err)
 	}
 	return p
@@ -417,4 +419,45 @@ func TestProcDirLLDB(t *testing.T) {
 	tr.match("bt", `ticker`+"`"+`main`)
 	tr.match("process detach", fmt.Sprintf(`Process %d detached`, pid))
 	p.runsOnToReport(t, "ticker", `^done ticks=\d+ sum=\d+ ok=1$`)
+}
+
+// TestProcDirControl: through DIR/control (target extended-remote), a
+// client runs programs as its own user with no_new_privs, reads files
+// with its own rights, and attaches to its own processes but not to
+// root's.
+func TestProcDirControl(t *testing.T) {
+	prepare(t)
+	d := startDaemon(t, "--debug")
+	control := filepath.Join(d.dir, "control")
+	if fi, err := os.Lstat(control); err != nil || fi.Mode().Type() != os.ModeSocket || fi.Mode().Perm() != 0o666 {
+		t.Fatalf("%s: %v, %v; want a socket every user may connect to", control, fi, err)
+	}
+	home := homeOf(t, otherUser)
+	out := filepath.Join(home, "ids")
+	ticker := publicProg(t, "ticker")
+	own := startReadyAs(t, otherUser, ticker)
+	roots := startReady(t, "ticker")
+	run := fmt.Sprintf(`run -c 'id -u > %[1]s; id -G >> %[1]s; grep NoNewPrivs /proc/self/status >> %[1]s'`, out)
+	get := "remote get /etc/shadow " + filepath.Join(home, "shadow")
+	attachRoots := fmt.Sprintf("attach %d", roots.cmd.Process.Pid)
+	attachOwn := fmt.Sprintf("attach %d", own.cmd.Process.Pid)
+	tr := runGDBAs(t, otherUser, "", "target extended-remote "+control,
+		"set remote exec-file /bin/sh", run, get, attachRoots, attachOwn, "info threads", "detach")
+	tr.match(run, `exited normally`)
+	if b, err := os.ReadFile(out); err != nil || string(b) != fmt.Sprintf("%d\n%d\nNoNewPrivs:\t1\n", otherUser.Uid, otherUser.Gid) {
+		t.Errorf("the program said %q, %v; want its user's ids and no_new_privs", b, err)
+	}
+	tr.match(get, `Permission denied`)
+	// gdb 13 shows no error text (it offers no error-message+); the
+	// debug log does.
+	tr.match(attachRoots, fmt.Sprintf(`Attaching to process %d failed`, roots.cmd.Process.Pid))
+	if _, _, err := d.stderr.wait(0, regexp.MustCompile(fmt.Sprintf(`error reply.*cannot attach to process %[1]d: process %[1]d belongs to another user`, roots.cmd.Process.Pid)), readyTimeout, d.done); err != nil {
+		t.Errorf("the reason of the refused attach: %v", err)
+	}
+	tr.match("info threads", fmt.Sprintf(`\*\s+1\s+Thread %d\.%d`, own.cmd.Process.Pid, own.cmd.Process.Pid))
+	tr.match("detach", fmt.Sprintf(`\[Inferior 1 \(process %d\) detached\]`, own.cmd.Process.Pid))
+	own.runsOnToReport(t, "ticker", `^done ticks=\d+ sum=\d+ ok=1$`)
+	if tracer := tracerOf(t, roots.cmd.Process.Pid); tracer != 0 {
+		t.Errorf("root's process is traced by %d after a refused attach", tracer)
+	}
 }

@@ -58,6 +58,9 @@ type daemon struct {
 	path       string     // DIR
 	base       rsp.Config // what every session's configuration starts from
 	maxClients int
+	// files gives each client its files, opened with its rights
+	// (clientFiles).
+	files func() (rsp.FileSystem, error)
 
 	mu      sync.Mutex
 	hosts   map[int]*procHost // by PID
@@ -85,6 +88,10 @@ func serveProcDir(o options, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	files, err := fileSystems(o)
+	if err != nil {
+		return err
+	}
 	dir, err := procdir.Watch(ctx, o.procDir, procdir.Options{Log: log})
 	if err != nil {
 		return err
@@ -96,8 +103,15 @@ func serveProcDir(o options, stderr io.Writer) error {
 		srv: srv, log: log, layout: layout, dir: dir, path: o.procDir,
 		base:       rsp.Config{Logger: log, WireLog: logs.wire, TargetXML: layout.TargetXML()},
 		maxClients: cmpOr(o.maxClients, defaultMaxClients),
+		files:      files,
 		hosts:      map[int]*procHost{},
 	}
+	control, err := openControl(d)
+	if err != nil {
+		return err
+	}
+	d.wg.Add(1)
+	go d.serveControl(ctx, control)
 	how := "process events"
 	if !dir.Events() {
 		how = "scanning /proc"
@@ -141,16 +155,7 @@ func (d *daemon) admit(ctx context.Context, c *procdir.Conn) {
 		c.Close()
 		return
 	}
-	d.mu.Lock()
-	full := d.clients >= d.maxClients
-	if full {
-		d.refused.note(d.log, fmt.Sprintf("uid %d", c.Cred.Uid), d.maxClients)
-	} else {
-		d.clients++
-	}
-	d.mu.Unlock()
-	if full {
-		d.refuse(c, fmt.Errorf("procgdb serves as many clients as it may (--max-clients %d): try again later", d.maxClients))
+	if !d.take(c) {
 		c.Close()
 		return
 	}
@@ -163,6 +168,22 @@ func (d *daemon) admit(ctx context.Context, c *procdir.Conn) {
 	}
 	who := fmt.Sprintf("uid %d (process %d)", c.Cred.Uid, c.Cred.Pid)
 	d.join(ctx, &procClient{a: accepted{l: l, who: who}, conn: c})
+}
+
+// take counts a client against --max-clients, or refuses it.
+func (d *daemon) take(c *procdir.Conn) bool {
+	d.mu.Lock()
+	full := d.clients >= d.maxClients
+	if full {
+		d.refused.note(d.log, fmt.Sprintf("uid %d", c.Cred.Uid), d.maxClients)
+	} else {
+		d.clients++
+	}
+	d.mu.Unlock()
+	if full {
+		d.refuse(c, fmt.Errorf("procgdb serves as many clients as it may (--max-clients %d): try again later", d.maxClients))
+	}
+	return !full
 }
 
 // refuse answers a client that may not debug its process with the reason
@@ -505,6 +526,7 @@ func (h *procHost) config(cl *procClient) rsp.Config {
 	// quit never kills it.
 	cfg.Attached = func(int) bool { return true }
 	cfg.Monitor = h.monitor(cl)
+	cfg.Files = clientFiles(h.d.files, cl.conn)
 	return cfg
 }
 
@@ -517,18 +539,24 @@ procgdb --proc-dir serves every user's processes: it is stopped as a
 service is, and its logs are set on its command line.
 `
 
-// monitor runs cl's monitor commands: help, and an info that shows this
-// process and its clients alone. exit and set are gdbserver's commands
-// for a stub its user started; a client of the daemon must not stop it
-// or change its logs, which other users' sessions share.
+// monitor runs cl's monitor commands.
 func (h *procHost) monitor(cl *procClient) rsp.MonitorFunc {
+	return daemonMonitor(func(out io.Writer) { h.info(cl, out) })
+}
+
+// daemonMonitor runs a daemon's client's monitor commands: help, and an
+// info that shows what info says (the client's own processes, and its
+// fellow clients). exit and set are gdbserver's commands for a stub its
+// user started; a client of the daemon must not stop it or change its
+// logs, which other users' sessions share.
+func daemonMonitor(info func(io.Writer)) rsp.MonitorFunc {
 	return func(cmd string, out io.Writer) (func(), error) {
 		f := strings.Fields(cmd)
 		switch {
 		case len(f) == 0 || len(f) == 1 && f[0] == "help":
 			io.WriteString(out, daemonMonitorHelp)
 		case len(f) == 1 && f[0] == "info":
-			h.info(cl, out)
+			info(out)
 		case f[0] == "exit" || f[0] == "set":
 			fmt.Fprintf(out, "procgdb: %q is not for clients of procgdb --proc-dir, which serves every user's processes\n", cmd)
 			return nil, errUnknownMonitor
@@ -544,13 +572,7 @@ func (h *procHost) monitor(cl *procClient) rsp.MonitorFunc {
 // cl's place.
 func (h *procHost) info(cl *procClient, out io.Writer) {
 	d := h.d
-	d.srv.infoVersion(out)
-	how := "process events"
-	if !d.dir.Events() {
-		how = "scanning /proc"
-	}
-	fmt.Fprintf(out, "directory: %s (processes found by %s)\n", d.path, how)
-	d.srv.infoTracing(out)
+	d.info(out)
 	infoProcesses(out, h.tt, "through "+d.path+"/"+strconv.Itoa(h.pid))
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -566,4 +588,15 @@ func (h *procHost) info(cl *procClient, out io.Writer) {
 		}
 		fmt.Fprintf(out, "  %d: %s %s%s\n", i+1, x.a.who, role, you)
 	}
+}
+
+// info prints the lines of monitor info about procgdb itself.
+func (d *daemon) info(out io.Writer) {
+	d.srv.infoVersion(out)
+	how := "process events"
+	if !d.dir.Events() {
+		how = "scanning /proc"
+	}
+	fmt.Fprintf(out, "directory: %s (processes found by %s)\n", d.path, how)
+	d.srv.infoTracing(out)
 }

@@ -64,25 +64,35 @@ func (l launcher) Attach(pid int) error                    { return l.attach(pid
 // terminal, and prints gdbserver's lines about it: the program created,
 // or how it ended during startup (as when a shell could not run it).
 func (t *tracee) launch(spec rsp.LaunchSpec) (int, error) {
-	prog := target.ProgramPath(spec.Program)
-	lo := target.LaunchOptions{
-		Path:        prog,
-		Args:        append([]string{prog}, spec.Args...),
-		Env:         spec.Env,
-		Dir:         spec.Dir,
-		Stdin:       os.Stdin,
-		Stdout:      os.Stdout,
-		Stderr:      os.Stderr,
-		DisableASLR: spec.DisableASLR,
-		Shell:       spec.Shell,
-		Wrapper:     t.wrapper,
-	}
+	lo := launchOptions(spec)
+	lo.Stdin, lo.Stdout, lo.Stderr = os.Stdin, os.Stdout, os.Stderr
+	lo.Wrapper = t.wrapper
 	if t.stdio {
 		// stdin and stdout carry the protocol: the program gets neither.
 		lo.Stdin, lo.Stdout = nil, os.Stderr
 	} else if isTerminal(os.Stdin) {
 		lo.Foreground = true
 	}
+	return t.start(lo)
+}
+
+// launchOptions are how a client's program starts, without a terminal.
+func launchOptions(spec rsp.LaunchSpec) target.LaunchOptions {
+	prog := target.ProgramPath(spec.Program)
+	return target.LaunchOptions{
+		Path:        prog,
+		Args:        append([]string{prog}, spec.Args...),
+		Env:         spec.Env,
+		Dir:         spec.Dir,
+		DisableASLR: spec.DisableASLR,
+		Shell:       spec.Shell,
+	}
+}
+
+// start starts the program lo says and prints gdbserver's lines about
+// it.
+func (t *tracee) start(lo target.LaunchOptions) (int, error) {
+	prog := lo.Path
 	pid, err := t.c().Launch(lo)
 	if se, ok := errors.AsType[*target.StartupExitError](err); ok {
 		if se.Signal != 0 {
