@@ -371,7 +371,9 @@ func (t *Tracer) procList() []*process {
 	return ps
 }
 
-// lookup returns the stopped process pid. Must run on the loop.
+// lookup returns process pid, which must not be running in all-stop mode
+// (in non-stop mode each thread says whether it runs: lookupThread).
+// Must run on the loop.
 func (t *Tracer) lookup(pid int) (*process, error) {
 	p, err := t.lookupLive(pid)
 	if err == nil && t.running {
@@ -380,9 +382,10 @@ func (t *Tracer) lookup(pid int) (*process, error) {
 	return p, err
 }
 
-// lookupLive returns process pid, stopped or running: for what works on
-// a running process, reading its memory above all (process_vm_readv and
-// /proc/PID/mem need no ptrace stop). Must run on the loop.
+// lookupLive returns process pid, stopped or running, in either mode:
+// for what works on a running process, reading its memory above all
+// (process_vm_readv and /proc/PID/mem need no ptrace stop). Must run on
+// the loop.
 func (t *Tracer) lookupLive(pid int) (*process, error) {
 	p := t.procs[pid]
 	if p == nil || p.unreported {
