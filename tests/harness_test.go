@@ -636,6 +636,14 @@ func runGDB(t *testing.T, file, connect string, cmds ...string) *transcript {
 // own).
 func runGDBAs(t *testing.T, cred *syscall.Credential, file, connect string, cmds ...string) *transcript {
 	t.Helper()
+	return runGDBProc(t, &syscall.SysProcAttr{Credential: cred}, file, connect, cmds...)
+}
+
+// runGDBProc is runGDB with gdb started as attr says (its Credential and
+// AmbientCaps).
+func runGDBProc(t *testing.T, attr *syscall.SysProcAttr, file, connect string, cmds ...string) *transcript {
+	t.Helper()
+	cred := attr.Credential
 	all := append([]string{connect}, cmds...)
 	args := gdbBatchArgs(file, nil, all)
 	out, err := os.CreateTemp(t.TempDir(), "gdb-*.log")
@@ -652,7 +660,8 @@ func runGDBAs(t *testing.T, cred *syscall.Credential, file, connect string, cmds
 	cmd.Stderr = out
 	// gdb and what it starts (a stub over stdio) form one process group,
 	// killed as a whole on time-out.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Credential: cred}
+	attr.Setpgid = true
+	cmd.SysProcAttr = attr
 	if cred != nil {
 		// Its own home, which it may write in: gdb keeps its history
 		// and caches there.

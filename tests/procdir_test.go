@@ -5,6 +5,7 @@ package tests
 import (
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -15,6 +16,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 
 	"procgdb/rsp/client"
 )
@@ -49,6 +52,13 @@ type daemonProc struct {
 // until it says it listens.
 func startDaemon(t *testing.T, flags ...string) *daemonProc {
 	t.Helper()
+	return startDaemonWith(t, nil, flags...)
+}
+
+// startDaemonWith is startDaemon with setup changing the command before
+// it starts (nil: none); setup gets the daemon's directory.
+func startDaemonWith(t *testing.T, setup func(cmd *exec.Cmd, dir string), flags ...string) *daemonProc {
+	t.Helper()
 	onlyProcgdb(t, "the --proc-dir daemon")
 	needRoot(t)
 	d := &daemonProc{t: t, dir: publicDir(t), stderr: newLineLog(), done: make(chan struct{})}
@@ -56,6 +66,9 @@ func startDaemon(t *testing.T, flags ...string) *daemonProc {
 	d.cmd = exec.Command(suite.stubPath, args...)
 	d.cmd.Stderr = d.stderr
 	d.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if setup != nil {
+		setup(d.cmd, d.dir)
+	}
 	if err := d.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -460,4 +473,117 @@ func TestProcDirControl(t *testing.T) {
 	if tracer := tracerOf(t, roots.cmd.Process.Pid); tracer != 0 {
 		t.Errorf("root's process is traced by %d after a refused attach", tracer)
 	}
+}
+
+// TestProcDirSystemd: under socket activation procgdb serves the control
+// socket systemd passed it (LISTEN_FDS, named control by
+// LISTEN_FDNAMES) rather than making its own. systemd sets LISTEN_PID to
+// the service's PID after the fork; a shell that execs procgdb does the
+// same here.
+func TestProcDirSystemd(t *testing.T) {
+	prepare(t)
+	var ino uint64
+	d := startDaemonWith(t, func(cmd *exec.Cmd, dir string) {
+		path := filepath.Join(dir, "control")
+		ln, err := net.ListenUnix("unix", &net.UnixAddr{Name: path, Net: "unix"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ln.SetUnlinkOnClose(false)
+		f, err := ln.File()
+		if err != nil {
+			t.Fatal(err)
+		}
+		ln.Close()
+		t.Cleanup(func() { f.Close() })
+		// The socket unit's SocketMode=0666.
+		if err := os.Chmod(path, 0o666); err != nil {
+			t.Fatal(err)
+		}
+		var st syscall.Stat_t
+		if err := syscall.Stat(path, &st); err != nil {
+			t.Fatal(err)
+		}
+		ino = st.Ino
+		cmd.ExtraFiles = []*os.File{f} // descriptor 3
+		cmd.Env = append(os.Environ(), "LISTEN_FDS=1", "LISTEN_FDNAMES=control")
+		cmd.Args = append([]string{"sh", "-c", `LISTEN_PID=$$ exec "$0" "$@"`}, cmd.Args...)
+		cmd.Path = "/bin/sh"
+	}, "--debug")
+	if _, _, err := d.stderr.wait(0, regexp.MustCompile(`control socket from systemd`), readyTimeout, d.done); err != nil {
+		t.Errorf("procgdb does not say it took systemd's socket: %v", err)
+	}
+	var st syscall.Stat_t
+	if err := syscall.Stat(filepath.Join(d.dir, "control"), &st); err != nil || st.Ino != ino {
+		t.Errorf("DIR/control is not systemd's socket (inode %d, %v; want %d)", st.Ino, err, ino)
+	}
+	own := startReadyAs(t, otherUser, publicProg(t, "ticker"))
+	pid := own.cmd.Process.Pid
+	attach := fmt.Sprintf("attach %d", pid)
+	tr := runGDBAs(t, otherUser, "", "target extended-remote "+filepath.Join(d.dir, "control"), attach, "info threads", "detach")
+	tr.match("info threads", fmt.Sprintf(`\*\s+1\s+Thread %d\.%d`, pid, pid))
+	tr.match("detach", fmt.Sprintf(`\[Inferior 1 \(process %d\) detached\]`, pid))
+	own.runsOnToReport(t, "ticker", `^done ticks=\d+ sum=\d+ ok=1$`)
+}
+
+// TestProcDirCapSysPtrace: a user with CAP_SYS_PTRACE (here an ambient
+// capability) debugs another user's process through the control socket,
+// as ptrace would let it; the kernel keeps it out of that process's own
+// socket, whose mode is 0600.
+func TestProcDirCapSysPtrace(t *testing.T) {
+	prepare(t)
+	d := startDaemon(t)
+	roots, pid := d.startTicker(t)
+	capable := &syscall.SysProcAttr{Credential: otherUser, AmbientCaps: []uintptr{unix.CAP_SYS_PTRACE}}
+	tr := runGDBProc(t, capable, "", "target remote "+d.socket(pid))
+	tr.match("target remote "+d.socket(pid), `Permission denied`)
+	attach := fmt.Sprintf("attach %d", pid)
+	tr = runGDBProc(t, capable, "", "target extended-remote "+filepath.Join(d.dir, "control"), attach, "info threads", "detach")
+	tr.match("info threads", fmt.Sprintf(`\*\s+1\s+Thread %d\.%d`, pid, pid))
+	tr.match("detach", fmt.Sprintf(`\[Inferior 1 \(process %d\) detached\]`, pid))
+	roots.runsOnToReport(t, "ticker", `^done ticks=\d+ sum=\d+ ok=1$`)
+}
+
+// TestProcDirYama: Yama's ptrace_scope, read at each connection, decides
+// as the kernel would: another user's process that does not descend from
+// its debugger is debugged under scope 0 only, and root's debugger (with
+// CAP_SYS_PTRACE) is refused only under scope 3. The test does not change
+// the scope (3 cannot be undone until reboot).
+func TestProcDirYama(t *testing.T) {
+	prepare(t)
+	b, err := os.ReadFile("/proc/sys/kernel/yama/ptrace_scope")
+	if os.IsNotExist(err) {
+		t.Skip("this kernel has no Yama (/proc/sys/kernel/yama/ptrace_scope is absent); procdir's TestCheck covers scopes 0 to 3")
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	scope, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := startDaemon(t)
+	p := startReadyAs(t, otherUser, publicProg(t, "ticker"))
+	pid := p.cmd.Process.Pid
+	d.waitSocket(pid, true)
+	connect := "target remote " + d.socket(pid)
+	tr := runGDBAs(t, otherUser, "", connect, "info threads", "detach")
+	want := map[int]string{
+		0: fmt.Sprintf(`\*\s+1\s+Thread %d\.%d`, pid, pid),
+		1: `E\.Yama ptrace_scope=1 lets only a process's ancestors and CAP_SYS_PTRACE debug it`,
+		2: `E\.Yama ptrace_scope=2 allows only CAP_SYS_PTRACE`,
+		3: `E\.Yama ptrace_scope=3 allows no process to be debugged`,
+	}[scope]
+	if scope == 0 {
+		tr.match("info threads", want)
+	} else {
+		tr.match(connect, want)
+	}
+	tr = runGDB(t, "", connect, "info threads", "detach")
+	if scope < 3 {
+		tr.match("info threads", fmt.Sprintf(`\*\s+1\s+Thread %d\.%d`, pid, pid))
+	} else {
+		tr.match(connect, want)
+	}
+	p.runsOnToReport(t, "ticker", `^done ticks=\d+ sum=\d+ ok=1$`)
 }
