@@ -5,7 +5,6 @@ package procdir
 import (
 	"bufio"
 	"context"
-	"encoding/binary"
 	"fmt"
 	"os"
 	"os/exec"
@@ -17,6 +16,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 	"golang.org/x/sys/unix"
+
+	"procgdb/internal/dirwatch"
 )
 
 // daemon runs a Dir on args[0] (polling when args[1] is "poll", else
@@ -112,7 +113,9 @@ const (
 
 func churn(b *testing.B, mode string) {
 	dir := tempDirIn(b, memoryDir())
-	w := newSocketLog(b, dir)
+	w, err := dirwatch.Watch(dir, 1<<16)
+	require.NoError(b, err)
+	b.Cleanup(func() { w.Close() })
 	d := start(b, 0, "daemon", dir, mode)
 	require.Equal(b, "ready "+mode, d.line(b))
 	u0 := d.usage(b)
@@ -129,14 +132,15 @@ func churn(b *testing.B, mode string) {
 	}
 	r.Close()
 	var lat []time.Duration
-	w.wait(b, "sockets of the new processes", func(name string, mask uint32, at time.Time) bool {
-		pid, _ := strconv.Atoi(name)
-		if s, ok := started[pid]; ok && mask&unix.IN_MOVED_TO != 0 {
-			lat = append(lat, at.Sub(s))
+	err = w.Until("sockets of the new processes", time.Minute, func(e dirwatch.Event) bool {
+		pid, _ := strconv.Atoi(e.Name)
+		if s, ok := started[pid]; ok && e.Made {
+			lat = append(lat, e.At.Sub(s))
 			delete(started, pid)
 		}
 		return len(started) == 0
 	})
+	require.NoError(b, err)
 	u1 := d.usage(b)
 	time.Sleep(churnIdle) // a measured stretch of time, not synchronisation
 	u2 := d.usage(b)
@@ -149,13 +153,14 @@ func churn(b *testing.B, mode string) {
 	for _, c := range cats {
 		require.NoError(b, c.Wait())
 	}
-	w.wait(b, "sockets of the ended processes removed", func(name string, mask uint32, _ time.Time) bool {
-		pid, _ := strconv.Atoi(name)
-		if mask&unix.IN_DELETE != 0 {
+	err = w.Until("sockets of the ended processes removed", time.Minute, func(e dirwatch.Event) bool {
+		pid, _ := strconv.Atoi(e.Name)
+		if !e.Made {
 			delete(left, pid)
 		}
 		return len(left) == 0
 	})
+	require.NoError(b, err)
 	u3 := d.usage(b)
 	for range churnProcs {
 		require.NoError(b, exec.Command("true").Run())
@@ -187,61 +192,4 @@ func memoryDir() string {
 		return "/dev/shm"
 	}
 	return ""
-}
-
-// socketLog reads a directory's inotify events as they come, each with
-// the time it was read.
-type socketLog struct {
-	events chan dirEvent
-}
-
-type dirEvent struct {
-	name string
-	mask uint32
-	at   time.Time
-}
-
-func newSocketLog(b *testing.B, dir string) *socketLog {
-	fd, err := unix.InotifyInit1(unix.IN_NONBLOCK | unix.IN_CLOEXEC)
-	require.NoError(b, err)
-	_, err = unix.InotifyAddWatch(fd, dir, unix.IN_MOVED_TO|unix.IN_DELETE)
-	require.NoError(b, err)
-	f := os.NewFile(uintptr(fd), "inotify")
-	l := &socketLog{events: make(chan dirEvent, 1<<16)}
-	go func() {
-		defer close(l.events)
-		buf := make([]byte, 1<<20)
-		for {
-			n, err := f.Read(buf)
-			if err != nil {
-				return
-			}
-			at := time.Now()
-			for p := buf[:n]; len(p) >= unix.SizeofInotifyEvent; {
-				// struct inotify_event: wd, mask, cookie, len, name.
-				mask := binary.NativeEndian.Uint32(p[4:])
-				end := unix.SizeofInotifyEvent + int(binary.NativeEndian.Uint32(p[12:]))
-				l.events <- dirEvent{strings.TrimRight(string(p[unix.SizeofInotifyEvent:end]), "\x00"), mask, at}
-				p = p[end:]
-			}
-		}
-	}()
-	b.Cleanup(func() { f.Close() })
-	return l
-}
-
-// wait hands each event to done until done returns true.
-func (l *socketLog) wait(b *testing.B, what string, done func(name string, mask uint32, at time.Time) bool) {
-	timeout := time.After(time.Minute)
-	for {
-		select {
-		case e, ok := <-l.events:
-			require.True(b, ok, what)
-			if done(e.name, e.mask, e.at) {
-				return
-			}
-		case <-timeout:
-			b.Fatalf("%s: not within a minute", what)
-		}
-	}
 }

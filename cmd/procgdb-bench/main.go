@@ -4,10 +4,15 @@
 // write bandwidth, scattered reads, breakpoint hits, single steps, g and p,
 // each stub's own CPU time per operation and its peak RSS, beside the
 // machine's limits (process_vm_readv and loopback TCP bandwidth, and the
-// least CPU a tracer spends on a single step) measured in the same run, and gdb's `dump binary memory` through procgdb and gdbserver.
+// least CPU a tracer spends on a single step) measured in the same run,
+// gdb's `dump binary memory` through procgdb and gdbserver, and (as root)
+// the --proc-dir daemon: process start to socket, connect to first stop
+// reply against gdbserver --attach, and the daemon's CPU and memory while
+// 1,000 processes come and go.
 //
 //	go run ./cmd/procgdb-bench            # five runs per stub
 //	go run ./cmd/procgdb-bench -short     # one quick run, under a minute
+//	go run ./cmd/procgdb-bench -runs 0    # the --proc-dir daemon's rows alone
 //
 // Stubs take turns run by run; each figure is the median of the runs.
 // Every result is checked: reads against the pattern the target generated
@@ -46,6 +51,7 @@ type config struct {
 	// condition (and with 64 busy threads), dprintf calls.
 	gdbSteps, gdbHits, busyHits int
 	gdb                         bool
+	daemon                      bool // measure procgdb --proc-dir (daemonRows)
 	stubs                       string
 	// budget bounds each bulk read or write; a slow stub is measured on
 	// the part of the region it gets through.
@@ -55,10 +61,11 @@ type config struct {
 func main() {
 	cfg := config{}
 	short := flag.Bool("short", false, "one run with smaller counts (under a minute)")
-	flag.IntVar(&cfg.runs, "runs", 5, "runs per stub; stubs take turns run by run")
+	flag.IntVar(&cfg.runs, "runs", 5, "runs per stub; stubs take turns run by run (0: only the daemon's rows)")
 	flag.StringVar(&cfg.stubs, "stubs", "", "comma-separated stubs to compare (default: procgdb and every one installed)")
 	flag.DurationVar(&cfg.budget, "budget", 8*time.Second, "time limit of each bulk read or write (slow stubs are measured on part of the region)")
 	flag.BoolVar(&cfg.gdb, "gdb", true, "also time gdb's dump binary memory through procgdb and gdbserver")
+	flag.BoolVar(&cfg.daemon, "daemon", true, "also measure procgdb --proc-dir, once (needs root)")
 	procgdb := flag.String("procgdb", "", "procgdb binary to measure (default: build ./cmd/procgdb)")
 	env := flag.String("procgdb-env", "", "comma-separated VAR=VALUE added to procgdb's environment, e.g. GOMAXPROCS=1")
 	flag.Parse()
@@ -173,7 +180,18 @@ func run(cfg config, procgdb string) error {
 			}
 		}
 	}
-	res.print(os.Stdout, stubs, cfg)
+	if cfg.daemon && os.Geteuid() == 0 {
+		fmt.Fprintln(os.Stderr, "procgdb --proc-dir")
+		if err := daemonRows(res, procgdb); err != nil {
+			return fmt.Errorf("procgdb --proc-dir: %w", err)
+		}
+	} else if cfg.daemon {
+		fmt.Fprintln(os.Stderr, "procgdb --proc-dir not measured: it serves every user's processes as root")
+	}
+	if cfg.runs > 0 {
+		res.print(os.Stdout, stubs, cfg)
+	}
+	res.printDaemon(os.Stdout)
 	return nil
 }
 
