@@ -400,6 +400,14 @@ func TestProcDirAccess(t *testing.T) {
 	tr = runGDBAs(t, otherUser, ticker, "target remote "+d.socket(roots.cmd.Process.Pid))
 	tr.match("target remote "+d.socket(roots.cmd.Process.Pid), `Permission denied`)
 
+	// A process of theirs that runs with another group (as a set-group-ID
+	// program would) is theirs by the socket's owner, and procgdb refuses
+	// it by the gids, as ptrace would.
+	group := startReadyAs(t, &syscall.Credential{Uid: otherUser.Uid, Gid: otherUser.Gid + 1}, ticker)
+	d.waitSocket(group.cmd.Process.Pid, true)
+	tr = runGDBAs(t, otherUser, "", "target remote "+d.socket(group.cmd.Process.Pid))
+	tr.match("target remote "+d.socket(group.cmd.Process.Pid), fmt.Sprintf(`Remote failure reply: E\.process %d runs with another group's privileges \(gids %[2]d/%[2]d/%[2]d\)`, group.cmd.Process.Pid, otherUser.Gid+1))
+
 	// A process that makes itself non-dumpable after its socket was made
 	// keeps its user's socket (no process event says so), and is refused
 	// by procgdb's own check.
@@ -586,4 +594,48 @@ func TestProcDirYama(t *testing.T) {
 		tr.match(connect, want)
 	}
 	p.runsOnToReport(t, "ticker", `^done ticks=\d+ sum=\d+ ok=1$`)
+}
+
+// TestProcDirPolling: a daemon that may not read the kernel's process
+// events (no CAP_NET_ADMIN, dropped here with setpriv) finds processes by
+// scanning /proc, and serves them as well.
+func TestProcDirPolling(t *testing.T) {
+	prepare(t)
+	setpriv := needTool(t, "setpriv")
+	d := startDaemonWith(t, func(cmd *exec.Cmd, _ string) {
+		cmd.Args = append([]string{"setpriv", "--inh-caps=-net_admin", "--bounding-set=-net_admin"}, cmd.Args...)
+		cmd.Path = setpriv
+	}, "--debug")
+	if _, _, err := d.stderr.wait(0, regexp.MustCompile(`following="scanning /proc"`), readyTimeout, d.done); err != nil {
+		t.Fatalf("procgdb without CAP_NET_ADMIN does not scan /proc: %v", err)
+	}
+	p, pid := d.startTicker(t)
+	tr := runGDB(t, prog("ticker"), "target remote "+d.socket(pid), "monitor info", "info threads", "detach")
+	tr.match("monitor info", `processes found by scanning /proc`)
+	tr.match("info threads", fmt.Sprintf(`\*\s+1\s+Thread %d\.%d "ticker"`, pid, pid))
+	p.runsOnToReport(t, "ticker", `^done ticks=\d+ sum=\d+ ok=1$`)
+	d.waitSocket(pid, false)
+}
+
+// TestProcDirSystemdUnits: the shipped units (contrib/systemd) are ones
+// systemd takes, with ExecStart pointing at the procgdb under test.
+func TestProcDirSystemdUnits(t *testing.T) {
+	onlyProcgdb(t, "procgdb's systemd units")
+	analyze := needTool(t, "systemd-analyze")
+	dir := t.TempDir()
+	for _, name := range []string{"procgdb-procdir.service", "procgdb-procdir.socket"} {
+		b, err := os.ReadFile(filepath.Join("..", "contrib", "systemd", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		unit := strings.ReplaceAll(string(b), "/usr/local/bin/procgdb", suite.stubPath)
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(unit), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cmd := exec.Command(analyze, "verify", "--man=no", "./procgdb-procdir.service", "./procgdb-procdir.socket")
+	cmd.Dir = dir
+	if out, err := cmd.CombinedOutput(); err != nil || len(out) > 0 {
+		t.Errorf("systemd-analyze verify: %v\n%s", err, out)
+	}
 }

@@ -112,11 +112,7 @@ func serveProcDir(o options, stderr io.Writer) error {
 	}
 	d.wg.Add(1)
 	go d.serveControl(ctx, control)
-	how := "process events"
-	if !dir.Events() {
-		how = "scanning /proc"
-	}
-	log.Info("serving", "dir", o.procDir, "following", how)
+	log.Info("serving", "dir", o.procDir, "following", d.following())
 	fmt.Fprintf(stderr, "Listening on %s\n", o.procDir)
 	return d.serve(ctx)
 }
@@ -593,10 +589,14 @@ func (h *procHost) info(cl *procClient, out io.Writer) {
 // info prints the lines of monitor info about procgdb itself.
 func (d *daemon) info(out io.Writer) {
 	d.srv.infoVersion(out)
-	how := "process events"
-	if !d.dir.Events() {
-		how = "scanning /proc"
-	}
-	fmt.Fprintf(out, "directory: %s (processes found by %s)\n", d.path, how)
+	fmt.Fprintf(out, "directory: %s (processes found by %s)\n", d.path, d.following())
 	d.srv.infoTracing(out)
+}
+
+// following says how the daemon learns of new processes.
+func (d *daemon) following() string {
+	if d.dir.Events() {
+		return "process events"
+	}
+	return "scanning /proc"
 }
