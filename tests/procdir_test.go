@@ -3,6 +3,7 @@
 package tests
 
 import (
+	"encoding/binary"
 	"fmt"
 	"io"
 	"net"
@@ -637,5 +638,77 @@ func TestProcDirSystemdUnits(t *testing.T) {
 	cmd.Dir = dir
 	if out, err := cmd.CombinedOutput(); err != nil || len(out) > 0 {
 		t.Errorf("systemd-analyze verify: %v\n%s", err, out)
+	}
+}
+
+// TestProcDirNonStop: a controller in non-stop mode (QNonStop:1, then
+// vCont;c) runs the program's threads while an observer reads their
+// counters; when it disconnects, the threads are stopped for the
+// observer, who takes control and detaches, after which the program runs
+// on untraced. (The controller speaks raw packets: gdb 13 fails an
+// assertion when a non-stop "target remote" is told of several stopped
+// threads, as procgdb tells it of every thread an attach stopped;
+// gdbserver tells of one.)
+func TestProcDirNonStop(t *testing.T) {
+	prepare(t)
+	d := startDaemon(t)
+	p := startProcess(t, "nonstop")
+	pid := p.cmd.Process.Pid
+	d.waitSocket(pid, true)
+	ctx := clientCtx(t)
+	ctl, err := client.Dial(ctx, "unix", d.socket(pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ctl.Close() })
+	for _, pk := range []string{"QNonStop:1", "vCont;c"} {
+		if r, err := ctl.Raw().Exchange(pk); err != nil || r != "OK" {
+			t.Fatalf("%s: %q, %v", pk, r, err)
+		}
+	}
+
+	obs, err := client.Dial(ctx, "unix", d.socket(pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { obs.Close() })
+	counter := symbolAddr(t, obs, prog("nonstop"), "counters")
+	read := func() uint64 {
+		b := make([]byte, 8)
+		if _, err := obs.ReadMemory(counter, b); err != nil {
+			t.Fatalf("observer's read: %v", err)
+		}
+		return binary.LittleEndian.Uint64(b)
+	}
+	before := read()
+	deadline := time.Now().Add(readyTimeout)
+	for read() == before && time.Now().Before(deadline) {
+	}
+	if read() == before {
+		t.Fatal("the observer does not see the controller's threads run")
+	}
+
+	ctl.Close()
+	for {
+		info, err := obs.Monitor(ctx, "info")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(info, "controls (you)") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the observer does not take control:\n%s", info)
+		}
+	}
+	if stopped, again := read(), read(); stopped != again {
+		t.Errorf("the counter moves (%d, %d) after the non-stop controller left: its threads must be stopped", stopped, again)
+	}
+	if err := obs.Detach(pid); err != nil {
+		t.Fatal(err)
+	}
+	status := readFile(t, fmt.Sprintf("/proc/%d/status", pid))
+	if !strings.Contains(status, "TracerPid:\t0\n") || regexp.MustCompile(`State:\s+[tT]`).MatchString(status) {
+		t.Fatalf("process %d after detach:\n%s", pid, status)
 	}
 }
