@@ -3,6 +3,7 @@
 package tests
 
 import (
+	"context"
 	"encoding/binary"
 	"fmt"
 	"io"
@@ -360,18 +361,7 @@ func TestProcDirObserver(t *testing.T) {
 
 	// The controller leaves: the observer takes control.
 	ctl.Close()
-	for {
-		info, err := obs.Monitor(ctx, "info")
-		if err != nil {
-			t.Fatal(err)
-		}
-		if strings.Contains(info, "controls (you)") {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the observer does not take control:\n%s", info)
-		}
-	}
+	awaitControl(ctx, t, obs)
 	if _, err := obs.SetBreakpoint(tick); err != nil {
 		t.Fatalf("breakpoint by the new controller: %v", err)
 	}
@@ -380,6 +370,25 @@ func TestProcDirObserver(t *testing.T) {
 		t.Fatal(err)
 	}
 	p.runsOnToReport(t, "ticker", `^done ticks=\d+ sum=\d+ ok=1$`)
+}
+
+// awaitControl waits, within a bounded time, until c, an observer, says
+// it controls its process (monitor info).
+func awaitControl(ctx context.Context, t *testing.T, c *client.Client) {
+	t.Helper()
+	deadline := time.Now().Add(readyTimeout)
+	for {
+		info, err := c.Monitor(ctx, "info")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(info, "controls (you)") {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the observer does not take control:\n%s", info)
+		}
+	}
 }
 
 // TestProcDirAccess: another user debugs their own process, but not
@@ -689,18 +698,7 @@ func TestProcDirNonStop(t *testing.T) {
 	}
 
 	ctl.Close()
-	for {
-		info, err := obs.Monitor(ctx, "info")
-		if err != nil {
-			t.Fatal(err)
-		}
-		if strings.Contains(info, "controls (you)") {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the observer does not take control:\n%s", info)
-		}
-	}
+	awaitControl(ctx, t, obs)
 	if stopped, again := read(), read(); stopped != again {
 		t.Errorf("the counter moves (%d, %d) after the non-stop controller left: its threads must be stopped", stopped, again)
 	}
