@@ -159,9 +159,15 @@ func homeOf(t *testing.T, cred *syscall.Credential) string {
 // with "text file busy".
 func publicProg(t *testing.T, name string) string {
 	t.Helper()
-	p := filepath.Join(publicDir(t), name)
-	if out, err := exec.Command("cp", prog(name), p).CombinedOutput(); err != nil {
-		t.Fatalf("cp %s: %v: %s", name, err, out)
+	return publicCopy(t, prog(name))
+}
+
+// publicCopy copies the program at path as publicProg does.
+func publicCopy(t *testing.T, path string) string {
+	t.Helper()
+	p := filepath.Join(publicDir(t), filepath.Base(path))
+	if out, err := exec.Command("cp", path, p).CombinedOutput(); err != nil {
+		t.Fatalf("cp %s: %v: %s", path, err, out)
 	}
 	if err := os.Chmod(p, 0o755); err != nil {
 		t.Fatal(err)
@@ -708,5 +714,41 @@ func TestProcDirNonStop(t *testing.T) {
 	status := readFile(t, fmt.Sprintf("/proc/%d/status", pid))
 	if !strings.Contains(status, "TracerPid:\t0\n") || regexp.MustCompile(`State:\s+[tT]`).MatchString(status) {
 		t.Fatalf("process %d after detach:\n%s", pid, status)
+	}
+}
+
+// TestProcDirNotRoot: a daemon run by an ordinary user serves that
+// user's processes, with that user's rights, and no one else's: the
+// user's own process gets a socket and is debugged through it, root's
+// gets none, and a program run through the control socket runs as the
+// user.
+func TestProcDirNotRoot(t *testing.T) {
+	prepare(t)
+	d := startDaemonWith(t, func(cmd *exec.Cmd, dir string) {
+		if err := os.Chown(dir, int(otherUser.Uid), int(otherUser.Gid)); err != nil {
+			t.Fatal(err)
+		}
+		cmd.SysProcAttr.Credential = otherUser
+		cmd.Path = publicCopy(t, cmd.Path)
+	})
+	ticker := publicProg(t, "ticker")
+	roots := startReady(t, "ticker")
+	own := startReadyAs(t, otherUser, ticker)
+	pid := own.cmd.Process.Pid
+	d.waitSocket(pid, true)
+	// The daemon learnt of root's process before its user's.
+	if _, err := os.Lstat(d.socket(roots.cmd.Process.Pid)); err == nil {
+		t.Errorf("a daemon run by uid %d made a socket for root's process", otherUser.Uid)
+	}
+	tr := runGDBAs(t, otherUser, ticker, "target remote "+d.socket(pid), "info threads", "detach")
+	tr.match("info threads", fmt.Sprintf(`\*\s+1\s+Thread %d\.%d`, pid, pid))
+	own.runsOnToReport(t, "ticker", `^done ticks=\d+ sum=\d+ ok=1$`)
+
+	out := filepath.Join(homeOf(t, otherUser), "ids")
+	run := fmt.Sprintf(`run -c 'id -u > %s'`, out)
+	tr = runGDBAs(t, otherUser, "", "target extended-remote "+filepath.Join(d.dir, "control"), "set remote exec-file /bin/sh", run)
+	tr.match(run, `exited normally`)
+	if b, err := os.ReadFile(out); err != nil || string(b) != fmt.Sprintf("%d\n", otherUser.Uid) {
+		t.Errorf("the program said %q, %v; want its user's id", b, err)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/user"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"syscall"
 
@@ -231,8 +232,28 @@ func (l clientLauncher) Launch(spec rsp.LaunchSpec) (int, error) {
 		return 0, fmt.Errorf("launch %s: %w", spec.Program, err)
 	}
 	lo := launchOptions(spec)
-	// No Groups is none: not procgdb's.
-	lo.Credential = &syscall.Credential{Uid: cred.UID, Gid: cred.GID, Groups: cred.Groups}
+	if !ownIDs(cred) {
+		// No Groups is none: not procgdb's. A procgdb that may not
+		// change its ids (not root) fails here, as it should.
+		lo.Credential = &syscall.Credential{Uid: cred.UID, Gid: cred.GID, Groups: cred.Groups}
+	}
 	lo.NoNewPrivs = true
 	return l.start(lo)
+}
+
+// ownIDs tells whether cred's ids and groups are procgdb's own, so that a
+// program started for its client needs none set: a procgdb run by an
+// ordinary user, who may not even set the groups it has, starts its own
+// user's programs as itself.
+func ownIDs(cred procdir.Credentials) bool {
+	groups, err := os.Getgroups()
+	if err != nil || int(cred.UID) != os.Geteuid() || int(cred.GID) != os.Getegid() || len(groups) != len(cred.Groups) {
+		return false
+	}
+	for _, g := range cred.Groups {
+		if !slices.Contains(groups, int(g)) {
+			return false
+		}
+	}
+	return true
 }
