@@ -752,3 +752,33 @@ func TestProcDirNotRoot(t *testing.T) {
 		t.Errorf("the program said %q, %v; want its user's id", b, err)
 	}
 }
+
+// TestProcDirTerminate: procgdb --proc-dir stopped with SIGTERM lets go
+// of a process a client left stopped at a breakpoint (it runs on,
+// untraced and unharmed) and removes its sockets.
+func TestProcDirTerminate(t *testing.T) {
+	prepare(t)
+	d := startDaemon(t)
+	p, pid := d.startTicker(t)
+	tr := runGDB(t, prog("ticker"), "target remote "+d.socket(pid), "break tick", "continue", "disconnect")
+	tr.match("continue", `Breakpoint 1, tick`)
+	// TracerPid is the tracing thread's id.
+	if _, err := os.Stat(fmt.Sprintf("/proc/%d/task/%d", d.cmd.Process.Pid, tracerOf(t, pid))); err != nil {
+		t.Fatalf("the process is not traced by procgdb after its client disconnected: %v", err)
+	}
+	if err := d.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-d.done:
+	case <-time.After(readyTimeout):
+		t.Fatalf("procgdb --proc-dir still runs %v after SIGTERM", readyTimeout)
+	}
+	if tracer := tracerOf(t, pid); tracer != 0 {
+		t.Errorf("process %d is traced by %d after procgdb ended", pid, tracer)
+	}
+	p.runsOnToReport(t, "ticker", `^done ticks=\d+ sum=\d+ ok=1$`)
+	if left, err := os.ReadDir(d.dir); err != nil || len(left) > 0 {
+		t.Errorf("procgdb left %v in its directory (%v)", left, err)
+	}
+}
