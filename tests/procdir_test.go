@@ -119,6 +119,26 @@ func (d *daemonProc) waitSocket(pid int, present bool) os.FileInfo {
 	}
 }
 
+// waitHeld waits, within a bounded time, until process pid is stopped
+// and traced by the daemon, as a controller that left without detaching
+// leaves it; it fails the test if that does not come.
+func (d *daemonProc) waitHeld(pid int) {
+	d.t.Helper()
+	deadline := time.Now().Add(readyTimeout)
+	for {
+		status := readFile(d.t, fmt.Sprintf("/proc/%d/status", pid))
+		// TracerPid is the tracing thread's id.
+		_, err := os.Stat(fmt.Sprintf("/proc/%d/task/%d", d.cmd.Process.Pid, tracerOf(d.t, pid)))
+		if err == nil && strings.Contains(status, "State:\tt (tracing stop)") {
+			return
+		}
+		if time.Now().After(deadline) {
+			d.t.Fatalf("process %d is not held stopped by procgdb (%v):\n%s", pid, err, status)
+		}
+		time.Sleep(10 * time.Millisecond) // the daemon stops it meanwhile
+	}
+}
+
 // startTicker starts testdata/ticker.c as the test's user and waits for
 // its socket.
 func (d *daemonProc) startTicker(t *testing.T) (*process, int) {
@@ -762,10 +782,7 @@ func TestProcDirTerminate(t *testing.T) {
 	p, pid := d.startTicker(t)
 	tr := runGDB(t, prog("ticker"), "target remote "+d.socket(pid), "break tick", "continue", "disconnect")
 	tr.match("continue", `Breakpoint 1, tick`)
-	// TracerPid is the tracing thread's id.
-	if _, err := os.Stat(fmt.Sprintf("/proc/%d/task/%d", d.cmd.Process.Pid, tracerOf(t, pid))); err != nil {
-		t.Fatalf("the process is not traced by procgdb after its client disconnected: %v", err)
-	}
+	d.waitHeld(pid)
 	if err := d.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
@@ -781,4 +798,71 @@ func TestProcDirTerminate(t *testing.T) {
 	if left, err := os.ReadDir(d.dir); err != nil || len(left) > 0 {
 		t.Errorf("procgdb left %v in its directory (%v)", left, err)
 	}
+}
+
+// TestProcDirSetuidExec: a client's process that runs a set-user-ID
+// program would get its owner's rights under procgdb, a privileged
+// tracer, where its client's own debugger could not have traced it on:
+// procgdb checks the client again at the exec, finds it may not debug
+// the process any more, and lets the process go before the new program
+// runs, ending the client's connection. The program runs with its
+// rights, untraced, as without a debugger.
+func TestProcDirSetuidExec(t *testing.T) {
+	prepare(t)
+	suid := publicCopy(t, "/usr/bin/id")
+	if err := os.Chown(suid, 0, 0); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(suid, 0o755|os.ModeSetuid); err != nil {
+		t.Fatal(err)
+	}
+	probe := exec.Command(suid)
+	probe.SysProcAttr = &syscall.SysProcAttr{Credential: otherUser}
+	if out, err := probe.Output(); err != nil || !strings.Contains(string(out), "euid=0") {
+		t.Skipf("set-user-ID bits have no effect in %s (a nosuid mount?): %s %v", filepath.Dir(suid), out, err)
+	}
+	d := startDaemon(t, "--debug")
+	// The process reads its commands from a FIFO of its user's, where
+	// gdb (as that user) writes one; it reads it once gdb continues it.
+	fifo := filepath.Join(homeOf(t, otherUser), "commands")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chown(fifo, int(otherUser.Uid), int(otherUser.Gid)); err != nil {
+		t.Fatal(err)
+	}
+	p := startReadyAs(t, otherUser, publicProg(t, "dumpable"), fifo)
+	pid := p.cmd.Process.Pid
+	d.waitSocket(pid, true)
+	feed := fmt.Sprintf("shell echo exec %s > %s", suid, fifo)
+	tr := runGDBAs(t, otherUser, "", "target remote "+d.socket(pid), feed, "continue")
+	if _, _, err := d.stderr.wait(0, regexp.MustCompile(fmt.Sprintf(`client dropped at exec.* pid=%d .*reason="process %d runs with another user's privileges`, pid, pid)), readyTimeout, d.done); err != nil {
+		t.Errorf("procgdb does not drop the client at the set-user-ID exec: %v", err)
+	}
+	if _, _, err := p.out.wait(0, regexp.MustCompile(fmt.Sprintf(`^uid=%d\b.* euid=0\b`, otherUser.Uid)), readyTimeout, p.done); err != nil {
+		t.Errorf("the set-user-ID program did not run with its rights: %v", err)
+	}
+	tr.match("continue", `Remote connection closed|Remote communication error`)
+}
+
+// TestProcDirDisconnectWhileRunning: a controller that goes while its
+// program runs leaves it to procgdb, which stops it for the next client.
+func TestProcDirDisconnectWhileRunning(t *testing.T) {
+	prepare(t)
+	d := startDaemon(t)
+	p, pid := d.startTicker(t)
+	ctx := clientCtx(t)
+	ctl, err := client.Dial(ctx, "unix", d.socket(pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ctl.Resume(client.Action{Kind: client.Continue}); err != nil {
+		t.Fatal(err)
+	}
+	ctl.Close()
+	d.waitHeld(pid)
+	next := runGDB(t, prog("ticker"), "target remote "+d.socket(pid), "info threads", "detach")
+	next.match("info threads", fmt.Sprintf(`\*\s+1\s+Thread %d\.%d "ticker"`, pid, pid))
+	next.match("detach", fmt.Sprintf(`\[Inferior 1 \(process %d\) detached\]`, pid))
+	p.runsOnToReport(t, "ticker", `^done ticks=\d+ sum=\d+ ok=1$`)
 }

@@ -78,10 +78,13 @@ func quiesce(ctx context.Context, c *target.Ctl, log *slog.Logger) error {
 			return err
 		}
 		wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-		_, err := c.Wait(wctx)
-		cancel()
-		if err != nil {
-			return fmt.Errorf("stop the process after the client left: %w", err)
+		defer cancel()
+		// A Wake (the closing of the client's connection, say) ends a
+		// wait with nothing: wait on until the processes stop.
+		for c.Running() {
+			if _, err := c.Wait(wctx); err != nil {
+				return fmt.Errorf("stop the process after the client left: %w", err)
+			}
 		}
 	}
 	var errs []error
