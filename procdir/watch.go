@@ -581,6 +581,9 @@ func (w *watcher) close() {
 // exited tells whether the process of pidfd has ended (a pidfd polls
 // readable once its process has exited, zombie or reaped).
 func exited(pidfd int) bool {
+	if pidfd < 0 {
+		return true // a closed pidfd (-1) tells nothing: the safe answer
+	}
 	fds := []unix.PollFd{{Fd: int32(pidfd), Events: unix.POLLIN}}
 	n, err := unix.Poll(fds, 0)
 	return err == nil && n > 0 && fds[0].Revents&unix.POLLIN != 0

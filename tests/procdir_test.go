@@ -800,6 +800,37 @@ func TestProcDirTerminate(t *testing.T) {
 	}
 }
 
+// startCommanded starts testdata/dumpable.c as otherUser, reading its
+// commands from a FIFO of that user's, where gdb (as that user) writes
+// them with "shell echo ... > FIFO"; the process reads them once gdb
+// continues it. It waits for the process's socket.
+func (d *daemonProc) startCommanded(t *testing.T) (p *process, pid int, fifo string) {
+	t.Helper()
+	fifo = filepath.Join(homeOf(t, otherUser), "commands")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chown(fifo, int(otherUser.Uid), int(otherUser.Gid)); err != nil {
+		t.Fatal(err)
+	}
+	p = startReadyAs(t, otherUser, publicProg(t, "dumpable"), fifo)
+	pid = p.cmd.Process.Pid
+	d.waitSocket(pid, true)
+	return p, pid, fifo
+}
+
+// TestProcDirExec: a client's process that runs another program of its
+// user's stays the client's: gdb follows it into the new program, to its
+// end.
+func TestProcDirExec(t *testing.T) {
+	prepare(t)
+	d := startDaemon(t)
+	_, pid, fifo := d.startCommanded(t)
+	feed := fmt.Sprintf("shell echo exec /bin/true > %s", fifo)
+	tr := runGDBAs(t, otherUser, "", "target remote "+d.socket(pid), feed, "continue")
+	tr.match("continue", fmt.Sprintf(`process %d is executing new program: \S*true(?s:.*)\[Inferior 1 \(process %d\) exited normally\]`, pid, pid))
+}
+
 // TestProcDirSetuidExec: a client's process that runs a set-user-ID
 // program would get its owner's rights under procgdb, a privileged
 // tracer, where its client's own debugger could not have traced it on:
@@ -822,18 +853,7 @@ func TestProcDirSetuidExec(t *testing.T) {
 		t.Skipf("set-user-ID bits have no effect in %s (a nosuid mount?): %s %v", filepath.Dir(suid), out, err)
 	}
 	d := startDaemon(t, "--debug")
-	// The process reads its commands from a FIFO of its user's, where
-	// gdb (as that user) writes one; it reads it once gdb continues it.
-	fifo := filepath.Join(homeOf(t, otherUser), "commands")
-	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Chown(fifo, int(otherUser.Uid), int(otherUser.Gid)); err != nil {
-		t.Fatal(err)
-	}
-	p := startReadyAs(t, otherUser, publicProg(t, "dumpable"), fifo)
-	pid := p.cmd.Process.Pid
-	d.waitSocket(pid, true)
+	p, pid, fifo := d.startCommanded(t)
 	feed := fmt.Sprintf("shell echo exec %s > %s", suid, fifo)
 	tr := runGDBAs(t, otherUser, "", "target remote "+d.socket(pid), feed, "continue")
 	if _, _, err := d.stderr.wait(0, regexp.MustCompile(fmt.Sprintf(`client dropped at exec.* pid=%d .*reason="process %d runs with another user's privileges`, pid, pid)), readyTimeout, d.done); err != nil {

@@ -133,7 +133,7 @@ func (d *daemon) controlClient(ctx context.Context, nc net.Conn) {
 		return
 	}
 	defer d.left()
-	l, err := newSocketLink(conn)
+	l, err := newPeerLink(conn)
 	if err != nil {
 		d.log.Warn("control client", "err", err)
 		conn.Close()

@@ -155,7 +155,7 @@ func (d *daemon) admit(ctx context.Context, c *procdir.Conn) {
 		c.Close()
 		return
 	}
-	l, err := newSocketLink(c)
+	l, err := newPeerLink(c)
 	if err != nil {
 		d.log.Warn("client", "pid", c.PID, "err", err)
 		d.left()

@@ -14,6 +14,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"procgdb/procdir"
 	"procgdb/target"
 )
 
@@ -38,6 +39,10 @@ type link struct {
 	// the waits before the tracer starts.
 	rraw, wwraw syscall.RawConn
 	closer      io.Closer
+	// owner, when set, holds the connection and more (a daemon's client,
+	// with the pidfds that its checks need while it is served): release
+	// closes it, after the link's descriptors; own does not.
+	owner io.Closer
 	// tr is the tracer of the session, whose loop serves the waits once
 	// it has started; nil for a session without one.
 	tr *target.Tracer
@@ -67,6 +72,17 @@ func newSocketLink(c net.Conn) (*link, error) {
 	}
 	l := &link{rraw: raw, wwraw: raw, closer: c, socket: true}
 	raw.Control(func(fd uintptr) { l.rfd, l.wfd = int(fd), int(fd) })
+	return l, nil
+}
+
+// newPeerLink makes a link of a daemon's client: of its socket, while
+// the rest of c stays open until release.
+func newPeerLink(c *procdir.Conn) (*link, error) {
+	l, err := newSocketLink(c.UnixConn)
+	if err != nil {
+		return nil, err
+	}
+	l.owner = c
 	return l, nil
 }
 
@@ -286,6 +302,10 @@ func (l *link) Close() error {
 func (l *link) release() error {
 	l.Close()
 	err := l.closer.Close()
+	if l.owner != nil {
+		// Its connection is closed already, by now.
+		l.owner.Close()
+	}
 	if errors.Is(err, net.ErrClosed) || errors.Is(err, os.ErrClosed) {
 		return nil
 	}
