@@ -886,3 +886,37 @@ func TestProcDirDisconnectWhileRunning(t *testing.T) {
 	next.match("detach", fmt.Sprintf(`\[Inferior 1 \(process %d\) detached\]`, pid))
 	p.runsOnToReport(t, "ticker", `^done ticks=\d+ sum=\d+ ok=1$`)
 }
+
+// TestProcDirMaxClients: --max-clients bounds the daemon's clients of all
+// sockets together; one over it is refused with the reason and its
+// process is left alone, and a place freed is taken again.
+func TestProcDirMaxClients(t *testing.T) {
+	prepare(t)
+	d := startDaemon(t, "--max-clients", "1")
+	_, pid := d.startTicker(t)
+	other, otherPID := d.startTicker(t)
+	ctx := clientCtx(t)
+	first, err := client.Dial(ctx, "unix", d.socket(pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := runGDB(t, "", "target remote "+d.socket(otherPID))
+	tr.match("target remote "+d.socket(otherPID), `Remote failure reply: E\.procgdb serves as many clients as it may \(--max-clients 1\): try again later`)
+	if tracer := tracerOf(t, otherPID); tracer != 0 {
+		t.Errorf("the refused client's process %d is traced by %d", otherPID, tracer)
+	}
+	if err := first.Detach(pid); err != nil {
+		t.Fatal(err)
+	}
+	first.Close()
+	// The place is free once the daemon has seen the client go.
+	deadline := time.Now().Add(readyTimeout)
+	for {
+		tr = runGDB(t, prog("ticker"), "target remote "+d.socket(otherPID), "info threads", "detach")
+		if !strings.Contains(tr.all, "--max-clients") || time.Now().After(deadline) {
+			break
+		}
+	}
+	tr.match("info threads", fmt.Sprintf(`\*\s+1\s+Thread %d\.%d "ticker"`, otherPID, otherPID))
+	other.runsOnToReport(t, "ticker", `^done ticks=\d+ sum=\d+ ok=1$`)
+}

@@ -177,7 +177,7 @@ func (d *daemon) take(c *procdir.Conn) bool {
 	}
 	d.mu.Unlock()
 	if full {
-		d.refuse(c, fmt.Errorf("procgdb serves as many clients as it may (--max-clients %d): try again later", d.maxClients))
+		d.refuse(c, &procdir.Refusal{PID: c.PID, Reason: fmt.Sprintf("procgdb serves as many clients as it may (--max-clients %d): try again later", d.maxClients)})
 	}
 	return !full
 }
