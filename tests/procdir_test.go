@@ -105,11 +105,11 @@ func (d *daemonProc) waitSocket(pid int, present bool) os.FileInfo {
 	deadline := time.Now().Add(readyTimeout)
 	for {
 		fi, err := os.Lstat(d.socket(pid))
-		if (err == nil) == present {
+		if (err == nil) == present && (!present || ownedAsProcess(fi, pid)) {
 			return fi
 		}
 		if time.Now().After(deadline) {
-			d.t.Fatalf("socket %s: still %v after %v", d.socket(pid), err, readyTimeout)
+			d.t.Fatalf("socket %s: still %v (%v) after %v", d.socket(pid), err, fi, readyTimeout)
 		}
 		select {
 		case <-d.done:
@@ -117,6 +117,18 @@ func (d *daemonProc) waitSocket(pid int, present bool) os.FileInfo {
 		case <-time.After(10 * time.Millisecond):
 		}
 	}
+}
+
+// ownedAsProcess reports whether the socket fi has the owner of process
+// pid's /proc entry: a process that changed its ids after it started (as
+// one started with a Credential does, between fork and exec) has its
+// socket given to its new owner a moment later.
+func ownedAsProcess(fi os.FileInfo, pid int) bool {
+	var st syscall.Stat_t
+	if err := syscall.Stat(fmt.Sprintf("/proc/%d/stat", pid), &st); err != nil {
+		return true // gone: the caller finds out
+	}
+	return fi.Sys().(*syscall.Stat_t).Uid == st.Uid
 }
 
 // waitHeld waits, within a bounded time, until process pid is stopped
