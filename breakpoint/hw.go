@@ -48,9 +48,9 @@ type hwSlot struct {
 type HWTable struct {
 	points []inferior.HWPoint
 	gen    uint64
-	// conds are the conditions of conditional hardware breakpoints
+	// acts are the conditions and commands of hardware breakpoints
 	// (cond.go), by address.
-	conds conditions
+	acts actions
 }
 
 // slots lists the debug registers the points take, in order.
@@ -112,7 +112,7 @@ func (t *HWTable) Remove(p inferior.HWPoint) error {
 	t.points = slices.Delete(t.points, i, i+1)
 	t.gen++
 	if p.Kind == inferior.HWExec && !t.Has(p) {
-		delete(t.conds, p.Addr)
+		delete(t.acts, p.Addr)
 	}
 	return nil
 }
@@ -123,7 +123,7 @@ func (t *HWTable) Clear() {
 		t.points = nil
 		t.gen++
 	}
-	t.conds = nil
+	t.acts = nil
 }
 
 // SetConditions makes the hardware breakpoint at addr conditional: a hit
@@ -133,13 +133,23 @@ func (t *HWTable) SetConditions(addr uint64, conds []*agentexpr.Program) error {
 	if !t.Has(inferior.HWPoint{Kind: inferior.HWExec, Addr: addr, Len: 1}) {
 		return fmt.Errorf("conditions at %#x: %w", addr, ErrNotSet)
 	}
-	t.conds.set(addr, conds)
+	t.acts.setConditions(addr, conds)
 	return nil
 }
 
-// Conditions returns the conditions of the hardware breakpoint at addr,
-// none for an unconditional one.
-func (t *HWTable) Conditions(addr uint64) []*agentexpr.Program { return t.conds[addr] }
+// SetCommands gives the hardware breakpoint at addr commands, as
+// Table.SetCommands does.
+func (t *HWTable) SetCommands(addr uint64, cmds []*agentexpr.Program, persist bool) error {
+	if !t.Has(inferior.HWPoint{Kind: inferior.HWExec, Addr: addr, Len: 1}) {
+		return fmt.Errorf("commands at %#x: %w", addr, ErrNotSet)
+	}
+	t.acts.setCommands(addr, cmds, persist)
+	return nil
+}
+
+// Actions returns the conditions and commands of the hardware breakpoint
+// at addr; nil when it has none. The value must not be changed.
+func (t *HWTable) Actions(addr uint64) *Actions { return t.acts[addr] }
 
 // Has reports whether p is in the table.
 func (t *HWTable) Has(p inferior.HWPoint) bool { return slices.Contains(t.points, p) }
@@ -168,7 +178,7 @@ func (t *HWTable) Gen() uint64 { return t.gen }
 // Clone returns a copy of the table, for a forked child (whose threads
 // start with clear debug registers, so the copy starts at a new Gen).
 func (t *HWTable) Clone() *HWTable {
-	c := &HWTable{points: slices.Clone(t.points), gen: t.gen, conds: maps.Clone(t.conds)}
+	c := &HWTable{points: slices.Clone(t.points), gen: t.gen, acts: maps.Clone(t.acts)}
 	if len(c.points) > 0 {
 		c.gen++
 	}

@@ -32,93 +32,202 @@ type Memory interface {
 	WriteAt(p []byte, addr uint64) error
 }
 
-// Table is the set of software breakpoints inserted in one address space.
-// Its zero value is not usable; use New. A Table is not safe for
-// concurrent use: the target serialises access to it.
+// Table is the set of software breakpoints inserted in one address space:
+// the client's, and internal ones procgdb plants for itself (the exits of
+// a range step), which may share an address with the client's. Its zero
+// value is not usable; use New. A Table is not safe for concurrent use:
+// the target serialises access to it.
 type Table struct {
 	mem Memory
-	// orig maps each inserted breakpoint's address to the byte the int3
-	// replaced.
+	// orig maps the address of each int3 in memory, the client's or
+	// internal, to the byte it replaced.
 	orig map[uint64]byte
+	// client holds the client's breakpoints; internal counts the users
+	// of each internal one.
+	client   map[uint64]bool
+	internal map[uint64]int
 	// lifted is set while the int3 bytes are out of memory (during a
 	// vfork, when parent and child share it) although the breakpoints
 	// stay logically inserted.
 	lifted bool
-	// conds are the conditions of conditional breakpoints (cond.go).
-	conds conditions
+	// acts are the conditions and commands of the client's breakpoints
+	// (cond.go).
+	acts actions
 }
 
 // New returns an empty table over mem.
 func New(mem Memory) *Table {
-	return &Table{mem: mem, orig: make(map[uint64]byte)}
+	return &Table{mem: mem, orig: make(map[uint64]byte), client: make(map[uint64]bool), internal: make(map[uint64]int)}
 }
 
-// Insert puts an int3 at addr. Inserting where one is already is a no-op,
-// so a client that inserts twice does not lose the original byte.
+// Insert puts a client's breakpoint at addr. Inserting where one is
+// already is a no-op, so a client that inserts twice does not lose the
+// original byte.
 func (t *Table) Insert(addr uint64) error {
+	if t.client[addr] {
+		return nil
+	}
+	if err := t.plant(addr); err != nil {
+		return fmt.Errorf("insert breakpoint at %#x: %w", addr, err)
+	}
+	t.client[addr] = true
+	return nil
+}
+
+// Remove removes the client's breakpoint at addr, with its conditions
+// and commands; the original byte comes back unless an internal
+// breakpoint stays there. Removing a breakpoint that is not there is an
+// error, as gdb expects for z0 of an unknown address.
+func (t *Table) Remove(addr uint64) error {
+	if !t.client[addr] {
+		return fmt.Errorf("remove breakpoint at %#x: %w", addr, ErrNotInserted)
+	}
+	if t.internal[addr] == 0 {
+		if err := t.unplant(addr); err != nil {
+			return fmt.Errorf("remove breakpoint at %#x: %w", addr, err)
+		}
+	}
+	delete(t.client, addr)
+	delete(t.acts, addr)
+	return nil
+}
+
+// InsertInternal puts an internal breakpoint at addr, for one more user.
+func (t *Table) InsertInternal(addr uint64) error {
+	if t.internal[addr] == 0 {
+		if err := t.plant(addr); err != nil {
+			return fmt.Errorf("insert internal breakpoint at %#x: %w", addr, err)
+		}
+	}
+	t.internal[addr]++
+	return nil
+}
+
+// RemoveInternal removes one user's internal breakpoint at addr; the
+// original byte comes back with the last, unless the client has a
+// breakpoint there.
+func (t *Table) RemoveInternal(addr uint64) error {
+	switch t.internal[addr] {
+	case 0:
+		return fmt.Errorf("remove internal breakpoint at %#x: %w", addr, ErrNotInserted)
+	case 1:
+		if !t.client[addr] {
+			if err := t.unplant(addr); err != nil {
+				return fmt.Errorf("remove internal breakpoint at %#x: %w", addr, err)
+			}
+		}
+		delete(t.internal, addr)
+	default:
+		t.internal[addr]--
+	}
+	return nil
+}
+
+// plant writes an int3 at addr, saving the byte it replaces, unless one
+// is there already.
+func (t *Table) plant(addr uint64) error {
 	if _, ok := t.orig[addr]; ok {
 		return nil
 	}
 	var b [1]byte
 	if err := t.mem.ReadAt(b[:], addr); err != nil {
-		return fmt.Errorf("insert breakpoint at %#x: %w", addr, err)
+		return err
 	}
 	if !t.lifted {
 		if err := t.mem.WriteAt([]byte{Int3}, addr); err != nil {
-			return fmt.Errorf("insert breakpoint at %#x: %w", addr, err)
+			return err
 		}
 	}
 	t.orig[addr] = b[0]
 	return nil
 }
 
-// Remove restores the original byte at addr. Removing a breakpoint that
-// is not there is an error, as gdb expects for z0 of an unknown address.
-func (t *Table) Remove(addr uint64) error {
-	b, ok := t.orig[addr]
-	if !ok {
-		return fmt.Errorf("remove breakpoint at %#x: %w", addr, ErrNotInserted)
-	}
+// unplant writes back the byte the int3 at addr replaced.
+func (t *Table) unplant(addr uint64) error {
 	if !t.lifted {
-		if err := t.mem.WriteAt([]byte{b}, addr); err != nil {
-			return fmt.Errorf("remove breakpoint at %#x: %w", addr, err)
+		if err := t.mem.WriteAt([]byte{t.orig[addr]}, addr); err != nil {
+			return err
 		}
 	}
 	delete(t.orig, addr)
-	delete(t.conds, addr)
 	return nil
 }
 
-// SetConditions makes the breakpoint at addr conditional: a hit counts
-// only when Holds says so. No conditions make it unconditional again.
+// Uncover writes the original byte back at addr, where an int3 of the
+// table stays logically inserted, so that a thread can execute the
+// instruction in place while no other runs; cover puts the int3 back, if
+// the table still has one there.
+func (t *Table) Uncover(addr uint64) (cover func() error, err error) {
+	b, ok := t.orig[addr]
+	if !ok {
+		return nil, fmt.Errorf("uncover breakpoint at %#x: %w", addr, ErrNotInserted)
+	}
+	if t.lifted {
+		return func() error { return nil }, nil
+	}
+	if err := t.mem.WriteAt([]byte{b}, addr); err != nil {
+		return nil, fmt.Errorf("uncover breakpoint at %#x: %w", addr, err)
+	}
+	return func() error {
+		if _, ok := t.orig[addr]; !ok || t.lifted {
+			return nil
+		}
+		if err := t.mem.WriteAt([]byte{Int3}, addr); err != nil {
+			return fmt.Errorf("cover breakpoint at %#x: %w", addr, err)
+		}
+		return nil
+	}, nil
+}
+
+// SetConditions makes the client's breakpoint at addr conditional: a hit
+// counts only when Holds says so. No conditions make it unconditional
+// again.
 func (t *Table) SetConditions(addr uint64, conds []*agentexpr.Program) error {
 	if !t.Has(addr) {
 		return fmt.Errorf("conditions at %#x: %w", addr, ErrNotInserted)
 	}
-	t.conds.set(addr, conds)
+	t.acts.setConditions(addr, conds)
 	return nil
 }
 
-// Conditions returns the conditions of the breakpoint at addr, none for
-// an unconditional one.
-func (t *Table) Conditions(addr uint64) []*agentexpr.Program { return t.conds[addr] }
+// SetCommands gives the client's breakpoint at addr commands, which run
+// at each hit that counts, and persist past the client's disconnection
+// with persist. No commands take them away.
+func (t *Table) SetCommands(addr uint64, cmds []*agentexpr.Program, persist bool) error {
+	if !t.Has(addr) {
+		return fmt.Errorf("commands at %#x: %w", addr, ErrNotInserted)
+	}
+	t.acts.setCommands(addr, cmds, persist)
+	return nil
+}
+
+// Actions returns the conditions and commands of the client's breakpoint
+// at addr; nil when it has none. The value must not be changed.
+func (t *Table) Actions(addr uint64) *Actions { return t.acts[addr] }
 
 // ErrNotInserted reports a breakpoint address with no breakpoint.
 var ErrNotInserted = errors.New("no breakpoint inserted")
 
-// Has reports whether a breakpoint is inserted at addr.
-func (t *Table) Has(addr uint64) bool {
+// Has reports whether the client has a breakpoint at addr.
+func (t *Table) Has(addr uint64) bool { return t.client[addr] }
+
+// Internal reports whether an internal breakpoint is at addr.
+func (t *Table) Internal(addr uint64) bool { return t.internal[addr] > 0 }
+
+// Planted reports whether an int3 of the table, the client's or
+// internal, is at addr.
+func (t *Table) Planted(addr uint64) bool {
 	_, ok := t.orig[addr]
 	return ok
 }
 
-// Len returns the number of inserted breakpoints.
+// Len returns the number of int3 bytes the table put in memory.
 func (t *Table) Len() int { return len(t.orig) }
 
-// Addrs returns the inserted breakpoints' addresses in increasing order.
+// Addrs returns the client's breakpoints' addresses in increasing order.
 func (t *Table) Addrs() []uint64 {
-	a := make([]uint64, 0, len(t.orig))
-	for addr := range t.orig {
+	a := make([]uint64, 0, len(t.client))
+	for addr := range t.client {
 		a = append(a, addr)
 	}
 	sort.Slice(a, func(i, j int) bool { return a[i] < a[j] })
@@ -199,15 +308,19 @@ func (t *Table) Restore() error {
 	return nil
 }
 
-// Clear restores every original byte and empties the table. It tries
-// every breakpoint and returns the first error.
+// Clear restores every original byte and empties the table, internal
+// breakpoints included. It tries every breakpoint and returns the first
+// error.
 func (t *Table) Clear() error {
 	var first error
-	for _, a := range t.Addrs() {
-		if err := t.Remove(a); err != nil && first == nil {
-			first = err
+	for a := range t.orig {
+		if err := t.unplant(a); err != nil && first == nil {
+			first = fmt.Errorf("remove breakpoint at %#x: %w", a, err)
 		}
 	}
+	clear(t.client)
+	clear(t.internal)
+	t.acts = nil
 	return first
 }
 
@@ -226,10 +339,26 @@ func (t *Table) StripFrom(m Memory) error {
 }
 
 // Clone returns a table for a copy of this address space (a forked
-// child) reached through mem: the same breakpoints, whose int3 bytes the
-// copy already holds. (A vfork child shares the address space itself, and
-// so shares the table.)
-func (t *Table) Clone(mem Memory) *Table {
-	c := &Table{mem: mem, orig: maps.Clone(t.orig), lifted: t.lifted, conds: maps.Clone(t.conds)}
-	return c
+// child) reached through mem: the client's breakpoints, whose int3 bytes
+// the copy already holds, with their conditions and commands. Internal
+// breakpoints are this address space's threads' business: their bytes
+// are taken out of the copy. (A vfork child shares the address space
+// itself, and so shares the table.)
+func (t *Table) Clone(mem Memory) (*Table, error) {
+	c := New(mem)
+	c.lifted, c.acts = t.lifted, maps.Clone(t.acts)
+	var first error
+	for a, b := range t.orig {
+		if t.client[a] {
+			c.orig[a], c.client[a] = b, true
+			continue
+		}
+		if t.lifted {
+			continue
+		}
+		if err := mem.WriteAt([]byte{b}, a); err != nil && first == nil {
+			first = fmt.Errorf("strip internal breakpoint at %#x: %w", a, err)
+		}
+	}
+	return c, first
 }

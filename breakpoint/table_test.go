@@ -117,7 +117,8 @@ func TestClone(t *testing.T) {
 	require.NoError(t, tab.Insert(1))
 
 	child := &fakeMemory{base: 0, b: append([]byte(nil), parent.b...)}
-	c := tab.Clone(child)
+	c, err := tab.Clone(child)
+	require.NoError(t, err)
 	require.True(t, c.Has(1))
 	buf := append([]byte(nil), child.b...)
 	c.Shadow(0, buf)
@@ -125,4 +126,76 @@ func TestClone(t *testing.T) {
 	require.NoError(t, c.Clear())
 	require.Equal(t, []byte{1, 2, 3}, child.b)
 	require.Equal(t, byte(Int3), parent.b[1], "the parent keeps its breakpoint")
+}
+
+// TestInternal: internal breakpoints are counted by their users, share an
+// int3 with the client's, and never show as the client's.
+func TestInternal(t *testing.T) {
+	mem := &fakeMemory{base: 0, b: []byte{1, 2, 3, 4}}
+	tab := New(mem)
+	require.NoError(t, tab.InsertInternal(1))
+	require.NoError(t, tab.InsertInternal(1))
+	require.True(t, tab.Internal(1))
+	require.False(t, tab.Has(1), "not the client's")
+	require.Empty(t, tab.Addrs())
+	require.Equal(t, byte(Int3), mem.b[1])
+	require.NoError(t, tab.Insert(1))
+	require.NoError(t, tab.RemoveInternal(1))
+	require.NoError(t, tab.RemoveInternal(1))
+	require.False(t, tab.Internal(1))
+	require.Equal(t, byte(Int3), mem.b[1], "the client's breakpoint stays")
+	require.ErrorIs(t, tab.RemoveInternal(1), ErrNotInserted)
+	require.NoError(t, tab.InsertInternal(1))
+	require.NoError(t, tab.Remove(1))
+	require.Equal(t, byte(Int3), mem.b[1], "the internal breakpoint stays")
+	require.ErrorIs(t, tab.Remove(1), ErrNotInserted)
+	require.NoError(t, tab.RemoveInternal(1))
+	require.Equal(t, []byte{1, 2, 3, 4}, mem.b)
+	require.Equal(t, 0, tab.Len())
+
+	// Clear takes both kinds out.
+	require.NoError(t, tab.Insert(2))
+	require.NoError(t, tab.InsertInternal(3))
+	require.NoError(t, tab.Clear())
+	require.Equal(t, []byte{1, 2, 3, 4}, mem.b)
+	require.False(t, tab.Planted(2) || tab.Planted(3))
+}
+
+// TestCloneStripsInternal: a forked child keeps the client's breakpoints
+// and loses the internal ones, from its table and its memory.
+func TestCloneStripsInternal(t *testing.T) {
+	parent := &fakeMemory{base: 0, b: []byte{1, 2, 3, 4}}
+	tab := New(parent)
+	require.NoError(t, tab.Insert(1))
+	require.NoError(t, tab.InsertInternal(1))
+	require.NoError(t, tab.InsertInternal(2))
+	child := &fakeMemory{base: 0, b: append([]byte(nil), parent.b...)}
+	c, err := tab.Clone(child)
+	require.NoError(t, err)
+	require.Equal(t, []byte{1, Int3, 3, 4}, child.b)
+	require.True(t, c.Has(1))
+	require.False(t, c.Internal(1) || c.Planted(2))
+	require.Equal(t, []byte{1, Int3, Int3, 4}, parent.b)
+}
+
+// TestUncover: the original byte comes back for a step in place, and the
+// int3 after it, unless the breakpoint went meanwhile.
+func TestUncover(t *testing.T) {
+	mem := &fakeMemory{base: 0, b: []byte{1, 2, 3}}
+	tab := New(mem)
+	_, err := tab.Uncover(1)
+	require.ErrorIs(t, err, ErrNotInserted)
+	require.NoError(t, tab.Insert(1))
+	cover, err := tab.Uncover(1)
+	require.NoError(t, err)
+	require.Equal(t, []byte{1, 2, 3}, mem.b)
+	require.True(t, tab.Has(1))
+	require.NoError(t, cover())
+	require.Equal(t, []byte{1, Int3, 3}, mem.b)
+
+	cover, err = tab.Uncover(1)
+	require.NoError(t, err)
+	require.NoError(t, tab.Remove(1))
+	require.NoError(t, cover())
+	require.Equal(t, []byte{1, 2, 3}, mem.b, "removed meanwhile: no int3 back")
 }

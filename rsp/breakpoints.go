@@ -27,7 +27,10 @@ import (
 // does not stop and step over the breakpoint itself. Each Z sets the
 // breakpoint's conditions anew; a Z without any makes it unconditional.
 // Commands are sent only to a stub that advertises BreakpointCommands,
-// which procgdb does not yet: they are decoded and not acted on.
+// which procgdb does when its target runs them (a CmdBreakpointer): gdb
+// sends them for a dprintf with `set dprintf-style agent` (and only where
+// no other kind of breakpoint shares the address), and the target prints
+// the text and lets the program go on. Each Z sets them anew too.
 //
 // lldb asks how many watchpoints it may set with qWatchpointSupportInfo.
 
@@ -218,9 +221,12 @@ func (s *Session) breakpoint(args []byte, sw func(Target, int, uint64) error,
 	} else {
 		err = hw(hp, pid, inferior.HWPoint{Kind: inferior.HWKind(bp.typ), Addr: bp.addr, Len: bp.kind})
 	}
-	cb, evaluates := s.t.(CondBreakpointer)
-	if err == nil && conds && evaluates && (bp.typ == swBreakpoint || inferior.HWKind(bp.typ) == inferior.HWExec) {
+	code := bp.typ == swBreakpoint || inferior.HWKind(bp.typ) == inferior.HWExec
+	if cb, ok := s.t.(CondBreakpointer); ok && err == nil && conds && code {
 		err = cb.SetBreakpointConditions(pid, bp.typ != swBreakpoint, bp.addr, bp.conds)
+	}
+	if cb, ok := s.t.(CmdBreakpointer); ok && err == nil && conds && code {
+		err = cb.SetBreakpointCommands(pid, bp.typ != swBreakpoint, bp.addr, bp.cmds, bp.persist)
 	}
 	if err != nil {
 		return errorReply(fmt.Errorf("breakpoint at %#x: %w", bp.addr, err))
@@ -230,6 +236,11 @@ func (s *Session) breakpoint(args []byte, sw func(Target, int, uint64) error,
 
 func isCondBreakpointer(s *Session) bool {
 	_, ok := s.t.(CondBreakpointer)
+	return ok
+}
+
+func isCmdBreakpointer(s *Session) bool {
+	_, ok := s.t.(CmdBreakpointer)
 	return ok
 }
 

@@ -93,8 +93,9 @@
 //	resume.go       "Packets": vCont?, vCont, c, C, s, S, H
 //	breakpoints.go  "Packets": Z and z, software breakpoints (0) and
 //	                hardware breakpoints and watchpoints (1 to 4, HWPointer),
-//	                and breakpoint conditions ("Agent Expressions",
-//	                CondBreakpointer); lldb's qWatchpointSupportInfo
+//	                and breakpoint conditions and commands ("Agent
+//	                Expressions", CondBreakpointer, CmdBreakpointer);
+//	                lldb's qWatchpointSupportInfo
 //	xfer.go         qXfer reads, and writes of siginfo (SiginfoWriter);
 //	                "Thread List Format", "inferior.Library List Format for SVR4
 //	                Targets"

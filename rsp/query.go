@@ -156,6 +156,7 @@ func (s *Session) supported(args []byte) reply {
 		{"no-resumed+", s.events.NoResumed},
 		{"native-signals+", s.dialect.native},
 		{"ConditionalBreakpoints+", isCondBreakpointer(s)},
+		{"BreakpointCommands+", isCmdBreakpointer(s)},
 	} {
 		if on.on {
 			dst = append(append(dst, ';'), on.feature...)

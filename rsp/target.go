@@ -144,6 +144,20 @@ type CondBreakpointer interface {
 	SetBreakpointConditions(pid int, hardware bool, addr uint64, conds [][]byte) error
 }
 
+// CmdBreakpointer is implemented by targets that run breakpoint commands
+// themselves (gdb's dprintf with `set dprintf-style agent`, agent
+// expressions whose printf the target prints): at a hit that counts, the
+// commands run and the program goes on, unreported. The session then
+// offers BreakpointCommands+ and, after inserting a software (Z0) or
+// hardware (Z1) breakpoint, sets the commands the packet carried.
+type CmdBreakpointer interface {
+	// SetBreakpointCommands replaces the commands of the inserted
+	// breakpoint at addr (hardware or software) in process pid; none
+	// take them away. persist asks for them to run on after the client
+	// disconnects.
+	SetBreakpointCommands(pid int, hardware bool, addr uint64, cmds [][]byte, persist bool) error
+}
+
 // CoreReader is implemented by targets that tell the CPU a thread last
 // ran on more cheaply than ThreadInfo (which also reads its name). Every
 // T stop reply carries it (core:), so the session prefers it.

@@ -3,6 +3,7 @@ package target
 import (
 	"encoding/binary"
 	"fmt"
+	"io"
 
 	"golang.org/x/sys/unix"
 
@@ -12,9 +13,11 @@ import (
 )
 
 // Conditional breakpoints: the client may give a breakpoint conditions
-// (agent expressions, package agentexpr), evaluated here when a thread
-// hits it. A hit whose conditions are all false is not an event: the
-// thread goes on as if the breakpoint were not there. A hardware
+// and commands (agent expressions, package agentexpr), evaluated here when
+// a thread hits it (breakpoint.Actions.Hit). A hit whose conditions are
+// all false is not an event: the thread goes on as if the breakpoint were
+// not there; nor is one whose commands ran (gdb's dprintf, their printf
+// text written to the tracer's command output). A hardware
 // breakpoint stops the thread before its instruction, which runs when the
 // thread resumes (the resume flag), so the thread just goes on. A
 // software breakpoint has been executed: the thread is put back on it
@@ -46,13 +49,50 @@ func (c *Ctl) SetHWBreakpointConditions(pid int, addr uint64, conds [][]byte) er
 	return c.t.changeHW(pid, func(hw *breakpoint.HWTable) error { return hw.SetConditions(addr, progs) })
 }
 
+// SetBreakpointCommands gives the software breakpoint at addr in process
+// pid its commands, agent expression bytecode run at each hit that
+// counts, whose printf text goes to the command output
+// (SetCommandOutput); none take them away. persist asks for them to run
+// on after the client disconnects. Bytecode that does not verify is
+// refused.
+func (c *Ctl) SetBreakpointCommands(pid int, addr uint64, cmds [][]byte, persist bool) error {
+	progs, err := compileAll("command", cmds)
+	if err != nil {
+		return err
+	}
+	p, err := c.t.lookup(pid)
+	if err != nil {
+		return err
+	}
+	return p.bps.SetCommands(addr, progs, persist)
+}
+
+// SetHWBreakpointCommands gives the hardware breakpoint at addr in
+// process pid its commands, as SetBreakpointCommands does.
+func (c *Ctl) SetHWBreakpointCommands(pid int, addr uint64, cmds [][]byte, persist bool) error {
+	progs, err := compileAll("command", cmds)
+	if err != nil {
+		return err
+	}
+	return c.t.changeHW(pid, func(hw *breakpoint.HWTable) error { return hw.SetCommands(addr, progs, persist) })
+}
+
+// SetCommandOutput sets where breakpoint commands print (gdbserver
+// prints to its standard output); nil discards their text.
+func (c *Ctl) SetCommandOutput(w io.Writer) { c.t.cmdOut = w }
+
 // compileConditions verifies and compiles each condition.
 func compileConditions(conds [][]byte) ([]*agentexpr.Program, error) {
-	progs := make([]*agentexpr.Program, len(conds))
-	for i, c := range conds {
+	return compileAll("condition", conds)
+}
+
+// compileAll verifies and compiles each bytecode, what the error names.
+func compileAll(what string, codes [][]byte) ([]*agentexpr.Program, error) {
+	progs := make([]*agentexpr.Program, len(codes))
+	for i, c := range codes {
 		p, err := agentexpr.Compile(c)
 		if err != nil {
-			return nil, fmt.Errorf("condition %d: %w", i+1, err)
+			return nil, fmt.Errorf("%s %d: %w", what, i+1, err)
 		}
 		progs[i] = p
 	}
@@ -98,15 +138,20 @@ func (e condEnv) ReadMemory(addr uint64, dst []byte) (int, error) {
 	return n, err
 }
 
-// holds reports whether th's hit of a breakpoint with conditions conds
-// counts. Must run on the loop.
-func (t *Tracer) holds(th *thread, conds []*agentexpr.Program) bool {
+// hit decides th's hit of a breakpoint with actions a (nil: none),
+// running its commands, and reports whether th stops for it.
+// Must run on the loop.
+func (t *Tracer) hit(th *thread, a *breakpoint.Actions) bool {
 	env := condEnv{t, th}
-	ok, err := breakpoint.Holds(conds, agentexpr.Env{Mem: env, Regs: env})
-	if err != nil {
-		t.log.Debug("breakpoint condition", "tid", th.tid, "err", err)
+	out := t.cmdOut
+	if out == nil {
+		out = io.Discard
 	}
-	return ok
+	stop, err := a.Hit(agentexpr.Env{Mem: env, Regs: env, Out: out})
+	if err != nil {
+		t.log.Debug("breakpoint conditions and commands", "tid", th.tid, "err", err)
+	}
+	return stop
 }
 
 // passBreakpoint moves th, which hit a software breakpoint whose

@@ -356,7 +356,7 @@ func (t *Tracer) trap(th *thread) (inferior.Event, bool) {
 		// A thread put back on a breakpoint whose conditions are false
 		// (passing) stopped at it as much as one that reports it.
 		th.hitAt = pc - 1
-		if !t.holds(th, th.proc.bps.Conditions(pc-1)) {
+		if !t.hit(th, th.proc.bps.Actions(pc-1)) {
 			th.passing = true
 			return inferior.Event{}, false
 		}
@@ -373,7 +373,7 @@ func (t *Tracer) trap(th *thread) (inferior.Event, bool) {
 		// A watchpoint that a single-step tripped says so with
 		// TRAP_TRACE; only DR6 tells. A hardware breakpoint whose
 		// conditions are false is passed when the thread resumes.
-		if ev.Kind == inferior.EventHWBreakpoint && !t.holds(th, th.proc.hw.Conditions(ev.HW.Addr)) {
+		if ev.Kind == inferior.EventHWBreakpoint && !t.hit(th, th.proc.hw.Actions(ev.HW.Addr)) {
 			return inferior.Event{}, false
 		}
 		return ev, true
@@ -421,8 +421,8 @@ func (t *Tracer) forked(th *thread, vfork bool) (inferior.Event, bool, error) {
 		if vfork {
 			// One address space: one set of breakpoints.
 			cp.bps = p.bps
-		} else {
-			cp.bps = p.bps.Clone(cp.mem)
+		} else if cp.bps, err = p.bps.Clone(cp.mem); err != nil {
+			t.log.Warn("fork", "child", child, "err", err)
 		}
 		kind := inferior.EventFork
 		if vfork {

@@ -285,23 +285,21 @@ func (t *Tracer) stepOver(th *thread, sig unix.Signal) (ev inferior.Event, ok bo
 	if err != nil {
 		return inferior.Event{}, false, err
 	}
-	conds := p.bps.Conditions(pc)
-	if err := p.bps.Remove(pc); err != nil {
+	bps := p.bps
+	cover, err := bps.Uncover(pc)
+	if err != nil {
 		return inferior.Event{}, false, err
 	}
 	// One step, even of a range step: the breakpoint must be back before
-	// the thread can come round to it again, with its conditions.
+	// the thread can come round to it again.
 	start, end := th.rangeStart, th.rangeEnd
 	th.rangeStart, th.rangeEnd = 0, 0
 	defer func() {
 		th.rangeStart, th.rangeEnd = start, end
-		if t.procs[p.pid] == p {
-			ierr := p.bps.Insert(pc)
-			if ierr == nil {
-				ierr = p.bps.SetConditions(pc, conds)
-			}
-			if ierr != nil && err == nil {
-				err = ierr
+		// Not after an exec: the table went with the address space.
+		if t.procs[p.pid] == p && p.bps == bps {
+			if cerr := cover(); cerr != nil && err == nil {
+				err = cerr
 			}
 		}
 	}()

@@ -3,6 +3,7 @@ package target
 import (
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"slices"
 	"sync"
@@ -51,6 +52,8 @@ type Tracer struct {
 	pass         [65]bool                // by host signal number; Linux has 64
 	lastTID      int                     // thread of the last reported event
 	opts         inferior.EventOptions
+	// cmdOut receives the text of breakpoint commands (cond.go).
+	cmdOut io.Writer
 	// noDebugRegs: write watchpoints are emulated by single-stepping
 	// (softwatch.go), and no debug register is written.
 	noDebugRegs bool

@@ -45,9 +45,10 @@ var (
 	_ rsp.RangeReader    = (*tracee)(nil)
 	_ rsp.CoreReader     = (*tracee)(nil)
 	_ rsp.SiginfoWriter  = (*tracee)(nil)
-	// gdb's breakpoint conditions are evaluated by the tracer.
+	// gdb's breakpoint conditions and commands are run by the tracer.
 	_ rsp.CondBreakpointer = (*tracee)(nil)
 	_ rsp.NonStopper       = (*tracee)(nil)
+	_ rsp.CmdBreakpointer  = (*tracee)(nil)
 )
 
 // launcher is a tracee whose client starts programs and attaches to
@@ -170,6 +171,22 @@ func (t *tracee) SetBreakpointConditions(pid int, hardware bool, addr uint64, co
 		return t.c().SetHWBreakpointConditions(pid, addr, conds)
 	}
 	return t.c().SetBreakpointConditions(pid, addr, conds)
+}
+
+// SetBreakpointCommands makes the tracee an rsp.CmdBreakpointer: the
+// tracer runs gdb's agent-style dprintf itself, and prints its text on
+// procgdb's standard output, as gdbserver does (standard error when the
+// protocol runs on standard output).
+func (t *tracee) SetBreakpointCommands(pid int, hardware bool, addr uint64, cmds [][]byte, persist bool) error {
+	out := os.Stdout
+	if t.stdio {
+		out = os.Stderr
+	}
+	t.c().SetCommandOutput(out)
+	if hardware {
+		return t.c().SetHWBreakpointCommands(pid, addr, cmds, persist)
+	}
+	return t.c().SetBreakpointCommands(pid, addr, cmds, persist)
 }
 
 func (t *tracee) Resume(actions []inferior.Action) error { return t.c().Resume(actions) }
