@@ -2,6 +2,7 @@ package target
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"io"
 
@@ -21,8 +22,8 @@ import (
 // breakpoint stops the thread before its instruction, which runs when the
 // thread resumes (the resume flag), so the thread just goes on. A
 // software breakpoint has been executed: the thread is put back on it
-// (passing) and must step over it with the int3 out, while no other
-// thread runs, as when the client resumes a thread that sits on one.
+// (passing) and must step over it, out of line where it can
+// (outofline.go), as when the client resumes a thread that sits on one.
 
 // SetBreakpointConditions gives the software breakpoint at addr in
 // process pid its conditions, agent expression bytecode; none make it
@@ -155,14 +156,34 @@ func (t *Tracer) hit(th *thread, a *breakpoint.Actions) bool {
 }
 
 // passBreakpoint moves th, which hit a software breakpoint whose
-// conditions are false while it ran, past it, and lets the threads run on.
-// The other threads are stopped first (pause), so that none runs past the
-// breakpoint while it is out. In all-stop mode, if one of them has an
+// conditions are false (or whose commands ran) while it ran, past it,
+// and lets it run on. The instruction runs out of line (stepAside), no
+// other thread stopping or seeing the breakpoint lifted. Where it cannot,
+// the other threads are stopped first (pause), so that none runs past the
+// breakpoint while it is out: in all-stop mode, if one of them has an
 // event by then, or the client asked for an interrupt, that is reported
 // instead, and th steps over the breakpoint when it is next resumed; in
 // non-stop mode such events are reported and the others run on.
 // Must run on the loop.
 func (t *Tracer) passBreakpoint(th *thread) {
+	stepping := th.stepping
+	if !t.interrupting {
+		// (An interrupt that reached th would be taken for the step's.)
+		ev, ok, err := t.stepAside(th)
+		if !errors.Is(err, errNotAside) {
+			if err != nil {
+				t.log.Warn("step over breakpoint out of line", "tid", th.tid, "err", err)
+			}
+			th.stepping = stepping
+			if t.stepReported(th, ev, ok, stepping) {
+				t.runEvent(ev)
+			} else if t.threads[th.tid] == th && th.state == stopped {
+				t.cont(th)
+			}
+			return
+		}
+		t.log.Debug("step over breakpoint in place", "tid", th.tid, "err", err)
+	}
 	queued := len(t.queue)
 	held := t.pause()
 	delete(held, th)
@@ -178,20 +199,27 @@ func (t *Tracer) passBreakpoint(th *thread) {
 			return
 		}
 	}
-	stepping := th.stepping
 	ev, ok, err := t.stepOver(th, th.deliver)
 	if err != nil {
 		t.log.Warn("step over breakpoint", "tid", th.tid, "err", err)
 	}
 	th.stepping = stepping
-	if ok && ev.Kind == inferior.EventStep && ev.TID == th.tid && (!stepping || t.stillInRange(th)) {
-		ok = false // the instruction ran; th goes on as it was
-	}
-	if ok {
+	if t.stepReported(th, ev, ok, stepping) {
 		t.report(ev)
 		if !t.nonStop {
 			return
 		}
 	}
 	t.unpause(held)
+}
+
+// stepReported reports whether the event (ev, ok) that th's step over a
+// breakpoint it passes ended with is news: not the end of the step
+// itself, unless th was range stepping and left its range.
+// Must run on the loop.
+func (t *Tracer) stepReported(th *thread, ev inferior.Event, ok, stepping bool) bool {
+	if ok && ev.Kind == inferior.EventStep && ev.TID == th.tid && (!stepping || t.stillInRange(th)) {
+		return false // the instruction ran; th goes on as it was
+	}
+	return ok
 }

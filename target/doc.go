@@ -39,12 +39,17 @@
 //	                what /proc and the dynamic linker say of a process
 //	probe.go        whether this machine's debug registers trap
 //	syscall_inject.go  system calls made in a stopped thread (lldb's _M)
+//	outofline.go    stepping over a breakpoint out of line, scratch pages
 
 // Breakpoints are int3 bytes (breakpoint.Table). A thread that hits one is
 // reported with its PC moved back to the breakpoint's address. When such a
 // thread is resumed with its PC still there and the breakpoint still
-// inserted, it first steps over the breakpoint on its own, with the
-// breakpoint lifted and every other thread stopped. That is the only case:
+// inserted, it first steps over the breakpoint on its own: out of line, a
+// copy of the instruction run in a scratch page while the int3 stays in
+// place for the other threads (outofline.go), or, for what cannot run
+// there, with the breakpoint lifted and every other thread stopped. A
+// hit whose conditions are false, or whose commands ran, is passed the
+// same way, other threads running on. That is the only case:
 // a thread resumed at a breakpoint it did not stop at, or that the client
 // moved onto one, hits it at once, as gdb expects (gdb's jump and set $pc, a breakpoint inserted under a
 // stopped thread, a breakpoint at the return of a signal handler). gdb and

@@ -77,10 +77,15 @@ func (t *Tracer) onStatus(tid int, ws unix.WaitStatus) {
 func (t *Tracer) dispatch(tid int, ws unix.WaitStatus) {
 	we := classify(tid, ws)
 	t.log.Debug("wait", "event", we)
-	ev, ok := t.handle(we, false)
-	if !ok {
-		return
+	if ev, ok := t.handle(we, false); ok {
+		t.runEvent(ev)
 	}
+}
+
+// runEvent takes an event a thread reached while the processes ran: it
+// ends the run, or is kept when nothing runs (keep: in non-stop mode,
+// reported). Must run on the loop.
+func (t *Tracer) runEvent(ev inferior.Event) {
 	if t.running {
 		t.finish(ev)
 	} else {
@@ -420,9 +425,12 @@ func (t *Tracer) forked(th *thread, vfork bool) (inferior.Event, bool, error) {
 		cp.hw = p.hw.Clone() // a child's threads start with none set
 		if vfork {
 			// One address space: one set of breakpoints.
-			cp.bps = p.bps
-		} else if cp.bps, err = p.bps.Clone(cp.mem); err != nil {
-			t.log.Warn("fork", "child", child, "err", err)
+			cp.bps, cp.scratch = p.bps, p.scratch
+		} else {
+			cp.scratch = p.scratch.clone()
+			if cp.bps, err = p.bps.Clone(cp.mem); err != nil {
+				t.log.Warn("fork", "child", child, "err", err)
+			}
 		}
 		kind := inferior.EventFork
 		if vfork {
@@ -509,6 +517,7 @@ func (t *Tracer) execed(th *thread) error {
 	p.mem.close()
 	p.mem = mem
 	p.bps = breakpoint.New(mem)
+	p.scratch = &scratch{}
 	p.hw = &breakpoint.HWTable{} // exec clears the debug registers
 	p.lifted = nil
 	return nil

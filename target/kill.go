@@ -97,6 +97,9 @@ func (t *Tracer) detach(p *process) error {
 	if err := p.bps.Clear(); err != nil {
 		errs = append(errs, err)
 	}
+	if err := t.unmapScratch(p); err != nil {
+		errs = append(errs, err)
+	}
 	// Signals the client never saw must still reach the program.
 	held := make(map[int]unix.Signal)
 	for _, ev := range slices.Concat(t.queue, t.ready) {

@@ -328,7 +328,7 @@ func (t *Tracer) addProcess(pid int, attached bool, tids []int) error {
 	if err != nil {
 		return err
 	}
-	p := &process{pid: pid, attached: attached, mem: mem, bps: breakpoint.New(mem), hw: &breakpoint.HWTable{}}
+	p := &process{pid: pid, attached: attached, mem: mem, bps: breakpoint.New(mem), scratch: &scratch{}, hw: &breakpoint.HWTable{}}
 	t.procs[pid] = p
 	for _, tid := range tids {
 		t.threads[tid] = &thread{tid: tid, proc: p, state: stopped}

@@ -17,10 +17,11 @@ import (
 // between the client's packets, and the client's reads (memory, the
 // registers of stopped threads) are served meanwhile.
 //
-// Three things still need a moment of all-stop, for the threads of every
+// Two things still need a moment of all-stop, for the threads of every
 // process (a vfork child shares its parent's memory): stepping a thread
-// over the breakpoint it sits on, with the breakpoint lifted; passing a
-// breakpoint whose conditions are false; and giving running threads
+// over the breakpoint it sits on, or past one whose conditions are false,
+// with the breakpoint lifted, where it cannot step out of line
+// (outofline.go); and giving running threads
 // changed debug registers, which the kernel takes only from a stopped
 // thread. pause stops the running threads, resume lets them go on, and
 // the events they reached meanwhile are reported.
@@ -166,7 +167,8 @@ func threadEvent(k inferior.EventKind) bool {
 // resumeNonStop runs the planned threads, in non-stop mode. A planned
 // thread whose event from before the switch to non-stop waits has it
 // reported instead; one that sits on the breakpoint it hit steps over it
-// first, with every other thread paused. Must run on the loop.
+// first (stepOver: out of line, or with every other thread paused).
+// Must run on the loop.
 func (t *Tracer) resumeNonStop(plans []plan) error {
 	plans = slices.DeleteFunc(plans, func(pl plan) bool {
 		i := slices.IndexFunc(t.queue, func(ev inferior.Event) bool { return ev.TID == pl.th.tid })
@@ -179,16 +181,8 @@ func (t *Tracer) resumeNonStop(plans []plan) error {
 		return true
 	})
 	t.runGone()
-	var held map[*thread]bool
 	for i := range plans {
 		pl := &plans[i]
-		pc, err := t.pc(pl.th)
-		if err != nil || !t.stillAtHit(pl.th, pc) {
-			continue
-		}
-		if held == nil {
-			held = t.pause()
-		}
 		reported, err := t.passHit(pl)
 		if err != nil {
 			return err
@@ -202,9 +196,6 @@ func (t *Tracer) resumeNonStop(plans []plan) error {
 		if pl.th != nil && t.threads[pl.th.tid] == pl.th && pl.th.state == stopped {
 			errs = append(errs, t.run(pl.th, pl.act.Kind, t.signalFor(&pl)))
 		}
-	}
-	if held != nil {
-		t.unpause(held)
 	}
 	return errors.Join(errs...)
 }

@@ -274,11 +274,29 @@ func (t *Tracer) takeQueued(plans []plan) (inferior.Event, bool) {
 	return ev, true
 }
 
-// stepOver moves th past the breakpoint it sits on: the breakpoint is
-// removed, th alone single-steps (delivering sig), and the breakpoint goes
-// back. It returns the event the step ended with, if any.
+// stepOver moves th past the breakpoint it sits on: out of line when it
+// can (stepAside), whether other threads run or not; or else with the
+// int3 lifted while th alone single-steps (delivering sig), every other
+// thread stopped (in non-stop mode, paused for the step), and put back.
+// It returns the event the step ended with, if any.
 // Must run on the loop.
 func (t *Tracer) stepOver(th *thread, sig unix.Signal) (ev inferior.Event, ok bool, err error) {
+	if sig == 0 {
+		ev, ok, err := t.stepAside(th)
+		if !errors.Is(err, errNotAside) {
+			return ev, ok, err
+		}
+	}
+	err = t.pausing(func() error {
+		ev, ok, err = t.stepInPlace(th, sig)
+		return err
+	})
+	return ev, ok, err
+}
+
+// stepInPlace does stepOver's work with the int3 lifted, while no other
+// thread runs. Must run on the loop.
+func (t *Tracer) stepInPlace(th *thread, sig unix.Signal) (ev inferior.Event, ok bool, err error) {
 	p := th.proc
 	th.passing = false
 	pc, err := t.pc(th)

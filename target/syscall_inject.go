@@ -11,11 +11,14 @@ import (
 
 // System calls made on the program's behalf: lldb allocates memory in the
 // process for the code and data of the expressions it evaluates (_M, _m),
-// and only the process itself can map memory into its address space. A
+// procgdb maps the scratch pages of out-of-line steps (outofline.go), and
+// only the process itself can map memory into its address space. A
 // stopped thread is borrowed for one instruction: its registers are saved,
-// the two bytes of `syscall` are written at its PC, the registers are set
-// for the call, the thread single-steps, the result is read from rax, and
-// the bytes and registers are put back, whatever happened in between.
+// the two bytes of `syscall` are written at its PC (or, while other
+// threads run, the thread is pointed at a syscall instruction that is
+// already there), the registers are set for the call, the thread
+// single-steps, the result is read from rax, and the bytes and registers
+// are put back, whatever happened in between.
 
 // syscallInsn is the x86-64 `syscall` instruction.
 var syscallInsn = [2]byte{0x0f, 0x05}
@@ -38,7 +41,7 @@ func (c *Ctl) Syscall(pid, tid int, nr uint64, args ...uint64) (uint64, error) {
 	var ret uint64
 	th, err := c.t.lookupThread(pid, tid)
 	if err == nil {
-		ret, err = c.t.injectSyscall(th, nr, args)
+		ret, err = c.t.injectSyscall(th, 0, nr, args)
 	}
 	if err != nil {
 		return 0, fmt.Errorf("syscall %d in %d.%d: %w", nr, pid, tid, err)
@@ -49,8 +52,11 @@ func (c *Ctl) Syscall(pid, tid int, nr uint64, args ...uint64) (uint64, error) {
 	return ret, nil
 }
 
-// injectSyscall does Syscall's work. Must run on the loop.
-func (t *Tracer) injectSyscall(th *thread, nr uint64, args []uint64) (ret uint64, err error) {
+// injectSyscall does Syscall's work: th runs system call nr with args,
+// from the syscall instruction at at, or, for at 0, from one written at
+// its PC for the time of the call (so no other thread may run). It returns
+// rax, a negative errno when the call failed. Must run on the loop.
+func (t *Tracer) injectSyscall(th *thread, at, nr uint64, args []uint64) (ret uint64, err error) {
 	if th.exitPending {
 		return 0, fmt.Errorf("thread %d is exiting: %w", th.tid, inferior.ErrNoThread)
 	}
@@ -60,17 +66,25 @@ func (t *Tracer) injectSyscall(th *thread, nr uint64, args []uint64) (ret uint64
 	}
 	saved := th.regs.set.GPR // with any change the client made this stop
 	pc := saved.Rip
-	// The raw bytes, breakpoints included: they are what goes back.
-	var orig [len(syscallInsn)]byte
-	if n, err := p.mem.read(pc, orig[:]); err != nil || n != len(orig) {
-		return 0, fmt.Errorf("read code at %#x: %w", pc, errors.Join(err, unix.EIO))
+	sig, deliver, stepping, hitAt := th.sig, th.deliver, th.stepping, th.hitAt
+	if at == 0 {
+		at = pc
+		// The raw bytes, breakpoints included: they are what goes back.
+		var orig [len(syscallInsn)]byte
+		if n, err := p.mem.read(pc, orig[:]); err != nil || n != len(orig) {
+			return 0, fmt.Errorf("read code at %#x: %w", pc, errors.Join(err, unix.EIO))
+		}
+		defer func() {
+			if n, werr := p.mem.forceWrite(pc, orig[:]); werr != nil || n != len(orig) {
+				err = errors.Join(err, fmt.Errorf("restore code at %#x: %w", pc, errors.Join(werr, unix.EIO)))
+			}
+		}()
+		if n, err := p.mem.forceWrite(pc, syscallInsn[:]); err != nil || n != len(syscallInsn) {
+			return 0, fmt.Errorf("write code at %#x: %w", pc, errors.Join(err, unix.EIO))
+		}
 	}
-	sig, deliver, stepping := th.sig, th.deliver, th.stepping
 	defer func() {
 		// Put everything back, on every path.
-		if n, werr := p.mem.forceWrite(pc, orig[:]); werr != nil || n != len(orig) {
-			err = errors.Join(err, fmt.Errorf("restore code at %#x: %w", pc, errors.Join(werr, unix.EIO)))
-		}
 		if t.threads[th.tid] != th {
 			return // it died: nothing to restore
 		}
@@ -79,13 +93,11 @@ func (t *Tracer) injectSyscall(th *thread, nr uint64, args []uint64) (ret uint64
 		if ferr := th.regs.flush(th.tid); ferr != nil {
 			err = errors.Join(err, ferr)
 		}
-		th.sig, th.deliver, th.stepping = sig, deliver, stepping
+		th.sig, th.deliver, th.stepping, th.hitAt = sig, deliver, stepping, hitAt
 	}()
-	if n, err := p.mem.forceWrite(pc, syscallInsn[:]); err != nil || n != len(syscallInsn) {
-		return 0, fmt.Errorf("write code at %#x: %w", pc, errors.Join(err, unix.EIO))
-	}
 
 	call := saved
+	call.Rip = at
 	call.Rax = nr
 	// orig_rax -1: the kernel must not treat the thread as interrupted
 	// in a system call and restart that one instead of running ours.
@@ -106,13 +118,13 @@ func (t *Tracer) injectSyscall(th *thread, nr uint64, args []uint64) (ret uint64
 		if err != nil {
 			return 0, err
 		}
-		if t.threads[th.tid] != th || th.state != stopped {
-			return 0, fmt.Errorf("thread %d: %w", th.tid, inferior.ErrNoThread)
-		}
 		if ok && ev.Kind != inferior.EventStep {
 			// Not ours to report now: the client hears of it when the
-			// program next runs.
+			// program next runs (the end of the process too).
 			t.queue = append(t.queue, ev)
+		}
+		if t.threads[th.tid] != th || th.state != stopped {
+			return 0, fmt.Errorf("thread %d: %w", th.tid, inferior.ErrNoThread)
 		}
 		if th.deliver != 0 {
 			held, th.deliver = th.deliver, 0
@@ -120,7 +132,7 @@ func (t *Tracer) injectSyscall(th *thread, nr uint64, args []uint64) (ret uint64
 		if err := th.regs.load(th.tid, t.layout, false); err != nil {
 			return 0, err
 		}
-		if th.regs.set.GPR.Rip == pc+uint64(len(syscallInsn)) {
+		if th.regs.set.GPR.Rip == at+uint64(len(syscallInsn)) {
 			break
 		}
 		if ok && ev.Kind != inferior.EventStep && ev.Kind != inferior.EventSignal {

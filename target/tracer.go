@@ -89,7 +89,10 @@ type process struct {
 	unreported bool
 	mem        *memory
 	bps        *breakpoint.Table
-	hw         *breakpoint.HWTable // hardware breakpoints and watchpoints
+	// scratch: the pages of out-of-line steps (outofline.go), shared
+	// with a vfork child as bps is.
+	scratch *scratch
+	hw      *breakpoint.HWTable // hardware breakpoints and watchpoints
 	// watched: the bytes of hw's watchpoints at the last resume, while
 	// they are emulated (softwatch.go).
 	watched []watched

@@ -1,0 +1,146 @@
+package target
+
+import (
+	"bytes"
+	"encoding/binary"
+	"os"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+	"golang.org/x/arch/x86/x86asm"
+	"golang.org/x/sys/unix"
+
+	"procgdb/inferior"
+)
+
+// equals16 returns an agent expression that is true when the 64-bit
+// variable at addr equals n: const64 addr, ref64, const16 n, equal, end.
+func equals16(addr uint64, n uint16) []byte {
+	code := binary.BigEndian.AppendUint64([]byte{0x25}, addr)
+	code = append(code, 0x1a, 0x23)
+	code = binary.BigEndian.AppendUint16(code, n)
+	return append(code, 0x13, 0x27)
+}
+
+// ripRelative returns the address of the first instruction of the
+// function at fn that has a RIP-relative memory operand.
+func ripRelative(t *testing.T, tr *Ctl, pid int, fn uint64) uint64 {
+	t.Helper()
+	code := make([]byte, 64)
+	_, err := tr.ReadMemory(pid, fn, code)
+	require.NoError(t, err)
+	for off := 0; off < len(code); {
+		in, err := x86asm.Decode(code[off:], 64)
+		require.NoError(t, err)
+		for _, a := range in.Args {
+			if m, ok := a.(x86asm.Mem); ok && m.Base == x86asm.RIP {
+				return fn + uint64(off)
+			}
+		}
+		off += in.Len
+	}
+	t.Fatalf("no RIP-relative instruction in the function at %#x", fn)
+	return 0
+}
+
+// scratchPages counts the anonymous executable pages of process pid:
+// procgdb's scratch pages (the program maps none).
+func scratchPages(t *testing.T, pid int) int {
+	t.Helper()
+	b, err := os.ReadFile(procPath(pid, "maps"))
+	require.NoError(t, err)
+	ms, err := parseMaps(b)
+	require.NoError(t, err)
+	n := 0
+	for _, m := range ms {
+		if m.Executable() && m.Path == "" && m.End-m.Start == pageSize {
+			n++
+		}
+	}
+	return n
+}
+
+// TestStepAside: a breakpoint on an instruction with a RIP-relative
+// operand, whose condition is false thousands of times, is passed out of
+// line: the instruction's effect is exact (the program's count), the
+// other threads are stopped only for the reported stops (each of which
+// interrupts the waiter's epoll_wait, as the interrupts at the end show),
+// one scratch page serves, and a detach unmaps it.
+func TestStepAside(t *testing.T) {
+	prog := build(t, "../../tests/testdata/busyhits", "-pthread")
+	tr := newTracer(t)
+	pid, _ := launch(t, tr, prog, "0")
+	hits := symbol(t, tr, pid, prog, "hits")
+	eintrs := symbol(t, tr, pid, prog, "eintrs")
+	counters := symbol(t, tr, pid, prog, "counters")
+	at := ripRelative(t, tr, pid, symbol(t, tr, pid, prog, "hit"))
+	require.NoError(t, tr.InsertBreakpoint(pid, at))
+	stopAt := func(n uint16) {
+		t.Helper()
+		require.NoError(t, tr.SetBreakpointConditions(pid, at, [][]byte{equals16(hits, n)}))
+		require.NoError(t, tr.Resume(all))
+		require.Equal(t, inferior.Event{Kind: inferior.EventBreakpoint, PID: pid, TID: pid}, wait(t, tr))
+		require.Equal(t, uint64(n), readUint64(t, tr, pid, hits))
+	}
+	stopAt(3000)
+	// Each reported stop stops the waiter once, no more.
+	e := readUint64(t, tr, pid, eintrs)
+	c := readUint64(t, tr, pid, counters)
+	stopAt(6000)
+	require.LessOrEqual(t, readUint64(t, tr, pid, eintrs), e+1, "the waiter thread was stopped at passes")
+	require.Greater(t, readUint64(t, tr, pid, counters), c, "a busy thread made no progress")
+	require.Equal(t, 1, scratchPages(t, pid))
+
+	// Stops of every thread do interrupt the waiter.
+	require.NoError(t, tr.RemoveBreakpoint(pid, at))
+	e = readUint64(t, tr, pid, eintrs)
+	for i := 0; i < 100 && readUint64(t, tr, pid, eintrs) < e+3; i++ {
+		require.NoError(t, tr.Resume(all))
+		require.NoError(t, tr.Interrupt())
+		require.Equal(t, inferior.EventSignal, wait(t, tr).Kind)
+	}
+	require.GreaterOrEqual(t, readUint64(t, tr, pid, eintrs), e+3, "stops do not show")
+
+	require.NoError(t, tr.Detach(pid))
+	require.Zero(t, scratchPages(t, pid))
+	require.NoError(t, unix.Kill(pid, unix.SIGKILL))
+}
+
+// TestStepAsideFork: a forked child inherits its parent's scratch page
+// and passes the breakpoint out of line with it, without mapping another;
+// detaching the child unmaps the page in the child only.
+func TestStepAsideFork(t *testing.T) {
+	prog := build(t, "../../tests/testdata/busyhits", "-pthread")
+	tr := newTracer(t)
+	tr.SetEventOptions(inferior.EventOptions{Fork: true})
+	pid, _ := launch(t, tr, prog, "0", "2", "fork")
+	hits := symbol(t, tr, pid, prog, "hits")
+	at := ripRelative(t, tr, pid, symbol(t, tr, pid, prog, "hit"))
+	require.NoError(t, tr.InsertBreakpoint(pid, at))
+	require.NoError(t, tr.SetBreakpointConditions(pid, at, [][]byte{equals16(hits, 2000)}))
+	require.NoError(t, tr.Resume(all))
+	ev := wait(t, tr)
+	require.Equal(t, inferior.EventFork, ev.Kind)
+	child := ev.ChildPID
+	require.Equal(t, 1, scratchPages(t, child))
+	// The child has the breakpoint, its conditions with it.
+	stopped := map[int]bool{}
+	for len(stopped) < 2 {
+		require.NoError(t, tr.Resume(all))
+		ev := wait(t, tr)
+		require.Equal(t, inferior.EventBreakpoint, ev.Kind, "%+v", ev)
+		require.Equal(t, uint64(2000), readUint64(t, tr, ev.PID, hits))
+		stopped[ev.PID] = true
+		require.NoError(t, tr.SetBreakpointConditions(ev.PID, at, [][]byte{equals16(hits, 0)}))
+	}
+	require.Equal(t, 1, scratchPages(t, pid))
+	require.Equal(t, 1, scratchPages(t, child))
+	require.NoError(t, tr.Detach(child))
+	require.Zero(t, scratchPages(t, child))
+	require.Equal(t, 1, scratchPages(t, pid))
+	var code [1]byte
+	_, err := tr.ReadMemory(pid, at, code[:])
+	require.NoError(t, err)
+	require.False(t, bytes.Equal(code[:], []byte{0xcc}), "the breakpoint shows")
+	require.NoError(t, unix.Kill(child, unix.SIGKILL))
+}
