@@ -15,10 +15,12 @@ func (c *Ctl) InsertBreakpoint(pid int, addr uint64) error {
 	return p.bps.Insert(addr)
 }
 
-// RemoveBreakpoint removes the software breakpoint at addr. In non-stop
-// mode a running thread may have hit it just before, its trap not yet
-// reported: the address is remembered (lifted), so that such a trap is
-// taken for what it was rather than as a SIGTRAP of the program's own.
+// RemoveBreakpoint removes the software breakpoint at addr. A thread may
+// have hit it just before, its trap not yet reported: running, in
+// non-stop mode, or, in all-stop mode, stopped by procgdb with the trap
+// still pending (the kernel reports the stop procgdb asked for first).
+// The address is remembered (lifted), so that such a trap is taken for
+// what it was rather than as a SIGTRAP of the program's own.
 func (c *Ctl) RemoveBreakpoint(pid int, addr uint64) error {
 	p, err := c.t.lookup(pid)
 	if err != nil {
@@ -27,13 +29,16 @@ func (c *Ctl) RemoveBreakpoint(pid int, addr uint64) error {
 	if err := p.bps.Remove(addr); err != nil {
 		return err
 	}
-	if c.t.nonStop {
-		p.lifted = append(p.lifted, addr)
-		if len(p.lifted) > maxLifted {
-			p.lifted = p.lifted[1:]
-		}
-	}
+	p.lift(addr)
 	return nil
+}
+
+// lift remembers addr as a breakpoint just removed (liftedHit).
+func (p *process) lift(addr uint64) {
+	p.lifted = append(p.lifted, addr)
+	if len(p.lifted) > maxLifted {
+		p.lifted = p.lifted[1:]
+	}
 }
 
 // maxLifted bounds the breakpoints a process remembers as lifted: a trap
@@ -63,5 +68,10 @@ func (c *Ctl) ClearBreakpoints(pid int) error {
 		return err
 	}
 	p.hw.Clear()
+	for _, th := range c.t.threads {
+		if th.proc.bps == p.bps {
+			th.exits = nil // internal breakpoints too
+		}
+	}
 	return p.bps.Clear()
 }

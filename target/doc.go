@@ -40,6 +40,7 @@
 //	probe.go        whether this machine's debug registers trap
 //	syscall_inject.go  system calls made in a stopped thread (lldb's _M)
 //	outofline.go    stepping over a breakpoint out of line, scratch pages
+//	rangestep.go    range steps at full speed, internal breakpoints
 
 // Breakpoints are int3 bytes (breakpoint.Table). A thread that hits one is
 // reported with its PC moved back to the breakpoint's address. When such a

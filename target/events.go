@@ -21,6 +21,7 @@ import (
 // siginfo si_code values the trap classification needs.
 const (
 	siKernel  = 0x80 // sent by the kernel: int3 on x86
+	siUser    = 0    // sent by kill
 	trapTrace = 2    // TRAP_TRACE: single-step
 )
 
@@ -111,6 +112,7 @@ func (t *Tracer) handle(we waitEvent, stopping bool) (inferior.Event, bool) {
 		delete(t.threads, th.tid)
 		if th.tid != p.pid {
 			t.reachMemory(p)
+			t.disarmRange(th)
 			if t.reportsExit(th) && we.kind == waitExited {
 				return inferior.Event{Kind: inferior.EventThreadExited, PID: p.pid, TID: th.tid, ExitCode: we.code}, true
 			}
@@ -354,19 +356,15 @@ func (t *Tracer) trap(th *thread) (inferior.Event, bool) {
 	switch {
 	case err != nil:
 		t.log.Warn("trap", "tid", th.tid, "err", err)
-	case code == siKernel && pc > 0 && th.proc.bps.Has(pc-1):
+	case (code == siKernel || code == siUser) && pc > 0 && th.proc.bps.Planted(pc-1):
+		// With its PC right past an int3 of procgdb's, the thread ran
+		// it. Its SIGTRAP may carry another's siginfo: the kernel
+		// merges a SIGTRAP into one already pending (seen here with
+		// SI_USER for a new thread stopped by an interrupt).
 		if err := t.setPC(th, pc-1); err != nil {
 			t.log.Warn("rewind", "tid", th.tid, "err", err)
 		}
-		// A thread put back on a breakpoint whose conditions are false
-		// (passing) stopped at it as much as one that reports it.
-		th.hitAt = pc - 1
-		if !t.hit(th, th.proc.bps.Actions(pc-1)) {
-			th.passing = true
-			return inferior.Event{}, false
-		}
-		ev.Kind, ev.Signal = inferior.EventBreakpoint, 0
-		return ev, true
+		return t.hitInt3(th, pc-1)
 	case code == siKernel && t.liftedHit(th, pc):
 		// A breakpoint removed while the thread ran into it: it
 		// goes back to run the instruction.
@@ -390,6 +388,33 @@ func (t *Tracer) trap(th *thread) (inferior.Event, bool) {
 	}
 	th.sig = unix.SIGTRAP
 	return ev, true
+}
+
+// hitInt3 classifies th's hit of an int3 of procgdb's at addr, where its
+// PC now is. Must run on the loop.
+func (t *Tracer) hitInt3(th *thread, addr uint64) (inferior.Event, bool) {
+	bps := th.proc.bps
+	switch {
+	case th.leftRange(addr):
+		// An exit of its range step outside the range: the step ends
+		// there, before any breakpoint of the client's there is hit.
+		t.disarmRange(th)
+		return inferior.Event{Kind: inferior.EventStep, PID: th.proc.pid, TID: th.tid}, true
+	case bps.Has(addr):
+		// A thread put back on a breakpoint whose conditions are false
+		// (passing) stopped at it as much as one that reports it.
+		th.hitAt = addr
+		if !t.hit(th, bps.Actions(addr)) {
+			th.passing = true
+			return inferior.Event{}, false
+		}
+		return inferior.Event{Kind: inferior.EventBreakpoint, PID: th.proc.pid, TID: th.tid}, true
+	}
+	// An instruction of its range step's whose destination is not known,
+	// or an exit of another thread's range step: stepped out of line,
+	// unseen (passBreakpoint).
+	th.hitAt, th.passing = addr, true
+	return inferior.Event{}, false
 }
 
 // forked handles a fork or vfork event of th. When the client follows

@@ -98,6 +98,7 @@ func (t *Tracer) plan(actions []inferior.Action) []plan {
 			if a.Matches(th.proc.pid, th.tid) {
 				plans = append(plans, plan{th, a})
 				th.proc.forkHeld = false
+				t.disarmRange(th)
 				th.rangeStart, th.rangeEnd = 0, 0
 				th.stepped = a.Kind == inferior.Step
 				if th.stepped {
@@ -382,7 +383,8 @@ func (t *Tracer) stepAlone(th *thread, sig unix.Signal) (inferior.Event, bool, e
 }
 
 // loneStep returns the plan of a resume that single-steps one thread
-// while every other thread stays stopped, when that step cannot block:
+// (no range step: that runs at full speed, rangestep.go) while every
+// other thread stays stopped, when that step cannot block:
 // the tracer then waits for it at once, on this thread, rather than
 // going back to its loop and being woken. A step that could wait for
 // something (a system call, or one the kernel restarts when the thread
@@ -399,7 +401,7 @@ func (t *Tracer) loneStep(plans []plan) (plan, bool) {
 		}
 		lone = &plans[i]
 	}
-	if lone == nil || lone.act.Kind != inferior.Step {
+	if lone == nil || lone.act.Kind != inferior.Step || lone.act.RangeEnd > lone.act.RangeStart {
 		return plan{}, false
 	}
 	for _, o := range t.threads {
@@ -442,50 +444,25 @@ func (t *Tracer) quickStep(th *thread) bool {
 	return true
 }
 
-// rangeSyncTime bounds how long a lone range step runs on the spot
-// before the loop takes it over, where an interrupt can reach it.
-const rangeSyncTime = 10 * time.Millisecond
-
-// stepNow single-steps the thread of a lone step, to the end of its range
-// for a range step, and reports how the step ended.
-// Must run on the loop.
+// stepNow single-steps the thread of a lone step and reports how the
+// step ended. Must run on the loop.
 func (t *Tracer) stepNow(pl plan) error {
 	th := pl.th
-	start, end := th.rangeStart, th.rangeEnd
-	sig := t.signalFor(&pl)
-	deadline := time.Now().Add(rangeSyncTime)
-	for {
-		// One instruction at a time: the range is checked here.
-		th.rangeStart, th.rangeEnd = 0, 0
-		ev, ok, err := t.stepAlone(th, sig)
-		sig = 0
-		if err != nil {
-			return err
-		}
-		if !ok {
-			// At its exit event: it goes on to its end, which the loop
-			// reports.
-			if t.threads[th.tid] == th && th.state == stopped {
-				t.cont(th)
-			}
-			t.running = true
-			return nil
-		}
-		th.rangeStart, th.rangeEnd = start, end
-		if ev.Kind != inferior.EventStep || ev.TID != th.tid || !t.stillInRange(th) {
-			t.report(ev)
-			return nil
-		}
-		if time.Now().After(deadline) || !t.quickStep(th) {
-			// Long, or about to wait in a system call: the loop takes
-			// the range step over.
-			if err := t.run(th, inferior.Step, 0); err != nil {
-				return err
-			}
-			t.running = true
-			return nil
-		}
+	ev, ok, err := t.stepAlone(th, t.signalFor(&pl))
+	if err != nil {
+		return err
 	}
+	if !ok {
+		// At its exit event: it goes on to its end, which the loop
+		// reports.
+		if t.threads[th.tid] == th && th.state == stopped {
+			t.cont(th)
+		}
+		t.running = true
+		return nil
+	}
+	t.report(ev)
+	return nil
 }
 
 // cont resumes a thread after a stop the client does not hear about,
@@ -517,8 +494,10 @@ func (t *Tracer) run(th *thread, kind inferior.ActionKind, sig unix.Signal) erro
 	if err != nil {
 		return err
 	}
+	// A range step runs at full speed when it can (rangestep.go).
+	armed := kind == inferior.Step && sig == 0 && th.rangeEnd > th.rangeStart && t.armRange(th)
 	switch {
-	case kind == inferior.Step:
+	case kind == inferior.Step && !armed:
 		err = ptraceStep(th.tid, int(sig))
 	case t.opts.CatchSyscalls:
 		err = unix.PtraceSyscall(th.tid, int(sig))

@@ -116,6 +116,9 @@ func fairKind(ev inferior.Event) bool {
 // for WaitStop, and nothing else stops. Must run on the loop.
 func (t *Tracer) report(ev inferior.Event) {
 	t.lastTID = ev.TID
+	if th := t.threads[ev.TID]; th != nil {
+		t.disarmRange(th) // its range step is over
+	}
 	t.log.Debug("stop", "kind", ev.Kind, "pid", ev.PID, "tid", ev.TID, "signal", ev.Signal)
 	if t.nonStop {
 		if th := t.threads[ev.TID]; th != nil {

@@ -164,6 +164,9 @@ type thread struct {
 	vforking bool
 	regs     regCache
 	hwGen    uint64 // the proc.hw.Gen its debug registers hold
+	// exits: the internal breakpoints of its range step while it runs
+	// at full speed (rangestep.go).
+	exits []breakpoint.RangeExit
 	// stepFrom is the PC its last single-step started from, when the
 	// registers were at hand; 0 when not known (softwatch.go).
 	stepFrom uint64
