@@ -70,6 +70,13 @@ var gdbCases = []gdbCase{
 		want:   exitedNormally,
 	},
 	{
+		metric: "gdb condition, evaluated by the target, 64 busy threads",
+		args:   func(cfg config) []string { return []string{"calls", fmt.Sprint(cfg.busyHits), "64"} },
+		setup:  []string{"set breakpoint condition-evaluation target", "break hit if v == -1"},
+		timed:  func(cfg config) (string, int) { return "continue", cfg.busyHits },
+		want:   exitedNormally,
+	},
+	{
 		metric: "gdb dprintf, agent style",
 		args:   func(cfg config) []string { return []string{"calls", fmt.Sprint(cfg.gdbHits), "0"} },
 		setup:  []string{"set dprintf-style agent", `dprintf hit,"v=%d\n",v`},
