@@ -394,8 +394,9 @@ func (t *Tracer) trap(th *thread) (inferior.Event, bool) {
 // PC now is. Must run on the loop.
 func (t *Tracer) hitInt3(th *thread, addr uint64) (inferior.Event, bool) {
 	bps := th.proc.bps
+	exit, isExit := th.exitAt(addr)
 	switch {
-	case th.leftRange(addr):
+	case isExit && !exit.Step:
 		// An exit of its range step outside the range: the step ends
 		// there, before any breakpoint of the client's there is hit.
 		t.disarmRange(th)
@@ -409,9 +410,12 @@ func (t *Tracer) hitInt3(th *thread, addr uint64) (inferior.Event, bool) {
 			return inferior.Event{}, false
 		}
 		return inferior.Event{Kind: inferior.EventBreakpoint, PID: th.proc.pid, TID: th.tid}, true
+	case isExit:
+		// An instruction of its range step's whose destination is not
+		// known: it goes on (cont) by single-stepping it (armRange).
+		return inferior.Event{}, false
 	}
-	// An instruction of its range step's whose destination is not known,
-	// or an exit of another thread's range step: stepped out of line,
+	// An exit of another thread's range step: stepped out of line,
 	// unseen (passBreakpoint).
 	th.hitAt, th.passing = addr, true
 	return inferior.Event{}, false

@@ -15,9 +15,10 @@ import (
 //     past the end), it has left the range: the step ends there (trap);
 //   - at an instruction whose destination is not known in advance (a
 //     call, ret, an indirect jump, a system call, what does not decode),
-//     it executes that instruction out of line, or in place where it
-//     cannot (passBreakpoint), and the PC decides: in the range it runs on
-//     with the exits planned again from there, outside the step ends.
+//     its breakpoints come out and it single-steps that instruction, as
+//     any step, which the loop waits for (a system call may block): then
+//     the PC decides, in the range it runs on with the exits planned again
+//     from there, outside the step ends.
 //
 // Another thread that hits these internal breakpoints passes them the same
 // way, out of line, and never reports them. Any other stop (a signal, a
@@ -52,7 +53,8 @@ func (t *Tracer) armRange(th *thread) bool {
 	n, _ := p.mem.read(start, code)
 	p.bps.Shadow(start, code[:n])
 	exits := breakpoint.RangeExits(code[:n], start, end, pc)
-	if len(exits) > maxRangeExits {
+	if len(exits) > maxRangeExits || slices.ContainsFunc(exits, func(e breakpoint.RangeExit) bool { return e.Step && e.At == pc }) {
+		// Too many, or it sits on one to single-step.
 		t.disarmRange(th)
 		return false
 	}
@@ -88,8 +90,11 @@ func (t *Tracer) disarmRange(th *thread) {
 	th.exits = nil
 }
 
-// leftRange reports whether addr is an exit of th's armed range step
-// that lies outside the range: a thread stopped there has left it.
-func (th *thread) leftRange(addr uint64) bool {
-	return slices.ContainsFunc(th.exits, func(e breakpoint.RangeExit) bool { return e.At == addr && !e.Step })
+// exitAt returns the exit of th's armed range step at addr, if any.
+func (th *thread) exitAt(addr uint64) (breakpoint.RangeExit, bool) {
+	i := slices.IndexFunc(th.exits, func(e breakpoint.RangeExit) bool { return e.At == addr })
+	if i < 0 {
+		return breakpoint.RangeExit{}, false
+	}
+	return th.exits[i], true
 }

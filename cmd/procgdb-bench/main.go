@@ -48,7 +48,8 @@ type config struct {
 	hits      int
 	steps     int
 	// The gdb-driven rows: stepi count, breakpoint hits with a false
-	// condition (and with 64 busy threads), dprintf calls.
+	// condition (and with 64 busy threads, evaluated by gdb and by the
+	// target), dprintf calls.
 	gdbSteps, gdbHits, busyHits int
 	gdb                         bool
 	daemon                      bool // measure procgdb --proc-dir (daemonRows)
