@@ -3,6 +3,7 @@
 package tests
 
 import (
+	"fmt"
 	"regexp"
 	"strconv"
 	"testing"
@@ -62,35 +63,41 @@ func TestConditionalBreakpoints(t *testing.T) {
 
 // TestConditionPassedAside: a breakpoint on an instruction with a
 // RIP-relative operand (the first of hit(), past its prologue) whose
-// condition, evaluated by the stub, is false thousands of times. The
-// instruction runs exactly once each time (the program's count), and
-// procgdb passes the breakpoint out of line, never stopping the other
-// threads: the waiter thread's epoll_wait, which any stop interrupts, is
-// interrupted only by the one stop gdb hears of (gdbserver stops every
-// thread at each hit).
+// condition, evaluated by the stub, is false thousands of times, in
+// all-stop and in non-stop mode. The instruction runs exactly once each
+// time (the program's count), and procgdb passes the breakpoint out of
+// line, never stopping the other threads: the waiter thread's epoll_wait,
+// which any stop interrupts, is interrupted only by the one stop gdb
+// hears of (gdbserver stops every thread at each hit).
 func TestConditionPassedAside(t *testing.T) {
 	prepare(t)
-	s := startStub(t, stubOptions{prog: prog("busyhits"), args: []string{"3000"}})
-	tr := s.gdb(
-		"set breakpoint condition-evaluation target",
-		"break hit if hits == 2000",
-		"continue",
-		"x/i $pc",
-		"print hits",
-		"delete",
-		"continue",
-	)
-	tr.match("continue", `(?m)^Thread \d+ .*hit Breakpoint 1, hit \(\)`, 1)
-	tr.match("x/i $pc", `\(%rip\)`)
-	tr.match("print hits", `^\$\d+ = 2000$`)
-	tr.match("continue", `\[Inferior 1 \(process \d+\) exited normally\]`, 2)
-	_, m, err := s.stdout.wait(0, regexp.MustCompile(`^hits=3000 eintrs=(\d+) `), exitTimeout, s.done)
-	if err != nil {
-		t.Fatalf("the program's report: %v\n%s", err, s.stdout)
-	}
-	eintrs, _ := strconv.Atoi(m[1])
-	t.Logf("%s stopped the waiter thread %d times", suite.stub, eintrs)
-	if suite.stub == "procgdb" && eintrs > 2 {
-		t.Errorf("the waiter thread was stopped %d times, want at most 2 (the reported stop, and one spare)", eintrs)
+	for _, mode := range []string{"all-stop", "non-stop"} {
+		t.Run(mode, func(t *testing.T) {
+			prepare(t)
+			s := startStub(t, stubOptions{prog: prog("busyhits"), args: []string{"3000"}})
+			tr := runGDB(t, s.opts.prog, fmt.Sprintf("set non-stop %v", mode == "non-stop"),
+				"target remote "+s.target,
+				"set breakpoint condition-evaluation target",
+				"break hit if hits == 2000",
+				"continue",
+				"x/i $pc",
+				"print hits",
+				"delete",
+				"continue",
+			)
+			tr.match("continue", `(?m)^Thread \d+ .*hit Breakpoint 1, hit \(\)`, 1)
+			tr.match("x/i $pc", `\(%rip\)`)
+			tr.match("print hits", `^\$\d+ = 2000$`)
+			tr.match("continue", `\[Inferior 1 \(process \d+\) exited normally\]`, 2)
+			_, m, err := s.stdout.wait(0, regexp.MustCompile(`^hits=3000 eintrs=(\d+) `), exitTimeout, s.done)
+			if err != nil {
+				t.Fatalf("the program's report: %v\n%s", err, s.stdout)
+			}
+			eintrs, _ := strconv.Atoi(m[1])
+			t.Logf("%s stopped the waiter thread %d times", suite.stub, eintrs)
+			if suite.stub == "procgdb" && eintrs > 2 {
+				t.Errorf("the waiter thread was stopped %d times, want at most 2 (the reported stop, and one spare)", eintrs)
+			}
+		})
 	}
 }
