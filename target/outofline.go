@@ -5,7 +5,9 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
+	"slices"
 
 	"golang.org/x/sys/unix"
 
@@ -30,14 +32,21 @@ import (
 // change). A RIP-relative operand must stay within ±2 GiB of its data,
 // and a PIE program and its libraries lie further apart, so there is a
 // page near each region of code that needs one: the first page that
-// fits the instruction is used, and a new one is mapped in the hole
-// nearest the breakpoint otherwise. A forked child inherits the pages
+// fits the instruction and has a free slot is used, and a new one is
+// mapped in the hole nearest the breakpoint otherwise. Each breakpoint
+// address keeps its slot, written once, and again only if the code under
+// the breakpoint changed (the copy is checked against it at each pass). A forked child inherits the pages
 // (the copy of the address space holds them), a vfork child shares them
 // with its parent, an exec drops them; a detach unmaps them.
 
 // scratch is the out-of-line stepping state of one address space.
 type scratch struct {
 	pages []uint64 // mapped scratch pages
+	used  []int    // the slots taken in each page, from its start
+	// copies holds the instruction of each breakpoint address stepped
+	// out of line, as written in its slot: a breakpoint hit again is
+	// stepped without writing anything while its code is unchanged.
+	copies map[uint64]copied
 	// gadget is the address of a syscall instruction procgdb may make a
 	// thread run (in the vDSO); 0 until looked for, and noGadget once
 	// looked for in vain.
@@ -45,10 +54,19 @@ type scratch struct {
 	noGadget bool
 }
 
+// copied is an instruction written in a slot of a scratch page.
+type copied struct {
+	d    *breakpoint.Displaced
+	slot uint64
+	orig []byte // the original instruction's bytes
+}
+
 // clone returns the state of a forked copy of the address space.
 func (s *scratch) clone() *scratch {
 	c := *s
-	c.pages = append([]uint64(nil), s.pages...)
+	c.pages = slices.Clone(s.pages)
+	c.used = slices.Clone(s.used)
+	c.copies = maps.Clone(s.copies)
 	return &c
 }
 
@@ -153,6 +171,10 @@ func (t *Tracer) prepareAside(th *thread) (d *breakpoint.Displaced, slot uint64,
 		return nil, 0, ev, false, err
 	}
 	p.bps.Shadow(pc, code[:n])
+	s := p.scratch
+	if c, ok := s.copies[pc]; ok && bytes.HasPrefix(code[:n], c.orig) {
+		return c.d, c.slot, ev, false, t.setPC(th, c.slot)
+	}
 	d, slot, ev, ok, err = t.displace(th, code[:n], pc)
 	if err != nil || ok || t.threadGone(th) {
 		return nil, 0, ev, ok, err
@@ -162,6 +184,10 @@ func (t *Tracer) prepareAside(th *thread) (d *breakpoint.Displaced, slot uint64,
 	if _, err := p.mem.forceWrite(slot, buf[:]); err != nil {
 		return nil, 0, ev, false, fmt.Errorf("write scratch page at %#x: %w", slot, err)
 	}
+	if s.copies == nil {
+		s.copies = make(map[uint64]copied)
+	}
+	s.copies[pc] = copied{d: d, slot: slot, orig: slices.Clone(code[:len(d.Code)])}
 	return d, slot, ev, false, t.setPC(th, slot)
 }
 
@@ -194,9 +220,10 @@ func (t *Tracer) comeBack(th *thread, d *breakpoint.Displaced, rip, slot uint64)
 	return nil
 }
 
-// displace prepares the instruction in code, at pc, to run in a scratch
-// page of th's process, mapping one where none fits, and returns it with
-// the address to write it at. Mapping a page runs a system call in th: an
+// displace prepares the instruction in code, at pc, to run in a slot of a
+// scratch page of th's process: the one it had if its code changed, or a
+// free one, in a page mapped for it where none fits. It returns it with
+// the slot's address. Mapping a page runs a system call in th: an
 // event th reaches meanwhile (a signal the client must hear of) is
 // returned instead, th still on the breakpoint. Must run on the loop.
 func (t *Tracer) displace(th *thread, code []byte, pc uint64) (d *breakpoint.Displaced, slot uint64, ev inferior.Event, ok bool, err error) {
@@ -206,9 +233,19 @@ func (t *Tracer) displace(th *thread, code []byte, pc uint64) (d *breakpoint.Dis
 		return nil, 0, inferior.Event{}, false, err
 	}
 	s := th.proc.scratch
-	for _, page := range s.pages {
-		if d, err := breakpoint.Displace(code, pc, page); err == nil {
-			return d, page, inferior.Event{}, false, nil
+	if c, ok := s.copies[pc]; ok {
+		if d, err := breakpoint.Displace(code, pc, c.slot); err == nil {
+			return d, c.slot, inferior.Event{}, false, nil
+		}
+	}
+	for i, page := range s.pages {
+		if s.used[i] == pageSize/slotSize {
+			continue
+		}
+		slot := page + uint64(s.used[i])*slotSize
+		if d, err := breakpoint.Displace(code, pc, slot); err == nil {
+			s.used[i]++
+			return d, slot, inferior.Event{}, false, nil
 		}
 	}
 	page, ev, ok, err := t.mapScratch(th, pc)
@@ -216,6 +253,9 @@ func (t *Tracer) displace(th *thread, code []byte, pc uint64) (d *breakpoint.Dis
 		return nil, 0, ev, ok, err
 	}
 	d, err = breakpoint.Displace(code, pc, page)
+	if err == nil {
+		s.used[len(s.used)-1]++
+	}
 	return d, page, inferior.Event{}, false, err
 }
 
@@ -260,7 +300,7 @@ func (t *Tracer) mapScratch(th *thread, near uint64) (uint64, inferior.Event, bo
 		t.log.Debug("map scratch page", "pid", p.pid, "at", hole, "errno", unix.Errno(-int64(addr)))
 		return 0, inferior.Event{}, false, errNoScratch
 	}
-	s.pages = append(s.pages, addr)
+	s.pages, s.used = append(s.pages, addr), append(s.used, 0)
 	t.log.Debug("scratch page", "pid", p.pid, "at", addr, "near", near)
 	return addr, inferior.Event{}, false, nil
 }
@@ -361,6 +401,6 @@ func (t *Tracer) unmapScratch(p *process) error {
 			errs = append(errs, fmt.Errorf("unmap scratch page %#x: %w", page, err))
 		}
 	}
-	s.pages = nil
+	s.pages, s.used, s.copies = nil, nil, nil
 	return errors.Join(errs...)
 }

@@ -144,3 +144,30 @@ func TestStepAsideFork(t *testing.T) {
 	require.False(t, bytes.Equal(code[:], []byte{0xcc}), "the breakpoint shows")
 	require.NoError(t, unix.Kill(child, unix.SIGKILL))
 }
+
+// TestStepAsideCodeChanged: the copy of an instruction stepped out of line
+// is written again when the code under the breakpoint changes (the client
+// writes it): the new instruction runs, not the old one.
+func TestStepAsideCodeChanged(t *testing.T) {
+	prog := build(t, "../../tests/testdata/busyhits", "-pthread")
+	tr := newTracer(t)
+	pid, _ := launch(t, tr, prog, "0", "0")
+	hits := symbol(t, tr, pid, prog, "hits")
+	at := ripRelative(t, tr, pid, symbol(t, tr, pid, prog, "hit"))
+	require.NoError(t, tr.InsertBreakpoint(pid, at))
+	require.NoError(t, tr.SetBreakpointConditions(pid, at, [][]byte{equals16(hits, 1000)}))
+	require.NoError(t, tr.Resume(all))
+	require.Equal(t, inferior.EventBreakpoint, wait(t, tr).Kind)
+	// hit()'s load of hits becomes mov $5, %rax (as long): hits is 6
+	// after the next call. The old copy would count on to 1010.
+	var code [7]byte
+	_, err := tr.ReadMemory(pid, at, code[:])
+	require.NoError(t, err)
+	require.Equal(t, []byte{0x48, 0x8b, 0x05}, code[:3], "not mov disp32(%%rip), %%rax")
+	_, err = tr.WriteMemory(pid, at, []byte{0x48, 0xc7, 0xc0, 5, 0, 0, 0})
+	require.NoError(t, err)
+	require.NoError(t, tr.SetBreakpointConditions(pid, at, [][]byte{equals16(hits, 6), equals16(hits, 1010)}))
+	require.NoError(t, tr.Resume(all))
+	require.Equal(t, inferior.EventBreakpoint, wait(t, tr).Kind)
+	require.Equal(t, uint64(6), readUint64(t, tr, pid, hits))
+}
