@@ -26,9 +26,11 @@ func stoppedInLoop(b *testing.B) (tr *Ctl, pid int, hit uint64) {
 	return tr, pid, hit
 }
 
-// BenchmarkStep single-steps the one thread of a program.
+// BenchmarkStep single-steps the one thread of a program (round its loop,
+// with the breakpoint out of the way).
 func BenchmarkStep(b *testing.B) {
-	tr, pid, _ := stoppedInLoop(b)
+	tr, pid, hit := stoppedInLoop(b)
+	require.NoError(b, tr.RemoveBreakpoint(pid, hit))
 	step := []inferior.Action{{Kind: inferior.Step, PID: pid, TID: pid}}
 	for b.Loop() {
 		if err := tr.Resume(step); err != nil {
