@@ -47,10 +47,15 @@ import (
 //   - otherwise, in ppoll on the client's descriptor and an eventfd that
 //     counts queued work.
 //
-// Both are made as system calls the Go runtime knows about
-// (syscall.Syscall6): a garbage collection can take this thread's
-// processor while it waits, so a loop that waits a long time never holds
-// up the rest of procgdb.
+// Both are raw system calls, which the Go scheduler does not see: to the
+// runtime the loop is a goroutine that never stops running, so each loop
+// adds a processor to GOMAXPROCS for its life (addProc) and the rest of
+// procgdb keeps those it had. A garbage collection, or the runtime's
+// preemption signal every 10 ms, ends the wait with EINTR, and the loop
+// yields at its next function call. Made the way the runtime knows
+// (syscall.Syscall6), a wait let the runtime's monitor take the loop's
+// processor away and then watch it every 20 µs: a single step cost
+// about twice the CPU (BENCHMARKS.md).
 
 // ErrClosed is returned for work sent to a Tracer after Close.
 var ErrClosed = errors.New("tracer closed")
@@ -139,7 +144,20 @@ func newLoop(log *slog.Logger) (*loop, error) {
 		unix.Close(efd)
 		return nil, fmt.Errorf("timer_create: %w", err)
 	}
+	addProc(1)
 	return l, nil
+}
+
+// procsMu orders the loops' changes of GOMAXPROCS, each a read and a
+// write.
+var procsMu sync.Mutex
+
+// addProc changes GOMAXPROCS by n: a loop holds a processor of its own
+// for its life, since it blocks in raw system calls.
+func addProc(n int) {
+	procsMu.Lock()
+	defer procsMu.Unlock()
+	runtime.GOMAXPROCS(max(runtime.GOMAXPROCS(0)+n, 1))
 }
 
 // do runs fn on the loop and returns its error. It must not be called
@@ -253,6 +271,7 @@ func (l *loop) release() {
 	timerDelete(l.timer)
 	unix.Close(l.efd)
 	l.efd = -1
+	addProc(-1)
 }
 
 // poll waits in ppoll until one of fds is ready, work is queued (which

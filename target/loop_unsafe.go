@@ -2,7 +2,6 @@ package target
 
 import (
 	"fmt"
-	"syscall"
 	"time"
 	"unsafe"
 
@@ -10,11 +9,9 @@ import (
 )
 
 // The system calls of the loop (loop.go) that golang.org/x/sys/unix lacks
-// or makes with the wrong kind of call. A call that may block is made
-// with syscall.Syscall6, which tells the Go runtime, so that a garbage
-// collection or another goroutine can have this thread's processor while
-// it waits; one that never blocks with RawSyscall6, which costs nothing
-// more than the system call.
+// or makes with the wrong kind of call. All are raw (RawSyscall6), unseen
+// by the Go scheduler, those that block included: the loop has a
+// processor of its own (addProc), and a signal ends its waits.
 
 // sigaction is the kernel's struct sigaction on x86-64.
 type sigaction struct {
@@ -41,7 +38,7 @@ func ppoll(fds []unix.PollFd, timeout time.Duration) (int, error) {
 		t := unix.NsecToTimespec(timeout.Nanoseconds())
 		ts = &t
 	}
-	n, _, errno := syscall.Syscall6(unix.SYS_PPOLL, uintptr(unsafe.Pointer(&fds[0])), uintptr(len(fds)),
+	n, _, errno := unix.RawSyscall6(unix.SYS_PPOLL, uintptr(unsafe.Pointer(&fds[0])), uintptr(len(fds)),
 		uintptr(unsafe.Pointer(ts)), 0, 0, 0)
 	switch errno {
 	case 0:
@@ -56,7 +53,7 @@ func ppoll(fds []unix.PollFd, timeout time.Duration) (int, error) {
 // tracees (__WALL|__WNOTHREAD); a signal ends it with EINTR.
 func wait4Blocking() (int, unix.WaitStatus, error) {
 	var ws unix.WaitStatus
-	tid, _, errno := syscall.Syscall6(unix.SYS_WAIT4, ^uintptr(0), uintptr(unsafe.Pointer(&ws)),
+	tid, _, errno := unix.RawSyscall6(unix.SYS_WAIT4, ^uintptr(0), uintptr(unsafe.Pointer(&ws)),
 		unix.WALL|wNoThread, 0, 0, 0)
 	if errno != 0 {
 		return 0, ws, errno
