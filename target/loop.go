@@ -75,6 +75,9 @@ const (
 	resendWork = time.Millisecond
 	firstWake  = 2 * time.Millisecond
 	lastWake   = 100 * time.Millisecond
+	// clientGrace is how long a wait for the client while threads run
+	// watches only the client first (Tracer.block).
+	clientGrace = 200 * time.Microsecond
 )
 
 // setUpWakeSignal makes wakeSignal interrupt system calls, once per

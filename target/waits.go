@@ -176,6 +176,21 @@ func (t *Tracer) block(w waitFor) (waitResult, error) {
 			}
 			continue
 		}
+		if len(fds) > 0 && first && (!w.stop || t.nonStop) {
+			// A client that talks while threads run (non-stop mode)
+			// usually sends its next packet within moments: wait for
+			// it in ppoll first, which its bytes end directly, rather
+			// than in wait4, which they end with a signal. A stop that
+			// comes meanwhile is seen at most clientGrace later.
+			grace := clientGrace
+			if timeout >= 0 {
+				grace = min(grace, timeout)
+			}
+			if n, err := t.loop.poll(fds, grace); err != nil || n > 0 {
+				return waitReady, err
+			}
+			continue
+		}
 		if len(fds) > 0 {
 			if err := t.loop.watchInput(w.fd); err != nil {
 				return 0, err
@@ -189,7 +204,7 @@ func (t *Tracer) block(w waitFor) (waitResult, error) {
 		if w.ctx != nil && stopCtx == nil {
 			stopCtx = context.AfterFunc(w.ctx, t.loop.notify)
 		}
-		t.loop.armTimer(first, max(timeout, 0))
+		t.loop.armTimer(!timed, max(timeout, 0))
 		timed = true
 		tid, ws, err = t.loop.wait4()
 		switch {
