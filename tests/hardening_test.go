@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -642,8 +643,8 @@ func TestProcessKilledFromOutside(t *testing.T) {
 		name string
 		cmds []string // after connecting; the last one resumes
 		// stopped: the program is killed once the last command has
-		// stopped it (gdb then runs "shell true" and continues);
-		// otherwise while the last command runs.
+		// stopped it, while gdb waits in a shell command before it
+		// continues; otherwise while the last command runs.
 		stopped bool
 	}{
 		{"stopped", []string{"break mix", "set var go = 1", "continue"}, true},
@@ -659,12 +660,18 @@ func TestProcessKilledFromOutside(t *testing.T) {
 			}
 			s := startStub(t, o)
 			cmds := append([]string{"target remote " + s.target}, tc.cmds...)
+			killed := filepath.Join(t.TempDir(), "killed")
 			if tc.stopped {
-				cmds = append(cmds, "shell true", "continue")
+				// gdb waits, the program stopped, until it is killed.
+				cmds = append(cmds, fmt.Sprintf("shell while [ ! -e %s ]; do sleep 0.01; done", killed), "continue")
 			}
 			cmds = append(cmds, "info inferiors")
+			last := len(cmds) - 2
+			if tc.stopped {
+				last-- // the shell's
+			}
 			g := startGDB(t, prog("checksum"), cmds...)
-			if !g.waitMarker(t, len(cmds)-2) {
+			if !g.waitMarker(t, last) {
 				t.Fatal("gdb ended early")
 			}
 			from := s.stderr.lineCount()
@@ -679,6 +686,9 @@ func TestProcessKilledFromOutside(t *testing.T) {
 				waitRunning(t, s.pid)
 			}
 			if err := syscall.Kill(s.pid, syscall.SIGKILL); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(killed, nil, 0o644); err != nil {
 				t.Fatal(err)
 			}
 			out := g.wait(t)
