@@ -49,28 +49,29 @@ func ppoll(fds []unix.PollFd, timeout time.Duration) (int, error) {
 	return 0, fmt.Errorf("ppoll: %w", errno)
 }
 
-// wait4Blocking waits for a status of any of the calling thread's own
-// tracees (__WALL|__WNOTHREAD); a signal ends it with EINTR.
-func wait4Blocking() (int, unix.WaitStatus, error) {
+// rawWait4 is wait4(pid, options) made raw, as every wait of the loop is
+// (a signal ends one that blocks with EINTR). It returns tid 0 when
+// WNOHANG finds nothing.
+func rawWait4(pid, options int) (int, unix.WaitStatus, error) {
 	var ws unix.WaitStatus
-	tid, _, errno := unix.RawSyscall6(unix.SYS_WAIT4, ^uintptr(0), uintptr(unsafe.Pointer(&ws)),
-		unix.WALL|wNoThread, 0, 0, 0)
+	tid, _, errno := unix.RawSyscall6(unix.SYS_WAIT4, uintptr(pid), uintptr(unsafe.Pointer(&ws)),
+		uintptr(options), 0, 0, 0)
 	if errno != 0 {
 		return 0, ws, errno
 	}
 	return int(tid), ws, nil
 }
 
+// wait4Blocking waits for a status of any of the calling thread's own
+// tracees (__WALL|__WNOTHREAD); a signal ends it with EINTR.
+func wait4Blocking() (int, unix.WaitStatus, error) {
+	return rawWait4(-1, unix.WALL|wNoThread)
+}
+
 // waitNoHang returns a status of one of the calling thread's own tracees
 // if one is ready, or tid 0.
 func waitNoHang() (int, unix.WaitStatus, error) {
-	var ws unix.WaitStatus
-	tid, _, errno := unix.RawSyscall6(unix.SYS_WAIT4, ^uintptr(0), uintptr(unsafe.Pointer(&ws)),
-		unix.WALL|wNoThread|unix.WNOHANG, 0, 0, 0)
-	if errno != 0 {
-		return 0, ws, errno
-	}
-	return int(tid), ws, nil
+	return rawWait4(-1, unix.WALL|wNoThread|unix.WNOHANG)
 }
 
 // sigevent is the kernel's struct sigevent for SIGEV_THREAD_ID.

@@ -170,21 +170,34 @@ func (t *Tracer) passHit(pl *plan) (bool, error) {
 const settleTime = 50 * time.Microsecond
 
 // settle polls, for at most settleTime, for the statuses of the threads
-// just resumed, handling them as the loop would; it yields the CPU
-// between polls, which is where a tracee sharing it runs.
+// just resumed, handling them as the loop would, until they stop.
 // Must run on the loop.
 func (t *Tracer) settle() {
-	deadline := time.Now().Add(settleTime)
-	for t.running && time.Now().Before(deadline) {
-		tid, ws, err := waitNoHang()
-		switch {
-		case err != nil && !errors.Is(err, unix.EINTR):
-			return
-		case tid > 0:
-			t.loopStatus(tid, ws)
-		default:
-			unix.RawSyscall(unix.SYS_SCHED_YIELD, 0, 0, 0)
+	pollBriefly(func() bool {
+		if !t.running {
+			return true
 		}
+		tid, ws, err := waitNoHang()
+		if tid > 0 {
+			t.loopStatus(tid, ws)
+		}
+		return !t.running || err != nil && !errors.Is(err, unix.EINTR)
+	})
+}
+
+// pollBriefly calls look until it reports done or settleTime passes,
+// yielding the CPU between calls (which is where a tracee sharing it
+// runs), and reports whether look was done.
+func pollBriefly(look func() bool) bool {
+	deadline := time.Now().Add(settleTime)
+	for {
+		if look() {
+			return true
+		}
+		if !time.Now().Before(deadline) {
+			return false
+		}
+		unix.RawSyscall(unix.SYS_SCHED_YIELD, 0, 0, 0)
 	}
 }
 

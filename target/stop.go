@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -26,20 +25,20 @@ func (t *Tracer) wait4(tid int) (unix.WaitStatus, error) {
 		delete(t.early, tid)
 		return ws, nil
 	}
-	var ws unix.WaitStatus
 	// A step or a stop that is on its way usually comes within a few
 	// microseconds: polling for it then costs less than sleeping in wait4
-	// and being woken (settle).
-	deadline := time.Now().Add(settleTime)
-	for time.Now().Before(deadline) {
-		got, err := unix.Wait4(tid, &ws, unix.WALL|unix.WNOHANG, nil)
-		if got > 0 || err != nil && !errors.Is(err, unix.EINTR) {
-			return ws, err
-		}
-		unix.RawSyscall(unix.SYS_SCHED_YIELD, 0, 0, 0)
+	// and being woken.
+	var ws unix.WaitStatus
+	var err error
+	if pollBriefly(func() bool {
+		var got int
+		got, ws, err = rawWait4(tid, unix.WALL|unix.WNOHANG)
+		return got > 0 || err != nil && !errors.Is(err, unix.EINTR)
+	}) {
+		return ws, err
 	}
 	for {
-		_, err := unix.Wait4(tid, &ws, unix.WALL, nil)
+		_, ws, err = rawWait4(tid, unix.WALL)
 		if !errors.Is(err, unix.EINTR) {
 			return ws, err
 		}
