@@ -22,6 +22,8 @@ func TestDisplace(t *testing.T) {
 		}
 		return b
 	}
+	le64 := func(v uint64) []byte { return binary.LittleEndian.AppendUint64(nil, v) }
+	back := func(dest uint64) []byte { return append([]byte{0xff, 0x25, 0, 0, 0, 0}, le64(dest)...) }
 	// A RIP-relative operand at pc+len+0x10 seen from scratch+len.
 	moved := le32(int32(pc - scratch + 0x10))
 	type after struct{ rip, pc uint64 }
@@ -60,20 +62,21 @@ func TestDisplace(t *testing.T) {
 		{"vpalignr $0x7,0x10(%rip),%xmm0,%xmm0", []byte{0xc4, 0xe3, 0x79, 0x0f, 0x05, 0x10, 0, 0, 0, 7}, scratch,
 			cat([]byte{0xc4, 0xe3, 0x79, 0x0f, 0x05}, moved, []byte{7}),
 			[]after{{scratch + 10, pc + 10}}, false},
-		{"jne .+0x1000", []byte{0x0f, 0x85, 0xfa, 0x0f, 0, 0}, scratch, []byte{0x0f, 0x85, 1, 0, 0, 0},
-			[]after{{scratch, pc}, {scratch + 6, pc + 6}, {scratch + 7, pc + 0x1000}}, false},
-		{"je .+0x12", []byte{0x74, 0x10}, scratch, []byte{0x74, 0x01},
-			[]after{{scratch + 2, pc + 2}, {scratch + 3, pc + 0x12}}, false},
-		{"loop .", []byte{0xe2, 0xfe}, scratch, []byte{0xe2, 0x01},
-			[]after{{scratch + 2, pc + 2}, {scratch + 3, pc}}, false},
-		{"jecxz .+7", []byte{0x67, 0xe3, 0x04}, scratch, []byte{0x67, 0xe3, 0x01},
-			[]after{{scratch + 3, pc + 3}, {scratch + 4, pc + 7}}, false},
-		{"jmp .-0x1a", []byte{0xeb, 0xe4}, scratch, []byte{0xeb, 0x00},
-			[]after{{scratch + 2, pc - 0x1a}}, false},
-		{"jmp to far away", []byte{0xe9, 0x00, 0x00, 0x00, 0x70}, far, []byte{0xe9, 0, 0, 0, 0},
-			[]after{{far + 5, pc + 5 + 0x70000000}}, false},
-		{"call .-0x11", []byte{0xe8, 0xea, 0xff, 0xff, 0xff}, scratch, []byte{0xe8, 0, 0, 0, 0},
-			[]after{{scratch + 5, pc - 0x11}}, true},
+		{"jne .+0x1000", []byte{0x0f, 0x85, 0xfa, 0x0f, 0, 0}, scratch, cat([]byte{0x0f, 0x85, 14, 0, 0, 0}, back(pc+6), back(pc+0x1000)),
+			[]after{{scratch, pc}, {scratch + 6, pc + 6}, {scratch + 20, pc + 0x1000}}, false},
+		{"je .+0x12", []byte{0x74, 0x10}, scratch, cat([]byte{0x74, 14}, back(pc+2), back(pc+0x12)),
+			[]after{{scratch + 2, pc + 2}, {scratch + 16, pc + 0x12}}, false},
+		{"loop .", []byte{0xe2, 0xfe}, scratch, cat([]byte{0xe2, 14}, back(pc+2), back(pc)),
+			[]after{{scratch + 2, pc + 2}, {scratch + 16, pc}}, false},
+		{"jecxz .+7", []byte{0x67, 0xe3, 0x04}, scratch, cat([]byte{0x67, 0xe3, 14}, back(pc+3), back(pc+7)),
+			[]after{{scratch + 3, pc + 3}, {scratch + 17, pc + 7}}, false},
+		{"jmp .-0x1a", []byte{0xeb, 0xe4}, scratch, back(pc - 0x1a),
+			[]after{{scratch, pc}, {pc - 0x1a, pc - 0x1a}}, false},
+		{"jmp to far away", []byte{0xe9, 0x00, 0x00, 0x00, 0x70}, far, back(pc + 5 + 0x70000000),
+			[]after{{far, pc}}, false},
+		{"call .-0x11 (emulated: push the return address, jump)", []byte{0xe8, 0xea, 0xff, 0xff, 0xff}, scratch,
+			cat([]byte{0xff, 0x35}, le32(14), back(pc-0x11), le64(pc+5)),
+			[]after{{scratch, pc}, {scratch + 6, pc - 0x11}}, false},
 		{"call *%rax", []byte{0xff, 0xd0}, far, []byte{0xff, 0xd0},
 			[]after{{far, pc}, {0x7ffff7a00000, 0x7ffff7a00000}}, true},
 		{"call *0x10(%rip)", []byte{0xff, 0x15, 0x10, 0, 0, 0}, scratch, cat([]byte{0xff, 0x15}, moved),
@@ -87,14 +90,22 @@ func TestDisplace(t *testing.T) {
 	} {
 		d, err := Displace(c.code, pc, c.scratch)
 		require.NoError(t, err, c.name)
-		require.Equal(t, c.want, d.Code, "%s: % x", c.name, d.Code)
+		code := d.Code
+		if in := decodeInsn(c.code, pc); in.flow == flowNext {
+			// The copy, then the jump back to the next instruction.
+			require.Equal(t, back(pc+uint64(in.len)), code[d.Len:], c.name)
+			code = code[:d.Len]
+		}
+		require.Equal(t, c.want, code, "%s: % x", c.name, d.Code)
+		require.LessOrEqual(t, len(d.Code), SlotSize, c.name)
 		for _, a := range c.after {
 			require.Equal(t, a.pc, d.PC(a.rip), "%s: PC(%#x)", c.name, a.rip)
 		}
 		pushed, want, ok := d.ReturnAddress()
 		require.Equal(t, c.call, ok, c.name)
+		require.Equal(t, !c.call, d.Free, c.name)
 		if ok {
-			n := uint64(len(d.Code))
+			n := uint64(d.Len)
 			require.Equal(t, c.scratch+n, pushed, c.name)
 			require.Equal(t, pc+n, want, c.name)
 		}
@@ -131,7 +142,7 @@ func TestDisplaceRefuses(t *testing.T) {
 	// The edge of reach: data 2 GiB below the copy's end is fine.
 	d, err := Displace([]byte{0x48, 0x8b, 0x05, 0, 0, 0, 0}, pc, pc+0x80000000)
 	require.NoError(t, err)
-	require.Equal(t, []byte{0x48, 0x8b, 0x05, 0, 0, 0, 0x80}, d.Code)
+	require.Equal(t, []byte{0x48, 0x8b, 0x05, 0, 0, 0, 0x80}, d.Code[:d.Len])
 }
 
 // checkDisplaced checks the invariants of a displaced instruction: the
@@ -140,19 +151,29 @@ func TestDisplaceRefuses(t *testing.T) {
 // instructions that have one) to the next instruction.
 func checkDisplaced(t testing.TB, code []byte, pc, scratch uint64, d *Displaced) {
 	orig := decodeInsn(code, pc)
-	require.Equal(t, orig.len, len(d.Code), "% x", code)
-	copied := decodeInsn(d.Code, scratch)
+	require.Equal(t, orig.len, d.Len, "% x", code)
+	require.LessOrEqual(t, len(d.Code), SlotSize, "% x", code)
+	require.Equal(t, pc, d.PC(scratch))
+	if orig.flow == flowJump || orig.flow == flowCall {
+		// Emulated: nothing of the original is copied.
+		return
+	}
+	copied := decodeInsn(d.Code[:d.Len], scratch)
 	require.Equal(t, orig.op, copied.op, "% x -> % x", code, d.Code)
 	require.Equal(t, orig.len, copied.len, "% x -> % x", code, d.Code)
 	if orig.op != x86asm.NOP && orig.op != x86asm.VZEROUPPER && orig.op != x86asm.VZEROALL {
-		inst, err := x86asm.Decode(d.Code, 64)
+		inst, err := x86asm.Decode(d.Code[:d.Len], 64)
 		require.NoError(t, err, "% x", d.Code)
 		require.Equal(t, orig.op, inst.Op, "% x", d.Code)
 	}
-	require.Equal(t, pc, d.PC(scratch))
-	end := scratch + uint64(len(d.Code))
+	end := scratch + uint64(d.Len)
 	if orig.flow == flowNext || orig.flow == flowBranch {
 		require.Equal(t, pc+uint64(orig.len), d.PC(end), "% x", code)
+		// The jump back decodes as one and goes there.
+		inst, err := x86asm.Decode(d.Code[d.Len:], 64)
+		require.NoError(t, err)
+		require.Equal(t, x86asm.JMP, inst.Op)
+		require.Equal(t, pc+uint64(orig.len), binary.LittleEndian.Uint64(d.Code[d.Len+6:]))
 	}
 	if orig.ripOff != 0 {
 		require.Equal(t, ripData(code, orig, pc), ripData(d.Code, copied, scratch), "% x", code)

@@ -169,7 +169,9 @@ func (t *Tracer) passBreakpoint(th *thread) {
 	stepping := th.stepping
 	if !t.interrupting {
 		// (An interrupt that reached th would be taken for the step's.)
-		ev, ok, err := t.stepAside(th)
+		// A thread that the client steps, or that range steps, must stop
+		// after the instruction; any other runs on through the copy.
+		ev, ok, err := t.stepAside(th, !stepping && th.rangeEnd <= th.rangeStart)
 		if !errors.Is(err, errNotAside) {
 			if err != nil {
 				t.log.Warn("step over breakpoint out of line", "tid", th.tid, "err", err)

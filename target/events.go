@@ -105,6 +105,9 @@ func (t *Tracer) handle(we waitEvent, stopping bool) (inferior.Event, bool) {
 		return inferior.Event{}, false
 	}
 	p := th.proc
+	if th.aside && we.kind != waitExited && we.kind != waitKilled {
+		t.leaveAside(th)
+	}
 	resume := (t.running || t.nonStop) && !stopping
 	th.sigStop = we.kind == waitSignal
 	switch we.kind {

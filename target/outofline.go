@@ -72,10 +72,9 @@ func (s *scratch) clone() *scratch {
 
 const (
 	pageSize = 4096
-	// slotSize is what one displaced instruction takes in a scratch page:
-	// its at most 15 bytes, the byte a taken branch lands on, and int3
-	// padding.
-	slotSize = 32
+	// slotSize is what one displaced instruction takes in a scratch page,
+	// with its jumps back, and int3 padding.
+	slotSize = breakpoint.SlotSize
 	// mapFixedNoReplace maps at the address asked or fails (Linux 4.17);
 	// older kernels take the address as a hint, which is checked.
 	mapFixedNoReplace = 0x100000
@@ -96,8 +95,12 @@ var errNotAside = errors.New("not stepped out of line")
 // stepAside moves th, stopped with its PC on an int3 of ours (the
 // client's breakpoint or an internal one), past the instruction the int3
 // replaced without touching any other thread: they may be running, and
-// keep seeing the int3. It executes the instruction out of line and
-// returns like stepAlone: the event the step ended with (inferior.EventStep
+// keep seeing the int3. It executes the instruction out of line. With
+// run, when the copy comes back by itself (breakpoint.Displaced.Free),
+// th runs through it and on, and its next stop maps its PC back if it is
+// still in the scratch page (leaveAside): one stop per pass of a
+// breakpoint. Otherwise it single-steps the copy and returns like
+// stepAlone: the event the step ended with (inferior.EventStep
 // for th when the instruction ran), none when th is gone or stopped at
 // its exit. Its PC is then in the original code: after the instruction,
 // or still on the breakpoint when a signal came first (the event). A
@@ -115,7 +118,7 @@ var errNotAside = errors.New("not stepped out of line")
 // registers fail it: the caller must then stop every other thread and
 // step in place (stepOver), which copes with a process that is dying.
 // Must run on the loop.
-func (t *Tracer) stepAside(th *thread) (ev inferior.Event, ok bool, err error) {
+func (t *Tracer) stepAside(th *thread, run bool) (ev inferior.Event, ok bool, err error) {
 	d, slot, ev, ok, err := t.prepareAside(th)
 	switch {
 	case err != nil && t.threadGone(th):
@@ -126,6 +129,11 @@ func (t *Tracer) stepAside(th *thread) (ev inferior.Event, ok bool, err error) {
 		return ev, ok, nil
 	}
 	th.passing = false
+	if run && d.Free {
+		th.aside = true
+		t.cont(th)
+		return inferior.Event{}, false, nil
+	}
 	start, end := th.rangeStart, th.rangeEnd
 	th.rangeStart, th.rangeEnd = 0, 0
 	defer func() { th.rangeStart, th.rangeEnd = start, end }()
@@ -187,8 +195,35 @@ func (t *Tracer) prepareAside(th *thread) (d *breakpoint.Displaced, slot uint64,
 	if s.copies == nil {
 		s.copies = make(map[uint64]copied)
 	}
-	s.copies[pc] = copied{d: d, slot: slot, orig: slices.Clone(code[:len(d.Code)])}
+	s.copies[pc] = copied{d: d, slot: slot, orig: slices.Clone(code[:d.Len])}
 	return d, slot, ev, false, t.setPC(th, slot)
+}
+
+// leaveAside maps back the PC of th, which ran into a slot of a scratch
+// page (stepAside) and has stopped since: to the instruction after the
+// displaced one if it ran, to the breakpoint if it did not (a signal
+// came first, or a rep-prefixed instruction is not done), where th is
+// put back to pass it as after a hit. A thread that left the slot keeps
+// its PC. Must run on the loop.
+func (t *Tracer) leaveAside(th *thread) {
+	th.aside = false
+	rip, err := t.pc(th)
+	if err != nil {
+		return
+	}
+	for pc, c := range th.proc.scratch.copies {
+		if rip < c.slot || rip >= c.slot+slotSize {
+			continue
+		}
+		to := c.d.PC(rip)
+		if err := t.setPC(th, to); err != nil {
+			t.log.Warn("leave scratch page", "tid", th.tid, "err", err)
+		}
+		if to == pc {
+			th.hitAt, th.passing = pc, true
+		}
+		return
+	}
 }
 
 // threadGone reports whether th is gone or at its exit, with nothing

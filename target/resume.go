@@ -296,7 +296,7 @@ func (t *Tracer) takeQueued(plans []plan) (inferior.Event, bool) {
 // Must run on the loop.
 func (t *Tracer) stepOver(th *thread, sig unix.Signal) (ev inferior.Event, ok bool, err error) {
 	if sig == 0 {
-		ev, ok, err := t.stepAside(th)
+		ev, ok, err := t.stepAside(th, false)
 		if !errors.Is(err, errNotAside) {
 			return ev, ok, err
 		}

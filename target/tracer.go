@@ -139,6 +139,9 @@ type thread struct {
 	// passing: put back on a software breakpoint whose conditions were
 	// false; it must step over it before it runs on (cond.go).
 	passing bool
+	// aside: sent to run through a displaced copy in a scratch page
+	// (stepAside); its next stop maps its PC back (leaveAside).
+	aside bool
 	// sig is the signal the thread stopped with and the client was told
 	// about, delivered on resume only if the client asks for it.
 	sig unix.Signal
