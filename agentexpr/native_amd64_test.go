@@ -401,6 +401,26 @@ func TestNativeStops(t *testing.T) {
 	}
 }
 
+// TestNativeBudget: a condition may take MaxSteps-1 backward jumps, not
+// one more.
+func TestNativeBudget(t *testing.T) {
+	m := newMachine(t)
+	// n; do n-- while n: n-1 backward jumps, then 0.
+	loop := func(n uint32) []byte {
+		return code(opConst32, u32(n), opConst8, 1, opSub, opDup, opIfGoto, u16(5), opEnd)
+	}
+	got, err := m.run(t, compileAll(t, loop(MaxSteps)), &nativeRegs{})
+	require.NoError(t, err)
+	require.Zero(t, got, "MaxSteps-1 backward jumps")
+	got, err = m.run(t, compileAll(t, loop(MaxSteps+1)), &nativeRegs{})
+	require.NoError(t, err)
+	require.Equal(t, uint64(1), got, "MaxSteps backward jumps")
+	// The budget is each condition's own.
+	got, err = m.run(t, compileAll(t, loop(MaxSteps), loop(MaxSteps)), &nativeRegs{})
+	require.NoError(t, err)
+	require.Zero(t, got, "two conditions")
+}
+
 // confine returns p with every ref's address taken modulo 1 KiB into
 // the window at base, so that any program reads readable memory: Eval
 // and the native code can then run it alike. Jumps to a ref land on its

@@ -113,3 +113,31 @@ func TestNativeRefuses(t *testing.T) {
 	_, err = AppendNative(nil, []*Program{nil})
 	require.ErrorIs(t, err, ErrInvalid)
 }
+
+// TestNativeSize holds AppendNative to the size its doc promises: 18
+// bytes, plus 6 per condition and 40 per instruction.
+func TestNativeSize(t *testing.T) {
+	p, err := Compile(allOps)
+	require.NoError(t, err)
+	// The longest instructions: a backward if_goto, a signed remainder,
+	// end, zero_ext, a wide constant.
+	q, err := Compile(code(opConst8, 1, opConst8, 1, opRemSigned, opZeroExt, 9, lit(1<<40), opIfGoto, u16(2), opEnd))
+	require.NoError(t, err)
+	for _, prog := range []*Program{p, q} {
+		labels := make([]label, len(prog.code))
+		a := &assembler{}
+		for i := range labels {
+			labels[i] = a.newLabel()
+		}
+		stop, next := a.newLabel(), a.newLabel()
+		for i := range prog.code {
+			in := &prog.code[i]
+			before := len(a.b)
+			require.NoError(t, a.instr(in, i, labels, stop, next))
+			require.LessOrEqual(t, len(a.b)-before, 40, "%s", ops[in.op].name)
+		}
+	}
+	out, err := AppendNative(nil, []*Program{p, q})
+	require.NoError(t, err)
+	require.LessOrEqual(t, len(out), 18+2*6+40*(len(p.code)+len(q.code)))
+}
