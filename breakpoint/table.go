@@ -53,6 +53,10 @@ type Table struct {
 	// acts are the conditions and commands of the client's breakpoints
 	// (cond.go).
 	acts actions
+	// patched holds the client's breakpoints whose int3 has given way to
+	// a longer instruction (Patch), with the original bytes it covers
+	// after the first (which orig holds).
+	patched map[uint64][]byte
 }
 
 // New returns an empty table over mem.
@@ -81,6 +85,9 @@ func (t *Table) Insert(addr uint64) error {
 func (t *Table) Remove(addr uint64) error {
 	if !t.client[addr] {
 		return fmt.Errorf("remove breakpoint at %#x: %w", addr, ErrNotInserted)
+	}
+	if err := t.unpatch(addr); err != nil {
+		return fmt.Errorf("remove breakpoint at %#x: %w", addr, err)
 	}
 	if t.internal[addr] == 0 {
 		if err := t.unplant(addr); err != nil {
@@ -124,8 +131,11 @@ func (t *Table) RemoveInternal(addr uint64) error {
 }
 
 // plant writes an int3 at addr, saving the byte it replaces, unless one
-// is there already.
+// is there already, where it must trap (a patch there or over addr goes).
 func (t *Table) plant(addr uint64) error {
+	if err := t.unpatchOver(addr, addr+1); err != nil {
+		return err
+	}
 	if _, ok := t.orig[addr]; ok {
 		return nil
 	}
@@ -162,6 +172,9 @@ func (t *Table) Uncover(addr uint64) (cover func() error, err error) {
 	if !ok {
 		return nil, fmt.Errorf("uncover breakpoint at %#x: %w", addr, ErrNotInserted)
 	}
+	if err := t.unpatch(addr); err != nil {
+		return nil, fmt.Errorf("uncover breakpoint at %#x: %w", addr, err)
+	}
 	if t.lifted {
 		return func() error { return nil }, nil
 	}
@@ -186,6 +199,9 @@ func (t *Table) SetConditions(addr uint64, conds []*agentexpr.Program) error {
 	if !t.Has(addr) {
 		return fmt.Errorf("conditions at %#x: %w", addr, ErrNotInserted)
 	}
+	if err := t.unpatch(addr); err != nil {
+		return fmt.Errorf("conditions at %#x: %w", addr, err)
+	}
 	t.acts.setConditions(addr, conds)
 	return nil
 }
@@ -196,6 +212,9 @@ func (t *Table) SetConditions(addr uint64, conds []*agentexpr.Program) error {
 func (t *Table) SetCommands(addr uint64, cmds []*agentexpr.Program, persist bool) error {
 	if !t.Has(addr) {
 		return fmt.Errorf("commands at %#x: %w", addr, ErrNotInserted)
+	}
+	if err := t.unpatch(addr); err != nil {
+		return fmt.Errorf("commands at %#x: %w", addr, err)
 	}
 	t.acts.setCommands(addr, cmds, persist)
 	return nil
@@ -249,20 +268,30 @@ func (t *Table) Shadow(addr uint64, buf []byte) {
 			buf[a-addr] = b
 		}
 	}
+	for a, rest := range t.patched {
+		for i, b := range rest {
+			if p := a + 1 + uint64(i); p >= addr && p < end {
+				buf[p-addr] = b
+			}
+		}
+	}
 }
 
 // PrepareWrite adjusts a write of buf at addr so that inserted
 // breakpoints stay in place: each original byte under a breakpoint takes
-// the written value, and buf gets the int3 back. It returns a function
-// that undoes the change to the table's saved bytes, for a write that
-// then fails.
-func (t *Table) PrepareWrite(addr uint64, buf []byte) (undo func()) {
+// the written value, and buf gets the int3 back (a patch the write
+// overlaps goes first). It returns a function that undoes the change to
+// the table's saved bytes, for a write that then fails.
+func (t *Table) PrepareWrite(addr uint64, buf []byte) (undo func(), err error) {
 	if len(t.orig) == 0 || t.lifted {
-		return func() {}
+		return func() {}, nil
 	}
 	end := addr + uint64(len(buf))
 	if end < addr {
 		end = ^uint64(0)
+	}
+	if err := t.unpatchOver(addr, end); err != nil {
+		return nil, err
 	}
 	saved := make(map[uint64]byte)
 	for a, b := range t.orig {
@@ -276,7 +305,7 @@ func (t *Table) PrepareWrite(addr uint64, buf []byte) (undo func()) {
 		for a, b := range saved {
 			t.orig[a] = b
 		}
-	}
+	}, nil
 }
 
 // Lift takes every int3 out of memory while keeping the breakpoints in
@@ -284,6 +313,9 @@ func (t *Table) PrepareWrite(addr uint64, buf []byte) (undo func()) {
 func (t *Table) Lift() error {
 	if t.lifted {
 		return nil
+	}
+	if err := t.unpatchOver(0, ^uint64(0)); err != nil {
+		return err
 	}
 	for a, b := range t.orig {
 		if err := t.mem.WriteAt([]byte{b}, a); err != nil {
@@ -312,7 +344,7 @@ func (t *Table) Restore() error {
 // breakpoints included. It tries every breakpoint and returns the first
 // error.
 func (t *Table) Clear() error {
-	var first error
+	first := t.unpatchOver(0, ^uint64(0))
 	for a := range t.orig {
 		if err := t.unplant(a); err != nil && first == nil {
 			first = fmt.Errorf("remove breakpoint at %#x: %w", a, err)
@@ -331,7 +363,7 @@ func (t *Table) StripFrom(m Memory) error {
 		return nil
 	}
 	for a, b := range t.orig {
-		if err := m.WriteAt([]byte{b}, a); err != nil {
+		if err := m.WriteAt(append([]byte{b}, t.patched[a]...), a); err != nil {
 			return fmt.Errorf("strip breakpoint at %#x: %w", a, err)
 		}
 	}
@@ -346,7 +378,7 @@ func (t *Table) StripFrom(m Memory) error {
 // itself, and so shares the table.)
 func (t *Table) Clone(mem Memory) (*Table, error) {
 	c := New(mem)
-	c.lifted, c.acts = t.lifted, maps.Clone(t.acts)
+	c.lifted, c.acts, c.patched = t.lifted, maps.Clone(t.acts), maps.Clone(t.patched)
 	var first error
 	for a, b := range t.orig {
 		if t.client[a] {
@@ -361,4 +393,81 @@ func (t *Table) Clone(mem Memory) (*Table, error) {
 		}
 	}
 	return c, first
+}
+
+// Patch replaces the int3 of the client's breakpoint at addr with code,
+// an instruction (a jump) whose first byte takes the int3's place and
+// whose others cover the rest of the original instruction there. The
+// int3 stays until the rest is written, so that a thread running into
+// addr meanwhile traps as before; Shadow keeps showing the original
+// bytes. Any change at addr or over the patch (Remove, Uncover, new
+// conditions or commands, a breakpoint or a write inside it, Lift) puts
+// the int3 back first. Patch refuses an internal breakpoint's address,
+// one already patched, and a patch over another breakpoint.
+func (t *Table) Patch(addr uint64, code []byte) error {
+	switch {
+	case !t.client[addr]:
+		return fmt.Errorf("patch breakpoint at %#x: %w", addr, ErrNotInserted)
+	case t.internal[addr] > 0 || t.lifted || t.patched[addr] != nil || len(code) < 2:
+		return fmt.Errorf("patch breakpoint at %#x: not a plain breakpoint", addr)
+	}
+	end := addr + uint64(len(code))
+	for a := range t.orig {
+		if a > addr && a < end {
+			return fmt.Errorf("patch breakpoint at %#x: breakpoint at %#x inside", addr, a)
+		}
+	}
+	for a, rest := range t.patched {
+		if a < end && addr < a+1+uint64(len(rest)) {
+			return fmt.Errorf("patch breakpoint at %#x: patch at %#x overlaps", addr, a)
+		}
+	}
+	rest := make([]byte, len(code)-1)
+	if err := t.mem.ReadAt(rest, addr+1); err != nil {
+		return fmt.Errorf("patch breakpoint at %#x: %w", addr, err)
+	}
+	if err := t.mem.WriteAt(code[1:], addr+1); err != nil {
+		return fmt.Errorf("patch breakpoint at %#x: %w", addr, err)
+	}
+	if err := t.mem.WriteAt(code[:1], addr); err != nil {
+		// The int3 still guards the instruction: put its bytes back.
+		return errors.Join(fmt.Errorf("patch breakpoint at %#x: %w", addr, err), t.mem.WriteAt(rest, addr+1))
+	}
+	if t.patched == nil {
+		t.patched = make(map[uint64][]byte)
+	}
+	t.patched[addr] = rest
+	return nil
+}
+
+// Patched reports whether the breakpoint at addr is patched (Patch).
+func (t *Table) Patched(addr uint64) bool { return t.patched[addr] != nil }
+
+// unpatch puts the int3 back at addr, if patched: first the int3, so that
+// a thread running there traps from then on, then the original bytes
+// after it.
+func (t *Table) unpatch(addr uint64) error {
+	rest := t.patched[addr]
+	if rest == nil {
+		return nil
+	}
+	if err := t.mem.WriteAt([]byte{Int3}, addr); err != nil {
+		return fmt.Errorf("unpatch breakpoint at %#x: %w", addr, err)
+	}
+	if err := t.mem.WriteAt(rest, addr+1); err != nil {
+		return fmt.Errorf("unpatch breakpoint at %#x: %w", addr, err)
+	}
+	delete(t.patched, addr)
+	return nil
+}
+
+// unpatchOver unpatches every patch that overlaps [from, to).
+func (t *Table) unpatchOver(from, to uint64) error {
+	var errs []error
+	for a, rest := range t.patched {
+		if a < to && from < a+1+uint64(len(rest)) {
+			errs = append(errs, t.unpatch(a))
+		}
+	}
+	return errors.Join(errs...)
 }

@@ -66,7 +66,8 @@ func TestPrepareWriteKeepsBreakpoint(t *testing.T) {
 	tab := New(mem)
 	require.NoError(t, tab.Insert(2))
 	w := []byte{9, 9, 9}
-	undo := tab.PrepareWrite(1, w)
+	undo, err := tab.PrepareWrite(1, w)
+	require.NoError(t, err)
 	require.Equal(t, []byte{9, Int3, 9}, w)
 	require.NoError(t, mem.WriteAt(w, 1))
 	got := make([]byte, 4)
@@ -76,7 +77,8 @@ func TestPrepareWriteKeepsBreakpoint(t *testing.T) {
 
 	// Undo puts the old saved byte back after a failed write.
 	w2 := []byte{7}
-	undo = tab.PrepareWrite(2, w2)
+	undo, err = tab.PrepareWrite(2, w2)
+	require.NoError(t, err)
 	undo()
 	require.NoError(t, tab.Remove(2))
 	require.Equal(t, byte(9), mem.b[2])
@@ -198,4 +200,86 @@ func TestUncover(t *testing.T) {
 	require.NoError(t, tab.Remove(1))
 	require.NoError(t, cover())
 	require.Equal(t, []byte{1, 2, 3}, mem.b, "removed meanwhile: no int3 back")
+}
+
+func TestPatch(t *testing.T) {
+	orig := []byte{0x90, 0x48, 0x8b, 0x05, 0x10, 0, 0, 0, 0x90, 0x90}
+	mem := &fakeMemory{base: 0x1000, b: append([]byte(nil), orig...)}
+	tab := New(mem)
+	jmp := []byte{0xe9, 1, 2, 3, 4}
+	require.ErrorIs(t, tab.Patch(0x1001, jmp), ErrNotInserted)
+	require.NoError(t, tab.Insert(0x1001))
+	require.NoError(t, tab.Patch(0x1001, jmp))
+	require.True(t, tab.Patched(0x1001))
+	require.Equal(t, jmp, mem.b[1:6])
+	require.Error(t, tab.Patch(0x1001, jmp), "patched already")
+
+	// Readers see the original code under the patch.
+	buf := append([]byte(nil), mem.b...)
+	tab.Shadow(0x1000, buf)
+	require.Equal(t, orig, buf)
+	buf = append([]byte(nil), mem.b[3:7]...)
+	tab.Shadow(0x1003, buf)
+	require.Equal(t, orig[3:7], buf)
+
+	// Whatever changes the breakpoint or its bytes puts the int3 back.
+	for name, change := range map[string]func() error{
+		"conditions": func() error { return tab.SetConditions(0x1001, nil) },
+		"commands":   func() error { return tab.SetCommands(0x1001, nil, false) },
+		"uncover": func() error {
+			cover, err := tab.Uncover(0x1001)
+			if err == nil {
+				err = cover()
+			}
+			return err
+		},
+		"internal breakpoint": func() error { return tab.InsertInternal(0x1001) },
+		"breakpoint inside":   func() error { return tab.Insert(0x1003) },
+		"write inside": func() error {
+			_, err := tab.PrepareWrite(0x1004, []byte{0x10})
+			return err
+		},
+		"lift": tab.Lift,
+	} {
+		if !tab.Patched(0x1001) {
+			require.NoError(t, tab.Patch(0x1001, jmp), name)
+		}
+		require.NoError(t, change(), name)
+		require.False(t, tab.Patched(0x1001), name)
+		want := byte(Int3)
+		if name == "lift" {
+			want = orig[1]
+		}
+		require.Equal(t, want, mem.b[1], name)
+		buf := append([]byte(nil), mem.b...)
+		tab.Shadow(0x1000, buf)
+		require.Equal(t, orig, buf, name)
+		require.NoError(t, tab.Restore(), name)
+		if tab.Internal(0x1001) {
+			require.NoError(t, tab.RemoveInternal(0x1001))
+		}
+		if tab.Has(0x1003) {
+			require.NoError(t, tab.Remove(0x1003))
+		}
+	}
+	if tab.Patched(0x1001) {
+		require.NoError(t, tab.SetConditions(0x1001, nil))
+	}
+	require.NoError(t, tab.Insert(0x1005))
+	require.ErrorContains(t, tab.Patch(0x1001, jmp), "breakpoint at 0x1005 inside")
+	require.NoError(t, tab.Remove(0x1005))
+	require.NoError(t, tab.Insert(0x1009))
+
+	// A forked copy keeps the patch, or loses it with the breakpoints.
+	require.NoError(t, tab.Patch(0x1001, jmp))
+	child := &fakeMemory{base: 0x1000, b: append([]byte(nil), mem.b...)}
+	c, err := tab.Clone(child)
+	require.NoError(t, err)
+	require.True(t, c.Patched(0x1001))
+	require.NoError(t, tab.StripFrom(child))
+	require.Equal(t, orig[:9], child.b[:9])
+
+	require.NoError(t, tab.Remove(0x1001))
+	require.NoError(t, tab.Remove(0x1009))
+	require.Equal(t, orig, mem.b)
 }

@@ -167,6 +167,9 @@ func (t *Tracer) hit(th *thread, a *breakpoint.Actions) bool {
 // Must run on the loop.
 func (t *Tracer) passBreakpoint(th *thread) {
 	stepping := th.stepping
+	if !t.interrupting && !stepping && th.rangeEnd <= th.rangeStart && t.padBreakpoint(th) {
+		return
+	}
 	if !t.interrupting {
 		// (An interrupt that reached th would be taken for the step's.)
 		// A thread that the client steps, or that range steps, must stop

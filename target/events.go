@@ -105,8 +105,16 @@ func (t *Tracer) handle(we waitEvent, stopping bool) (inferior.Event, bool) {
 		return inferior.Event{}, false
 	}
 	p := th.proc
-	if th.aside && we.kind != waitExited && we.kind != waitKilled {
-		t.leaveAside(th)
+	// A thread stopped in a scratch page is put back in the original
+	// code before anything looks at it.
+	var padAt uint64
+	if we.kind != waitExited && we.kind != waitKilled {
+		if th.aside {
+			t.leaveAside(th)
+		}
+		if len(p.scratch.pads) > 0 || th.padPending != 0 {
+			padAt = t.leavePad(th, we)
+		}
 	}
 	resume := (t.running || t.nonStop) && !stopping
 	th.sigStop = we.kind == waitSignal
@@ -140,8 +148,14 @@ func (t *Tracer) handle(we waitEvent, stopping bool) (inferior.Event, bool) {
 			}
 			return inferior.Event{}, false
 		}
-		if we.sig == unix.SIGTRAP {
-			ev, ok := t.trap(th)
+		if we.sig == unix.SIGTRAP || padAt != 0 {
+			var ev inferior.Event
+			var ok bool
+			if padAt != 0 {
+				ev, ok = t.padHit(th, padAt)
+			} else {
+				ev, ok = t.trap(th)
+			}
 			switch {
 			case ok || !resume:
 			case th.passing:

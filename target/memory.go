@@ -250,7 +250,10 @@ func (c *Ctl) WriteMemory(pid int, addr uint64, src []byte) (int, error) {
 	if p.bps.Len() > 0 {
 		buf = slices.Clone(src)
 	}
-	undo := p.bps.PrepareWrite(addr, buf)
+	undo, err := p.bps.PrepareWrite(addr, buf)
+	if err != nil {
+		return 0, err
+	}
 	n, err := p.mem.write(addr, buf)
 	if err != nil {
 		undo()

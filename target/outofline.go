@@ -52,6 +52,11 @@ type scratch struct {
 	// looked for in vain.
 	gadget   uint64
 	noGadget bool
+	// pads holds the pads of the breakpoints whose conditions run in the
+	// process (pad.go), by breakpoint address; noPad, the conditions
+	// that could not have one there.
+	pads  map[uint64]*padded
+	noPad map[uint64]*breakpoint.Actions
 }
 
 // copied is an instruction written in a slot of a scratch page.
@@ -67,6 +72,7 @@ func (s *scratch) clone() *scratch {
 	c.pages = slices.Clone(s.pages)
 	c.used = slices.Clone(s.used)
 	c.copies = maps.Clone(s.copies)
+	c.pads, c.noPad = maps.Clone(s.pads), maps.Clone(s.noPad)
 	return &c
 }
 
@@ -436,6 +442,6 @@ func (t *Tracer) unmapScratch(p *process) error {
 			errs = append(errs, fmt.Errorf("unmap scratch page %#x: %w", page, err))
 		}
 	}
-	s.pages, s.used, s.copies = nil, nil, nil
+	s.pages, s.used, s.copies, s.pads, s.noPad = nil, nil, nil, nil, nil
 	return errors.Join(errs...)
 }

@@ -142,6 +142,9 @@ type thread struct {
 	// aside: sent to run through a displaced copy in a scratch page
 	// (stepAside); its next stop maps its PC back (leaveAside).
 	aside bool
+	// padPending is the breakpoint a thread hit through its pad's trap,
+	// whose SIGTRAP is still to come (leavePad).
+	padPending uint64
 	// sig is the signal the thread stopped with and the client was told
 	// about, delivered on resume only if the client asks for it.
 	sig unix.Signal
