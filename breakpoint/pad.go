@@ -51,9 +51,9 @@ type Pad struct {
 	// d is the displaced instruction, at copyAt.
 	d *Displaced
 	// Addresses of the layout's landmarks: after the first store (saved),
-	// the conditions (body), the last lea (restored), the copy and the
-	// trap.
-	saved, body, restored, copyAt, trap uint64
+	// after pushfq (pushed, where %rsp is 8 bytes lower), the conditions
+	// (body), the last lea (restored), the copy and the trap.
+	saved, pushed, body, restored, copyAt, trap uint64
 }
 
 // Block holds a thread's registers as the pad saves them: gdb's numbers
@@ -109,7 +109,9 @@ func NewPad(code []byte, addr, at uint64, conds []byte) (*Pad, error) {
 			p.saved = at + uint64(len(b))
 		}
 	}
-	b = append(b, 0x9c, 0x58) // pushfq; pop %rax
+	b = append(b, 0x9c) // pushfq
+	p.pushed = at + uint64(len(b))
+	b = append(b, 0x58) // pop %rax
 	b = appendMem(b, 0x89, regRAX, regRSP, 8*slotFlags)
 	b = appendMem(b, 0x8d, regRAX, regRSP, FrameSize)
 	b = appendMem(b, 0x89, regRAX, regRSP, 8*slotRSP)
@@ -203,6 +205,9 @@ func (p *Pad) Rewind(regs *Block, rip uint64, read func(at uint64) (Block, error
 	switch {
 	case rip == p.At:
 	case rip > p.At && rip < p.body:
+		if rip == p.pushed {
+			regs[slotRSP] += 8
+		}
 		if rip >= p.saved {
 			b, err := read(regs[slotRSP])
 			if err != nil {

@@ -128,6 +128,11 @@ func TestPadLayout(t *testing.T) {
 	_, err = p.Rewind(&r, p.saved+5, read)
 	require.NoError(t, err)
 	require.Equal(t, Block{0: 10, 1: 5, 7: 0x7000 + FrameSize, 16: addr}, r)
+	// Between pushfq and pop, %rsp is 8 lower.
+	r = Block{0: 99, 1: 5, 7: 0x7000 - 8}
+	_, err = p.Rewind(&r, p.pushed, read)
+	require.NoError(t, err)
+	require.Equal(t, Block{0: 10, 1: 5, 7: 0x7000 + FrameSize, 16: addr}, r)
 
 	for _, c := range []struct {
 		name string

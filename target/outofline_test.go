@@ -88,18 +88,20 @@ func TestStepAside(t *testing.T) {
 	c := readUint64(t, tr, pid, counters)
 	stopAt(6000)
 	require.LessOrEqual(t, readUint64(t, tr, pid, eintrs), e+1, "the waiter thread was stopped at passes")
-	require.Greater(t, readUint64(t, tr, pid, counters), c, "a busy thread made no progress")
 	require.Equal(t, 1, scratchPages(t, pid))
 
-	// Stops of every thread do interrupt the waiter.
+	// Stops of every thread do interrupt the waiter, and the busy
+	// threads run on (the passes above may be over before they were
+	// scheduled at all).
 	require.NoError(t, tr.RemoveBreakpoint(pid, at))
 	e = readUint64(t, tr, pid, eintrs)
-	for i := 0; i < 100 && readUint64(t, tr, pid, eintrs) < e+3; i++ {
+	for i := 0; i < 1000 && (readUint64(t, tr, pid, eintrs) < e+3 || readUint64(t, tr, pid, counters) == c); i++ {
 		require.NoError(t, tr.Resume(all))
 		require.NoError(t, tr.Interrupt())
 		require.Equal(t, inferior.EventSignal, wait(t, tr).Kind)
 	}
 	require.GreaterOrEqual(t, readUint64(t, tr, pid, eintrs), e+3, "stops do not show")
+	require.Greater(t, readUint64(t, tr, pid, counters), c, "a busy thread made no progress")
 
 	require.NoError(t, tr.Detach(pid))
 	require.Zero(t, scratchPages(t, pid))

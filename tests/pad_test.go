@@ -1,0 +1,68 @@
+//go:build linux
+
+package tests
+
+import (
+	"fmt"
+	"regexp"
+	"testing"
+)
+
+// TestConditionInProcess: a breakpoint whose condition, evaluated by the
+// stub, is false millions of times, on an instruction procgdb replaces
+// with a jump to the condition compiled into the process, while signals
+// keep arriving, inside that code as much as anywhere. Every call must
+// run exactly once and in order (the program checks), the true hit must
+// stop at the breakpoint with the registers of the program, and a
+// condition that faults stops there too, for gdb to say why.
+func TestConditionInProcess(t *testing.T) {
+	prepare(t)
+	// gdbserver stops at every hit: fewer of them.
+	n := 5000000
+	if suite.stub != "procgdb" {
+		n = 3000
+	}
+	t.Run("true once", func(t *testing.T) {
+		prepare(t)
+		s := startStub(t, stubOptions{prog: prog("padsig"), args: []string{fmt.Sprint(n)}})
+		tr := s.gdb(
+			"handle SIGALRM nostop noprint pass",
+			"set breakpoint condition-evaluation target",
+			fmt.Sprintf("break hit if hits == %d", n/2),
+			"continue",
+			"print hits",
+			"x/i $pc",
+			"print $pc == &hit || $pc > &hit && $pc < &hit + 16",
+			"bt 2",
+			// (Stepping over the breakpoint, gdb would take one signal
+			// after another to the handler and back onto it.)
+			"delete",
+			"continue",
+		)
+		tr.match("continue", `(?m)^Breakpoint 1, hit \(\)`, 1)
+		tr.match("print hits", fmt.Sprintf(`^\$\d+ = %d$`, n/2))
+		tr.match("x/i $pc", `<hit\+\d+>:\s+mov\s+0x[0-9a-f]+\(%rip\)`)
+		tr.match("print $pc == &hit || $pc > &hit && $pc < &hit + 16", `^\$\d+ = 1$`)
+		tr.match("bt 2", `(?m)^#1 .* main \(`)
+		tr.match("continue", `\[Inferior 1 \(process \d+\) exited normally\]`, 2)
+		if _, _, err := s.stdout.wait(0, regexp.MustCompile(fmt.Sprintf(`^hits=%d check=\d+ alarms=\d+$`, n)), exitTimeout, s.done); err != nil {
+			t.Errorf("the program's report: %v\n%s", err, s.stdout)
+		}
+	})
+	t.Run("condition faults", func(t *testing.T) {
+		prepare(t)
+		s := startStub(t, stubOptions{prog: prog("padsig"), args: []string{fmt.Sprint(n)}})
+		tr := s.gdb(
+			"handle SIGALRM nostop noprint pass",
+			"set breakpoint condition-evaluation target",
+			"break hit if hits > 1000 && *(int *)8 == 1",
+			"continue",
+			"print hits",
+			"delete",
+			"continue",
+		)
+		tr.match("continue", `(?s)Cannot access memory at address 0x8.*hit \(\)`, 1)
+		tr.match("print hits", `^\$\d+ = 1001$`)
+		tr.match("continue", `\[Inferior 1 \(process \d+\) exited normally\]`, 2)
+	})
+}
