@@ -136,7 +136,7 @@ func (t *Tracer) stepAside(th *thread, run bool) (ev inferior.Event, ok bool, er
 	}
 	th.passing = false
 	if run && d.Free {
-		th.aside = true
+		th.aside, t.passed = true, true
 		t.cont(th)
 		return inferior.Event{}, false, nil
 	}

@@ -45,13 +45,17 @@ type Tracer struct {
 	ended        []inferior.Event
 	procs        map[int]*process
 	threads      map[int]*thread
-	running      bool                    // resumed, and the stop not yet reported
-	interrupting bool                    // Interrupt was asked while running
-	queue        []inferior.Event        // events seen while stopping the world, reported on later resumes
-	early        map[int]unix.WaitStatus // first stops of threads not known yet (onStatus)
-	pass         [65]bool                // by host signal number; Linux has 64
-	lastTID      int                     // thread of the last reported event
-	opts         inferior.EventOptions
+	running      bool // resumed, and the stop not yet reported
+	interrupting bool // Interrupt was asked while running
+	// passed: a thread was just let go past a breakpoint it hit (a
+	// false condition, a dprintf): it may well hit it again within
+	// moments, which the loop then looks for before it sleeps.
+	passed  bool
+	queue   []inferior.Event        // events seen while stopping the world, reported on later resumes
+	early   map[int]unix.WaitStatus // first stops of threads not known yet (onStatus)
+	pass    [65]bool                // by host signal number; Linux has 64
+	lastTID int                     // thread of the last reported event
+	opts    inferior.EventOptions
 	// cmdOut receives the text of breakpoint commands (cond.go).
 	cmdOut io.Writer
 	// noDebugRegs: write watchpoints are emulated by single-stepping

@@ -176,6 +176,19 @@ func (t *Tracer) block(w waitFor) (waitResult, error) {
 			}
 			continue
 		}
+		if t.passed {
+			// A breakpoint in a loop is hit again soon: the stop is
+			// taken as it comes, without the sleep and wake-up of a
+			// wait4 (as settle does after a resume).
+			t.passed = false
+			if pollBriefly(func() bool {
+				tid, ws, err = waitNoHang()
+				return tid > 0 || err != nil
+			}) && tid > 0 {
+				t.loopStatus(tid, ws)
+				continue
+			}
+		}
 		if len(fds) > 0 && first && (!w.stop || t.nonStop) {
 			// A client that talks while threads run (non-stop mode)
 			// usually sends its next packet within moments: wait for
