@@ -7,13 +7,14 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// Register numbers that other packages name directly: a stop reply
-// expedites rbp, rsp and rip so that the client can unwind the innermost
-// frame without another round trip.
+// Register numbers that other packages name directly. A stop reply
+// expedites the general registers, RAX to EFLAGS.
 const (
-	RBP = 6
-	RSP = 7
-	RIP = 16
+	RAX    = 0
+	RBP    = 6
+	RSP    = 7
+	RIP    = 16
+	EFLAGS = 17
 )
 
 // Target-description features, as gdb names them. gdb recognises an

@@ -44,7 +44,7 @@ func TestDisabledPackets(t *testing.T) {
 	for _, p := range []string{"vCont?", "vCont;c", "qC", "qfThreadInfo", "qsThreadInfo"} {
 		h.expect(p, "")
 	}
-	h.expect("?", "T05"+fakeFrame+"10:6410400000000000;core:0;")
+	h.expect("?", "T05"+fakeRegs("6410400000000000")+"core:0;")
 
 	h = startSession(t, newFakeTarget(), Config{Disable: Disabled{TStop: true}})
 	h.negotiate(gdbFeatures)

@@ -140,7 +140,7 @@ func TestEventPackets(t *testing.T) {
 // TestEventStopReplies checks each event's stop reply through a session,
 // with the registers of the thread expedited where there is one.
 func TestEventStopReplies(t *testing.T) {
-	const main = "thread:p64.64;" + fakeFrame + "10:6410400000000000;"
+	main := "thread:p64.64;" + fakeRegs("6410400000000000")
 	tests := []struct {
 		name string
 		ev   inferior.Event
@@ -159,7 +159,7 @@ func TestEventStopReplies(t *testing.T) {
 		{"syscall return", inferior.Event{Kind: inferior.EventSyscallReturn, PID: fakePID, TID: fakePID, Syscall: 0xe7},
 			"T05" + main + "syscall_return:e7;core:0;"},
 		{"thread created", inferior.Event{Kind: inferior.EventThreadCreated, PID: fakePID, TID: 0x66},
-			"T05thread:p64.66;" + fakeFrame + "10:6610400000000000;create:;core:2;"},
+			"T05thread:p64.66;" + fakeRegs("6610400000000000") + "create:;core:2;"},
 		{"thread exited", inferior.Event{Kind: inferior.EventThreadExited, PID: fakePID, TID: 0x65, ExitCode: 3}, "w03;p64.65"},
 		{"clone", inferior.Event{Kind: inferior.EventClone, PID: fakePID, TID: fakePID, ChildPID: fakePID, ChildTID: 0x65},
 			"T05" + main + "clone:p64.65;core:0;"},
@@ -179,7 +179,7 @@ func TestEventStopReplies(t *testing.T) {
 			case inferior.EventThreadExited, inferior.EventNoResumed:
 				h.expect("?", "T05"+main+"core:0;")
 			case inferior.EventThreadCreated:
-				h.expect("?", "T05thread:p64.66;"+fakeFrame+"10:6610400000000000;core:2;")
+				h.expect("?", "T05thread:p64.66;"+fakeRegs("6610400000000000")+"core:2;")
 			default:
 				h.expect("?", "T05"+main+"core:0;")
 			}
@@ -213,7 +213,7 @@ func TestTwoProcesses(t *testing.T) {
 	h.negotiate(gdbFeatures)
 	h.expect("!", "OK")
 	lt.stops <- inferior.Event{Kind: inferior.EventFork, PID: fakePID, TID: fakePID, ChildPID: 0xc8, ChildTID: 0xc8}
-	h.expect("vCont;c:p64.-1", "T05thread:p64.64;"+fakeFrame+"10:6410400000000000;fork:pc8.c8;core:0;")
+	h.expect("vCont;c:p64.-1", "T05thread:p64.64;"+fakeRegs("6410400000000000")+"fork:pc8.c8;core:0;")
 	h.expect("qfThreadInfo", "mp64.64,p64.65,pc8.c8")
 	h.expect("qsThreadInfo", "l")
 

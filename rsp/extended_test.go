@@ -191,9 +191,10 @@ func emptyLaunchTarget() *launchTarget {
 	return lt
 }
 
-// Expedited registers of the fake's threads: rbp and rsp are fixed, rip
-// is 0x401000 plus the thread id.
-const fakeFrame = "06:1000fe7f00000000;07:0000fe7f00000000;"
+// fakeRegs is what a T reply expedites for a thread of the fake target at
+// rip (in the reply's hex; 0x401000 plus the thread id): rbp and rsp are
+// fixed, the other registers zero.
+func fakeRegs(rip string) string { return expedite("1000fe7f00000000", "0000fe7f00000000", rip) }
 
 func TestExtendedNotOffered(t *testing.T) {
 	h := startSession(t, newFakeTarget(), Config{})
@@ -220,7 +221,7 @@ func TestExtendedRun(t *testing.T) {
 	} {
 		h.expect(p, "OK")
 	}
-	first := "T05thread:p200.200;" + fakeFrame + "10:0012400000000000;core:0;"
+	first := "T05thread:p200.200;" + fakeRegs("0012400000000000") + "core:0;"
 	h.expect("vRun;"+hexs("/bin/prog")+";"+hexs("a")+";;"+hexs("*.c"), first)
 	want := LaunchSpec{Program: "/bin/prog", Args: []string{"a", "", "*.c"}, Env: []string{"A=9", "C=3"},
 		Dir: "/tmp", Shell: "/bin/zsh"}
@@ -243,7 +244,7 @@ func TestExtendedRun(t *testing.T) {
 	// arguments, in the settings of the moment.
 	h.expect("QStartupWithShell:0", "OK")
 	h.expect("QEnvironmentReset", "OK")
-	h.expect("vRun;;"+hexs("b"), "T05thread:p201.201;"+fakeFrame+"10:0112400000000000;core:1;")
+	h.expect("vRun;;"+hexs("b"), "T05thread:p201.201;"+fakeRegs("0112400000000000")+"core:1;")
 	want = LaunchSpec{Program: "/bin/prog", Args: []string{"b"}, Env: []string{"A=1", "B=2"}, Dir: "/tmp"}
 	if got := lt.lastLaunch(); !reflect.DeepEqual(got, want) {
 		t.Errorf("launched %+v\nwant     %+v", got, want)
@@ -271,7 +272,7 @@ func TestExtendedKillAndRestart(t *testing.T) {
 	if err := h.c.Send("R00"); err != nil {
 		t.Fatal(err)
 	}
-	h.expect("?", "T05thread:p200.200;"+fakeFrame+"10:0012400000000000;core:0;")
+	h.expect("?", "T05thread:p200.200;"+fakeRegs("0012400000000000")+"core:0;")
 	if got := lt.lastLaunch(); got.Program != "/bin/default" || !slices.Equal(got.Args, []string{"x"}) || got.Shell != "/bin/sh" || !got.DisableASLR {
 		t.Errorf("R launched %+v", got)
 	}
@@ -283,7 +284,7 @@ func TestExtendedKillAndRestart(t *testing.T) {
 		t.Errorf("R did not kill the old process: %q", lt.called())
 	}
 	// k kills every process and, in extended mode, has no reply either.
-	h.expect("vAttach;300", "T00thread:p300.300;"+fakeFrame+"10:0013400000000000;core:0;")
+	h.expect("vAttach;300", "T00thread:p300.300;"+fakeRegs("0013400000000000")+"core:0;")
 	if err := h.c.Send("k"); err != nil {
 		t.Fatal(err)
 	}
@@ -291,7 +292,7 @@ func TestExtendedKillAndRestart(t *testing.T) {
 	if got := lt.Processes(); len(got) != 0 {
 		t.Errorf("processes after k: %v", got)
 	}
-	h.expect("vRun;", "T05thread:p202.202;"+fakeFrame+"10:0212400000000000;core:2;")
+	h.expect("vRun;", "T05thread:p202.202;"+fakeRegs("0212400000000000")+"core:2;")
 	if got := lt.lastLaunch(); got.Program != "/bin/default" || len(got.Args) != 0 {
 		t.Errorf("vRun; launched %+v", got)
 	}
@@ -304,14 +305,14 @@ func TestExtendedAttachDetach(t *testing.T) {
 	h.expect("!", "OK")
 	h.expect("vAttach;1", "E0f")
 	h.expect("vAttach;0", "E01")
-	attached := "T00thread:p300.300;" + fakeFrame + "10:0013400000000000;core:0;"
+	attached := "T00thread:p300.300;" + fakeRegs("0013400000000000") + "core:0;"
 	h.expect("vAttach;300", attached)
 	h.expect("vAttach;300", "E02")
 	h.expect("qAttached:300", "1")
 	h.expect("qAttached", "1")
 	h.expect("?", attached)
 	h.expect("qfThreadInfo", "mp300.300,p300.301")
-	h.expect("vRun;"+hexs("/bin/prog"), "T05thread:p200.200;"+fakeFrame+"10:0012400000000000;core:0;")
+	h.expect("vRun;"+hexs("/bin/prog"), "T05thread:p200.200;"+fakeRegs("0012400000000000")+"core:0;")
 	h.expect("qAttached:200", "0")
 	h.expect("qfThreadInfo", "mp300.300,p300.301,p200.200")
 	h.expect("D;300", "OK")
@@ -356,7 +357,7 @@ func TestRunWithoutExtendedMode(t *testing.T) {
 		lt := emptyLaunchTarget()
 		h := startLaunchSession(t, lt, Config{NoStartupWithShell: true})
 		h.negotiate(gdbFeatures)
-		h.expect("vRun;"+hexs("/bin/prog"), "T05thread:p200.200;"+fakeFrame+"10:0012400000000000;core:0;")
+		h.expect("vRun;"+hexs("/bin/prog"), "T05thread:p200.200;"+fakeRegs("0012400000000000")+"core:0;")
 		got := lt.lastLaunch()
 		if got.Shell != "" || !slices.Equal(got.Env, os.Environ()) || got.Dir != "" {
 			t.Errorf("launched %+v; want no shell, procgdb's environment", got)

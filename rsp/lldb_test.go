@@ -523,7 +523,7 @@ func TestLLDBStartupSequence(t *testing.T) {
 		{"qC", `^QCp64\.64$`},
 		{"qfThreadInfo", `^mp64\.64,p64\.65$`},
 		{"qsThreadInfo", `^l$`},
-		{"?", `^T05thread:p64\.64;06:[0-9a-f]{16};07:[0-9a-f]{16};10:[0-9a-f]{16};.*name:w<100>;reason:signal;threads:64,65;thread-pcs:401064,401065;jstopinfo:[0-9a-f]+;$`},
+		{"?", `^T05thread:p64\.64;(?:[0-9a-f]{2}:[0-9a-f]{8,16};){18}.*name:w<100>;reason:signal;threads:64,65;thread-pcs:401064,401065;jstopinfo:[0-9a-f]+;$`},
 		{"qXfer:features:read:target.xml:0,fffff", `^l<target/>$`},
 		{"p0;thread:0064;", `^[0-9a-f]{16}$`},
 		{"qStructuredDataPlugins", `^$`},

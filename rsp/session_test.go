@@ -203,7 +203,7 @@ func TestBadChecksumChangesNothing(t *testing.T) {
 	if b, err := h.c.ReadAck(); err != nil || b != '-' {
 		t.Fatalf("ack = %q, %v; want '-'", b, err)
 	}
-	h.expect("?", "T05thread:64;06:1000fe7f00000000;07:0000fe7f00000000;10:6410400000000000;core:0;")
+	h.expect("?", "T05thread:64;"+expedite("1000fe7f00000000", "0000fe7f00000000", "6410400000000000")+"core:0;")
 	if calls := h.ft.called(); calls != "" {
 		t.Errorf("target calls after a bad checksum: %q", calls)
 	}
@@ -240,7 +240,7 @@ func TestNoAckMode(t *testing.T) {
 func TestHaltReasonAndThreads(t *testing.T) {
 	h := startSession(t, newFakeTarget(), Config{})
 	h.negotiate(gdbFeatures)
-	h.expect("?", "T05thread:p64.64;06:1000fe7f00000000;07:0000fe7f00000000;10:6410400000000000;core:0;")
+	h.expect("?", "T05thread:p64.64;"+expedite("1000fe7f00000000", "0000fe7f00000000", "6410400000000000")+"core:0;")
 	h.expect("qC", "QCp64.64")
 	h.expect("qfThreadInfo", "mp64.64,p64.65")
 	h.expect("qsThreadInfo", "l")

@@ -36,9 +36,18 @@ func stopPackets() []entry {
 	}
 }
 
-// expedited are the registers every T reply carries, so that the client
-// can show the innermost frame without asking for them.
-var expedited = [...]int{regs.RBP, regs.RSP, regs.RIP}
+// expedited are the registers every T reply carries: the general
+// registers, rip and eflags. With them gdb shows the innermost frame and
+// evaluates a condition on its registers without asking for any (gdbserver
+// sends rbp, rsp and rip alone, and gdb then asks for all of them, 1.6 KB
+// with the vector registers, at every stop at a conditional breakpoint);
+// lldb-server too sends them all.
+var expedited = func() (ns [regs.EFLAGS - regs.RAX + 1]int) {
+	for i := range ns {
+		ns[i] = regs.RAX + i
+	}
+	return ns
+}()
 
 // stopFormat is what the client negotiated that changes stop replies.
 type stopFormat struct {

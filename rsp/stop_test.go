@@ -1,6 +1,8 @@
 package rsp
 
 import (
+	"fmt"
+	"strings"
 	"testing"
 
 	"golang.org/x/sys/unix"
@@ -18,11 +20,7 @@ func testRegs() *regs.Set {
 }
 
 func TestAppendStopReply(t *testing.T) {
-	const (
-		rbp = "06:1000fe7f00000000;"
-		rsp = "07:0000fe7f00000000;"
-		rip = "10:3611400000000000;"
-	)
+	gprs := expedite("1000fe7f00000000", "0000fe7f00000000", "3611400000000000")
 	mp := stopFormat{multiprocess: true, swbreak: true}
 	tests := []struct {
 		name string
@@ -36,13 +34,13 @@ func TestAppendStopReply(t *testing.T) {
 			name: "breakpoint, everything negotiated",
 			ev:   inferior.Event{Kind: inferior.EventBreakpoint, PID: 0x1f2, TID: 0x1f3},
 			f:    mp, rs: testRegs(), core: 3,
-			want: "T05thread:p1f2.1f3;" + rbp + rsp + rip + "swbreak:;core:3;",
+			want: "T05thread:p1f2.1f3;" + gprs + "swbreak:;core:3;",
 		},
 		{
 			name: "breakpoint, nothing negotiated",
 			ev:   inferior.Event{Kind: inferior.EventBreakpoint, PID: 0x1f2, TID: 0x1f3},
 			rs:   testRegs(), core: -1,
-			want: "T05thread:1f3;" + rbp + rsp + rip,
+			want: "T05thread:1f3;" + gprs,
 		},
 		{
 			name: "hardware breakpoint",
@@ -78,7 +76,7 @@ func TestAppendStopReply(t *testing.T) {
 			name: "single step",
 			ev:   inferior.Event{Kind: inferior.EventStep, PID: 0x1f2, TID: 0x1f3},
 			f:    mp, rs: testRegs(), core: 0,
-			want: "T05thread:p1f2.1f3;" + rbp + rsp + rip + "core:0;",
+			want: "T05thread:p1f2.1f3;" + gprs + "core:0;",
 		},
 		{
 			name: "signal in gdb's numbering",
@@ -124,7 +122,7 @@ func TestAppendStopReply(t *testing.T) {
 			name: "fork",
 			ev:   inferior.Event{Kind: inferior.EventFork, PID: 0x1f2, TID: 0x1f3, ChildPID: 0x200, ChildTID: 0x200},
 			f:    mp, rs: testRegs(), core: 1,
-			want: "T05thread:p1f2.1f3;" + rbp + rsp + rip + "fork:p200.200;core:1;",
+			want: "T05thread:p1f2.1f3;" + gprs + "fork:p200.200;core:1;",
 		},
 		{
 			name: "vfork without multiprocess",
@@ -198,4 +196,26 @@ func BenchmarkAppendStopReply(b *testing.B) {
 	for b.Loop() {
 		buf = appendStopReply(buf[:0], ev, f, rs, 3)
 	}
+}
+
+// expedite returns the registers a T reply expedites for a thread whose
+// rbp, rsp and rip are given (in the reply's hex) and whose other
+// registers are zero.
+func expedite(rbp, rsp, rip string) string {
+	var b strings.Builder
+	for _, n := range expedited {
+		v := strings.Repeat("0", 16)
+		switch n {
+		case regs.RBP:
+			v = rbp
+		case regs.RSP:
+			v = rsp
+		case regs.RIP:
+			v = rip
+		case regs.EFLAGS:
+			v = strings.Repeat("0", 8)
+		}
+		fmt.Fprintf(&b, "%02x:%s;", n, v)
+	}
+	return b.String()
 }
