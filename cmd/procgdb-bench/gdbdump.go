@@ -13,7 +13,7 @@ import (
 // gdb's Python) and checking the file against the pattern.
 func gdbDump(res *results, k stubKind, prog string, cfg config, want []byte, dir string) error {
 	out := filepath.Join(dir, "dump-"+k.name)
-	secs, _, err := runGDB(k, prog, []string{fmt.Sprint(cfg.mib), fmt.Sprint(seedRead), "1"}, false,
+	secs, _, _, err := runGDB(k, prog, []string{fmt.Sprint(cfg.mib), fmt.Sprint(seedRead), "1"}, false,
 		[]string{"continue"}, fmt.Sprintf("dump binary memory %s %#x %#x", out, base, base+len(want)), nil)
 	if err != nil {
 		return err

@@ -32,7 +32,21 @@ type gdbCase struct {
 	native func(cfg config) []string
 	// nonStop runs gdb with "set non-stop on".
 	nonStop bool
+	// optimized runs the program built with -O1.
+	optimized bool
+	// ownClock: the program times its loop of calls itself, and may
+	// stop it early (gdbtarget's "calls N T S"), so that its start and
+	// end, which cost more than thousands of hits in the process, do not
+	// count, and a slow stub is measured on part of the calls.
+	ownClock bool
 }
+
+// targetHits is how many hits the rows of breakpoints the stub decides
+// (conditions, dprintf) ask for: issue 13's count.
+const targetHits = 5000
+
+// callsLimit bounds the loop of calls of an ownClock row, in seconds.
+const callsLimit = "5"
 
 // exitedNormally is what gdb says when a program runs to its end.
 func exitedNormally(config) string { return `exited normally` }
@@ -56,11 +70,12 @@ var gdbCases = []gdbCase{
 		want:   exitedNormally,
 	},
 	{
-		metric: "gdb condition, evaluated by the target",
-		args:   func(cfg config) []string { return []string{"calls", fmt.Sprint(cfg.gdbHits), "0"} },
-		setup:  []string{"set breakpoint condition-evaluation target", "break hit if v == -1"},
-		timed:  func(cfg config) (string, int) { return "continue", cfg.gdbHits },
-		want:   exitedNormally,
+		metric:   "gdb condition, evaluated by the target",
+		args:     func(cfg config) []string { return []string{"calls", fmt.Sprint(targetHits), "0", callsLimit} },
+		setup:    []string{"set breakpoint condition-evaluation target", "break hit if v == -1"},
+		timed:    func(cfg config) (string, int) { return "continue", targetHits },
+		want:     exitedNormally,
+		ownClock: true,
 	},
 	{
 		metric: "gdb condition, 64 busy threads",
@@ -70,18 +85,29 @@ var gdbCases = []gdbCase{
 		want:   exitedNormally,
 	},
 	{
-		metric: "gdb condition, evaluated by the target, 64 busy threads",
-		args:   func(cfg config) []string { return []string{"calls", fmt.Sprint(cfg.busyHits), "64"} },
-		setup:  []string{"set breakpoint condition-evaluation target", "break hit if v == -1"},
-		timed:  func(cfg config) (string, int) { return "continue", cfg.busyHits },
-		want:   exitedNormally,
+		metric:   "gdb condition, evaluated by the target, 64 busy threads",
+		args:     func(cfg config) []string { return []string{"calls", fmt.Sprint(targetHits), "64", callsLimit} },
+		setup:    []string{"set breakpoint condition-evaluation target", "break hit if v == -1"},
+		timed:    func(cfg config) (string, int) { return "continue", targetHits },
+		want:     exitedNormally,
+		ownClock: true,
 	},
 	{
-		metric: "gdb dprintf, agent style",
-		args:   func(cfg config) []string { return []string{"calls", fmt.Sprint(cfg.gdbHits), "0"} },
-		setup:  []string{"set dprintf-style agent", `dprintf hit,"v=%d\n",v`},
-		timed:  func(cfg config) (string, int) { return "continue", cfg.gdbHits },
-		want:   exitedNormally,
+		metric:    "gdb condition, evaluated by the target, 64 busy threads, -O1",
+		args:      func(cfg config) []string { return []string{"calls", fmt.Sprint(targetHits), "64", callsLimit} },
+		setup:     []string{"set breakpoint condition-evaluation target", "break hit if v == -1"},
+		timed:     func(cfg config) (string, int) { return "continue", targetHits },
+		want:      exitedNormally,
+		ownClock:  true,
+		optimized: true,
+	},
+	{
+		metric:   "gdb dprintf, agent style",
+		args:     func(cfg config) []string { return []string{"calls", fmt.Sprint(targetHits), "0", callsLimit} },
+		setup:    []string{"set dprintf-style agent", `dprintf hit,"v=%d\n",v`},
+		timed:    func(cfg config) (string, int) { return "continue", targetHits },
+		want:     exitedNormally,
+		ownClock: true,
 	},
 	{
 		metric: smallNext,
@@ -176,30 +202,43 @@ func gdbNative(res *results, prog string, cfg config) error {
 // seconds and units of work.
 func gdbTimed(k stubKind, prog string, cfg config, c gdbCase) (float64, int, error) {
 	cmd, count := c.timed(cfg)
-	secs, out, err := runGDB(k, prog, c.args(cfg), c.nonStop, c.setup, cmd, c.check)
+	if c.optimized {
+		prog += optimizedSuffix
+	}
+	secs, out, progOut, err := runGDB(k, prog, c.args(cfg), c.nonStop, c.setup, cmd, c.check)
 	if err != nil {
 		return 0, 0, err
 	}
 	if want := c.want(cfg); !regexp.MustCompile(want).Match(out) {
 		return 0, 0, fmt.Errorf("gdb's output does not match %q:\n%s", want, out)
 	}
-	return secs, count, nil
+	if c.ownClock {
+		m := callsRE.FindStringSubmatch(progOut)
+		if m == nil {
+			return 0, 0, fmt.Errorf("the program timed no calls:\n%s", progOut)
+		}
+		count, _ = strconv.Atoi(m[1])
+		secs, err = strconv.ParseFloat(m[2], 64)
+	}
+	return secs, count, err
 }
+
+var callsRE = regexp.MustCompile(`CALLS (\d+) ([0-9.]+)`)
 
 var timedRE = regexp.MustCompile(`TIMED ([0-9.]+)`)
 
 // runGDB serves prog (with progArgs) with stub k and runs gdb in batch
 // mode (in non-stop mode if nonStop): the setup commands, then cmd, timed
 // by gdb's own Python, then the check commands. It returns cmd's seconds
-// and gdb's output.
-func runGDB(k stubKind, prog string, progArgs []string, nonStop bool, setup []string, cmd string, check []string) (float64, []byte, error) {
+// and gdb's output, and what the stub and the program printed.
+func runGDB(k stubKind, prog string, progArgs []string, nonStop bool, setup []string, cmd string, check []string) (float64, []byte, string, error) {
 	p, err := startStub(k, prog, progArgs)
 	if err != nil {
-		return 0, nil, err
+		return 0, nil, "", err
 	}
 	defer p.stop()
 	if err := waitListening(p); err != nil {
-		return 0, nil, err
+		return 0, nil, "", err
 	}
 	// The local files are the target's: no transfers before the timing.
 	args := []string{"-nx", "-batch", "-ex", "set confirm off", "-ex", "set pagination off", "-ex", "set sysroot /"}
@@ -222,24 +261,34 @@ func runGDB(k stubKind, prog string, progArgs []string, nonStop bool, setup []st
 	defer cancel()
 	out, err := exec.CommandContext(ctx, "gdb", args...).CombinedOutput()
 	if err != nil {
-		return 0, nil, fmt.Errorf("gdb: %v\n%s", err, out)
+		return 0, nil, "", fmt.Errorf("gdb: %v\n%s", err, out)
 	}
 	m := timedRE.FindSubmatch(out)
 	if m == nil {
-		return 0, nil, fmt.Errorf("gdb printed no time:\n%s", out)
+		return 0, nil, "", fmt.Errorf("gdb printed no time:\n%s", out)
 	}
 	secs, err := strconv.ParseFloat(string(m[1]), 64)
-	return secs, out, err
+	p.stop() // the program's output is complete once the stub has ended
+	return secs, out, p.out.String(), err
 }
 
-// compileGDBTarget compiles gdbtarget.c for the gdb-driven rows.
+// compileGDBTarget compiles gdbtarget.c for the gdb-driven rows, as is
+// and with -O1 (optimizedSuffix).
 func compileGDBTarget(dir string) (string, error) {
 	src, prog := filepath.Join(dir, "gdbtarget.c"), filepath.Join(dir, "gdbtarget")
 	if err := os.WriteFile(src, []byte(gdbTargetSource), 0o644); err != nil {
 		return "", err
 	}
-	if out, err := exec.Command("gcc", "-O0", "-g", "-no-pie", "-pthread", "-o", prog, src).CombinedOutput(); err != nil {
-		return "", fmt.Errorf("gcc: %v\n%s", err, out)
+	for _, b := range []struct{ opt, out string }{{"-O0", prog}, {"-O1", prog + optimizedSuffix}} {
+		if out, err := exec.Command("gcc", b.opt, "-g", "-no-pie", "-pthread", "-o", b.out, src).CombinedOutput(); err != nil {
+			return "", fmt.Errorf("gcc: %v\n%s", err, out)
+		}
 	}
 	return prog, nil
 }
+
+// optimizedSuffix names gdbtarget built with -O1, where the first
+// instruction of hit()'s line is long enough for procgdb to patch in a
+// jump to the condition compiled into the process (at -O0 it is a 3-byte
+// load from the stack, and each hit stops).
+const optimizedSuffix = "-O1"

@@ -85,6 +85,7 @@ var rows = []row{
 	{"gdb condition (false), by the target", "gdb condition, evaluated by the target", "hits/s", true},
 	{"gdb condition (false), 64 busy threads", "gdb condition, 64 busy threads", "hits/s", true},
 	{"gdb condition (false), by the target, 64 busy", "gdb condition, evaluated by the target, 64 busy threads", "hits/s", true},
+	{"  the same, built with -O1 (a pad)", "gdb condition, evaluated by the target, 64 busy threads, -O1", "hits/s", true},
 	{"gdb dprintf, agent style", "gdb dprintf, agent style", "prints/s", true},
 	{"gdb next, line looping 5,000 times", smallNext, "iter/s", true},
 	{"gdb next, line looping 1,000,000 times", bigNext, "iter/s", true},

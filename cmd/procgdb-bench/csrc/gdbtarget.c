@@ -2,9 +2,11 @@
  * procgdb-bench compiles it with gcc -O0 -g -no-pie -pthread.
  *
  *   gdbtarget spin              spins in spin() for ever (stepi)
- *   gdbtarget calls N T         T busy threads count while main calls
- *                               hit(i) N times; prints the threads'
- *                               counts per second, exits 0
+ *   gdbtarget calls N T [S]     T busy threads count while main calls
+ *                               hit(i) N times, or for S seconds at
+ *                               most; prints the threads' counts per
+ *                               second, and the calls made with their
+ *                               time ("CALLS n secs"), exits 0
  *   gdbtarget loop K [time]     one source line in loop() loops K times
  *                               (next); with "time", prints how long
  *                               the line took without a debugger
@@ -67,15 +69,23 @@ int main(int argc, char **argv) {
 		return 2;
 	if (strcmp(argv[1], "spin") == 0) {
 		spin();
-	} else if (strcmp(argv[1], "calls") == 0 && argc == 4) {
+	} else if (strcmp(argv[1], "calls") == 0 && (argc == 4 || argc == 5)) {
 		int n = atoi(argv[2]), t = atoi(argv[3]);
+		double limit = argc == 5 ? atof(argv[4]) : 0;
 		pthread_t *th = calloc(t, sizeof *th);
 		unsigned long *counts = calloc(t, sizeof *counts);
 		for (int i = 0; i < t; i++)
 			pthread_create(&th[i], 0, busy, &counts[i]);
 		double t0 = now();
-		for (int i = 0; i < n; i++)
+		int i;
+		for (i = 0; i < n; i++) {
 			hit(i);
+			if (limit > 0 && i % 16 == 15 && now() - t0 > limit) {
+				i++;
+				break;
+			}
+		}
+		double t1 = now();
 		stop = 1;
 		unsigned long sum = 0;
 		for (int i = 0; i < t; i++) {
@@ -83,6 +93,7 @@ int main(int argc, char **argv) {
 			sum += counts[i];
 		}
 		printf("BUSY %.0f\n", t > 0 ? sum / (now() - t0) : 0.0);
+		printf("CALLS %d %f\n", i, t1 - t0);
 	} else if (strcmp(argv[1], "loop") == 0 && argc >= 3) {
 		long k = atol(argv[2]);
 		double t0 = now();
