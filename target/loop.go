@@ -98,6 +98,25 @@ var setUpWakeSignal = sync.OnceValue(func() error {
 	return rtSigaction(wakeSignal, &act, nil)
 })
 
+// quietChildStops asks the kernel, once per process, not to send SIGCHLD
+// when a child stops (SA_NOCLDSTOP on the handler the Go runtime
+// installed): every ptrace stop of every tracee would otherwise raise a
+// signal in procgdb, which nobody waits for (the loop's wait4 is woken
+// without it) and which the runtime handles on whichever thread the
+// kernel picks, waking it. A child's exit still sends SIGCHLD.
+var quietChildStops = sync.OnceValue(func() error {
+	const saNoCldStop = 1
+	var act sigaction
+	if err := rtSigaction(unix.SIGCHLD, nil, &act); err != nil {
+		return err
+	}
+	if act.handler == 0 || act.handler == 1 { // SIG_DFL, SIG_IGN: nothing is delivered
+		return nil
+	}
+	act.flags |= saNoCldStop
+	return rtSigaction(unix.SIGCHLD, &act, nil)
+})
+
 // request is work sent to the loop.
 type request struct {
 	fn   func() error
@@ -135,6 +154,9 @@ type loop struct {
 // tracees' attachment, which is what we want once they are all gone).
 func newLoop(log *slog.Logger) (*loop, error) {
 	if err := setUpWakeSignal(); err != nil {
+		return nil, err
+	}
+	if err := quietChildStops(); err != nil {
 		return nil, err
 	}
 	efd, err := unix.Eventfd(0, unix.EFD_CLOEXEC|unix.EFD_NONBLOCK)
