@@ -167,14 +167,15 @@ func (t *Tracer) hit(th *thread, a *breakpoint.Actions) bool {
 // Must run on the loop.
 func (t *Tracer) passBreakpoint(th *thread) {
 	stepping := th.stepping
-	if !t.interrupting && !stepping && th.rangeEnd <= th.rangeStart && t.padBreakpoint(th) {
+	// A thread that the client steps, or that range steps, must stop
+	// after the instruction; any other runs on, through a pad or a copy.
+	free := !stepping && th.rangeEnd <= th.rangeStart
+	if !t.interrupting && free && t.padBreakpoint(th) {
 		return
 	}
 	if !t.interrupting {
 		// (An interrupt that reached th would be taken for the step's.)
-		// A thread that the client steps, or that range steps, must stop
-		// after the instruction; any other runs on through the copy.
-		ev, ok, err := t.stepAside(th, !stepping && th.rangeEnd <= th.rangeStart)
+		ev, ok, err := t.stepAside(th, free)
 		if !errors.Is(err, errNotAside) {
 			if err != nil {
 				t.log.Warn("step over breakpoint out of line", "tid", th.tid, "err", err)

@@ -179,24 +179,20 @@ func (t *Tracer) prepareAside(th *thread) (d *breakpoint.Displaced, slot uint64,
 	if !p.bps.Planted(pc) {
 		return nil, 0, ev, false, fmt.Errorf("at %#x: %w", pc, breakpoint.ErrNotInserted)
 	}
-	var code [15]byte
-	n, err := p.mem.read(pc, code[:])
+	code, err := p.instruction(pc)
 	if err != nil {
 		return nil, 0, ev, false, err
 	}
-	p.bps.Shadow(pc, code[:n])
 	s := p.scratch
-	if c, ok := s.copies[pc]; ok && bytes.HasPrefix(code[:n], c.orig) {
+	if c, ok := s.copies[pc]; ok && bytes.HasPrefix(code, c.orig) {
 		return c.d, c.slot, ev, false, t.setPC(th, c.slot)
 	}
-	d, slot, ev, ok, err = t.displace(th, code[:n], pc)
+	d, slot, ev, ok, err = t.displace(th, code, pc)
 	if err != nil || ok || t.threadGone(th) {
 		return nil, 0, ev, ok, err
 	}
-	var buf [slotSize]byte
-	copy(buf[copy(buf[:], d.Code):], bytes.Repeat([]byte{breakpoint.Int3}, slotSize))
-	if _, err := p.mem.forceWrite(slot, buf[:]); err != nil {
-		return nil, 0, ev, false, fmt.Errorf("write scratch page at %#x: %w", slot, err)
+	if err := p.writeScratch(slot, d.Code, slotSize); err != nil {
+		return nil, 0, ev, false, err
 	}
 	if s.copies == nil {
 		s.copies = make(map[uint64]copied)
@@ -230,6 +226,43 @@ func (t *Tracer) leaveAside(th *thread) {
 		}
 		return
 	}
+}
+
+// take finds the first run of n free slots, in a scratch page, whose
+// address fits accepts, marks them used, and returns the address.
+func (s *scratch) take(n int, fits func(at uint64) bool) (uint64, bool) {
+	for i, page := range s.pages {
+		if s.used[i]+n > pageSize/slotSize {
+			continue
+		}
+		if at := page + uint64(s.used[i])*slotSize; fits(at) {
+			s.used[i] += n
+			return at, true
+		}
+	}
+	return 0, false
+}
+
+// instruction returns the program's own bytes at pc, breakpoints
+// shadowed, as many as an instruction may take (fewer where memory ends).
+func (p *process) instruction(pc uint64) ([]byte, error) {
+	code := make([]byte, 15)
+	n, err := p.mem.read(pc, code)
+	if err != nil {
+		return nil, err
+	}
+	p.bps.Shadow(pc, code[:n])
+	return code[:n], nil
+}
+
+// writeScratch writes code at at in a scratch page, padded with int3 to
+// size bytes.
+func (p *process) writeScratch(at uint64, code []byte, size int) error {
+	buf := append(slices.Clone(code), bytes.Repeat([]byte{breakpoint.Int3}, size-len(code))...)
+	if _, err := p.mem.forceWrite(at, buf); err != nil {
+		return fmt.Errorf("write scratch page at %#x: %w", at, err)
+	}
+	return nil
 }
 
 // threadGone reports whether th is gone or at its exit, with nothing
@@ -279,15 +312,11 @@ func (t *Tracer) displace(th *thread, code []byte, pc uint64) (d *breakpoint.Dis
 			return d, c.slot, inferior.Event{}, false, nil
 		}
 	}
-	for i, page := range s.pages {
-		if s.used[i] == pageSize/slotSize {
-			continue
-		}
-		slot := page + uint64(s.used[i])*slotSize
-		if d, err := breakpoint.Displace(code, pc, slot); err == nil {
-			s.used[i]++
-			return d, slot, inferior.Event{}, false, nil
-		}
+	if slot, ok := s.take(1, func(at uint64) bool {
+		d, err = breakpoint.Displace(code, pc, at)
+		return err == nil
+	}); ok {
+		return d, slot, inferior.Event{}, false, nil
 	}
 	page, ev, ok, err := t.mapScratch(th, pc)
 	if err != nil || ok {

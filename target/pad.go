@@ -58,15 +58,13 @@ func (t *Tracer) padBreakpoint(th *thread) bool {
 	if a == nil || len(a.Conds) == 0 || len(a.Cmds) > 0 || s.noPad[pc] == a {
 		return false
 	}
-	var code [15]byte
-	n, err := p.mem.read(pc, code[:])
+	code, err := p.instruction(pc)
 	if err != nil {
 		return false
 	}
-	bps.Shadow(pc, code[:n])
 	pd := s.pads[pc]
-	if pd == nil || pd.acts != a || !bytes.HasPrefix(code[:n], pd.orig) {
-		if pd, err = t.writePad(p, pc, code[:n], a, pd); err != nil {
+	if pd == nil || pd.acts != a || !bytes.HasPrefix(code, pd.orig) {
+		if pd, err = t.writePad(p, pc, code, a, pd); err != nil {
 			t.log.Debug("no pad", "pid", p.pid, "at", pc, "err", err)
 			if errors.Is(err, errNoScratch) {
 				return false // next time, maybe
@@ -114,29 +112,24 @@ func (t *Tracer) writePad(p *process, pc uint64, code []byte, a *breakpoint.Acti
 	}
 	slots := (len(trial.Code) + slotSize - 1) / slotSize
 	s := p.scratch
-	for i, page := range s.pages {
-		if s.used[i]+slots > pageSize/slotSize {
-			continue
-		}
-		at := page + uint64(s.used[i])*slotSize
-		pad, err := breakpoint.NewPad(code, pc, at, native)
-		if err != nil {
-			continue
-		}
-		buf := append(pad.Code, bytes.Repeat([]byte{breakpoint.Int3}, slots*slotSize-len(pad.Code))...)
-		if _, err := p.mem.forceWrite(at, buf); err != nil {
-			return nil, fmt.Errorf("write pad at %#x: %w", at, err)
-		}
-		s.used[i] += slots
-		pd := &padded{pad: pad, acts: a, native: native, orig: bytes.Clone(code[:len(pad.Jump)])}
-		if s.pads == nil {
-			s.pads = make(map[uint64]*padded)
-		}
-		s.pads[pc] = pd
-		t.log.Debug("pad", "pid", p.pid, "breakpoint", pc, "at", at, "bytes", len(pad.Code))
-		return pd, nil
+	var pad *breakpoint.Pad
+	at, ok := s.take(slots, func(at uint64) bool {
+		pad, err = breakpoint.NewPad(code, pc, at, native)
+		return err == nil
+	})
+	if !ok {
+		return nil, errNoScratch
 	}
-	return nil, errNoScratch
+	if err := p.writeScratch(at, pad.Code, slots*slotSize); err != nil {
+		return nil, err
+	}
+	pd := &padded{pad: pad, acts: a, native: native, orig: bytes.Clone(code[:len(pad.Jump)])}
+	if s.pads == nil {
+		s.pads = make(map[uint64]*padded)
+	}
+	s.pads[pc] = pd
+	t.log.Debug("pad", "pid", p.pid, "breakpoint", pc, "at", at, "bytes", len(pad.Code))
+	return pd, nil
 }
 
 // leavePad rewinds th, stopped in a pad of its process, to where it
