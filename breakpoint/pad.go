@@ -1,6 +1,7 @@
 package breakpoint
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -85,19 +86,20 @@ const (
 )
 
 // NewPad lays out the pad at address at for the breakpoint at addr,
-// whose original instruction starts code (breakpoints shadowed), with
-// conds, machine code that follows agentexpr.AppendNative's convention.
-// It refuses, wrapping ErrNotDisplaceable, an instruction shorter than a
-// jump (5 bytes, which must not cover another instruction a thread may
-// be at), one that cannot run displaced by itself (Displaced.Free), and a
-// pad beyond a jump's reach of addr.
+// whose original instruction starts code (breakpoints shadowed, and the
+// bytes after it, at least to addr+5), with conds, machine code that
+// follows agentexpr.AppendNative's convention. It refuses, wrapping
+// ErrNotDisplaceable, an instruction that cannot run displaced by itself
+// (Displaced.Free), and a pad outside PadRange.
 func NewPad(code []byte, addr, at uint64, conds []byte) (*Pad, error) {
 	p := &Pad{Addr: addr, At: at}
-	rel := int64(at - (addr + 5))
-	if rel < math.MinInt32 || rel > math.MaxInt32 {
-		return nil, fmt.Errorf("pad at %#x beyond a jump from %#x: %w", at, addr, ErrNotDisplaceable)
+	n, err := padLen(code, addr)
+	if err != nil {
+		return nil, err
 	}
-	p.Jump = binary.LittleEndian.AppendUint32([]byte{0xe9}, uint32(int32(rel)))
+	if p.Jump, err = padJump(code, addr, at, n); err != nil {
+		return nil, err
+	}
 
 	b := appendMem(nil, 0x8d, regRSP, regRSP, -FrameSize) // lea
 	for m := range 16 {
@@ -132,13 +134,8 @@ func NewPad(code []byte, addr, at uint64, conds []byte) (*Pad, error) {
 	b = appendMem(b, 0x8d, regRSP, regRSP, FrameSize)
 	p.copyAt = at + uint64(len(b))
 	d, err := Displace(code, addr, p.copyAt)
-	switch {
-	case err != nil:
+	if err != nil {
 		return nil, err
-	case d.Len < len(p.Jump):
-		return nil, fmt.Errorf("instruction at %#x shorter than a jump: %w", addr, ErrNotDisplaceable)
-	case !d.Free:
-		return nil, fmt.Errorf("instruction at %#x does not come back by itself: %w", addr, ErrNotDisplaceable)
 	}
 	p.d = d
 	b = append(b, d.Code...)
@@ -146,6 +143,74 @@ func NewPad(code []byte, addr, at uint64, conds []byte) (*Pad, error) {
 	binary.LittleEndian.PutUint32(b[jne:], uint32(int32(p.trap-(at+uint64(jne)+4))))
 	p.Code = append(b, Int3)
 	return p, nil
+}
+
+// jumpSize is the size of the jump a pad's breakpoint gives way to.
+const jumpSize = 5
+
+// A jump (e9 and a 32-bit displacement) takes five bytes. Over an
+// instruction shorter than that, it would cover the start of the next
+// one, where a thread may stand, or come back to, from a branch, a
+// signal handler or a stop: the jump's last bytes are then the next
+// instruction's own (instruction punning, as E9Patch calls it), which
+// fixes the displacement's high bytes and leaves the pad a window of
+// addresses: 64 KiB for a 3-byte instruction, 16 MiB for a 4-byte one,
+// 256 bytes for 2, one address for 1. Nothing but the instruction at the
+// breakpoint changes, and that one only after an int3 guards it.
+
+// padLen returns the length of the instruction at addr, which starts
+// code, when a pad can run it: displaced, coming back by itself, with the
+// bytes a jump over it would cover.
+func padLen(code []byte, addr uint64) (int, error) {
+	d, err := Displace(code, addr, addr)
+	switch {
+	case err != nil:
+		return 0, err
+	case !d.Free:
+		return 0, fmt.Errorf("instruction at %#x does not come back by itself: %w", addr, ErrNotDisplaceable)
+	case d.Len < jumpSize && len(code) < jumpSize:
+		return 0, fmt.Errorf("instruction at %#x: the %d bytes after it unknown: %w", addr, jumpSize-d.Len, ErrNotDisplaceable)
+	}
+	return d.Len, nil
+}
+
+// padJump returns the jump from addr to a pad at at, over an instruction
+// of n bytes that starts code.
+func padJump(code []byte, addr, at uint64, n int) ([]byte, error) {
+	rel := int64(at - (addr + jumpSize))
+	if rel < math.MinInt32 || rel > math.MaxInt32 {
+		return nil, fmt.Errorf("pad at %#x beyond a jump from %#x: %w", at, addr, ErrNotDisplaceable)
+	}
+	j := binary.LittleEndian.AppendUint32([]byte{0xe9}, uint32(int32(rel)))
+	if n < jumpSize && !bytes.Equal(j[n:], code[n:jumpSize]) {
+		return nil, fmt.Errorf("pad at %#x: a jump there from %#x changes the next instruction: %w", at, addr, ErrNotDisplaceable)
+	}
+	return j, nil
+}
+
+// PadRange returns the first and last address a pad of the breakpoint at
+// addr, whose instruction starts code (as for NewPad), may start at: a
+// jump's reach, and over an instruction shorter than the jump, the
+// window its fixed last bytes leave.
+func PadRange(code []byte, addr uint64) (first, last uint64, err error) {
+	n, err := padLen(code, addr)
+	if err != nil {
+		return 0, 0, err
+	}
+	lo, hi := int64(math.MinInt32), int64(math.MaxInt32)
+	if n < jumpSize {
+		// Displacement bytes from n-1 on are code[n:5]; those before it
+		// are free.
+		var r [4]byte
+		copy(r[n-1:], code[n:jumpSize])
+		lo = int64(int32(binary.LittleEndian.Uint32(r[:])))
+		for i := range n - 1 {
+			r[i] = 0xff
+		}
+		hi = int64(int32(binary.LittleEndian.Uint32(r[:])))
+	}
+	next := int64(addr + jumpSize)
+	return uint64(next + lo), uint64(next + hi), nil
 }
 
 // appendMem appends an instruction op (mov, lea) between machine

@@ -139,11 +139,66 @@ func TestPadLayout(t *testing.T) {
 		code []byte
 		at   uint64
 	}{
-		{"short instruction", []byte{0x55}, at},
+		{"short instruction, nothing after it", []byte{0x55}, at},
+		{"short instruction, pad outside its window", []byte{0x48, 0x89, 0xf8, 0x48, 0x63, 0xd0}, at},
 		{"indirect call", []byte{0xff, 0x15, 0x10, 0, 0, 0}, at},
 		{"pad beyond a jump", []byte{0x8b, 0x05, 0x10, 0, 0, 0}, addr + 1<<32},
 	} {
 		_, err := NewPad(c.code, addr, c.at, conds)
 		require.ErrorIs(t, err, ErrNotDisplaceable, c.name)
 	}
+}
+
+// TestPadRange: over an instruction shorter than a jump, the jump's last
+// bytes are the next instruction's, and the pad has a window.
+func TestPadRange(t *testing.T) {
+	const addr = 0x555555555000
+	conds := []byte{0x31, 0xc0}
+	for _, c := range []struct {
+		name        string
+		code        []byte
+		first, last uint64
+	}{
+		// mov %rdi,%rax; movslq %eax,%rdx: the displacement is 0x6348xxxx.
+		{"3 bytes", []byte{0x48, 0x89, 0xf8, 0x48, 0x63, 0xd0}, addr + 5 + 0x63480000, addr + 5 + 0x6348ffff},
+		// mov -0x4(%rbp),%eax; mov ...: 0x8b48xxxx, backwards.
+		{"3 bytes, backwards", []byte{0x8b, 0x45, 0xfc, 0x48, 0x8b, 0x05}, addr + 5 - 0x74b80000, addr + 5 - 0x74b70001},
+		// mov %rdi,-0x18(%rbp); mov ...: 0x48xxxxxx.
+		{"4 bytes", []byte{0x48, 0x89, 0x7d, 0xe8, 0x48, 0x8b}, addr + 5 + 0x48000000, addr + 5 + 0x48ffffff},
+		// push %rbp; mov %rsp,%rbp: one address.
+		{"1 byte", []byte{0x55, 0x48, 0x89, 0xe5, 0x48}, addr + 5 + 0x48e58948, addr + 5 + 0x48e58948},
+		// movl $1,-0x4(%rbp): a jump's reach.
+		{"7 bytes", []byte{0xc7, 0x45, 0xfc, 1, 0, 0, 0}, addr + 5 - 1<<31, addr + 5 + 1<<31 - 1},
+	} {
+		first, last, err := PadRange(c.code, addr)
+		require.NoError(t, err, c.name)
+		require.Equal(t, [2]uint64{c.first, c.last}, [2]uint64{first, last}, c.name)
+		for _, at := range []uint64{first, last, first + (last-first)/2} {
+			p, err := NewPad(c.code, addr, at, conds)
+			require.NoError(t, err, "%s: pad at %#x", c.name, at)
+			require.Equal(t, byte(0xe9), p.Jump[0])
+			require.Equal(t, at, addr+5+uint64(int64(int32(binary.LittleEndian.Uint32(p.Jump[1:])))), c.name)
+		}
+		if c.name == "7 bytes" {
+			continue
+		}
+		for _, at := range []uint64{first - 1, last + 1} {
+			_, err := NewPad(c.code, addr, at, conds)
+			require.ErrorIs(t, err, ErrNotDisplaceable, "%s: pad at %#x", c.name, at)
+		}
+	}
+
+	// The jump keeps the next instruction, and the copy comes back to it.
+	code := []byte{0x48, 0x89, 0xf8, 0x48, 0x63, 0xd0}
+	at := uint64(addr + 5 + 0x63481234)
+	p, err := NewPad(code, addr, at, conds)
+	require.NoError(t, err)
+	require.Equal(t, []byte{0xe9, 0x34, 0x12, 0x48, 0x63}, p.Jump)
+	got := disassemble(t, p.Code[p.copyAt-at:], p.copyAt)
+	require.Equal(t, []string{"mov %rdi,%rax", "jmpq *(%rip)", fmt.Sprintf(".quad %#x", addr+3), "int3"}, got)
+	r := Block{}
+	ran, err := p.Rewind(&r, p.copyAt+3, nil)
+	require.NoError(t, err)
+	require.True(t, ran)
+	require.Equal(t, uint64(addr+3), r[slotRIP])
 }

@@ -397,7 +397,8 @@ func (t *Table) Clone(mem Memory) (*Table, error) {
 
 // Patch replaces the int3 of the client's breakpoint at addr with code,
 // an instruction (a jump) whose first byte takes the int3's place and
-// whose others cover the rest of the original instruction there. The
+// whose others cover the rest of the original instruction there (and
+// over a shorter one, the start of the next, written unchanged). The
 // int3 stays until the rest is written, so that a thread running into
 // addr meanwhile traps as before; Shadow keeps showing the original
 // bytes. Any change at addr or over the patch (Remove, Uncover, new

@@ -170,8 +170,13 @@ func (t *Tracer) passBreakpoint(th *thread) {
 	// A thread that the client steps, or that range steps, must stop
 	// after the instruction; any other runs on, through a pad or a copy.
 	free := !stepping && th.rangeEnd <= th.rangeStart
-	if !t.interrupting && free && t.padBreakpoint(th) {
-		return
+	if !t.interrupting && free {
+		if ev, ok, done := t.padBreakpoint(th); done {
+			if ok {
+				t.runEvent(ev)
+			}
+			return
+		}
 	}
 	if !t.interrupting {
 		// (An interrupt that reached th would be taken for the step's.)

@@ -229,15 +229,16 @@ func (t *Tracer) leaveAside(th *thread) {
 }
 
 // take finds the first run of n free slots, in a scratch page, whose
-// address fits accepts, marks them used, and returns the address.
+// address fits accepts, marks them used, and returns the address. A run
+// may start past a page's first free slot (a pad's window, which the
+// page straddles): the slots it skips are lost.
 func (s *scratch) take(n int, fits func(at uint64) bool) (uint64, bool) {
 	for i, page := range s.pages {
-		if s.used[i]+n > pageSize/slotSize {
-			continue
-		}
-		if at := page + uint64(s.used[i])*slotSize; fits(at) {
-			s.used[i] += n
-			return at, true
+		for j := s.used[i]; j+n <= pageSize/slotSize; j++ {
+			if at := page + uint64(j)*slotSize; fits(at) {
+				s.used[i] = j + n
+				return at, true
+			}
 		}
 	}
 	return 0, false
@@ -318,7 +319,7 @@ func (t *Tracer) displace(th *thread, code []byte, pc uint64) (d *breakpoint.Dis
 	}); ok {
 		return d, slot, inferior.Event{}, false, nil
 	}
-	page, ev, ok, err := t.mapScratch(th, pc)
+	page, ev, ok, err := t.mapScratch(th, func(ms []Mapping) (uint64, bool) { return nearestHole(ms, pc) })
 	if err != nil || ok {
 		return nil, 0, ev, ok, err
 	}
@@ -329,12 +330,13 @@ func (t *Tracer) displace(th *thread, code []byte, pc uint64) (d *breakpoint.Dis
 	return d, page, inferior.Event{}, false, err
 }
 
-// mapScratch maps a scratch page in th's process, as near near as a hole
-// in its address space allows, by making th run mmap: from the vDSO's
-// syscall instruction while other threads may run, or from th's own PC
-// when none runs (worldStopped). It returns the page's address, or the
-// event th reached meanwhile. Must run on the loop.
-func (t *Tracer) mapScratch(th *thread, near uint64) (uint64, inferior.Event, bool, error) {
+// mapScratch maps a scratch page in th's process, at the free page hole
+// picks in its address space (nearestHole, holeIn), by making th run
+// mmap: from the vDSO's syscall instruction while other threads may run,
+// or from th's own PC when none runs (worldStopped). It returns the
+// page's address, or the event th reached meanwhile. Must run on the
+// loop.
+func (t *Tracer) mapScratch(th *thread, hole func([]Mapping) (uint64, bool)) (uint64, inferior.Event, bool, error) {
 	p := th.proc
 	s := p.scratch
 	at := t.syscallGadget(p)
@@ -349,12 +351,12 @@ func (t *Tracer) mapScratch(th *thread, near uint64) (uint64, inferior.Event, bo
 	if err != nil {
 		return 0, inferior.Event{}, false, err
 	}
-	hole, found := nearestHole(ms, near)
+	page, found := hole(ms)
 	if !found {
 		return 0, inferior.Event{}, false, errNoScratch
 	}
 	queued := len(t.queue)
-	addr, err := t.injectSyscall(th, at, unix.SYS_MMAP, []uint64{hole, pageSize, unix.PROT_READ | unix.PROT_EXEC,
+	addr, err := t.injectSyscall(th, at, unix.SYS_MMAP, []uint64{page, pageSize, unix.PROT_READ | unix.PROT_EXEC,
 		unix.MAP_PRIVATE | unix.MAP_ANONYMOUS | mapFixedNoReplace, ^uint64(0), 0})
 	if len(t.queue) > queued {
 		// th reached an event the client must hear of: that first.
@@ -371,7 +373,7 @@ func (t *Tracer) mapScratch(th *thread, near uint64) (uint64, inferior.Event, bo
 		return 0, inferior.Event{}, false, errNoScratch
 	}
 	s.pages, s.used = append(s.pages, addr), append(s.used, 0)
-	t.log.Debug("scratch page", "pid", p.pid, "at", addr, "near", near)
+	t.log.Debug("scratch page", "pid", p.pid, "at", addr)
 	return addr, inferior.Event{}, false, nil
 }
 
@@ -390,11 +392,10 @@ func (t *Tracer) worldStopped(p *process) bool {
 // near in the address space ms describes (sorted, as the kernel lists
 // it), at most scratchReach away; found is false if none is.
 func nearestHole(ms []Mapping, near uint64) (addr uint64, found bool) {
-	const low, high = 1 << 20, 1<<47 - pageSize // above mmap_min_addr, below the top
 	near &^= pageSize - 1
 	best := ^uint64(0)
 	consider := func(from, to uint64) { // the hole [from, to)
-		from, to = max(from, low), min(to, high)
+		from, to = max(from, holeLow), min(to, holeHigh)
 		if to < from+pageSize {
 			return
 		}
@@ -409,8 +410,29 @@ func nearestHole(ms []Mapping, near uint64) (addr uint64, found bool) {
 		consider(prev, m.Start)
 		prev = max(prev, m.End)
 	}
-	consider(prev, high)
+	consider(prev, holeHigh)
 	return addr, found
+}
+
+// Where a scratch page may go: above mmap_min_addr, below the top of the
+// user address space.
+const holeLow, holeHigh = 1 << 20, 1<<47 - pageSize
+
+// holeIn returns the address of the first free page in the address
+// space ms describes with a byte in [first, last].
+func holeIn(ms []Mapping, first, last uint64) (addr uint64, found bool) {
+	first, last = max(first&^(pageSize-1), holeLow), min(last, holeHigh)
+	prev := uint64(0)
+	for _, m := range ms {
+		if a := max(prev, first); a <= last && a+pageSize <= m.Start {
+			return a, true
+		}
+		prev = max(prev, m.End)
+	}
+	if a := max(prev, first); a <= last {
+		return a, true
+	}
+	return 0, false
 }
 
 // syscallGadget returns the address of a syscall instruction in p's

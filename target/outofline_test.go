@@ -173,3 +173,29 @@ func TestStepAsideCodeChanged(t *testing.T) {
 	require.Equal(t, inferior.EventBreakpoint, wait(t, tr).Kind)
 	require.Equal(t, uint64(6), readUint64(t, tr, pid, hits))
 }
+
+func TestHoleIn(t *testing.T) {
+	ms := []Mapping{
+		{Start: 0x400000, End: 0x402000},
+		{Start: 0x403000, End: 0x500000},
+		{Start: 0x7f0000000000, End: 0x7f0000001000},
+	}
+	for _, c := range []struct {
+		first, last, want uint64
+		found             bool
+	}{
+		{0x400000, 0x401fff, 0, false},       // mapped
+		{0x400123, 0x402fff, 0x402000, true}, // the page between
+		{0x402800, 0x402900, 0x402000, true}, // inside it
+		{0x401800, 0x5fffff, 0x402000, true}, // the first
+		{0x4ff000, 0x500010, 0x500000, true}, // after the mapping
+		{0x10, 0x2000, 0, false},             // below mmap_min_addr
+		{0x7effffffff00, 0x7f0000000fff, 0x7efffffff000, true},
+		{0x7f0000000000, 0x7f0000000fff, 0, false},
+		{1 << 47, 1<<47 + 0x10000, 0, false}, // beyond user space
+	} {
+		got, found := holeIn(ms, c.first, c.last)
+		require.Equal(t, c.found, found, "[%#x, %#x]", c.first, c.last)
+		require.Equal(t, c.want, got, "[%#x, %#x]", c.first, c.last)
+	}
+}

@@ -22,10 +22,13 @@ import (
 // hit then costs no stop at all, only a true one (or one whose condition
 // faults) traps, and is taken here as a hit of the breakpoint, decided
 // again by the interpreter (padHit). Only the client's breakpoints with
-// conditions and no commands are patched, at an instruction of at least
-// five bytes that runs displaced by itself; internal breakpoints, new
-// conditions, a removal, a write over the instruction and a step in
-// place put the int3 back (breakpoint.Table.Patch).
+// conditions and no commands are patched, at an instruction that runs
+// displaced by itself; internal breakpoints, new conditions, a removal,
+// a write over the instruction and a step in place put the int3 back
+// (breakpoint.Table.Patch). Over an instruction shorter than the jump,
+// the jump ends with the next instruction's own first bytes, which it
+// leaves as they are (breakpoint.PadRange): the pad then goes in a page
+// mapped for it in the window of addresses such a jump can reach.
 //
 // Every stop of a thread in a pad rewinds it (leavePad) to where it
 // stands in the original code, before anything reads its registers or a
@@ -44,56 +47,73 @@ type padded struct {
 
 // padBreakpoint makes th, at a breakpoint whose conditions it found
 // false, go on through the breakpoint's pad, written and patched in now
-// when it can be; it reports whether it did. th then runs. Must run on
-// the loop.
-func (t *Tracer) padBreakpoint(th *thread) bool {
+// when it can be; done reports whether th is taken care of: it runs on,
+// or it reached an event (ev, ok: the caller reports it, th still on the
+// breakpoint) or its end while a page for the pad was being mapped.
+// Must run on the loop.
+func (t *Tracer) padBreakpoint(th *thread) (ev inferior.Event, ok, done bool) {
 	p := th.proc
 	bps := p.bps
 	pc, err := t.pc(th)
 	if err != nil || th.deliver != 0 || bps.Internal(pc) || !bps.Has(pc) || bps.Patched(pc) {
-		return false
+		return ev, false, false
 	}
 	a := bps.Actions(pc)
 	s := p.scratch
 	if a == nil || len(a.Conds) == 0 || len(a.Cmds) > 0 || s.noPad[pc] == a {
-		return false
+		return ev, false, false
 	}
 	code, err := p.instruction(pc)
 	if err != nil {
-		return false
+		return ev, false, false
 	}
 	pd := s.pads[pc]
 	if pd == nil || pd.acts != a || !bytes.HasPrefix(code, pd.orig) {
-		if pd, err = t.writePad(p, pc, code, a, pd); err != nil {
-			t.log.Debug("no pad", "pid", p.pid, "at", pc, "err", err)
-			if errors.Is(err, errNoScratch) {
-				return false // next time, maybe
+		pd, err = t.writePad(p, pc, code, a, pd)
+		if errors.Is(err, errNoScratch) {
+			// A short instruction's pad has a window of its own (it is
+			// not where the steps out of line map their pages): map a
+			// page there, once.
+			first, last, rerr := breakpoint.PadRange(code, pc)
+			if rerr != nil || last-first >= 1<<31 {
+				return ev, false, false // next time, in the page a step out of line maps
 			}
+			_, ev, ok, err = t.mapScratch(th, func(ms []Mapping) (uint64, bool) { return holeIn(ms, first, last) })
+			if ok || t.threadGone(th) {
+				return ev, ok, true
+			}
+			if err == nil {
+				pd, err = t.writePad(p, pc, code, a, pd)
+			}
+		}
+		if err != nil {
+			t.log.Debug("no pad", "pid", p.pid, "at", pc, "err", err)
 			if s.noPad == nil {
 				s.noPad = make(map[uint64]*breakpoint.Actions)
 			}
 			s.noPad[pc] = a
-			return false
+			return ev, false, false
 		}
 	}
 	if err := bps.Patch(pc, pd.pad.Jump); err != nil {
 		t.log.Debug("patch breakpoint", "pid", p.pid, "at", pc, "err", err)
-		return false
+		return ev, false, false
 	}
 	if err := t.setPC(th, pd.pad.Resume()); err != nil {
-		return false
+		return ev, false, false
 	}
 	th.passing = false
 	t.cont(th)
-	return true
+	return ev, false, true
 }
 
 // writePad lays out the pad of the breakpoint at pc, whose original
 // instruction starts code, with the conditions of a, and writes it in a
-// free run of slots of a scratch page of p within a jump's reach; or
+// free run of slots of a scratch page of p where NewPad accepts it; or
 // keeps old, the pad it had, when that runs the same. It maps no page:
-// the first false hit's step out of line has mapped one near pc. Must
-// run on the loop.
+// for an instruction of five bytes or more, the first false hit's step
+// out of line has mapped one near pc; padBreakpoint maps one in a short
+// instruction's window. Must run on the loop.
 func (t *Tracer) writePad(p *process, pc uint64, code []byte, a *breakpoint.Actions, old *padded) (*padded, error) {
 	native, err := agentexpr.AppendNative(nil, a.Conds)
 	if err != nil {
@@ -105,8 +125,14 @@ func (t *Tracer) writePad(p *process, pc uint64, code []byte, a *breakpoint.Acti
 		old.acts = a
 		return old, nil
 	}
-	// The layout's size does not depend on where it lies.
-	trial, err := breakpoint.NewPad(code, pc, pc, native)
+	// The layout's size does not depend on where it lies; the middle of
+	// its range is near pc when that is a jump's reach, where a
+	// RIP-relative operand reaches too.
+	first, last, err := breakpoint.PadRange(code, pc)
+	if err != nil {
+		return nil, err
+	}
+	trial, err := breakpoint.NewPad(code, pc, first+(last-first)/2, native)
 	if err != nil {
 		return nil, err
 	}

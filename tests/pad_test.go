@@ -22,33 +22,42 @@ func TestConditionInProcess(t *testing.T) {
 	if suite.stub != "procgdb" {
 		n = 3000
 	}
-	t.Run("true once", func(t *testing.T) {
-		prepare(t)
-		s := startStub(t, stubOptions{prog: prog("padsig"), args: []string{fmt.Sprint(n)}})
-		tr := s.gdb(
-			"handle SIGALRM nostop noprint pass",
-			"set breakpoint condition-evaluation target",
-			fmt.Sprintf("break hit if hits == %d", n/2),
-			"continue",
-			"print hits",
-			"x/i $pc",
-			"print $pc == &hit || $pc > &hit && $pc < &hit + 16",
-			"bt 2",
-			// (Stepping over the breakpoint, gdb would take one signal
-			// after another to the handler and back onto it.)
-			"delete",
-			"continue",
-		)
-		tr.match("continue", `(?m)^Breakpoint 1, hit \(\)`, 1)
-		tr.match("print hits", fmt.Sprintf(`^\$\d+ = %d$`, n/2))
-		tr.match("x/i $pc", `<hit\+\d+>:\s+mov\s+0x[0-9a-f]+\(%rip\)`)
-		tr.match("print $pc == &hit || $pc > &hit && $pc < &hit + 16", `^\$\d+ = 1$`)
-		tr.match("bt 2", `(?m)^#1 .* main \(`)
-		tr.match("continue", `\[Inferior 1 \(process \d+\) exited normally\]`, 2)
-		if _, _, err := s.stdout.wait(0, regexp.MustCompile(fmt.Sprintf(`^hits=%d check=\d+ alarms=\d+$`, n)), exitTimeout, s.done); err != nil {
-			t.Errorf("the program's report: %v\n%s", err, s.stdout)
-		}
-	})
+	for _, c := range []struct {
+		name, arg, at, insn string
+	}{
+		{"true once", "", "hit", `mov\s+0x[0-9a-f]+\(%rip\)`},
+		// A jump over a 3-byte instruction keeps the next one's first
+		// two bytes.
+		{"true once, short instruction", "short", "*hit_short", `mov\s+%rdi,%rax`},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			prepare(t)
+			s := startStub(t, stubOptions{prog: prog("padsig"), args: []string{fmt.Sprint(n), c.arg}})
+			tr := s.gdb(
+				"handle SIGALRM nostop noprint pass",
+				"set breakpoint condition-evaluation target",
+				fmt.Sprintf("break %s if hits == %d", c.at, n/2),
+				"continue",
+				"print hits",
+				"x/i $pc",
+				"print $pc == &hit || $pc > &hit && $pc < &hit + 16 || $pc == &hit_short",
+				"bt 2",
+				// (Stepping over the breakpoint, gdb would take one signal
+				// after another to the handler and back onto it.)
+				"delete",
+				"continue",
+			)
+			tr.match("continue", `(?m)^Breakpoint 1, .*hit(_short)? \(\)`, 1)
+			tr.match("print hits", fmt.Sprintf(`^\$\d+ = %d$`, n/2))
+			tr.match("x/i $pc", `<hit(_short)?(\+\d+)?>:\s+`+c.insn)
+			tr.match("print $pc == &hit || $pc > &hit && $pc < &hit + 16 || $pc == &hit_short", `^\$\d+ = 1$`)
+			tr.match("bt 2", `(?m)^#1 .* main \(`)
+			tr.match("continue", `\[Inferior 1 \(process \d+\) exited normally\]`, 2)
+			if _, _, err := s.stdout.wait(0, regexp.MustCompile(fmt.Sprintf(`^hits=%d check=\d+ alarms=\d+$`, n)), exitTimeout, s.done); err != nil {
+				t.Errorf("the program's report: %v\n%s", err, s.stdout)
+			}
+		})
+	}
 	t.Run("condition faults", func(t *testing.T) {
 		prepare(t)
 		s := startStub(t, stubOptions{prog: prog("padsig"), args: []string{fmt.Sprint(n)}})

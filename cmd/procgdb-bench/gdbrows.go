@@ -288,7 +288,8 @@ func compileGDBTarget(dir string) (string, error) {
 }
 
 // optimizedSuffix names gdbtarget built with -O1, where the first
-// instruction of hit()'s line is long enough for procgdb to patch in a
-// jump to the condition compiled into the process (at -O0 it is a 3-byte
-// load from the stack, and each hit stops).
+// instruction of hit()'s line is long enough for procgdb's jump to the
+// condition compiled into the process (at -O0 it is a 3-byte load from
+// the stack, which the jump covers with the next instruction's bytes
+// unchanged, its pad in a window of its own).
 const optimizedSuffix = "-O1"

@@ -4,12 +4,15 @@
  * counting. hit()'s first instruction loads a global through a
  * RIP-relative operand, long enough for a stub to patch in a jump to
  * code of its own: the signals then arrive as often inside that code as
- * in the program's. Prints what it counted, and exits with status 0 when
- * every call ran exactly once, in order.
+ * in the program's. With "short" as argv[2] it calls hit_short() instead
+ * (hit_short.h), whose first instruction is shorter than a jump. Prints
+ * what it counted, and exits with status 0 when every call ran exactly
+ * once, in order.
  */
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/time.h>
 
 volatile unsigned long hits;
@@ -19,6 +22,8 @@ __attribute__((noinline)) void hit(void) {
 	hits++; /* LINE:hit */
 }
 
+#include "hit_short.h"
+
 static void handler(int sig) {
 	(void)sig;
 	alarms++;
@@ -26,6 +31,7 @@ static void handler(int sig) {
 
 int main(int argc, char **argv) {
 	long n = argc > 1 ? atol(argv[1]) : 5000000;
+	int short_insn = argc > 2 && strcmp(argv[2], "short") == 0;
 	struct sigaction sa = {0};
 	sa.sa_handler = handler;
 	sa.sa_flags = SA_RESTART;
@@ -34,7 +40,10 @@ int main(int argc, char **argv) {
 	setitimer(ITIMER_REAL, &on, 0);
 	unsigned long check = 0;
 	for (long i = 0; i < n; i++) {
-		hit();
+		if (short_insn)
+			hit_short(1);
+		else
+			hit();
 		check += hits;
 	}
 	setitimer(ITIMER_REAL, &off, 0);
