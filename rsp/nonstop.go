@@ -124,7 +124,17 @@ func (s *Session) awaitClient(ctx context.Context) error {
 			continue
 		}
 		if len(s.t.Processes()) == 0 {
-			return nil // nothing to stop: the client's bytes are all
+			// The last process may be gone with its exit still to tell
+			// (the target took it while the client drained the stops
+			// before): that first, else the client's bytes are all.
+			ev, ok := s.t.(NonStopper).NextStop()
+			if !ok {
+				return nil
+			}
+			if err := s.notify(ev); err != nil {
+				return err
+			}
+			continue
 		}
 		ev, stopped, err := s.t.WaitStop(ctx)
 		if err != nil {

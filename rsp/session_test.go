@@ -608,3 +608,53 @@ func TestRemoteDebugLogsPackets(t *testing.T) {
 		t.Errorf("packets logged while the log was off:\n%s", log.String())
 	}
 }
+
+// nonStopTarget is a fakeTarget that takes non-stop mode, with stops
+// queued for NextStop as the tracer's loop queues them.
+type nonStopTarget struct {
+	*fakeTarget
+	queued []inferior.Event
+}
+
+func (nt *nonStopTarget) SetNonStop(bool) error          { return nil }
+func (nt *nonStopTarget) Stop(inferior.ThreadID) error   { return nil }
+func (nt *nonStopTarget) Stopped(inferior.ThreadID) bool { return false }
+
+func (nt *nonStopTarget) NextStop() (inferior.Event, bool) {
+	nt.mu.Lock()
+	defer nt.mu.Unlock()
+	if len(nt.queued) == 0 {
+		return inferior.Event{}, false
+	}
+	ev := nt.queued[0]
+	nt.queued = nt.queued[1:]
+	return ev, true
+}
+
+// TestNonStopLastExitQueued: the last process ended while the client was
+// draining earlier stops (the target has no process left, and its exit
+// waits in the queue): the exit is still notified, where the session used
+// to wait for the client, and the client for it.
+func TestNonStopLastExitQueued(t *testing.T) {
+	ft := newFakeTarget()
+	nt := &nonStopTarget{fakeTarget: ft}
+	h := serveTarget(t, nt, ft, Config{})
+	h.negotiate(gdbFeatures)
+	ft.mu.Lock()
+	ft.procs = nil
+	nt.queued = []inferior.Event{{Kind: inferior.EventExited, PID: fakePID, ExitCode: 13}}
+	ft.mu.Unlock()
+	h.expect("QNonStop:1", "OK")
+	note := make(chan string, 1)
+	go func() {
+		n, err := h.c.Notification()
+		if err != nil {
+			n = err.Error()
+		}
+		note <- n
+	}()
+	if n := waitFor(t, "the exit's notification", note); n != "Stop:W0d;process:64" {
+		t.Errorf("notification %q, want Stop:W0d;process:64", n)
+	}
+	h.expect("vStopped", "OK")
+}
