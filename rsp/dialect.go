@@ -65,6 +65,10 @@ type dialect struct {
 	threadSuffix bool
 	// listThreads: T replies list the threads of the process.
 	listThreads bool
+	// rle: replies are run-length encoded (compressRuns), for a client
+	// that is gdb by its features; every gdb expands them, and lldb is
+	// not asked to.
+	rle bool
 }
 
 // errorFormat is the form of error replies (errors.go).
@@ -83,6 +87,7 @@ func (d *dialect) negotiate(f clientFeatures) {
 	_, xml := f["xmlRegisters"]
 	d.native = xml && !gdb
 	d.gdbBinary = gdb || f.offered("binary-upload")
+	d.rle = gdb && !d.lldb
 	if d.errors != errorLLDB {
 		d.errors = errorNN
 		if f.offered("error-message") {
@@ -93,7 +98,7 @@ func (d *dialect) negotiate(f clientFeatures) {
 
 // speakLLDB switches to lldb's dialect: the client sent one of lldb's
 // own packets.
-func (d *dialect) speakLLDB() { d.lldb, d.native = true, true }
+func (d *dialect) speakLLDB() { d.lldb, d.native, d.rle = true, true, false }
 
 // toWire returns the number the client uses for host signal sig.
 func (d dialect) toWire(sig int) int { return wireSignal(sig, d.native) }

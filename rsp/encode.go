@@ -223,3 +223,81 @@ func checksum(p []byte) byte {
 	}
 	return sum
 }
+
+// Run-length encoding, which the manual's "Overview" allows in replies: a
+// byte repeated four times or more becomes the byte, '*' and a count of
+// the repeats that follow it plus 29 (a printable byte). gdbserver
+// encodes its replies so, and gdb reads a reply in pieces of 8 KiB: a
+// 4 KiB memory read in hex (8,196 bytes framed) takes gdb two reads and
+// two turns of its event loop, where the encoded reply of memory with
+// runs (code padding, zeros) takes one.
+const (
+	minRun   = 4  // shorter runs would not shrink
+	maxCount = 95 // the largest count: 96 would be '}', the escape byte
+)
+
+// compressRuns run-length encodes p, a payload that needs no escapes, in
+// place, and returns its new length and what the encoding adds to its
+// checksum. A count never stands for six or seven repeats, which would be
+// '#' or '$'.
+func compressRuns(p []byte) (n int, delta byte) {
+	i := firstRun(p)
+	if i < 0 {
+		return len(p), 0
+	}
+	w := i
+	for i >= 0 {
+		c := p[i]
+		end := i + minRun
+		for end < len(p) && p[end] == c {
+			end++
+		}
+		for left := end - i; left > 0; {
+			p[w] = c
+			w++
+			left--
+			count := min(left, maxCount)
+			if count == 6 || count == 7 {
+				count = 5
+			}
+			if count >= minRun-1 {
+				p[w], p[w+1] = rleByte, byte(count+rleBias)
+				w += 2
+				left -= count
+				delta += rleByte + byte(count+rleBias) - byte(count)*c
+			}
+		}
+		next := firstRun(p[end:])
+		if next < 0 {
+			w += copy(p[w:], p[end:])
+			break
+		}
+		w += copy(p[w:], p[end:end+next])
+		i = end + next
+	}
+	return w, delta
+}
+
+// firstRun returns where the first run of minRun equal bytes in p starts,
+// or -1. It looks at eight starts at a time.
+func firstRun(p []byte) int {
+	const low7, high = 0x7f7f7f7f7f7f7f7f, 0x8080808080808080
+	le := binary.LittleEndian
+	i := 0
+	for ; i+11 <= len(p); i += 8 {
+		q := p[i : i+11]
+		w0, w1, w2, w3 := le.Uint64(q[0:]), le.Uint64(q[1:]), le.Uint64(q[2:]), le.Uint64(q[3:])
+		// Byte j of x is zero where p[i+j] equals the three bytes after
+		// it; of z, 0x80 there.
+		x := (w0 ^ w1) | (w1 ^ w2) | (w2 ^ w3)
+		if z := ^((x&low7 + low7) | x) & high; z != 0 {
+			return i + bits.TrailingZeros64(z)/8
+		}
+	}
+	for ; i+minRun <= len(p); i++ {
+		if c := p[i]; p[i+1] == c && p[i+2] == c && p[i+3] == c {
+			return i
+		}
+	}
+	return -1
+}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -293,5 +294,81 @@ func BenchmarkEscapeBackward(b *testing.B) {
 		copy(buf, p)
 		idx, _, _ = escapes(idx[:0], buf[:n], n)
 		escapeBackward(buf[:n+len(idx)], n, idx)
+	}
+}
+
+// checkRuns encodes p with compressRuns and checks the result: it expands
+// back to p, its checksum is p's plus the delta, it is no longer than p,
+// and no count is '#', '$' or '}'.
+func checkRuns(t *testing.T, p []byte) []byte {
+	t.Helper()
+	enc := slices.Clone(p)
+	n, delta := compressRuns(enc)
+	enc = enc[:n]
+	if n > len(p) {
+		t.Fatalf("compressRuns(%q) grew to %q", p, enc)
+	}
+	if got := checksum(enc); got != checksum(p)+delta {
+		t.Fatalf("compressRuns(%q) = %q: checksum %#x, want %#x", p, enc, got, checksum(p)+delta)
+	}
+	for i := 0; i < len(enc); i++ {
+		if enc[i] == rleByte {
+			i++
+			if c := enc[i]; c == '#' || c == '$' || c == escapeByte || c < rleBias+minRun-1 {
+				t.Fatalf("compressRuns(%q) = %q: count %q", p, enc, c)
+			}
+		}
+	}
+	dec, err := expandRLE(slices.Clone(enc), 1<<20)
+	if err != nil || !bytes.Equal(dec, p) {
+		t.Fatalf("compressRuns(%q) = %q, which expands to %q, %v", p, enc, dec, err)
+	}
+	return enc
+}
+
+func TestCompressRuns(t *testing.T) {
+	for _, c := range []struct{ in, want string }{
+		{"", ""},
+		{"0123456789abcdef", "0123456789abcdef"},
+		{"000", "000"},
+		{"0000", "0* "},
+		{"00000000", `0*"00`}, // seven repeats: five, then two plain
+		{"12ffffffffff34", "12f*&34"},
+		{"x" + strings.Repeat("0", 96) + "y", "x0*|y"},
+		{strings.Repeat("0", 97), "0*|0"},
+		{strings.Repeat("0", 200), `0*|0*|0*"00`},
+	} {
+		if got := string(checkRuns(t, []byte(c.in))); got != c.want {
+			t.Errorf("compressRuns(%q) = %q, want %q", c.in, got, c.want)
+		}
+	}
+	// Every run length, at every alignment the pair scan sees.
+	for lead := range 12 {
+		for run := 1; run < 210; run++ {
+			p := []byte(strings.Repeat("ab", lead) + strings.Repeat("7", run) + "c" + strings.Repeat("5", run%9))
+			checkRuns(t, p)
+		}
+	}
+}
+
+func FuzzCompressRuns(f *testing.F) {
+	f.Add([]byte("00000000ffffffff0123"))
+	f.Fuzz(func(t *testing.T, p []byte) {
+		p = slices.DeleteFunc(p, func(b byte) bool { return needsEscape[b] })
+		checkRuns(t, p)
+	})
+}
+
+func BenchmarkCompressRunsRandomHex(b *testing.B) {
+	const n = 64 << 10
+	p := benchData(n)
+	hex := make([]byte, 1+2*n)
+	copy(hex[1+n:], p)
+	hexInPlace(hex, 1, 1+n, n)
+	buf := make([]byte, 2*n)
+	b.SetBytes(n)
+	for b.Loop() {
+		copy(buf, hex[1:])
+		compressRuns(buf)
 	}
 }

@@ -390,33 +390,49 @@ var needsEscape = [256]bool{'$': true, '#': true, escapeByte: true, rleByte: tru
 // goes, and writes it in one call. Escaping everything is safe for text
 // replies too: they never contain the escaped bytes.
 func (c *conn) writePacket(payload []byte) error {
+	return c.writeReply(payload, false)
+}
+
+// writeReply is writePacket for the stub's replies, run-length encoded
+// when runs is set (compressRuns).
+func (c *conn) writeReply(payload []byte, runs bool) error {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
-	out, sum := appendEscaped(append(c.out[:0], '$'), payload)
-	out = append(out, '#', hexDigits[sum>>4], hexDigits[sum&0xf])
-	c.out, c.naks = out, 0
-	c.logWire("out", out)
-	if _, err := c.w.Write(out); err != nil {
+	c.out, c.naks = frameOut(c.out[:0], '$', payload, runs), 0
+	c.logWire("out", c.out)
+	if _, err := c.w.Write(c.out); err != nil {
 		return fmt.Errorf("rsp: write packet: %w", err)
 	}
 	return nil
 }
 
 // writeNotification writes an asynchronous notification: '%', the
-// escaped payload ("Stop:..."), '#' and the checksum. The client does not
-// acknowledge it, and it is never sent again (the manual's "Notification
-// Packets"); the packet that '-' would repeat stays the last reply.
-func (c *conn) writeNotification(payload []byte) error {
+// escaped payload ("Stop:..."), '#' and the checksum, run-length encoded
+// when runs is set. The client does not acknowledge it, and it is never
+// sent again (the manual's "Notification Packets"); the packet that '-'
+// would repeat stays the last reply.
+func (c *conn) writeNotification(payload []byte, runs bool) error {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
-	out, sum := appendEscaped(append(c.note[:0], '%'), payload)
-	out = append(out, '#', hexDigits[sum>>4], hexDigits[sum&0xf])
-	c.note = out
-	c.logWire("out", out)
-	if _, err := c.w.Write(out); err != nil {
+	c.note = frameOut(c.note[:0], '%', payload, runs)
+	c.logWire("out", c.note)
+	if _, err := c.w.Write(c.note); err != nil {
 		return fmt.Errorf("rsp: write notification: %w", err)
 	}
 	return nil
+}
+
+// frameOut appends to dst the packet of payload that starts with start:
+// the payload escaped, and run-length encoded when runs is set and it
+// needed no escape (gdb expands a run after an escaped byte as a run of
+// the byte it stands for), then '#' and the checksum.
+func frameOut(dst []byte, start byte, payload []byte, runs bool) []byte {
+	out, sum := appendEscaped(append(dst, start), payload)
+	if runs && len(out) == len(dst)+1+len(payload) {
+		n, delta := compressRuns(out[len(dst)+1:])
+		out, sum = out[:len(dst)+1+n], sum+delta
+	}
+	return append(out, '#', hexDigits[sum>>4], hexDigits[sum&0xf])
 }
 
 // writeFramed writes a packet its caller framed ('$', the escaped

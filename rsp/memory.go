@@ -195,7 +195,13 @@ func (s *Session) readReply(r memRead, limit uint64, prefix string, hex bool) re
 	}
 	if hex {
 		sum := checksum(pkt[1:dst]) + hexInPlace(pkt, dst, src, got)
-		return framedReply(endFrame(pkt[:dst+2*got], sum))
+		n := 2 * got
+		if s.dialect.rle && n <= maxRunsReply {
+			var delta byte
+			n, delta = compressRuns(pkt[dst : dst+n])
+			sum += delta
+		}
+		return framedReply(endFrame(pkt[:dst+n], sum))
 	}
 	var (
 		sum byte
@@ -217,6 +223,12 @@ func (s *Session) readReply(r memRead, limit uint64, prefix string, hex bool) re
 	escapeBackward(pkt[dst:], got, s.esc)
 	return framedReply(endFrame(pkt, checksum(pkt[1:dst])+sum))
 }
+
+// maxRunsReply is the longest hex memory reply that is run-length
+// encoded. Longer ones are bulk transfers, which gdb reads in many pieces
+// anyway: there the scan for runs would cost a quarter more CPU per
+// megabyte for what random data never gains.
+const maxRunsReply = 64 << 10
 
 // endFrame appends '#' and the checksum to a packet built from '$' on.
 func endFrame(pkt []byte, sum byte) []byte {

@@ -86,7 +86,7 @@ func (s *Session) sendConsole(text []byte) error {
 			n = i + 1
 		}
 		s.buf = appendConsole(s.buf[:0], text[:n])
-		if err := s.conn.writePacket(s.buf); err != nil {
+		if err := s.conn.writeReply(s.buf, s.dialect.rle); err != nil {
 			return err
 		}
 		text = text[n:]

@@ -157,7 +157,7 @@ func (s *Session) notify(ev inferior.Event) error {
 	p = s.appendStop(p, ev)
 	s.buf = p
 	s.ns.out = true
-	return s.conn.writeNotification(p)
+	return s.conn.writeNotification(p, s.dialect.rle)
 }
 
 // noteStop records a stop reported in non-stop mode.

@@ -503,7 +503,7 @@ func (s *Session) send(r reply) error {
 		}
 		p = r.data
 	}
-	return s.conn.writePacket(p)
+	return s.conn.writeReply(p, s.dialect.rle)
 }
 
 // noteInterrupt records that the client sent the interrupt byte. gdb
