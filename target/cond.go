@@ -170,7 +170,8 @@ func (t *Tracer) passBreakpoint(th *thread) {
 	// A thread that the client steps, or that range steps, must stop
 	// after the instruction; any other runs on, through a pad or a copy.
 	free := !stepping && th.rangeEnd <= th.rangeStart
-	if !t.interrupting && free {
+	sig, info := t.holdSignal(th)
+	if !t.interrupting && free && sig == 0 {
 		if ev, ok, done := t.padBreakpoint(th); done {
 			if ok {
 				t.runEvent(ev)
@@ -180,12 +181,13 @@ func (t *Tracer) passBreakpoint(th *thread) {
 	}
 	if !t.interrupting {
 		// (An interrupt that reached th would be taken for the step's.)
-		ev, ok, err := t.stepAside(th, free)
+		ev, ok, err := t.stepAside(th, free && sig == 0)
 		if !errors.Is(err, errNotAside) {
 			if err != nil {
 				t.log.Warn("step over breakpoint out of line", "tid", th.tid, "err", err)
 			}
 			th.stepping = stepping
+			t.releaseSignal(th, sig, info)
 			if t.stepReported(th, ev, ok, stepping) {
 				t.runEvent(ev)
 			} else if t.threads[th.tid] == th && th.state == stopped {
@@ -202,10 +204,12 @@ func (t *Tracer) passBreakpoint(th *thread) {
 		if len(t.queue) > queued {
 			ev := t.queue[queued]
 			t.queue = append(t.queue[:queued], t.queue[queued+1:]...)
+			t.releaseSignal(th, sig, info)
 			t.report(ev)
 			return
 		}
 		if t.interrupting {
+			t.releaseSignal(th, sig, info)
 			t.report(inferior.Event{Kind: inferior.EventSignal, PID: th.proc.pid, TID: th.tid, Signal: int(unix.SIGINT)})
 			return
 		}
@@ -215,6 +219,7 @@ func (t *Tracer) passBreakpoint(th *thread) {
 		t.log.Warn("step over breakpoint", "tid", th.tid, "err", err)
 	}
 	th.stepping = stepping
+	t.releaseSignal(th, sig, info)
 	if t.stepReported(th, ev, ok, stepping) {
 		t.report(ev)
 		if !t.nonStop {
@@ -222,6 +227,40 @@ func (t *Tracer) passBreakpoint(th *thread) {
 		}
 	}
 	t.unpause(held)
+}
+
+// holdSignal takes from th, about to pass a breakpoint, the signal that
+// passes silently that it was to take (with its siginfo), until the
+// instruction has run (releaseSignal): delivered on the breakpoint, its
+// handler would return onto the int3, and a dprintf there would print
+// again. A signal the CPU raised, which the instruction raises again, is
+// not held. Must run on the loop.
+func (t *Tracer) holdSignal(th *thread) (unix.Signal, *[siginfoSize]byte) {
+	sig := th.deliver
+	if sig == 0 || sig == unix.SIGTRAP || faultSignal(sig) {
+		return 0, nil
+	}
+	if th.deliverInfo == nil && th.sigStop {
+		t.keepSiginfo(th)
+	}
+	info := th.deliverInfo
+	th.deliver, th.deliverInfo = 0, nil
+	return sig, info
+}
+
+// releaseSignal gives th back the signal holdSignal took, to take at its
+// next resume; one that another signal held meanwhile is sent to it
+// again. Must run on the loop.
+func (t *Tracer) releaseSignal(th *thread, sig unix.Signal, info *[siginfoSize]byte) {
+	switch {
+	case sig == 0 || t.threads[th.tid] != th:
+	case th.deliver == 0:
+		th.deliver, th.deliverInfo = sig, info
+	default:
+		if err := unix.Tgkill(th.proc.pid, th.tid, sig); err != nil && !errors.Is(err, unix.ESRCH) {
+			t.log.Warn("send signal again", "tid", th.tid, "signal", sig, "err", err)
+		}
+	}
 }
 
 // stepReported reports whether the event (ev, ok) that th's step over a

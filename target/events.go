@@ -171,7 +171,13 @@ func (t *Tracer) handle(we waitEvent, stopping bool) (inferior.Event, bool) {
 		// itself stepping in the handler (gdbserver reports it too).
 		if int(we.sig) < len(t.pass) && t.pass[we.sig] && !th.stepped {
 			th.deliver = we.sig
-			if resume {
+			switch {
+			case !resume:
+			case th.passing:
+				// Past the breakpoint first (passBreakpoint holds the
+				// signal until then).
+				t.passBreakpoint(th)
+			default:
 				t.cont(th)
 			}
 			return inferior.Event{}, false

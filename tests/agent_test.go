@@ -5,6 +5,7 @@ package tests
 import (
 	"fmt"
 	"regexp"
+	"strings"
 	"testing"
 )
 
@@ -119,5 +120,42 @@ func TestAgentDprintf(t *testing.T) {
 	}
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("the stub printed\n%q\nwant\n%q", got, want)
+	}
+}
+
+// TestAgentDprintfSignals: a dprintf in the stub, on a function called in
+// a loop while SIGALRM comes every 200 microseconds, often while the
+// thread is passing the breakpoint. Each call prints exactly once: a
+// signal that comes then is delivered after the instruction, not on the
+// breakpoint, where its handler would return onto the int3 and print
+// again.
+func TestAgentDprintfSignals(t *testing.T) {
+	prepare(t)
+	onlyProcgdb(t, "one print per call under a 5 kHz timer (gdbserver 13 prints again after each signal, here without end)")
+	const n = 2000
+	s := startStub(t, stubOptions{prog: prog("padsig"), args: []string{fmt.Sprint(n)}})
+	tr := s.gdb(
+		"handle SIGALRM nostop noprint pass",
+		"set dprintf-style agent",
+		`dprintf hit,"call %lu\n",hits`,
+		"continue",
+	)
+	tr.match("continue", `\[Inferior 1 \(process \d+\) exited normally\]`)
+	if _, _, err := s.stdout.wait(0, regexp.MustCompile(fmt.Sprintf(`^hits=%d check=\d+ alarms=\d+$`, n)), exitTimeout, s.done); err != nil {
+		t.Fatalf("the program's report: %v\n%s", err, s.stdout)
+	}
+	var calls []string
+	for _, l := range strings.Split(s.stdout.String(), "\n") {
+		if strings.HasPrefix(l, "call ") {
+			calls = append(calls, l)
+		}
+	}
+	if len(calls) != n {
+		t.Fatalf("%d prints for %d calls", len(calls), n)
+	}
+	for i, l := range calls {
+		if l != fmt.Sprintf("call %d", i) {
+			t.Fatalf("print %d is %q", i, l)
+		}
 	}
 }
