@@ -419,7 +419,7 @@ func (t *Table) Patch(addr uint64, code []byte) error {
 		}
 	}
 	for a, rest := range t.patched {
-		if a < end && addr < a+1+uint64(len(rest)) {
+		if patchOverlaps(a, rest, addr, end) {
 			return fmt.Errorf("patch breakpoint at %#x: patch at %#x overlaps", addr, a)
 		}
 	}
@@ -466,9 +466,15 @@ func (t *Table) unpatch(addr uint64) error {
 func (t *Table) unpatchOver(from, to uint64) error {
 	var errs []error
 	for a, rest := range t.patched {
-		if a < to && from < a+1+uint64(len(rest)) {
+		if patchOverlaps(a, rest, from, to) {
 			errs = append(errs, t.unpatch(a))
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// patchOverlaps reports whether the patch at a, whose bytes after the
+// first are rest, overlaps [from, to).
+func patchOverlaps(a uint64, rest []byte, from, to uint64) bool {
+	return a < to && from < a+1+uint64(len(rest))
 }

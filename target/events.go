@@ -156,12 +156,8 @@ func (t *Tracer) handle(we waitEvent, stopping bool) (inferior.Event, bool) {
 			} else {
 				ev, ok = t.trap(th)
 			}
-			switch {
-			case ok || !resume:
-			case th.passing:
-				t.passBreakpoint(th)
-			default:
-				t.cont(th) // a range step goes on
+			if !ok && resume {
+				t.goOn(th) // a range step goes on too
 			}
 			return ev, ok
 		}
@@ -171,14 +167,8 @@ func (t *Tracer) handle(we waitEvent, stopping bool) (inferior.Event, bool) {
 		// itself stepping in the handler (gdbserver reports it too).
 		if int(we.sig) < len(t.pass) && t.pass[we.sig] && !th.stepped {
 			th.deliver = we.sig
-			switch {
-			case !resume:
-			case th.passing:
-				// Past the breakpoint first (passBreakpoint holds the
-				// signal until then).
-				t.passBreakpoint(th)
-			default:
-				t.cont(th)
+			if resume {
+				t.goOn(th)
 			}
 			return inferior.Event{}, false
 		}

@@ -493,6 +493,18 @@ func (t *Tracer) cont(th *thread) {
 	}
 }
 
+// goOn lets th, stopped for something the client does not hear of, run
+// on: past the breakpoint it must pass first (passBreakpoint, which also
+// holds a signal th is to take until the instruction has run), else as
+// it was resumed (cont). Must run on the loop.
+func (t *Tracer) goOn(th *thread) {
+	if th.passing {
+		t.passBreakpoint(th)
+		return
+	}
+	t.cont(th)
+}
+
 // run resumes one thread, delivering sig. Must run on the loop.
 func (t *Tracer) run(th *thread, kind inferior.ActionKind, sig unix.Signal) error {
 	kind = t.stepForWatch(th, kind)
